@@ -1,0 +1,58 @@
+# Goroscope — developer commands. `make run` and `make test` are all you need.
+# Each creates .venv on first use and is quick once it exists.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Where `make testdata` and `make bench` keep Go toolchains and big traces (outside the repo).
+GOROSCOPE_CACHE ?= $(HOME)/.cache/goroscope
+export GOROSCOPE_CACHE
+
+.PHONY: run test lint format testdata bench fuzz sysdeps clean
+
+$(VENV)/.run-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+## run: open the explorer (TRACE=path/to/file, default: the bundled demo trace)
+run: $(VENV)/.run-installed
+	$(BIN)/goroscope $(TRACE)
+
+## test: lint, then the whole suite headless (Qt offscreen)
+test: $(VENV)/.test-installed sysdeps lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+## lint: ruff (lint + format check) and the import-layer contracts
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+	cd app && ../$(BIN)/lint-imports --config ../pyproject.toml
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff check --fix app tests
+	$(BIN)/ruff format app tests
+
+## testdata: regenerate testdata/traces and testdata/expected with real Go toolchains
+testdata: $(VENV)/.test-installed
+	bash testdata/gen/make_testdata.sh
+
+## bench: performance benchmarks beside Go's tracecount (big traces, outside the repo)
+bench: $(VENV)/.test-installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/bench/run_bench.py $(BENCH_ARGS)
+
+## fuzz: long fuzz campaign (reserved; see README)
+fuzz: $(VENV)/.test-installed
+	@echo "make fuzz: arrives with the hostile-input issue" >&2; exit 2
+
+## sysdeps: Debian libraries Qt needs offscreen (installed only when missing and root)
+sysdeps:
+	@bash .ci/sysdeps.sh
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info app/*.egg-info

@@ -1,0 +1,1 @@
+"""L2: writers (pprof, JSON); no Qt."""

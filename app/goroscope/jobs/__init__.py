@@ -1,0 +1,1 @@
+"""L3: background jobs without Qt (executor, cancel tokens, staged progress)."""

@@ -1,0 +1,1 @@
+"""Standalone level-of-detail kernels for drawing millions of spans (numpy/numba only)."""
