@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import goroscope
 from goroscope import cli
 
@@ -21,10 +23,9 @@ def test_importing_cli_does_not_import_qt():
 
 
 def test_version_flag(capsys):
-    try:
+    with pytest.raises(SystemExit) as exc:
         cli.main(["--version"])
-    except SystemExit as exc:
-        assert exc.code == 0
+    assert exc.value.code == 0
     assert goroscope.__version__ in capsys.readouterr().out
 
 

@@ -30,7 +30,10 @@ def test_drop_opens_file(qtbot, window, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(f))])
     ev = QDropEvent(
-        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
         Qt.KeyboardModifier.NoModifier,
     )
     with qtbot.waitSignal(window.path_opened, timeout=1000) as blocker:
@@ -53,8 +56,11 @@ def test_screenshot_mode_writes_png(tmp_path):
     out = tmp_path / "shot.png"
     proc = subprocess.run(
         [sys.executable, "-m", "goroscope", "--screenshot", str(out)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     img = QImage(str(out))
-    assert img.width() >= 1280 and img.height() >= 800
+    assert img.width() >= 1280
+    assert img.height() >= 800

@@ -35,6 +35,7 @@ def run_gui(trace: str | None, *, screenshot: str | None = None) -> int:
     win.show()
     win.open_path(path)
     if screenshot:
+
         def grab() -> None:
             win.grab().save(screenshot, "PNG")
             app.quit()
