@@ -1,0 +1,326 @@
+"""Decode one generation into columns; count raw events like ``tracecount -raw``.
+
+Layer L0. ``decode_generation(source, index, g)`` turns the batches of generation
+row ``g`` of a ``TraceIndex`` into a ``columns.Generation`` (purely data, arrays
+read-only). It reads only that generation's bytes, so memory stays bounded by
+one generation; kernels release the GIL, so generations decode in parallel on
+a thread pool. Validation follows Go's ``readGeneration``: frequency present,
+clock snapshot present (1.25+), unique string and stack IDs, stack frames naming
+existing strings, every event type known and timed, every size within bounds.
+Any violation raises ``TraceFormatError(offset=..., generation=...)``.
+
+Output arrays are allocated from *bytes present* (never from a number read from
+the file) and returned as views trimmed to the decoded length.
+
+``raw_counts(source)`` reproduces ``tracecount -raw -json``: Go's raw reader
+walks the file as a flat stream of events with the header version's spec
+prefix, so it counts batch headers (``EventBatch``, ``ExperimentalBatch``),
+section markers (``Strings``, ``Stacks``, ``CPUSamples``, ``Sync``), table
+entries, ``Frequency``/``ClockSnapshot`` and ``EndOfGeneration`` bytes, and
+stops at the first type outside the version's prefix (e.g. AllocFree events in
+a Go 1.23/1.25 trace), reporting the counts so far and an error. See
+HACKING.md § Raw event counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from goroscope.format import _kernels as K
+from goroscope.format import spec
+from goroscope.format.columns import (
+    MAX_ARGS,
+    CPUSampleColumns,
+    EventColumns,
+    Generation,
+    StackTable,
+    StringTable,
+)
+from goroscope.format.errors import TraceFormatError
+from goroscope.format.index import TraceIndex, index_trace, kernel_error
+from goroscope.format.tracefile import TraceFile, as_buffer
+from goroscope.format.version import Version, parse_header
+
+__all__ = ["RawCounts", "decode_generation", "raw_counts", "string_at", "warm_up"]
+
+
+def _ro(*arrays: np.ndarray) -> None:
+    for a in arrays:
+        a.flags.writeable = False
+
+
+def _rows(index: TraceIndex, g: int, kind: int):
+    gi, bi = index.generations, index.batches
+    a, b = int(gi.batch_start[g]), int(gi.batch_end[g])
+    sel = np.flatnonzero(bi.kind[a:b] == kind) + a
+    return sel, bi.data_offset[sel], bi.size[sel]
+
+
+def decode_generation(
+    source: TraceFile | bytes | np.ndarray, index: TraceIndex, g: int
+) -> Generation:
+    """Decode generation row ``g`` (0-based position in ``index.generations``).
+
+    Parameters
+    ----------
+    source : the TraceFile (or bytes / uint8 array) ``index`` was built from
+    index : from ``index_trace(source)``
+    g : row in ``index.generations`` (not the generation number)
+
+    Raises
+    ------
+    TraceFormatError
+        Any malformation inside the generation's batches.
+    """
+    buf = as_buffer(source)
+    gi, bi = index.generations, index.batches
+    if not 0 <= g < len(gi):
+        raise IndexError(f"generation row {g} out of range (0..{len(gi) - 1})")
+    gen = int(gi.gen[g])
+    if gi.sync_status[g] != K.OK:
+        raise kernel_error(gi.sync_status[g], gi.sync_offset[g], gen, "sync batch")
+    freq = int(gi.freq[g])
+    if freq == 0:
+        raise TraceFormatError(
+            "no frequency event found", offset=int(gi.byte_start[g]), generation=gen
+        )
+    if index.version >= Version.GO125 and not gi.has_clock[g]:
+        raise TraceFormatError(
+            "no clock snapshot event found", offset=int(gi.byte_start[g]), generation=gen
+        )
+    nspt = float(gi.ns_per_tick[g])
+
+    # Timed events of M batches, in file order.
+    sel, doff, size = _rows(index, g, K.KIND_EVENTS)
+    cap = int(size.sum()) // 2
+    ev_type = np.empty(cap, np.uint8)
+    time_ns = np.empty(cap, np.int64)
+    thread = np.empty(cap, np.int64)
+    batch = np.empty(cap, np.int32)
+    args = np.empty((cap, MAX_ARGS), np.uint64)
+    offset = np.empty(cap, np.int64)
+    counts = np.zeros(256, np.int64)
+    n, st, at = K.decode_events(
+        buf, doff, size, bi.base_time[sel], bi.thread[sel], sel.astype(np.int32), nspt,
+        spec.NARGS, spec.TIMED, ev_type, time_ns, thread, batch, args, offset, counts,
+    )  # fmt: skip
+    if st != K.OK:
+        typ = int(buf[at]) if 0 <= at < buf.shape[0] else -1
+        raise kernel_error(st, at, gen, f"event (type {typ})")
+    events = EventColumns(
+        ev_type=ev_type[:n],
+        time_ns=time_ns[:n],
+        thread=thread[:n],
+        batch=batch[:n],
+        args=args[:n],
+        offset=offset[:n],
+    )
+    _ro(events.ev_type, events.time_ns, events.thread, events.batch, events.args, events.offset)
+
+    strings = _decode_strings(buf, index, g, gen)
+    stacks = _decode_stacks(buf, index, g, gen, strings)
+    cpu = _decode_cpu_samples(buf, index, g, gen, nspt)
+
+    ex = np.flatnonzero(bi.kind[gi.batch_start[g] : gi.batch_end[g]] == K.KIND_EXPERIMENTAL)
+    ex += int(gi.batch_start[g])
+    experimental = tuple(
+        (int(bi.exp[r]), int(bi.thread[r]), int(bi.data_offset[r]), int(bi.size[r]))
+        for r in ex.tolist()
+    )
+    return Generation(
+        gen=gen,
+        freq=freq,
+        min_time_ns=int(gi.first_ns[g]),
+        events=events,
+        strings=strings,
+        stacks=stacks,
+        cpu_samples=cpu,
+        clock=gi.clock(g),
+        experimental=experimental,
+    )
+
+
+def _sorted_unique(ids: np.ndarray, offsets: np.ndarray, what: str, gen: int) -> np.ndarray:
+    """Permutation sorting ``ids``; raises on a duplicate ID (Go: "multiple ... with the same ID")."""
+    order = np.argsort(ids, kind="stable")
+    s = ids[order]
+    dup = np.flatnonzero(s[1:] == s[:-1])
+    if dup.shape[0]:
+        i = int(order[dup[0] + 1])
+        raise TraceFormatError(
+            f"multiple {what}s with the same ID: id={int(ids[i])}",
+            offset=int(offsets[i]),
+            generation=gen,
+        )
+    return order
+
+
+def _decode_strings(buf, index: TraceIndex, g: int, gen: int) -> StringTable:
+    _, doff, size = _rows(index, g, K.KIND_STRINGS)
+    cap = int(size.sum()) // 3
+    ids = np.empty(cap, np.uint64)
+    off = np.empty(cap, np.int64)
+    length = np.empty(cap, np.int32)
+    n, st, at = K.decode_strings(buf, doff, size, ids, off, length)
+    if st != K.OK:
+        raise kernel_error(st, at, gen, "string")
+    ids, off, length = ids[:n], off[:n], length[:n]
+    order = _sorted_unique(ids, off, "string", gen)
+    t = StringTable(ids=ids[order], offset=off[order], length=length[order])
+    _ro(t.ids, t.offset, t.length)
+    return t
+
+
+def _decode_stacks(buf, index: TraceIndex, g: int, gen: int, strings: StringTable) -> StackTable:
+    _, doff, size = _rows(index, g, K.KIND_STACKS)
+    total = int(size.sum())
+    ids = np.empty(total // 3, np.uint64)
+    frame_start = np.empty(total // 3, np.int64)
+    nframes = np.empty(total // 3, np.int32)
+    frames = np.empty((total // 4, 4), np.uint64)
+    n, nf, st, at = K.decode_stacks(buf, doff, size, ids, frame_start, nframes, frames)
+    if st != K.OK:
+        raise kernel_error(st, at, gen, "stack")
+    ids, frame_start, nframes, frames = ids[:n], frame_start[:n], nframes[:n], frames[:nf]
+    # Stack offsets are not kept; report duplicates at the generation start.
+    where = np.full(n, int(index.generations.byte_start[g]), np.int64)
+    order = _sorted_unique(ids, where, "stack", gen)
+    # Go's validateStackStrings: every frame's func and file string must exist (0 = "").
+    if nf:
+        known = strings.ids
+        for col, what in ((1, "func"), (2, "file")):
+            sid = frames[:, col]
+            pos = np.searchsorted(known, sid)
+            ok = (sid == 0) | ((pos < known.shape[0]) & (known[np.minimum(pos, max(known.shape[0] - 1, 0))] == sid) if known.shape[0] else (sid == 0))  # fmt: skip
+            if not ok.all():
+                f = int(np.flatnonzero(~ok)[0])
+                stack = int(ids[np.searchsorted(frame_start, f, side="right") - 1])
+                raise TraceFormatError(
+                    f"found invalid {what} string ID {int(sid[f])} for stack {stack}",
+                    offset=int(index.generations.byte_start[g]),
+                    generation=gen,
+                )
+    t = StackTable(ids=ids[order], frame_start=frame_start[order], nframes=nframes[order], frames=frames)  # fmt: skip
+    _ro(t.ids, t.frame_start, t.nframes, t.frames)
+    return t
+
+
+def _decode_cpu_samples(buf, index: TraceIndex, g: int, gen: int, nspt: float) -> CPUSampleColumns:
+    _, doff, size = _rows(index, g, K.KIND_CPU_SAMPLES)
+    cap = int(size.sum()) // 6
+    cols = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.uint64)]
+    n, st, at = K.decode_cpu_samples(buf, doff, size, nspt, *cols)
+    if st != K.OK:
+        raise kernel_error(st, at, gen, "CPU sample")
+    t = CPUSampleColumns(*(c[:n] for c in cols))
+    _ro(t.time_ns, t.thread, t.proc, t.goroutine, t.stack_id)
+    return t
+
+
+def string_at(source, strings: StringTable, string_id: int) -> str:
+    """The text of ``string_id`` in a generation's string table ("" for ID 0).
+
+    Raises KeyError for an unknown ID. Decodes as UTF-8 with replacement (the
+    runtime truncates long names at 1 KiB, possibly mid-character).
+    """
+    if string_id == 0:
+        return ""
+    i = int(np.searchsorted(strings.ids, np.uint64(string_id)))
+    if i >= strings.ids.shape[0] or int(strings.ids[i]) != string_id:
+        raise KeyError(string_id)
+    buf = as_buffer(source)
+    o = int(strings.offset[i])
+    return buf[o : o + int(strings.length[i])].tobytes().decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class RawCounts:
+    """What ``tracecount -raw -json`` reports: ``version`` ("go1.26"), ``events``, ``by_kind``.
+
+    error : why the raw reader stopped early (counts are those read before), else None
+    """
+
+    version: str
+    events: int
+    by_kind: dict[str, int]
+    error: TraceFormatError | None
+
+
+def raw_counts(source: TraceFile | str | bytes | np.ndarray, *, strict: bool = False) -> RawCounts:
+    """Count events per type exactly like Go's raw reader (``tracecount -raw -json``).
+
+    Names are the spec names of the header version's prefix (``Version.EventName``).
+    A v1 header is read (as tracecount does) and stops at the first byte with
+    "invalid event type". With ``strict=True`` a stop raises the TraceFormatError.
+    """
+    if isinstance(source, str):
+        with TraceFile(source, allow_v1=True) as tf:
+            return raw_counts(tf, strict=strict)
+    buf = as_buffer(source)
+    if isinstance(source, TraceFile):
+        version, start = source.version, source.header_size
+    else:
+        version, start = parse_header(buf[:20].tobytes())
+    limit = len(spec.specs_for(version))
+    counts = np.zeros(256, np.int64)
+    events, st, at = K.raw_count(buf, start, limit, spec.NARGS, spec.IS_STACK, spec.HAS_DATA, counts)  # fmt: skip
+    error = None
+    if st != K.OK:
+        what = f"raw event (type {int(buf[at])})" if at < buf.shape[0] else "raw event"
+        error = kernel_error(st, at, None, what)
+        if strict:
+            raise error
+    by_kind = {spec.event_name(version, t): int(c) for t, c in enumerate(counts.tolist()) if c}
+    return RawCounts(version=str(version), events=int(events), by_kind=by_kind, error=error)
+
+
+def _uv(x: int) -> bytes:
+    out = bytearray()
+    while x >= 0x80:
+        out.append(x & 0x7F | 0x80)
+        x >>= 7
+    out.append(x)
+    return bytes(out)
+
+
+def tiny_trace() -> bytes:
+    """A minimal valid Go 1.26 trace (one generation, every batch kind): warm-up and smoke tests."""
+
+    def batch(m: int, t: int, data: bytes, exp: int | None = None) -> bytes:
+        head = bytes([49, exp]) if exp is not None else b"\x01"
+        pad = bytes([0x80 | (len(data) & 0x7F)] + [0x80] * 8 + [0])  # padded 10-byte size
+        return head + _uv(1) + _uv(m) + _uv(t) + pad + data
+
+    no = (1 << 64) - 1
+    sync = bytes([50, 8]) + _uv(15625000) + bytes([51]) + _uv(1) + _uv(64) + _uv(1) + _uv(2)
+    strings = bytes([4, 5]) + _uv(1) + _uv(4) + b"main" + bytes([5]) + _uv(2) + _uv(1) + b"f"
+    stacks = bytes([2, 3]) + _uv(1) + _uv(1) + _uv(0x401000) + _uv(1) + _uv(2) + _uv(7)
+    cpu = bytes([6, 7]) + _uv(101) + _uv(5) + _uv(0) + _uv(0) + _uv(1)
+    evs = bytes([13]) + _uv(1) + _uv(0) + _uv(1) + bytes([16]) + _uv(2) + _uv(1) + _uv(1)
+    evs += bytes([128]) + _uv(1) + _uv(3) + _uv(1) + _uv(2)
+    return (
+        Version.GO126.header
+        + batch(no, 100, sync)
+        + batch(5, 100, evs)
+        + batch(no, 100, strings)
+        + batch(no, 100, stacks)
+        + batch(no, 100, cpu)
+        + batch(5, 100, b"\x00", exp=1)
+        + b"\x34"
+    )
+
+
+def warm_up() -> None:
+    """Call every kernel once on tiny arrays (loads the JIT cache, or compiles it).
+
+    For a background job at startup; job thread; pure.
+    """
+    data = tiny_trace()
+    ix = index_trace(data)
+    decode_generation(data, ix, 0)
+    raw_counts(data)
+    buf = np.frombuffer(data, np.uint8)
+    K.uvarint(buf, 0, buf.shape[0])
+    K.mul(np.uint64(1), 64.0)
