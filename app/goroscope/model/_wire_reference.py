@@ -1,0 +1,555 @@
+"""Pure-Python generation reader: Go's ``batch.go`` + ``generation.go`` (L1 helper, slow).
+
+What it owns: reading the batches of one generation from the trace bytes with
+Go's exact per-version rules (``readGeneration`` for Go 1.26+, which stops at
+the ``EndOfGeneration`` byte; ``readGenerationWithSpill`` before, which stops at
+the first batch of the next generation and *defers* a read error), and turning
+them into the format layer's contract, :class:`goroscope.format.columns.Generation`.
+
+NOTE: this is a stand-in for ``goroscope.format.decode`` written so the model's
+reference ordering could be developed before the wire layer existed; it keeps
+one thing the columnar contract has no field for yet: Go decodes the events of
+an M *lazily*, so a corrupt event is only an error when the M's cursor reaches
+it. :class:`DecodedGeneration` therefore carries ``cursor_errors``: for each M
+whose events stop early, the message and byte offset of the bad event (the
+rows before it are in ``events``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from goroscope.format.columns import (
+    MAX_ARGS,
+    ClockSnapshot,
+    CPUSampleColumns,
+    EventColumns,
+    Generation,
+    StackTable,
+    StringTable,
+)
+from goroscope.model._errors import UnsupportedVersionError
+from goroscope.model._gospec import EV, NUM_SPECS, SPECS
+
+U64 = (1 << 64) - 1
+MAX_BATCH_SIZE = 64 << 10
+MAX_FRAMES_PER_STACK = 128
+MAX_STRING_SIZE = 1 << 10
+
+#: header version → "v2" (readable here) or "v1" (old format, not supported by this reader)
+VERSIONS = {11: "v1", 19: "v1", 21: "v1", 22: "v2", 23: "v2", 25: "v2", 26: "v2"}
+_HEADER = re.compile(rb"go 1\.(\d+) trace\x00\x00\x00")
+
+
+class _EOF(Exception):
+    """Clean end of input where a batch would start (Go's bare ``io.EOF``)."""
+
+
+class _ReadError(Exception):
+    def __init__(self, msg: str, offset: int):
+        super().__init__(msg)
+        self.msg = msg
+        self.offset = offset
+
+
+def read_header(buf: bytes) -> tuple[int, int]:
+    """Go's ``version.ReadHeader``: ``(version, offset after the header)``."""
+    head = bytes(buf[:32])
+    m = _HEADER.match(head)
+    if m is None:
+        raise UnsupportedVersionError(
+            "bad file format: not a Go execution trace?", header=head[:16]
+        )
+    v = int(m.group(1))
+    if v not in VERSIONS:
+        raise UnsupportedVersionError(
+            f"unknown or unsupported trace version go 1.{v}", header=m.group(0), version=v
+        )
+    return v, m.end()
+
+
+def _uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    """Go's ``binary.Uvarint`` on ``buf[pos:end]``: ``(value, new pos)``; ``new pos == -1`` on failure."""
+    x = 0
+    s = 0
+    i = pos
+    while i < end:
+        b = buf[i]
+        if i - pos == 9 and b > 1:
+            return 0, -1  # overflow
+        if b < 0x80:
+            return x | (b << s), i + 1
+        x |= (b & 0x7F) << s
+        s += 7
+        i += 1
+        if i - pos == 10:
+            return 0, -1
+    return 0, -1
+
+
+@dataclass(slots=True)
+class Batch:
+    """One batch as Go's ``batch`` holds it (data stays in the buffer)."""
+
+    m: int  # int64 view: 2^64-1 → -1
+    time: int  # raw ticks
+    data_off: int
+    data_len: int
+    exp: int
+    offset: int  # file offset of the batch's first byte
+
+    def first(self, buf: bytes) -> int:
+        return buf[self.data_off] if self.data_len > 0 else -1
+
+    def is_end_of_generation(self, buf: bytes) -> bool:
+        return self.exp == 0 and self.first(buf) == EV["EndOfGeneration"]
+
+
+def _to_i64(x: int) -> int:
+    return x - (1 << 64) if x >= 1 << 63 else x
+
+
+def read_batch(buf: bytes, pos: int) -> tuple[Batch, int, int]:
+    """Go's ``readBatch``: ``(batch, gen, new pos)``; raises :class:`_EOF` or :class:`_ReadError`."""
+    n = len(buf)
+    start = pos
+    if pos >= n:
+        raise _EOF
+    typ = buf[pos]
+    pos += 1
+    if typ == EV["EndOfGeneration"]:
+        return Batch(-1, 0, start, 1, 0, start), 0, pos
+    if typ != EV["EventBatch"] and typ != EV["ExperimentalBatch"]:
+        raise _ReadError(f"expected batch event, got event {typ}", start)
+    exp = 0
+    if typ == EV["ExperimentalBatch"]:
+        if pos >= n:
+            raise _ReadError("EOF", start)
+        exp = buf[pos]
+        pos += 1
+    vals = []
+    for what in ("gen", "M ID", "timestamp", "size"):
+        v, npos = _uvarint(buf, pos, n)
+        if npos < 0:
+            # Go's binary.ReadUvarint: io.EOF if nothing was read, else io.ErrUnexpectedEOF
+            # (or an overflow error, which a truncated file cannot produce).
+            err = "EOF" if pos >= n else "unexpected EOF"
+            if pos < n and n - pos >= 10:
+                err = "binary: varint overflows a 64-bit integer"
+            raise _ReadError(f"error reading batch {what}: {err}", start)
+        vals.append(v)
+        pos = npos
+    gen, m, ts, size = vals
+    if size > MAX_BATCH_SIZE:
+        raise _ReadError(f"invalid batch size {size}, maximum is {MAX_BATCH_SIZE}", start)
+    if pos + size > n:
+        raise _ReadError(f"failed to read full batch: read {n - pos} but wanted {size}", start)
+    return Batch(_to_i64(m), ts, pos, size, exp, start), gen, pos + size
+
+
+@dataclass(slots=True)
+class _GenBuilder:
+    """Go's ``generation`` while its batches are being read."""
+
+    gen: int = 0
+    min_ts: int = 0
+    batches: dict[int, list[Batch]] = field(default_factory=dict)  # M → batches, file order
+    batch_ms: list[int] = field(default_factory=list)
+    string_batches: list[Batch] = field(default_factory=list)
+    stack_batches: list[Batch] = field(default_factory=list)
+    cpu_batches: list[Batch] = field(default_factory=list)
+    freq: int = 0
+    clock: tuple[int, int, int, int] | None = None  # (snap ticks, mono, sec, nsec)
+    experimental: list[Batch] = field(default_factory=list)
+
+
+def _is_sync_batch(b: Batch, buf: bytes, ver: int) -> bool:
+    if b.exp != 0 or b.data_len == 0:
+        return False
+    first = buf[b.data_off]
+    return (first == EV["Frequency"] and ver < 25) or (first == EV["Sync"] and ver >= 25)
+
+
+def _process_batch(g: _GenBuilder, b: Batch, buf: bytes, ver: int) -> None:
+    """Go's ``processBatch`` (sync batches are decoded here; tables later)."""
+    first = b.first(buf)
+    if b.exp == 0 and first == EV["Strings"]:
+        g.string_batches.append(b)
+    elif b.exp == 0 and first == EV["Stacks"]:
+        g.stack_batches.append(b)
+    elif b.exp == 0 and first == EV["CPUSamples"]:
+        g.cpu_batches.append(b)
+    elif _is_sync_batch(b, buf, ver):
+        _set_sync_batch(g, b, buf, ver)
+    elif b.exp != 0:
+        g.experimental.append(b)
+    elif b.is_end_of_generation(buf):
+        raise _ReadError(
+            "internal error: unexpectedly processing EndOfGeneration; broken trace?", b.offset
+        )
+    else:
+        if b.m not in g.batches:
+            g.batch_ms.append(b.m)
+            g.batches[b.m] = []
+        g.batches[b.m].append(b)
+
+
+def _set_sync_batch(g: _GenBuilder, b: Batch, buf: bytes, ver: int) -> None:
+    pos, end = b.data_off, b.data_off + b.data_len
+    if ver >= 25:
+        pos += 1  # the EvSync byte
+    last = b.time
+    while pos < end:
+        ev = buf[pos]
+        pos += 1
+        if ev == EV["Frequency"]:
+            if g.freq != 0:
+                raise _ReadError("found multiple frequency events", b.offset)
+            f, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                raise _ReadError("unexpected EOF", b.offset)
+            if f == 0:
+                # Go stores 1/(0/1e9) = +Inf and later reports "no frequency event found".
+                g.freq = -1
+            else:
+                g.freq = f
+        elif ev == EV["ClockSnapshot"] and ver >= 25:
+            if g.clock is not None:
+                raise _ReadError("found multiple clock snapshot events", b.offset)
+            vals = []
+            for _ in range(4):
+                v, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    raise _ReadError("unexpected EOF", b.offset)
+                vals.append(v)
+            last += vals[0]
+            g.clock = (last, vals[1], vals[2], vals[3])
+        else:
+            raise _ReadError(f"expected frequency or clock snapshot event, got {ev}", b.offset)
+
+
+def read_generation(buf: bytes, pos: int, ver: int) -> tuple[_GenBuilder | None, int]:
+    """Go's ``readGeneration`` (Go 1.26+). ``(None, pos)`` at a clean end of the trace."""
+    g = _GenBuilder()
+    while True:
+        bstart = pos
+        try:
+            b, gen, pos = read_batch(buf, pos)
+        except _EOF:
+            if g.batches:
+                raise _ReadError(
+                    "incomplete generation found; trace likely truncated", bstart
+                ) from None
+            return None, pos
+        if g.gen == 0:
+            g.gen = gen
+        if b.is_end_of_generation(buf):
+            break
+        if gen == 0:
+            raise _ReadError(f"invalid generation number {gen}", bstart)
+        if gen != g.gen:
+            raise _ReadError(
+                "broken trace: missing end-of-generation event, or generations are interleaved",
+                bstart,
+            )
+        if g.min_ts == 0 or b.time < g.min_ts:
+            g.min_ts = b.time
+        _process_batch(g, b, buf, ver)
+    return g, pos
+
+
+@dataclass(slots=True)
+class Spill:
+    gen: int
+    batch: Batch
+
+
+def read_generation_with_spill(
+    buf: bytes, pos: int, spill: Spill | None, ver: int
+) -> tuple[_GenBuilder, int, Spill | None, _ReadError | None]:
+    """Go's ``readGenerationWithSpill`` (before Go 1.26).
+
+    Returns ``(generation, pos, spill, deferred error)``; raises :class:`_ReadError`
+    when no generation can be returned at all.
+    """
+    g = _GenBuilder()
+    if spill is not None:
+        g.gen = spill.gen
+        g.min_ts = spill.batch.time
+        _process_batch(g, spill.batch, buf, ver)
+        spill = None
+    spill_err: _ReadError | None = None
+    while True:
+        bstart = pos
+        try:
+            b, gen, pos = read_batch(buf, pos)
+        except _EOF:
+            break
+        except _ReadError as e:
+            if g.gen != 0:
+                spill_err = e
+                break
+            raise
+        if gen == 0:
+            raise _ReadError(f"invalid generation number {gen}", bstart)
+        if g.gen == 0:
+            g.gen = gen
+        if gen == g.gen + 1:
+            spill = Spill(gen, b)
+            break
+        if gen != g.gen:
+            raise _ReadError("generations out of order", bstart)
+        if g.min_ts == 0 or b.time < g.min_ts:
+            g.min_ts = b.time
+        _process_batch(g, b, buf, ver)
+    return g, pos, spill, spill_err
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedGeneration:
+    """A :class:`Generation` plus what the columnar contract cannot say (see module doc)."""
+
+    generation: Generation
+    #: M → (message, byte offset) of the event at which that M's cursor fails
+    cursor_errors: dict[int, tuple[str, int]]
+    #: string ID → text (the reference reader resolves strings eagerly)
+    strings: dict[int, str]
+    #: byte offset of the generation's first batch
+    offset: int
+
+
+def finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> DecodedGeneration:
+    """The checks at the end of Go's ``readGeneration``, then decode into columns."""
+    if g.freq == 0 or g.freq == -1:
+        raise _ReadError("no frequency event found", offset)
+    if ver >= 25 and g.clock is None:
+        raise _ReadError("no clock snapshot event found", offset)
+    ns_per_tick = 1.0 / (g.freq / 1e9)
+
+    def mul(t: int) -> int:
+        return int(float(t) * ns_per_tick)
+
+    strings = _decode_strings(g, buf)
+    stacks, pcs_ok = _decode_stacks(g, buf)
+    # validateStackStrings: every frame's strings must exist (stacks in ascending ID order).
+    for sid, frames in sorted(stacks.items()):
+        for _pc, func_id, file_id, _line in frames:
+            if func_id != 0 and func_id not in strings:
+                raise _ReadError(f"found invalid func string ID {func_id} for stack {sid}", offset)
+            if file_id != 0 and file_id not in strings:
+                raise _ReadError(f"found invalid file string ID {file_id} for stack {sid}", offset)
+    del pcs_ok
+
+    # Events: per M, batches in file order; Go's batchCursor time arithmetic.
+    rows: list[tuple[int, int, int, int, tuple[int, ...], int]] = []  # sort key = file order
+    cursor_errors: dict[int, tuple[str, int]] = {}
+    batch_index = {id(b): i for i, b in enumerate(_all_event_batches(g))}
+    for m in g.batch_ms:
+        last = 0
+        stop = False
+        for b in g.batches[m]:
+            if stop:
+                break
+            pos, end = b.data_off, b.data_off + b.data_len
+            last = 0
+            while pos < end:
+                if last == 0:
+                    last = mul(b.time)
+                ev_off = pos
+                typ = buf[pos]
+                spec = SPECS[typ] if typ < NUM_SPECS else None
+                if typ >= NUM_SPECS:
+                    cursor_errors[m] = (f"found invalid event type: {typ}", ev_off)
+                    stop = True
+                    break
+                if spec is None or not spec.args or not spec.is_timed:
+                    cursor_errors[m] = (f"found event without a timestamp: type={typ}", ev_off)
+                    stop = True
+                    break
+                pos += 1
+                dt, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    cursor_errors[m] = ("found invalid uvarint for timestamp", ev_off)
+                    stop = True
+                    break
+                args = []
+                for _ in range(len(spec.args) - 1):
+                    a, pos = _uvarint(buf, pos, end)
+                    if pos < 0:
+                        break
+                    args.append(a)
+                if pos < 0:
+                    cursor_errors[m] = ("found invalid uvarint", ev_off)
+                    stop = True
+                    break
+                t = mul(dt) + last
+                last = t
+                rows.append((ev_off, typ, t, m, tuple(args), batch_index[id(b)]))
+    rows.sort(key=lambda r: r[0])
+    n = len(rows)
+    ev_type = np.zeros(n, np.uint8)
+    time_ns = np.zeros(n, np.int64)
+    thread = np.zeros(n, np.int64)
+    batch = np.zeros(n, np.int32)
+    args_arr = np.zeros((n, MAX_ARGS), np.uint64)
+    offs = np.zeros(n, np.int64)
+    for i, (off, typ, t, m, args, bi) in enumerate(rows):
+        ev_type[i] = typ
+        time_ns[i] = t
+        thread[i] = m
+        batch[i] = bi
+        args_arr[i, : len(args)] = args
+        offs[i] = off
+    events = EventColumns(ev_type, time_ns, thread, batch, args_arr, offs)
+
+    # String table columns.
+    sids = sorted(strings)
+    str_off = {sid: o for sid, (o, _n) in _string_locs(g, buf).items()}
+    strings_tab = StringTable(
+        np.array(sids, np.uint64),
+        np.array([str_off[s] for s in sids], np.int64),
+        np.array([len(strings[s].encode("utf-8", "surrogateescape")) for s in sids], np.int32),
+    )
+    stk_ids = sorted(stacks)
+    frame_start, nframes, frames = [], [], []
+    for sid in stk_ids:
+        frame_start.append(len(frames))
+        nframes.append(len(stacks[sid]))
+        frames.extend(stacks[sid])
+    stacks_tab = StackTable(
+        np.array(stk_ids, np.uint64),
+        np.array(frame_start, np.int64),
+        np.array(nframes, np.int32),
+        np.array(frames, np.uint64).reshape(-1, 4),
+    )
+
+    # CPU samples: converted, then sorted by time (Go: slices.SortFunc, see HACKING.md).
+    samples = _decode_cpu_samples(g, buf)
+    samples = [(mul(ts), m, p, gg, st) for ts, m, p, gg, st in samples]
+    samples.sort(key=lambda s: s[0])
+    cpu = CPUSampleColumns(
+        np.array([s[0] for s in samples], np.int64),
+        np.array([s[1] for s in samples], np.int64),
+        np.array([s[2] for s in samples], np.int64),
+        np.array([s[3] for s in samples], np.int64),
+        np.array([s[4] for s in samples], np.uint64),
+    )
+    clock = None
+    if g.clock is not None:
+        snap, mono, sec, nsec = g.clock
+        clock = ClockSnapshot(mul(snap), mono, sec, nsec)
+    exp = tuple((b.exp, b.m, b.data_off, b.data_len) for b in g.experimental)
+    gen = Generation(
+        gen=g.gen,
+        freq=g.freq,
+        min_time_ns=mul(g.min_ts),
+        events=events,
+        strings=strings_tab,
+        stacks=stacks_tab,
+        cpu_samples=cpu,
+        clock=clock,
+        experimental=exp,
+    )
+    return DecodedGeneration(gen, cursor_errors, strings, offset)
+
+
+def _all_event_batches(g: _GenBuilder) -> list[Batch]:
+    out = [b for m in g.batch_ms for b in g.batches[m]]
+    out.sort(key=lambda b: b.offset)
+    return out
+
+
+def _string_locs(g: _GenBuilder, buf: bytes) -> dict[int, tuple[int, int]]:
+    locs: dict[int, tuple[int, int]] = {}
+    for b in g.string_batches:
+        pos, end = b.data_off + 1, b.data_off + b.data_len
+        while pos < end:
+            ev = buf[pos]
+            pos += 1
+            if ev != EV["String"]:
+                raise _ReadError(f"expected string event, got {ev}", b.offset)
+            sid, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                raise _ReadError("unexpected EOF", b.offset)
+            ln, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                raise _ReadError("unexpected EOF", b.offset)
+            if ln > MAX_STRING_SIZE:
+                raise _ReadError(
+                    f"invalid string size {ln}, maximum is {MAX_STRING_SIZE}", b.offset
+                )
+            if pos + ln > end:
+                raise _ReadError(
+                    f"failed to read full string: read {end - pos} but wanted {ln}", b.offset
+                )
+            if sid in locs or sid == 0:
+                raise _ReadError(f"multiple strings with the same ID: id={sid}", b.offset)
+            locs[sid] = (pos, ln)
+            pos += ln
+    return locs
+
+
+def _decode_strings(g: _GenBuilder, buf: bytes) -> dict[int, str]:
+    return {
+        sid: bytes(buf[o : o + n]).decode("utf-8", "surrogateescape")
+        for sid, (o, n) in _string_locs(g, buf).items()
+    }
+
+
+def _decode_stacks(g: _GenBuilder, buf: bytes) -> tuple[dict[int, list[tuple[int, ...]]], bool]:
+    stacks: dict[int, list[tuple[int, ...]]] = {}
+    for b in g.stack_batches:
+        pos, end = b.data_off + 1, b.data_off + b.data_len
+        while pos < end:
+            ev = buf[pos]
+            pos += 1
+            if ev != EV["Stack"]:
+                raise _ReadError(f"expected stack event, got {ev}", b.offset)
+            sid, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                raise _ReadError("unexpected EOF", b.offset)
+            nf, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                raise _ReadError("unexpected EOF", b.offset)
+            if nf > MAX_FRAMES_PER_STACK:
+                raise _ReadError(
+                    f"invalid stack size {nf}, maximum is {MAX_FRAMES_PER_STACK}", b.offset
+                )
+            frames = []
+            for i in range(nf):
+                fr = []
+                for _ in range(4):
+                    v, pos = _uvarint(buf, pos, end)
+                    if pos < 0:
+                        raise _ReadError(
+                            f"reading frame {i + 1}'s PC for stack {sid}: unexpected EOF", b.offset
+                        )
+                    fr.append(v)
+                frames.append(tuple(fr))
+            if sid in stacks or sid == 0:
+                raise _ReadError(f"multiple trace.stacks with the same ID: id={sid}", b.offset)
+            stacks[sid] = frames
+    return stacks, True
+
+
+def _decode_cpu_samples(g: _GenBuilder, buf: bytes) -> list[tuple[int, int, int, int, int]]:
+    out = []
+    for b in g.cpu_batches:
+        pos, end = b.data_off + 1, b.data_off + b.data_len
+        while pos < end:
+            ev = buf[pos]
+            pos += 1
+            if ev != EV["CPUSample"]:
+                raise _ReadError(f"expected CPU sample event, got {ev}", b.offset)
+            vals = []
+            for _ in range(5):
+                v, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    raise _ReadError("unexpected EOF", b.offset)
+                vals.append(v)
+            ts, m, p, gg, st = vals
+            out.append((ts, _to_i64(m), _to_i64(p), -1 if gg == 0 else _to_i64(gg), st))
+    return out
