@@ -91,6 +91,23 @@ class TraceFile:
     def closed(self) -> bool:
         return self._buf is None
 
+    def release_pages(self, start: int, end: int) -> None:
+        """Drop the mapped pages of ``[start, end)`` from this process's RSS (advisory).
+
+        The bytes stay readable (they fault back in from the page cache). Used after
+        indexing and after decoding a generation so resident memory stays bounded by
+        what is in flight (see HACKING.md § Memory). A no-op for in-memory traces.
+        """
+        mm = self._mm
+        if mm is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        page = mmap.PAGESIZE
+        a = max(0, int(start)) // page * page
+        b = min(int(end), len(mm))
+        if b > a:
+            with contextlib.suppress(OSError, ValueError):
+                mm.madvise(mmap.MADV_DONTNEED, a, b - a)
+
     def close(self) -> None:
         """Drop the view and unmap. Safe to call twice and while other views exist."""
         self._buf = None
