@@ -333,15 +333,17 @@ def finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Deco
         return int(float(t) * ns_per_tick)
 
     strings = _decode_strings(g, buf)
-    stacks, pcs_ok = _decode_stacks(g, buf)
-    # validateStackStrings: every frame's strings must exist (stacks in ascending ID order).
-    for sid, frames in sorted(stacks.items()):
-        for _pc, func_id, file_id, _line in frames:
+    stacks, pcs = _decode_stacks(g, buf)
+    # validateStackStrings: every frame's strings must exist. Frames come from the
+    # per-generation PC → frame map, where the *first* frame seen for a PC wins
+    # (Go's addStacks), so a later stack cannot make a PC's strings invalid.
+    for sid, stack_pcs in sorted(stacks.items()):
+        for pc in stack_pcs:
+            _pc, func_id, file_id, _line = pcs[pc]
             if func_id != 0 and func_id not in strings:
                 raise _ReadError(f"found invalid func string ID {func_id} for stack {sid}", offset)
             if file_id != 0 and file_id not in strings:
                 raise _ReadError(f"found invalid file string ID {file_id} for stack {sid}", offset)
-    del pcs_ok
 
     # Events: per M, batches in file order; Go's batchCursor time arithmetic.
     rows: list[tuple[int, int, int, int, tuple[int, ...], int]] = []  # sort key = file order
@@ -418,7 +420,7 @@ def finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Deco
     for sid in stk_ids:
         frame_start.append(len(frames))
         nframes.append(len(stacks[sid]))
-        frames.extend(stacks[sid])
+        frames.extend(pcs[pc] for pc in stacks[sid])
     stacks_tab = StackTable(
         np.array(stk_ids, np.uint64),
         np.array(frame_start, np.int64),
@@ -499,8 +501,12 @@ def _decode_strings(g: _GenBuilder, buf: bytes) -> dict[int, str]:
     }
 
 
-def _decode_stacks(g: _GenBuilder, buf: bytes) -> tuple[dict[int, list[tuple[int, ...]]], bool]:
-    stacks: dict[int, list[tuple[int, ...]]] = {}
+def _decode_stacks(
+    g: _GenBuilder, buf: bytes
+) -> tuple[dict[int, list[int]], dict[int, tuple[int, int, int, int]]]:
+    """Go's ``addStacks`` over every stack batch: stack ID → PCs, and PC → first frame seen."""
+    stacks: dict[int, list[int]] = {}
+    pcs: dict[int, tuple[int, int, int, int]] = {}
     for b in g.stack_batches:
         pos, end = b.data_off + 1, b.data_off + b.data_len
         while pos < end:
@@ -518,21 +524,23 @@ def _decode_stacks(g: _GenBuilder, buf: bytes) -> tuple[dict[int, list[tuple[int
                 raise _ReadError(
                     f"invalid stack size {nf}, maximum is {MAX_FRAMES_PER_STACK}", b.offset
                 )
-            frames = []
+            stack_pcs = []
             for i in range(nf):
                 fr = []
-                for _ in range(4):
+                for what in ("PC", "funcID", "fileID", "line"):
                     v, pos = _uvarint(buf, pos, end)
                     if pos < 0:
                         raise _ReadError(
-                            f"reading frame {i + 1}'s PC for stack {sid}: unexpected EOF", b.offset
+                            f"reading frame {i + 1}'s {what} for stack {sid}: unexpected EOF",
+                            b.offset,
                         )
                     fr.append(v)
-                frames.append(tuple(fr))
+                stack_pcs.append(fr[0])
+                pcs.setdefault(fr[0], tuple(fr))
             if sid in stacks or sid == 0:
                 raise _ReadError(f"multiple trace.stacks with the same ID: id={sid}", b.offset)
-            stacks[sid] = frames
-    return stacks, True
+            stacks[sid] = stack_pcs
+    return stacks, pcs
 
 
 def _decode_cpu_samples(g: _GenBuilder, buf: bytes) -> list[tuple[int, int, int, int, int]]:

@@ -174,6 +174,17 @@ def _detail(ev: EventTable) -> dict[str, int]:
     return dict(sorted(d.items()))
 
 
+def go_json_text(s: str) -> str:
+    """What Go's ``encoding/json`` makes of a Go string: each invalid UTF-8 byte becomes U+FFFD.
+
+    Our strings decode trace bytes with ``surrogateescape`` (one lone surrogate
+    per undecodable byte), so this is a 1:1 replacement.
+    """
+    if s.isascii():
+        return s
+    return "".join("\ufffd" if "\udc80" <= ch <= "\udcff" else ch for ch in s)
+
+
 def _finish(out: dict, start: float) -> dict:
     secs = time.perf_counter() - start
     out["seconds"] = secs
@@ -184,6 +195,14 @@ def _finish(out: dict, start: float) -> dict:
     out["mb_per_s"] = size / 1e6 / secs if secs > 0 else 0.0
     out["events_per_s"] = n / secs if secs > 0 else 0.0
     out["by_kind"] = dict(sorted(out.get("by_kind", {}).items()))
+    if "detail" in out:
+        detail: dict[str, int] = {}
+        for k, v in out["detail"].items():
+            k = go_json_text(k)
+            detail[k] = detail.get(k, 0) + v
+        out["detail"] = dict(sorted(detail.items()))
+    if "error" in out:
+        out["error"] = go_json_text(out["error"])
     # encoding/json omitempty
     for k in ("generations", "span_ns", "goroutines", "procs", "threads"):
         if not out.get(k):
