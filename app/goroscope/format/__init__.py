@@ -1,4 +1,85 @@
 """L0: the Go execution-trace wire format (numpy + numba only, no Qt).
 
 See ``../shared/research/format.md`` and the GOROOT's ``src/internal/trace``.
+
+Public API (re-exported lazily so that importing this package, or the error
+types, does not import numba)::
+
+    TraceFile(path_or_bytes)                    # read-only mmap, context manager
+    index_trace(tf) -> TraceIndex               # .batches: BatchIndex, .generations: GenerationIndex
+    scan_batches(buf) -> BatchIndex
+    decode_generation(tf, index, g) -> Generation   # columns.py
+    raw_counts(tf_or_path) -> RawCounts         # == tracecount -raw -json
+    string_at(tf, strings, id) -> str
+    warm_up()                                   # call every kernel once (background job)
+    TraceFormatError, UnsupportedVersionError, Version, EventType, EVENT_SPECS, specs_for
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "TraceFile": "tracefile",
+    "index_trace": "index",
+    "scan_batches": "index",
+    "BatchIndex": "index",
+    "GenerationIndex": "index",
+    "TraceIndex": "index",
+    "decode_generation": "decode",
+    "raw_counts": "decode",
+    "RawCounts": "decode",
+    "string_at": "decode",
+    "warm_up": "decode",
+    "TraceFormatError": "errors",
+    "UnsupportedVersionError": "errors",
+    "Version": "version",
+    "read_header": "version",
+    "EventType": "spec",
+    "EventSpec": "spec",
+    "EVENT_SPECS": "spec",
+    "specs_for": "spec",
+    "EventColumns": "columns",
+    "StringTable": "columns",
+    "StackTable": "columns",
+    "CPUSampleColumns": "columns",
+    "ClockSnapshot": "columns",
+    "Generation": "columns",
+}
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from goroscope.format.columns import (  # noqa: F401
+        ClockSnapshot,
+        CPUSampleColumns,
+        EventColumns,
+        Generation,
+        StackTable,
+        StringTable,
+    )
+    from goroscope.format.decode import RawCounts, decode_generation, raw_counts, string_at, warm_up  # noqa: F401
+    from goroscope.format.errors import TraceFormatError, UnsupportedVersionError  # noqa: F401
+    from goroscope.format.index import (
+        BatchIndex,
+        GenerationIndex,
+        TraceIndex,
+        index_trace,
+        scan_batches,
+    )  # noqa: F401
+    from goroscope.format.spec import EVENT_SPECS, EventSpec, EventType, specs_for  # noqa: F401
+    from goroscope.format.tracefile import TraceFile  # noqa: F401
+    from goroscope.format.version import Version, read_header  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'goroscope.format' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"goroscope.format.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
