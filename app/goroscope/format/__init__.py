@@ -15,6 +15,7 @@ types, does not import numba)::
     TraceFormatError, UnsupportedVersionError, Version, EventType, EVENT_SPECS, specs_for
 """
 
+# ruff: noqa: F401  (TYPE_CHECKING imports only name the lazy exports)
 from __future__ import annotations
 
 import importlib
@@ -50,7 +51,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from goroscope.format.columns import (  # noqa: F401
+    from goroscope.format.columns import (
         ClockSnapshot,
         CPUSampleColumns,
         EventColumns,
@@ -58,18 +59,18 @@ if TYPE_CHECKING:
         StackTable,
         StringTable,
     )
-    from goroscope.format.decode import RawCounts, decode_generation, raw_counts, string_at, warm_up  # noqa: F401
-    from goroscope.format.errors import TraceFormatError, UnsupportedVersionError  # noqa: F401
+    from goroscope.format.decode import RawCounts, decode_generation, raw_counts, string_at, warm_up
+    from goroscope.format.errors import TraceFormatError, UnsupportedVersionError
     from goroscope.format.index import (
         BatchIndex,
         GenerationIndex,
         TraceIndex,
         index_trace,
         scan_batches,
-    )  # noqa: F401
-    from goroscope.format.spec import EVENT_SPECS, EventSpec, EventType, specs_for  # noqa: F401
-    from goroscope.format.tracefile import TraceFile  # noqa: F401
-    from goroscope.format.version import Version, read_header  # noqa: F401
+    )
+    from goroscope.format.spec import EVENT_SPECS, EventSpec, EventType, specs_for
+    from goroscope.format.tracefile import TraceFile
+    from goroscope.format.version import Version, read_header
 
 
 def __getattr__(name: str) -> Any:
