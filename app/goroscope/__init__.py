@@ -18,6 +18,7 @@ _LAZY = {
     "TraceFormatError": "goroscope.format.errors",
     "UnsupportedVersionError": "goroscope.format.errors",
     "TraceFile": "goroscope.format.tracefile",
+    "stats": "goroscope.model.stats",
 }
 __all__ = ["__version__", *sorted(_LAZY)]
 

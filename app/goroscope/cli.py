@@ -63,3 +63,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     from goroscope.ui.main import run_gui  # Qt is imported only here.
 
     return run_gui(ns.trace, screenshot=ns.screenshot)
+
+
+# --- goroscope stats (issue 4: reader 2/2) ----------------------------------------------------
+
+
+def _stats_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="Go execution trace(s)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line per file (the keys of Go's `tracecount -json -v`)",
+    )
+
+
+def _go_json(obj: object) -> str:
+    """JSON as Go's ``encoding/json`` writes it (compact; <, >, & and U+2028/9 escaped)."""
+    import json
+
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        s = s.replace(ch, esc)
+    return s.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+@subcommand(
+    "stats",
+    "Count a trace's events exactly as Go's reader sees them (the keys of `tracecount -json -v`). "
+    "Exit status 1 if any file is damaged or unreadable.",
+    _stats_args,
+)
+def _run_stats(args: argparse.Namespace) -> int:
+    from goroscope.model.stats import stats  # numpy only; no Qt, no numba
+
+    failed = False
+    for name in args.files:
+        r = stats(name)
+        failed = failed or "error" in r
+        if args.json:
+            print(_go_json(r), flush=True)
+        else:
+            head = f"{r['file']}: {r.get('version', '?')} events={r['events']}"
+            if "generations" in r:
+                head += f" syncs={r['generations']} span={r.get('span_ns', 0) / 1e9:.3f}s"
+            print(head)
+            if "error" in r:
+                print(f"  ERROR: {r['error']}")
+            for k, v in sorted(r["by_kind"].items(), key=lambda kv: (-kv[1], kv[0])):
+                print(f"  {k:<40} {v}")
+    return 1 if failed else 0
