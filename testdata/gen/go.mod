@@ -1,0 +1,3 @@
+module goroscope.dev/testdata/gen
+
+go 1.21
