@@ -1058,10 +1058,11 @@ def min3(b: list[Cursor], i0: int, i1: int, i2: int) -> int:
 
 
 class _ReaderError(Exception):
-    def __init__(self, msg: str, offset: int):
+    def __init__(self, msg: str, offset: int, gen: int | None = None):
         super().__init__(msg)
         self.msg = msg
         self.offset = offset
+        self.gen = gen
 
 
 class _Done(Exception):
@@ -1095,8 +1096,6 @@ class Reader:
         self.spill = None
         self.spill_err: _ReaderError | None = None
         self.spill_err_sync = False
-        #: generation number the next error belongs to (for TraceFormatError)
-        self.err_gen: int | None = None
 
     # ReadEvent with its deferred fix-up.
     def read_event(self) -> Ev:
@@ -1127,8 +1126,7 @@ class Reader:
                 g, self.pos = read_generation(self.buf, self.pos, self.version)
                 dg = None if g is None else finish_generation(g, self.buf, self.version, start)
             except _ReadError as e:
-                self.err_gen = None
-                self.read_gen_err = _ReaderError(e.msg, e.offset)
+                self.read_gen_err = _ReaderError(e.msg, e.offset, e.gen)
                 self.gen = None
                 return self._sync_event(False, self.last_ts)
             return self._install_gen(dg)
@@ -1201,10 +1199,10 @@ class Reader:
                 self.buf, self.pos, self.spill, self.version
             )
             if spill_err is not None:
-                self.spill_err = _ReaderError(spill_err.msg, spill_err.offset)
+                self.spill_err = _ReaderError(spill_err.msg, spill_err.offset, spill_err.gen)
             dg = finish_generation(g, self.buf, self.version, start)
         except _ReadError as e:
-            self.spill_err = _ReaderError(e.msg, e.offset)
+            self.spill_err = _ReaderError(e.msg, e.offset, e.gen)
             self.gen = None
             self.spill_err_sync = True
             return self._sync_event(False, self.last_ts)
@@ -1521,7 +1519,12 @@ def read_trace(
         except _Done:
             break
         except _ReaderError as e:
-            gen = r.gen.generation.gen if r.gen is not None else _next_gen_number(r)
+            if e.gen is not None:
+                gen = e.gen
+            elif r.gen is not None:
+                gen = r.gen.generation.gen
+            else:
+                gen = _next_gen_number(r)
             offset = e.offset if e.offset >= 0 else r.pos
             error = TraceFormatError(e.msg, offset=offset, generation=gen)
             break

@@ -49,10 +49,13 @@ class _EOF(Exception):
 
 
 class _ReadError(Exception):
-    def __init__(self, msg: str, offset: int):
+    """A read error in Go's wording, with the byte offset and (when known) generation number."""
+
+    def __init__(self, msg: str, offset: int, gen: int | None = None):
         super().__init__(msg)
         self.msg = msg
         self.offset = offset
+        self.gen = gen
 
 
 def read_header(buf: bytes) -> tuple[int, int]:
@@ -234,6 +237,15 @@ def _set_sync_batch(g: _GenBuilder, b: Batch, buf: bytes, ver: int) -> None:
 def read_generation(buf: bytes, pos: int, ver: int) -> tuple[_GenBuilder | None, int]:
     """Go's ``readGeneration`` (Go 1.26+). ``(None, pos)`` at a clean end of the trace."""
     g = _GenBuilder()
+    try:
+        return _read_generation(g, buf, pos, ver)
+    except _ReadError as e:
+        if e.gen is None and g.gen:
+            e.gen = g.gen
+        raise
+
+
+def _read_generation(g: _GenBuilder, buf: bytes, pos: int, ver: int):
     while True:
         bstart = pos
         try:
@@ -276,6 +288,17 @@ def read_generation_with_spill(
     when no generation can be returned at all.
     """
     g = _GenBuilder()
+    try:
+        return _read_generation_with_spill(g, buf, pos, spill, ver)
+    except _ReadError as e:
+        if e.gen is None and g.gen:
+            e.gen = g.gen
+        raise
+
+
+def _read_generation_with_spill(
+    g: _GenBuilder, buf: bytes, pos: int, spill: Spill | None, ver: int
+):
     if spill is not None:
         g.gen = spill.gen
         g.min_ts = spill.batch.time
@@ -290,6 +313,7 @@ def read_generation_with_spill(
             break
         except _ReadError as e:
             if g.gen != 0:
+                e.gen = g.gen
                 spill_err = e
                 break
             raise
@@ -323,6 +347,15 @@ class DecodedGeneration:
 
 def finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> DecodedGeneration:
     """The checks at the end of Go's ``readGeneration``, then decode into columns."""
+    try:
+        return _finish_generation(g, buf, ver, offset)
+    except _ReadError as e:
+        if e.gen is None and g.gen:
+            e.gen = g.gen
+        raise
+
+
+def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> DecodedGeneration:
     if g.freq == 0 or g.freq == -1:
         raise _ReadError("no frequency event found", offset)
     if ver >= 25 and g.clock is None:
