@@ -14,7 +14,13 @@ import pytest
 from tests.format.conftest import ROOT, TESTDATA, committed_traces, is_v1, raw_expectations
 
 from goroscope.format import _kernels as K
-from goroscope.format.decode import decode_generation, raw_counts, string_at
+from goroscope.format.decode import (
+    DecodeBuffers,
+    decode_generation,
+    iter_event_chunks,
+    raw_counts,
+    string_at,
+)
 from goroscope.format.index import index_trace
 from goroscope.format.tracefile import TraceFile
 from goroscope.format.version import Version
@@ -111,6 +117,21 @@ def test_decode_every_generation(opened):
             last_ns = max(last_ns, int(ev.time_ns.max()))
         if len(gen.cpu_samples.time_ns):
             last_ns = max(last_ns, int(gen.cpu_samples.time_ns.max()))
+    # Streaming: chunks of whole batches equal the whole generation, with or without buffers.
+    g = len(gi) // 2
+    whole = decode_generation(tf, ix, g).events
+    for buffers in (None, DecodeBuffers()):
+        parts = [
+            (c.time_ns.copy(), c.args.copy(), c.batch.copy())
+            for c in iter_event_chunks(tf, ix, g, max_bytes=20_000, buffers=buffers)
+        ]
+        if parts:
+            assert np.array_equal(np.concatenate([p[0] for p in parts]), whole.time_ns)
+            assert np.array_equal(np.concatenate([p[1] for p in parts]), whole.args)
+            assert np.array_equal(np.concatenate([p[2] for p in parts]), whole.batch)
+    reused = decode_generation(tf, ix, g, buffers=DecodeBuffers(), events=True)
+    assert np.array_equal(reused.events.time_ns, whole.time_ns)
+    assert len(decode_generation(tf, ix, g, events=False).events) == 0
     # Compare with the Go oracle's summary where one exists.
     name = f"{path.parent.name}-{path.stem}"
     summary = TESTDATA / "expected" / f"{name}.summary.json"

@@ -107,36 +107,39 @@ def mul(t, ns_per_tick):
 
 @njit(nogil=True, cache=True)
 def scan_batches(
-    buf, start, ver, fill, offset, data_offset, size, gen, thread, base_time, kind, exp
+    buf, start, stop, ver, fill, row0, offset, data_offset, size, gen, thread, base_time, kind, exp
 ):
-    """Walk batch headers from ``start``, skipping bodies.
+    """Walk batch headers from ``start``, skipping bodies, until a batch starts at ``>= stop``.
 
     Parameters
     ----------
     buf : (N,) uint8 — the trace
-    start : offset of the first batch (after the header)
+    start : offset of the first batch to read (a batch boundary)
+    stop : stop before the first batch starting at or after this offset (``N`` for all);
+        lets the caller scan in segments and release file pages in between
     ver : format version (22, 23, 25, 26)
     fill : if False only count; else write one row per batch into the (cap,) output
-        columns (offset/data_offset/size int64, gen/thread/base_time uint64, kind/exp uint8)
+        columns, starting at row ``row0`` (offset/data_offset/size int64,
+        gen/thread/base_time uint64, kind/exp uint8)
 
     Returns
     -------
     (nbatches, status, err_offset, end_pos) : rows seen before the first problem;
-    ``end_pos`` is the offset after the last complete batch.
+    ``end_pos`` is the offset after the last complete batch (where to resume).
     """
     n = buf.shape[0]
     pos = start
-    nb = 0
+    nb = row0
     cap = offset.shape[0]
-    while pos < n:
+    while pos < n and pos < stop:
         bstart = pos
         t = buf[pos]
         if t == 52:
             if ver < 26:
-                return nb, ERR_EOG_OLD, bstart, bstart
+                return nb - row0, ERR_EOG_OLD, bstart, bstart
             if fill:
                 if nb >= cap:
-                    return nb, ERR_CAPACITY, bstart, bstart
+                    return nb - row0, ERR_CAPACITY, bstart, bstart
                 offset[nb] = bstart
                 data_offset[nb] = bstart + 1
                 size[nb] = 0
@@ -149,36 +152,36 @@ def scan_batches(
             pos += 1
             continue
         if t != 1 and t != 49:
-            return nb, ERR_BATCH_TYPE, bstart, bstart
+            return nb - row0, ERR_BATCH_TYPE, bstart, bstart
         pos += 1
         e = 0
         if t == 49:
             if pos >= n:
-                return nb, ERR_TRUNCATED, bstart, bstart
+                return nb - row0, ERR_TRUNCATED, bstart, bstart
             e = buf[pos]
             pos += 1
         g, pos = _uvarint(buf, pos, n)
         if pos < 0:
-            return nb, -pos, bstart, bstart
+            return nb - row0, -pos, bstart, bstart
         m, pos = _uvarint(buf, pos, n)
         if pos < 0:
-            return nb, -pos, bstart, bstart
+            return nb - row0, -pos, bstart, bstart
         ts, pos = _uvarint(buf, pos, n)
         if pos < 0:
-            return nb, -pos, bstart, bstart
+            return nb - row0, -pos, bstart, bstart
         sz, pos = _uvarint(buf, pos, n)
         if pos < 0:
-            return nb, -pos, bstart, bstart
+            return nb - row0, -pos, bstart, bstart
         if sz > MAX_BATCH_SIZE:
-            return nb, ERR_BATCH_SIZE, bstart, bstart
+            return nb - row0, ERR_BATCH_SIZE, bstart, bstart
         isz = np.int64(sz)
         if isz > n - pos:
-            return nb, ERR_DATA_PAST_END, bstart, bstart
+            return nb - row0, ERR_DATA_PAST_END, bstart, bstart
         if g == 0:
-            return nb, ERR_GEN_ZERO, bstart, bstart
+            return nb - row0, ERR_GEN_ZERO, bstart, bstart
         if fill:
             if nb >= cap:
-                return nb, ERR_CAPACITY, bstart, bstart
+                return nb - row0, ERR_CAPACITY, bstart, bstart
             k = KIND_EVENTS
             if e != 0:
                 k = KIND_EXPERIMENTAL
@@ -202,7 +205,7 @@ def scan_batches(
             exp[nb] = e
         nb += 1
         pos += isz
-    return nb, OK, pos, pos
+    return nb - row0, OK, pos, pos
 
 
 @njit(nogil=True, cache=True)
@@ -440,24 +443,26 @@ def decode_cpu_samples(
 
 
 @njit(nogil=True, cache=True)
-def raw_count(buf, start, limit, nargs, is_stack, has_data, counts):
+def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
     """Count events like Go's ``internal/trace/raw`` reader (a flat walk, no batch framing).
 
     Parameters
     ----------
-    start : offset after the header
+    start : offset after the header (or where a previous call stopped)
+    stop : stop before the first event starting at or after this offset (``N`` for all)
     limit : number of spec rows valid in this version (``len(specs_for(v))``)
     nargs, is_stack, has_data : (256,) spec tables
     counts : (256,) int64 — incremented per event type read
 
     Returns
     -------
-    (events, status, err_offset) — ``status`` OK at a clean end of file.
+    (events, status, pos) — ``status`` OK when ``stop`` or the end of file was reached
+    cleanly; ``pos`` is then where to resume, else the offset of the bad event.
     """
     n = buf.shape[0]
     pos = start
     events = 0
-    while pos < n:
+    while pos < n and pos < stop:
         at = pos
         t = buf[pos]
         if t == 0 or t >= limit:

@@ -88,13 +88,23 @@ def mul(t, ns_per_tick):
 
 
 def scan_batches(
-    buf, start, ver, fill, offset, data_offset, size, gen, thread, base_time, kind, exp
+    buf, start, stop, ver, fill, row0, offset, data_offset, size, gen, thread, base_time, kind, exp
 ):
     data = bytes(buf)
     n = len(data)
     pos = start
     rows = []
-    while pos < n:
+
+    def _emit(rows, fill, status, err_off, end_pos, *cols):
+        if fill:
+            if row0 + len(rows) > cols[0].shape[0]:
+                return max(0, cols[0].shape[0] - row0), ERR_CAPACITY, err_off, end_pos
+            for i, row in enumerate(rows):
+                for col, v in zip(cols, row, strict=True):
+                    col[row0 + i] = v
+        return len(rows), status, err_off, end_pos
+
+    while pos < n and pos < stop:
         bstart = pos
         t = data[pos]
         if t == 52:
@@ -137,16 +147,6 @@ def scan_batches(
     return _emit(
         rows, fill, OK, pos, pos, offset, data_offset, size, gen, thread, base_time, kind, exp
     )
-
-
-def _emit(rows, fill, status, err_off, end_pos, *cols):
-    if fill:
-        if len(rows) > cols[0].shape[0]:
-            return cols[0].shape[0], ERR_CAPACITY, err_off, end_pos
-        for i, row in enumerate(rows):
-            for col, v in zip(cols, row, strict=True):
-                col[i] = v
-    return len(rows), status, err_off, end_pos
 
 
 def decode_sync(buf, pos, end, base_time, ver):
@@ -316,12 +316,12 @@ def decode_cpu_samples(
     return j, OK, 0
 
 
-def raw_count(buf, start, limit, nargs, is_stack, has_data, counts):
+def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
     data = bytes(buf)
     n = len(data)
     pos = start
     events = 0
-    while pos < n:
+    while pos < n and pos < stop:
         at = pos
         t = data[pos]
         if t == 0 or t >= limit:

@@ -24,6 +24,7 @@ HACKING.md § Raw event counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,11 +40,56 @@ from goroscope.format.columns import (
     StringTable,
 )
 from goroscope.format.errors import TraceFormatError
-from goroscope.format.index import TraceIndex, index_trace, kernel_error
+from goroscope.format.index import SCAN_SEGMENT, TraceIndex, index_trace, kernel_error
 from goroscope.format.tracefile import TraceFile, as_buffer
 from goroscope.format.version import Version, parse_header
 
-__all__ = ["RawCounts", "decode_generation", "raw_counts", "string_at", "warm_up"]
+__all__ = [
+    "DecodeBuffers",
+    "RawCounts",
+    "decode_generation",
+    "iter_event_chunks",
+    "raw_counts",
+    "string_at",
+    "warm_up",
+]
+
+
+class DecodeBuffers:
+    """Reusable output arrays for streaming consumers of ``decode_generation``.
+
+    Fresh memory costs more than decoding into it (the kernel must fault in and
+    zero every page it writes: ~61 B per event; see HACKING.md § Memory). A
+    consumer that looks at one generation at a time (statistics, export, the
+    benchmark) passes one ``DecodeBuffers`` per worker thread: the columns of the
+    returned ``Generation`` are then read-only views into these buffers and are
+    **overwritten by the next decode with the same buffers** — copy what you keep.
+    Buffers grow to the largest generation seen and never shrink. Not thread-safe:
+    one instance per thread.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """An uninitialised array of ``shape`` (a view into a buffer kept under ``name``)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape[0] < shape[0] or a.dtype != np.dtype(dtype):
+            rows = shape[0] if a is None else max(shape[0], a.shape[0] + a.shape[0] // 4)
+            a = np.empty((rows, *shape[1:]), dtype)
+            self._arrays[name] = a
+        return a[: shape[0]]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes reserved (virtual; only pages written so far are resident)."""
+        return sum(a.nbytes for a in self._arrays.values())
+
+
+def _allocator(buffers: DecodeBuffers | None):
+    if buffers is None:
+        return lambda _name, shape, dtype: np.empty(shape, dtype)
+    return buffers.get
 
 
 def _ro(*arrays: np.ndarray) -> None:
@@ -59,15 +105,28 @@ def _rows(index: TraceIndex, g: int, kind: int):
 
 
 def decode_generation(
-    source: TraceFile | bytes | np.ndarray, index: TraceIndex, g: int
+    source: TraceFile | bytes | np.ndarray,
+    index: TraceIndex,
+    g: int,
+    *,
+    buffers: DecodeBuffers | None = None,
+    events: bool = True,
 ) -> Generation:
     """Decode generation row ``g`` (0-based position in ``index.generations``).
+
+    The whole generation's events cost 61 bytes each in memory. To keep memory
+    bounded by a chunk rather than a generation, pass ``events=False`` (tables,
+    CPU samples and all generation-level validation only; ``events`` is empty)
+    and stream the events with ``iter_event_chunks``.
 
     Parameters
     ----------
     source : the TraceFile (or bytes / uint8 array) ``index`` was built from
     index : from ``index_trace(source)``
     g : row in ``index.generations`` (not the generation number)
+    buffers : reuse these output arrays (streaming; see ``DecodeBuffers``) instead of
+        allocating fresh ones that the caller owns
+    events : decode the timed events (default) or leave ``Generation.events`` empty
 
     Raises
     ------
@@ -92,36 +151,13 @@ def decode_generation(
         )
     nspt = float(gi.ns_per_tick[g])
 
+    alloc = _allocator(buffers)
     # Timed events of M batches, in file order.
-    sel, doff, size = _rows(index, g, K.KIND_EVENTS)
-    cap = int(size.sum()) // 2
-    ev_type = np.empty(cap, np.uint8)
-    time_ns = np.empty(cap, np.int64)
-    thread = np.empty(cap, np.int64)
-    batch = np.empty(cap, np.int32)
-    args = np.empty((cap, MAX_ARGS), np.uint64)
-    offset = np.empty(cap, np.int64)
-    counts = np.zeros(256, np.int64)
-    n, st, at = K.decode_events(
-        buf, doff, size, bi.base_time[sel], bi.thread[sel], sel.astype(np.int32), nspt,
-        spec.NARGS, spec.TIMED, ev_type, time_ns, thread, batch, args, offset, counts,
-    )  # fmt: skip
-    if st != K.OK:
-        typ = int(buf[at]) if 0 <= at < buf.shape[0] else -1
-        raise kernel_error(st, at, gen, f"event (type {typ})")
-    events = EventColumns(
-        ev_type=ev_type[:n],
-        time_ns=time_ns[:n],
-        thread=thread[:n],
-        batch=batch[:n],
-        args=args[:n],
-        offset=offset[:n],
-    )
-    _ro(events.ev_type, events.time_ns, events.thread, events.batch, events.args, events.offset)
-
-    strings = _decode_strings(buf, index, g, gen)
-    stacks = _decode_stacks(buf, index, g, gen, strings)
-    cpu = _decode_cpu_samples(buf, index, g, gen, nspt)
+    sel = _rows(index, g, K.KIND_EVENTS)[0] if events else np.zeros(0, np.int64)
+    event_cols = _decode_events(buf, index, sel, nspt, gen, alloc)
+    strings = _decode_strings(buf, index, g, gen, alloc)
+    stacks = _decode_stacks(buf, index, g, gen, strings, alloc)
+    cpu = _decode_cpu_samples(buf, index, g, gen, nspt, alloc)
 
     ex = np.flatnonzero(bi.kind[gi.batch_start[g] : gi.batch_end[g]] == K.KIND_EXPERIMENTAL)
     ex += int(gi.batch_start[g])
@@ -133,13 +169,92 @@ def decode_generation(
         gen=gen,
         freq=freq,
         min_time_ns=int(gi.first_ns[g]),
-        events=events,
+        events=event_cols,
         strings=strings,
         stacks=stacks,
         cpu_samples=cpu,
         clock=gi.clock(g),
         experimental=experimental,
     )
+
+
+def _decode_events(
+    buf, index: TraceIndex, sel: np.ndarray, nspt: float, gen: int, alloc
+) -> EventColumns:
+    """Decode the M batches ``sel`` (rows of ``index.batches``, file order) into EventColumns."""
+    bi = index.batches
+    doff, size = bi.data_offset[sel], bi.size[sel]
+    cap = int(size.sum()) // 2  # a timed event is at least 2 bytes (type, dt)
+    ev_type = alloc("ev_type", (cap,), np.uint8)
+    time_ns = alloc("time_ns", (cap,), np.int64)
+    thread = alloc("thread", (cap,), np.int64)
+    batch = alloc("batch", (cap,), np.int32)
+    args = alloc("args", (cap, MAX_ARGS), np.uint64)
+    offset = alloc("offset", (cap,), np.int64)
+    counts = np.zeros(256, np.int64)
+    n, st, at = K.decode_events(
+        buf, doff, size, bi.base_time[sel], bi.thread[sel], sel.astype(np.int32), nspt,
+        spec.NARGS, spec.TIMED, ev_type, time_ns, thread, batch, args, offset, counts,
+    )  # fmt: skip
+    if st != K.OK:
+        typ = int(buf[at]) if 0 <= at < buf.shape[0] else -1
+        raise kernel_error(st, at, gen, f"event (type {typ})")
+    cols = EventColumns(
+        ev_type=ev_type[:n],
+        time_ns=time_ns[:n],
+        thread=thread[:n],
+        batch=batch[:n],
+        args=args[:n],
+        offset=offset[:n],
+    )
+    _ro(cols.ev_type, cols.time_ns, cols.thread, cols.batch, cols.args, cols.offset)
+    return cols
+
+
+def iter_event_chunks(
+    source: TraceFile | bytes | np.ndarray,
+    index: TraceIndex,
+    g: int,
+    *,
+    max_bytes: int = 1 << 20,
+    buffers: DecodeBuffers | None = None,
+    release: bool = False,
+) -> Iterator[EventColumns]:
+    """Yield the timed events of generation row ``g`` in chunks of whole M batches.
+
+    Each batch carries its own base time, so a chunk decodes alone and its rows
+    equal the matching rows of ``decode_generation(...).events`` (same order,
+    same ``batch`` indexes). A chunk holds consecutive event batches with at most
+    ``max_bytes`` of wire data (at least one batch). With ``buffers`` the chunks
+    share memory (each is overwritten by the next); with ``release`` the chunk's
+    file pages are dropped from RSS after it is consumed (TraceFile only).
+    Generation-level validation (frequency, clock) is ``decode_generation``'s job;
+    this raises TraceFormatError for malformed events.
+    """
+    buf = as_buffer(source)
+    gi = index.generations
+    gen = int(gi.gen[g])
+    nspt = float(gi.ns_per_tick[g])
+    if nspt == 0.0:
+        raise TraceFormatError(
+            "no frequency event found", offset=int(gi.byte_start[g]), generation=gen
+        )
+    sel = _rows(index, g, K.KIND_EVENTS)[0]
+    size = index.batches.size[sel]
+    alloc = _allocator(buffers)
+    start = 0
+    cum = np.cumsum(size)
+    while start < sel.shape[0]:
+        base = int(cum[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(cum, base + max_bytes, side="right")))
+        rows = sel[start:stop]
+        yield _decode_events(buf, index, rows, nspt, gen, alloc)
+        if release and isinstance(source, TraceFile):
+            bi = index.batches
+            source.release_pages(
+                int(bi.offset[rows[0]]), int(bi.data_offset[rows[-1]] + bi.size[rows[-1]])
+            )
+        start = stop
 
 
 def _sorted_unique(ids: np.ndarray, offsets: np.ndarray, what: str, gen: int) -> np.ndarray:
@@ -157,12 +272,12 @@ def _sorted_unique(ids: np.ndarray, offsets: np.ndarray, what: str, gen: int) ->
     return order
 
 
-def _decode_strings(buf, index: TraceIndex, g: int, gen: int) -> StringTable:
+def _decode_strings(buf, index: TraceIndex, g: int, gen: int, alloc) -> StringTable:
     _, doff, size = _rows(index, g, K.KIND_STRINGS)
     cap = int(size.sum()) // 3
-    ids = np.empty(cap, np.uint64)
-    off = np.empty(cap, np.int64)
-    length = np.empty(cap, np.int32)
+    ids = alloc("str_ids", (cap,), np.uint64)
+    off = alloc("str_offset", (cap,), np.int64)
+    length = alloc("str_length", (cap,), np.int32)
     n, st, at = K.decode_strings(buf, doff, size, ids, off, length)
     if st != K.OK:
         raise kernel_error(st, at, gen, "string")
@@ -173,13 +288,15 @@ def _decode_strings(buf, index: TraceIndex, g: int, gen: int) -> StringTable:
     return t
 
 
-def _decode_stacks(buf, index: TraceIndex, g: int, gen: int, strings: StringTable) -> StackTable:
+def _decode_stacks(
+    buf, index: TraceIndex, g: int, gen: int, strings: StringTable, alloc
+) -> StackTable:
     _, doff, size = _rows(index, g, K.KIND_STACKS)
     total = int(size.sum())
-    ids = np.empty(total // 3, np.uint64)
-    frame_start = np.empty(total // 3, np.int64)
-    nframes = np.empty(total // 3, np.int32)
-    frames = np.empty((total // 4, 4), np.uint64)
+    ids = alloc("stk_ids", (total // 3,), np.uint64)
+    frame_start = alloc("stk_frame_start", (total // 3,), np.int64)
+    nframes = alloc("stk_nframes", (total // 3,), np.int32)
+    frames = alloc("stk_frames", (total // 4, 4), np.uint64)
     n, nf, st, at = K.decode_stacks(buf, doff, size, ids, frame_start, nframes, frames)
     if st != K.OK:
         raise kernel_error(st, at, gen, "stack")
@@ -207,10 +324,13 @@ def _decode_stacks(buf, index: TraceIndex, g: int, gen: int, strings: StringTabl
     return t
 
 
-def _decode_cpu_samples(buf, index: TraceIndex, g: int, gen: int, nspt: float) -> CPUSampleColumns:
+def _decode_cpu_samples(
+    buf, index: TraceIndex, g: int, gen: int, nspt: float, alloc
+) -> CPUSampleColumns:
     _, doff, size = _rows(index, g, K.KIND_CPU_SAMPLES)
     cap = int(size.sum()) // 6
-    cols = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.uint64)]
+    cols = [alloc(f"cpu_{i}", (cap,), np.int64) for i in range(4)]
+    cols.append(alloc("cpu_stack", (cap,), np.uint64))
     n, st, at = K.decode_cpu_samples(buf, doff, size, nspt, *cols)
     if st != K.OK:
         raise kernel_error(st, at, gen, "CPU sample")
@@ -265,7 +385,17 @@ def raw_counts(source: TraceFile | str | bytes | np.ndarray, *, strict: bool = F
         version, start = parse_header(buf[:20].tobytes())
     limit = len(spec.specs_for(version))
     counts = np.zeros(256, np.int64)
-    events, st, at = K.raw_count(buf, start, limit, spec.NARGS, spec.IS_STACK, spec.HAS_DATA, counts)  # fmt: skip
+    release = source.release_pages if isinstance(source, TraceFile) else None
+    size = int(buf.shape[0])
+    pos, events = start, 0
+    while True:  # in segments, releasing file pages behind us (bounded RSS)
+        n, st, at = K.raw_count(buf, pos, pos + SCAN_SEGMENT, limit, spec.NARGS, spec.IS_STACK, spec.HAS_DATA, counts)  # fmt: skip
+        events += n
+        if release is not None:
+            release(pos, at)
+        if st != K.OK or at >= size:
+            break
+        pos = at
     error = None
     if st != K.OK:
         what = f"raw event (type {int(buf[at])})" if at < buf.shape[0] else "raw event"

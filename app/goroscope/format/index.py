@@ -24,6 +24,7 @@ See HACKING.md § Generations and batches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,23 +210,51 @@ def _ro(*arrays: np.ndarray) -> None:
         a.flags.writeable = False
 
 
-def scan_batches(buf, version: Version | None = None, start: int | None = None) -> BatchIndex:
+#: Bytes scanned between page releases (bounds the file pages mapped by a scan).
+SCAN_SEGMENT = 16 << 20
+
+
+def scan_batches(
+    buf,
+    version: Version | None = None,
+    start: int | None = None,
+    *,
+    release: Callable[[int, int], None] | None = None,
+) -> BatchIndex:
     """Scan batch headers (Go's ``readBatch`` without copying data).
 
     Parameters
     ----------
     buf : (N,) uint8 — the whole trace (or a TraceFile / bytes)
     version, start : the header's version and size; read from ``buf`` when None
+    release : called as ``release(start, end)`` after each ``SCAN_SEGMENT`` of bytes
+        (``TraceFile.release_pages``), so a scan never keeps the whole file resident
 
     Raises only ``UnsupportedVersionError`` (bad header); other problems are recorded.
     """
+    if release is None and isinstance(buf, TraceFile):
+        release = buf.release_pages
     buf = as_buffer(buf)
     if version is None or start is None:
         version, start = read_header(buf[:20].tobytes())
     ver = int(version)
-    empty = np.zeros(0, np.int64)
-    e64, eu, e8 = empty, np.zeros(0, np.uint64), np.zeros(0, np.uint8)
-    n, status, err_off, end_pos = K.scan_batches(buf, start, ver, False, e64, e64, e64, eu, eu, eu, e8, e8)  # fmt: skip
+    size_b = int(buf.shape[0])
+
+    def run(fill: bool, cols) -> tuple[int, int, int, int]:
+        pos, rows = start, 0
+        while True:
+            nb, status, err_off, end = K.scan_batches(
+                buf, pos, pos + SCAN_SEGMENT, ver, fill, rows, *cols
+            )
+            rows += nb
+            if release is not None:
+                release(pos, end if status == K.OK else size_b)
+            if status != K.OK or end >= size_b:
+                return rows, status, err_off, end
+            pos = end
+
+    e64, eu, e8 = np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.uint8)
+    n, status, err_off, end_pos = run(False, (e64, e64, e64, eu, eu, eu, e8, e8))
     offset = np.empty(n, np.int64)
     data_offset = np.empty(n, np.int64)
     size = np.empty(n, np.int64)
@@ -234,9 +263,8 @@ def scan_batches(buf, version: Version | None = None, start: int | None = None) 
     base_time = np.empty(n, np.uint64)
     kind = np.empty(n, np.uint8)
     exp = np.empty(n, np.uint8)
-    n2, status2, _, _ = K.scan_batches(
-        buf, start, ver, True, offset, data_offset, size, gen, thread, base_time, kind, exp
-    )
+    cols = (offset, data_offset, size, gen, thread, base_time, kind, exp)
+    n2, status2, _, _ = run(True, cols)
     if n2 != n or status2 != status:  # pragma: no cover - the two passes are the same code
         raise TraceFormatError(
             "internal error: scan passes disagree", offset=err_off, generation=None
@@ -284,7 +312,8 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
         version, start = source.version, source.header_size
     else:
         version, start = read_header(buf[:20].tobytes())
-    bi = scan_batches(buf, version, start)
+    release = source.release_pages if isinstance(source, TraceFile) else None
+    bi = scan_batches(buf, version, start, release=release)
     error = bi.error
     kind, gen = bi.kind, bi.gen
     nb = len(bi)
