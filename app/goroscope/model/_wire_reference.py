@@ -594,3 +594,30 @@ def _decode_cpu_samples(g: _GenBuilder, buf: bytes) -> list[tuple[int, int, int,
             ts, m, p, gg, st = vals
             out.append((ts, _to_i64(m), _to_i64(p), -1 if gg == 0 else _to_i64(gg), st))
     return out
+
+
+def decode_all(buf: bytes) -> list[DecodedGeneration]:
+    """Every generation Go's reader would install, in order (stops silently at the first error).
+
+    A test helper: the reference twin of ``format.index_trace`` + ``format.decode_generation``.
+    """
+    ver, pos = read_header(buf)
+    out: list[DecodedGeneration] = []
+    spill = None
+    while True:
+        start = pos
+        try:
+            if ver >= 26:
+                g, pos = read_generation(buf, pos, ver)
+                if g is None:
+                    return out
+                out.append(finish_generation(g, buf, ver, start))
+            else:
+                if out and spill is None:
+                    return out
+                g, pos, spill, err = read_generation_with_spill(buf, pos, spill, ver)
+                out.append(finish_generation(g, buf, ver, start))
+                if err is not None:
+                    return out
+        except _ReadError:
+            return out

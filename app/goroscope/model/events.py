@@ -241,6 +241,10 @@ COLUMNS: dict[str, type] = {
 }
 
 
+#: GoCreate, GoCreateBlocked
+_GO_CREATE_TYPES = (14, 47)
+
+
 def _quote(s: str) -> str:
     """Approximately Go's ``%q`` (exact for printable ASCII)."""
     return json.dumps(s, ensure_ascii=False)
@@ -395,7 +399,10 @@ class EventView:
             label = "GoID" if rk == ResourceKind.Goroutine else "ProcID"
             out.append(f" {label}={self._col('resource_id')} {d['From']}->{d['To']}")
             out.append(f" Reason={_quote(d['Reason'])}")
-            if d["Stack"]:
+            # NOTE: Go compares the transition's Stack handle with NoStack; GoCreate's
+            # handle always carries the generation's table, so it prints the header even
+            # for stack ID 0 (see HACKING.md § Event.String quirks).
+            if d["Stack"] or self._col("ev_type") in _GO_CREATE_TYPES:
                 out.append("\nTransitionStack=\n" + _print_stack(d["Stack"], "\t"))
         elif k == EventKind.Experimental:
             out.append(f" Name={d['Name']} Args=[{self._experimental_args()}]")
