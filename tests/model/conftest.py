@@ -56,6 +56,16 @@ def oracle_cases() -> list[tuple[str, Path, Path]]:
     return out
 
 
+def sample_traces() -> list[Path]:
+    """Committed v2 traces for the slow differential tests: every one with GOROSCOPE_FULL=1,
+    else the smallest trace of each toolchain directory (go1.22 ... go1.27)."""
+    out = []
+    for d in sorted((TESTDATA / "traces").glob("go1.2[2-9]")):
+        traces = sorted(d.glob("*.trace"), key=lambda p: p.stat().st_size)
+        out.extend(traces if FULL else traces[:1])
+    return out
+
+
 def load_json(path: Path) -> dict:
     return json.loads(path.read_text())
 

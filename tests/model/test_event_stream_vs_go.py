@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 import pytest
-from tests.model.conftest import FULL, GOROOT, ORACLE_MAX_BYTES, TESTDATA, golden_tests, tracegen
+from tests.model.conftest import GOROOT, golden_tests, sample_traces, tracegen
 
 from goroscope.format.version import Version
 from goroscope.model._order_reference import read_trace
@@ -49,11 +49,7 @@ def ours(data: bytes) -> str:
 
 
 def _traces():
-    out = []
-    for p in sorted((TESTDATA / "traces").glob("go1.2[2-9]/*.trace")):
-        if FULL or p.stat().st_size <= ORACLE_MAX_BYTES // 2:
-            out.append(pytest.param(p, id=f"{p.parent.name}-{p.stem}"))
-    return out
+    return [pytest.param(p, id=f"{p.parent.name}-{p.stem}") for p in sample_traces()]
 
 
 def _cases():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.model.conftest import FULL, ORACLE_MAX_BYTES, TESTDATA
+from tests.model.conftest import sample_traces
 
 from goroscope.format import spec as fspec
 from goroscope.model import _gospec
@@ -39,11 +39,7 @@ def test_gospec_matches_format_spec():
 
 
 def _traces():
-    out = []
-    for p in sorted((TESTDATA / "traces").glob("go1.2[2-9]/*.trace")):
-        if FULL or p.stat().st_size <= ORACLE_MAX_BYTES // 2:
-            out.append(pytest.param(p, id=f"{p.parent.name}-{p.stem}"))
-    return out
+    return [pytest.param(p, id=f"{p.parent.name}-{p.stem}") for p in sample_traces()]
 
 
 @pytest.mark.parametrize("path", _traces())
