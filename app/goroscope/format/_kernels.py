@@ -62,12 +62,29 @@ INT64_MIN = -(1 << 63)
 _TWO63 = 9.223372036854775808e18
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _uvarint(buf, pos, end):
     """Go's ``binary.Uvarint`` on ``buf[pos:end]`` → (value, next pos); next pos < 0 on error.
 
     -1: ran past ``end`` (truncated), -2: overflow. Accepts padded (non-minimal) encodings.
+    NOTE: the fast path reads without per-byte bounds checks only when at least 10 bytes
+    (the longest varint) remain before ``end``, so it can never read past ``end``.
     """
+    if end - pos >= 10:
+        b = buf[pos]
+        if b < 0x80:
+            return np.uint64(b), pos + 1
+        x = np.uint64(b & 0x7F)
+        s = np.uint64(7)
+        for i in range(1, 10):
+            b = buf[pos + i]
+            if b < 0x80:
+                if i == 9 and b > 1:
+                    return np.uint64(0), -2
+                return x | (np.uint64(b) << s), pos + i + 1
+            x |= np.uint64(b & 0x7F) << s
+            s += np.uint64(7)
+        return np.uint64(0), -2
     x = np.uint64(0)
     s = np.uint64(0)
     for i in range(10):
@@ -84,7 +101,7 @@ def _uvarint(buf, pos, end):
     return np.uint64(0), -2
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _mul(t, ns_per_tick):
     """Go's ``frequency.mul``: int64(float64(t) * ns_per_tick), amd64 overflow semantics."""
     f = np.float64(t) * ns_per_tick
@@ -299,17 +316,31 @@ def decode_events(
                 return j, ERR_NOT_TIMED, at
             if j >= cap:
                 return j, ERR_CAPACITY, at
-            na = nargs[t]
+            na = nargs[t] - 1
             dt, pos = _uvarint(buf, pos + 1, end)
             if pos < 0:
                 return j, -pos, at
-            for a in range(na - 1):
-                v, pos = _uvarint(buf, pos, end)
+            a0 = a1 = a2 = a3 = np.uint64(0)
+            if na > 0:
+                a0, pos = _uvarint(buf, pos, end)
                 if pos < 0:
                     return j, -pos, at
-                args[j, a] = v
-            for a in range(na - 1, NARG_COLS):
-                args[j, a] = 0
+                if na > 1:
+                    a1, pos = _uvarint(buf, pos, end)
+                    if pos < 0:
+                        return j, -pos, at
+                    if na > 2:
+                        a2, pos = _uvarint(buf, pos, end)
+                        if pos < 0:
+                            return j, -pos, at
+                        if na > 3:
+                            a3, pos = _uvarint(buf, pos, end)
+                            if pos < 0:
+                                return j, -pos, at
+            args[j, 0] = a0
+            args[j, 1] = a1
+            args[j, 2] = a2
+            args[j, 3] = a3
             last = _mul(dt, ns_per_tick) + last
             ev_type[j] = t
             time_ns[j] = last
