@@ -117,6 +117,11 @@ class Generation:
     min_time_ns : ``mul(min header time over all batches)`` — the time of this generation's Sync
     clock : the clock snapshot (Go 1.25+), else None
     experimental : ((experiment id, thread, data offset, data length), ...) per experimental batch
+
+    ``events`` is empty when decoded with ``decode_generation(..., events=False)`` (tables
+    only; stream the events with ``decode.iter_event_chunks``). With
+    ``decode_generation(..., buffers=DecodeBuffers())`` every array is a read-only view into
+    reused buffers, overwritten by the next decode with the same buffers: copy what you keep.
     """
 
     gen: int
