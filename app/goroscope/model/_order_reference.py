@@ -102,6 +102,7 @@ from goroscope.model._wire_reference import (
     read_generation,
     read_generation_with_spill,
     read_header,
+    wrap64,
 )
 from goroscope.model.events import (
     COLUMNS,
@@ -1134,7 +1135,7 @@ class Reader:
         ev = self._read_event()
         self._validate_table_ids(ev)
         if ev.time <= self.last_ts:
-            ev.time = self.last_ts + 1
+            ev.time = wrap64(self.last_ts + 1)
         self.last_ts = ev.time
         return ev
 

@@ -111,6 +111,23 @@ class Batch:
         return self.exp == 0 and self.first(buf) == EV["EndOfGeneration"]
 
 
+INT64_MIN = -(1 << 63)
+
+
+def wrap64(x: int) -> int:
+    """Go's int64 arithmetic: wrap to [-2^63, 2^63)."""
+    x &= U64
+    return x - (1 << 64) if x >= 1 << 63 else x
+
+
+def go_mul(t: int, ns_per_tick: float) -> int:
+    """Go's ``frequency.mul``: ``Time(float64(t) * f)``; out of range → INT64_MIN (amd64's CVTTSD2SQ)."""
+    f = float(t) * ns_per_tick
+    if f != f or f >= 2.0**63 or f < -(2.0**63):
+        return INT64_MIN
+    return int(f)
+
+
 def _to_i64(x: int) -> int:
     return x - (1 << 64) if x >= 1 << 63 else x
 
@@ -228,7 +245,7 @@ def _set_sync_batch(g: _GenBuilder, b: Batch, buf: bytes, ver: int) -> None:
                 if pos < 0:
                     raise _ReadError("unexpected EOF", b.offset)
                 vals.append(v)
-            last += vals[0]
+            last = (last + vals[0]) & U64
             g.clock = (last, vals[1], vals[2], vals[3])
         else:
             raise _ReadError(f"expected frequency or clock snapshot event, got {ev}", b.offset)
@@ -363,7 +380,7 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
     ns_per_tick = 1.0 / (g.freq / 1e9)
 
     def mul(t: int) -> int:
-        return int(float(t) * ns_per_tick)
+        return go_mul(t, ns_per_tick)
 
     strings = _decode_strings(g, buf)
     stacks, pcs = _decode_stacks(g, buf)
@@ -420,7 +437,7 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
                     cursor_errors[m] = ("found invalid uvarint", ev_off)
                     stop = True
                     break
-                t = mul(dt) + last
+                t = wrap64(mul(dt) + last)
                 last = t
                 rows.append((ev_off, typ, t, m, tuple(args), batch_index[id(b)]))
     rows.sort(key=lambda r: r[0])
