@@ -45,6 +45,7 @@ ERR_GEN_ZERO = 12  # generation number 0
 ERR_CAPACITY = 13  # internal: more rows than the byte-derived bound (never expected)
 ERR_EOG_OLD = 14  # EndOfGeneration byte in a pre-1.26 trace
 ERR_DATA_PAST_END = 15  # batch data / string data runs past the end
+ERR_BAD_TIMESTAMP = 16  # an event's dt varint is truncated or overflows
 
 KIND_EVENTS = 0
 KIND_STRINGS = 1
@@ -319,7 +320,7 @@ def decode_events(
             na = nargs[t] - 1
             dt, pos = _uvarint(buf, pos + 1, end)
             if pos < 0:
-                return j, -pos, at
+                return j, ERR_BAD_TIMESTAMP, at
             a0 = a1 = a2 = a3 = np.uint64(0)
             if na > 0:
                 a0, pos = _uvarint(buf, pos, end)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from goroscope.format._kernels import (
+    ERR_BAD_TIMESTAMP,
     ERR_BATCH_SIZE,
     ERR_BATCH_TYPE,
     ERR_CAPACITY,
@@ -211,10 +212,14 @@ def decode_events(
                 return j, (ERR_INVALID_TYPE if t >= 137 else ERR_NOT_TIMED), at
             if j >= cap:
                 return j, ERR_CAPACITY, at
-            vals = []
             pos += 1
             try:
-                for _ in range(int(nargs[t])):
+                dt, pos = _read(data, pos, end)
+            except _Err:
+                return j, ERR_BAD_TIMESTAMP, at
+            vals = [dt]
+            try:
+                for _ in range(int(nargs[t]) - 1):
                     v, pos = _read(data, pos, end)
                     vals.append(v)
             except _Err as err:

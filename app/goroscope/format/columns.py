@@ -117,6 +117,11 @@ class Generation:
     min_time_ns : ``mul(min header time over all batches)`` — the time of this generation's Sync
     clock : the clock snapshot (Go 1.25+), else None
     experimental : ((experiment id, thread, data offset, data length), ...) per experimental batch
+    event_errors : ((thread, message, byte offset), ...) — only with
+        ``decode_generation(..., event_errors="per_thread")``: Go decodes an M's events
+        lazily, so a malformed event fails only that M's cursor; its events before the
+        bad one are kept and its later events dropped (message in Go's words). Empty
+        otherwise (the default raises instead). Added after the first contract; defaulted.
 
     ``events`` is empty when decoded with ``decode_generation(..., events=False)`` (tables
     only; stream the events with ``decode.iter_event_chunks``). With
@@ -133,3 +138,4 @@ class Generation:
     cpu_samples: CPUSampleColumns
     clock: ClockSnapshot | None
     experimental: tuple[tuple[int, int, int, int], ...]
+    event_errors: tuple[tuple[int, str, int], ...] = ()

@@ -111,6 +111,7 @@ def decode_generation(
     *,
     buffers: DecodeBuffers | None = None,
     events: bool = True,
+    event_errors: str = "raise",
 ) -> Generation:
     """Decode generation row ``g`` (0-based position in ``index.generations``).
 
@@ -127,6 +128,9 @@ def decode_generation(
     buffers : reuse these output arrays (streaming; see ``DecodeBuffers``) instead of
         allocating fresh ones that the caller owns
     events : decode the timed events (default) or leave ``Generation.events`` empty
+    event_errors : ``"raise"`` (default): a malformed event raises. ``"per_thread"``: like
+        Go's lazy per-M cursors, a malformed event only ends its M's events and is
+        reported in ``Generation.event_errors`` (tables and framing still raise)
 
     Raises
     ------
@@ -154,7 +158,10 @@ def decode_generation(
     alloc = _allocator(buffers)
     # Timed events of M batches, in file order.
     sel = _rows(index, g, K.KIND_EVENTS)[0] if events else np.zeros(0, np.int64)
-    event_cols = _decode_events(buf, index, sel, nspt, gen, alloc)
+    if event_errors not in ("raise", "per_thread"):
+        raise ValueError(f"event_errors must be 'raise' or 'per_thread', not {event_errors!r}")
+    errs: list[tuple[int, str, int]] | None = [] if event_errors == "per_thread" else None
+    event_cols = _decode_events(buf, index, sel, nspt, gen, alloc, errs)
     strings = _decode_strings(buf, index, g, gen, alloc)
     stacks = _decode_stacks(buf, index, g, gen, strings, alloc)
     cpu = _decode_cpu_samples(buf, index, g, gen, nspt, alloc)
@@ -175,16 +182,38 @@ def decode_generation(
         cpu_samples=cpu,
         clock=gi.clock(g),
         experimental=experimental,
+        event_errors=tuple(errs or ()),
     )
 
 
+def _go_event_message(code: int, typ: int) -> str:
+    """Go's ``readTimedBaseEvent`` error text for kernel status ``code``."""
+    if code == K.ERR_INVALID_TYPE:
+        return f"found invalid event type: {typ}"
+    if code == K.ERR_NOT_TIMED:
+        return f"found event without a timestamp: type={typ}"
+    if code == K.ERR_BAD_TIMESTAMP:
+        return "found invalid uvarint for timestamp"
+    return "found invalid uvarint"
+
+
 def _decode_events(
-    buf, index: TraceIndex, sel: np.ndarray, nspt: float, gen: int, alloc
+    buf,
+    index: TraceIndex,
+    sel: np.ndarray,
+    nspt: float,
+    gen: int,
+    alloc,
+    errors: list[tuple[int, str, int]] | None = None,
 ) -> EventColumns:
-    """Decode the M batches ``sel`` (rows of ``index.batches``, file order) into EventColumns."""
+    """Decode the M batches ``sel`` (rows of ``index.batches``, file order) into EventColumns.
+
+    With ``errors`` (a list), a malformed event stops only its M (Go's lazy per-M cursor):
+    ``(thread, message, offset)`` is appended, the M's later events are dropped, and the
+    other Ms go on. Without it, the first malformed event raises TraceFormatError.
+    """
     bi = index.batches
-    doff, size = bi.data_offset[sel], bi.size[sel]
-    cap = int(size.sum()) // 2  # a timed event is at least 2 bytes (type, dt)
+    cap = int(bi.size[sel].sum()) // 2  # a timed event is at least 2 bytes (type, dt)
     ev_type = alloc("ev_type", (cap,), np.uint8)
     time_ns = alloc("time_ns", (cap,), np.int64)
     thread = alloc("thread", (cap,), np.int64)
@@ -192,13 +221,26 @@ def _decode_events(
     args = alloc("args", (cap, MAX_ARGS), np.uint64)
     offset = alloc("offset", (cap,), np.int64)
     counts = np.zeros(256, np.int64)
-    n, st, at = K.decode_events(
-        buf, doff, size, bi.base_time[sel], bi.thread[sel], sel.astype(np.int32), nspt,
-        spec.NARGS, spec.TIMED, ev_type, time_ns, thread, batch, args, offset, counts,
-    )  # fmt: skip
-    if st != K.OK:
+    n = 0
+    rows = sel
+    while rows.shape[0]:
+        doff = bi.data_offset[rows]
+        m, st, at = K.decode_events(
+            buf, doff, bi.size[rows], bi.base_time[rows], bi.thread[rows], rows.astype(np.int32),
+            nspt, spec.NARGS, spec.TIMED, ev_type[n:], time_ns[n:], thread[n:], batch[n:],
+            args[n:], offset[n:], counts,
+        )  # fmt: skip
+        n += m
+        if st == K.OK:
+            break
         typ = int(buf[at]) if 0 <= at < buf.shape[0] else -1
-        raise kernel_error(st, at, gen, f"event (type {typ})")
+        if errors is None or st == K.ERR_CAPACITY:
+            raise kernel_error(st, at, gen, f"event (type {typ})")
+        k = int(np.searchsorted(doff, at, side="right")) - 1
+        bad_m = int(bi.thread[rows[k]])
+        errors.append((bad_m, _go_event_message(st, typ), int(at)))
+        rest = rows[k + 1 :]
+        rows = rest[bi.thread[rest] != bad_m]
     cols = EventColumns(
         ev_type=ev_type[:n],
         time_ns=time_ns[:n],
@@ -304,18 +346,25 @@ def _decode_stacks(
     # Stack offsets are not kept; report duplicates at the generation start.
     where = np.full(n, int(index.generations.byte_start[g]), np.int64)
     order = _sorted_unique(ids, where, "stack", gen)
-    # Go's validateStackStrings: every frame's func and file string must exist (0 = "").
     if nf:
+        # Go keeps one frame per PC, the *first* seen in the generation (addStacks), and
+        # resolves every stack's PCs through that map: copy that (HACKING.md § Stacks and
+        # strings), so a later stack cannot change or invalidate a PC's frame.
+        _, first, inverse = np.unique(frames[:, 0], return_index=True, return_inverse=True)
+        frames = frames[first[inverse.reshape(-1)]]
+        # validateStackStrings: every frame's func and file string must exist (0 = "").
         known = strings.ids
         for col, what in ((1, "func"), (2, "file")):
-            sid = frames[:, col]
-            pos = np.searchsorted(known, sid)
-            ok = (sid == 0) | ((pos < known.shape[0]) & (known[np.minimum(pos, max(known.shape[0] - 1, 0))] == sid) if known.shape[0] else (sid == 0))  # fmt: skip
+            sid = frames[first, col]
+            pos = np.minimum(np.searchsorted(known, sid), max(known.shape[0] - 1, 0))
+            ok = sid == 0
+            if known.shape[0]:
+                ok |= known[pos] == sid
             if not ok.all():
-                f = int(np.flatnonzero(~ok)[0])
+                f = int(first[np.flatnonzero(~ok)[0]])
                 stack = int(ids[np.searchsorted(frame_start, f, side="right") - 1])
                 raise TraceFormatError(
-                    f"found invalid {what} string ID {int(sid[f])} for stack {stack}",
+                    f"found invalid {what} string ID {int(frames[f, col])} for stack {stack}",
                     offset=int(index.generations.byte_start[g]),
                     generation=gen,
                 )

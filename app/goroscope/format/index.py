@@ -87,6 +87,7 @@ ERROR_MESSAGES = {
     K.ERR_CAPACITY: "internal error: more entries than bytes allow",
     K.ERR_EOG_OLD: "invalid generation number 0 (EndOfGeneration byte before Go 1.26)",
     K.ERR_DATA_PAST_END: "data runs past the end of its batch or of the file (trace likely truncated)",
+    K.ERR_BAD_TIMESTAMP: "found invalid uvarint for timestamp",
 }
 _TRUNCATION = (K.ERR_TRUNCATED, K.ERR_DATA_PAST_END)
 
