@@ -1550,6 +1550,10 @@ def read_trace(
         except _Done:
             break
         except _ReaderError as e:
+            if e.msg == "EOF":
+                # Go returned a bare io.EOF from inside a table or sync batch: its callers
+                # cannot tell that from the end of the trace (HACKING.md § Damaged traces).
+                break
             if e.gen is not None:
                 gen = e.gen
             elif r.gen is not None:

@@ -57,6 +57,11 @@ class _ReadError(Exception):
         self.offset = offset
         self.gen = gen
 
+    @property
+    def is_eof(self) -> bool:
+        """Go returned a bare ``io.EOF``, which its readers cannot tell from the end of the trace."""
+        return self.msg == "EOF"
+
 
 def read_header(buf: bytes) -> tuple[int, int]:
     """Go's ``version.ReadHeader``: ``(version, offset after the header)``."""
@@ -91,6 +96,31 @@ def _uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
         if i - pos == 10:
             return 0, -1
     return 0, -1
+
+
+_ERR_OVERFLOW = "binary: varint overflows a 64-bit integer"
+
+
+def _read_uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int, str | None]:
+    """Go's ``binary.ReadUvarint`` on a byte reader over ``buf[pos:end]``: ``(x, pos, err)``.
+
+    ``err`` is Go's error text: ``"EOF"`` when no byte was left, ``"unexpected EOF"`` when
+    the varint was cut, the overflow message for more than 64 bits; else None.
+    """
+    x = 0
+    s = 0
+    for i in range(10):
+        if pos >= end:
+            return x, pos, "unexpected EOF" if i > 0 else "EOF"
+        b = buf[pos]
+        pos += 1
+        if b < 0x80:
+            if i == 9 and b > 1:
+                return x, pos, _ERR_OVERFLOW
+            return x | (b << s), pos, None
+        x |= (b & 0x7F) << s
+        s += 7
+    return x, pos, _ERR_OVERFLOW
 
 
 @dataclass(slots=True)
@@ -147,21 +177,15 @@ def read_batch(buf: bytes, pos: int) -> tuple[Batch, int, int]:
     exp = 0
     if typ == EV["ExperimentalBatch"]:
         if pos >= n:
-            raise _ReadError("EOF", start)
+            raise _EOF  # NOTE: Go returns the bare io.EOF of ReadByte here: a clean end
         exp = buf[pos]
         pos += 1
     vals = []
     for what in ("gen", "M ID", "timestamp", "size"):
-        v, npos = _uvarint(buf, pos, n)
-        if npos < 0:
-            # Go's binary.ReadUvarint: io.EOF if nothing was read, else io.ErrUnexpectedEOF
-            # (or an overflow error, which a truncated file cannot produce).
-            err = "EOF" if pos >= n else "unexpected EOF"
-            if pos < n and n - pos >= 10:
-                err = "binary: varint overflows a 64-bit integer"
+        v, pos, err = _read_uvarint(buf, pos, n)
+        if err is not None:
             raise _ReadError(f"error reading batch {what}: {err}", start)
         vals.append(v)
-        pos = npos
     gen, m, ts, size = vals
     if size > MAX_BATCH_SIZE:
         raise _ReadError(f"invalid batch size {size}, maximum is {MAX_BATCH_SIZE}", start)
@@ -178,10 +202,17 @@ class _GenBuilder:
     min_ts: int = 0
     batches: dict[int, list[Batch]] = field(default_factory=dict)  # M → batches, file order
     batch_ms: list[int] = field(default_factory=list)
-    string_batches: list[Batch] = field(default_factory=list)
-    stack_batches: list[Batch] = field(default_factory=list)
-    cpu_batches: list[Batch] = field(default_factory=list)
+    #: string ID → (offset, length) of its bytes
+    strings: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: stack ID → PCs (leaf first), in insertion order
+    stacks: dict[int, list[int]] = field(default_factory=dict)
+    #: PC → (pc, func ID, file ID, line): the first frame seen for a PC wins
+    pcs: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    #: (raw ticks, m, p, g, stack ID) in file order
+    cpu_samples: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    has_freq: bool = False
     freq: int = 0
+    ns_per_tick: float = 0.0
     clock: tuple[int, int, int, int] | None = None  # (snap ticks, mono, sec, nsec)
     experimental: list[Batch] = field(default_factory=list)
 
@@ -194,14 +225,14 @@ def _is_sync_batch(b: Batch, buf: bytes, ver: int) -> bool:
 
 
 def _process_batch(g: _GenBuilder, b: Batch, buf: bytes, ver: int) -> None:
-    """Go's ``processBatch`` (sync batches are decoded here; tables later)."""
+    """Go's ``processBatch``: table batches are decoded at once, in file order, like Go."""
     first = b.first(buf)
     if b.exp == 0 and first == EV["Strings"]:
-        g.string_batches.append(b)
+        _add_strings(g, b, buf)
     elif b.exp == 0 and first == EV["Stacks"]:
-        g.stack_batches.append(b)
+        _add_stacks(g, b, buf)
     elif b.exp == 0 and first == EV["CPUSamples"]:
-        g.cpu_batches.append(b)
+        _add_cpu_samples(g, b, buf)
     elif _is_sync_batch(b, buf, ver):
         _set_sync_batch(g, b, buf, ver)
     elif b.exp != 0:
@@ -226,29 +257,124 @@ def _set_sync_batch(g: _GenBuilder, b: Batch, buf: bytes, ver: int) -> None:
         ev = buf[pos]
         pos += 1
         if ev == EV["Frequency"]:
-            if g.freq != 0:
+            if g.has_freq:
                 raise _ReadError("found multiple frequency events", b.offset)
-            f, pos = _uvarint(buf, pos, end)
-            if pos < 0:
-                raise _ReadError("unexpected EOF", b.offset)
-            if f == 0:
-                # Go stores 1/(0/1e9) = +Inf and later reports "no frequency event found".
-                g.freq = -1
-            else:
-                g.freq = f
+            f, pos, err = _read_uvarint(buf, pos, end)
+            if err is not None:
+                raise _ReadError(err, b.offset)
+            g.has_freq = True
+            g.freq = f
+            # Go: frequency(1.0 / (float64(f) / 1e9)); f == 0 gives +Inf, not an error.
+            g.ns_per_tick = 1.0 / (f / 1e9) if f else float("inf")
         elif ev == EV["ClockSnapshot"] and ver >= 25:
             if g.clock is not None:
                 raise _ReadError("found multiple clock snapshot events", b.offset)
             vals = []
             for _ in range(4):
-                v, pos = _uvarint(buf, pos, end)
-                if pos < 0:
-                    raise _ReadError("unexpected EOF", b.offset)
+                v, pos, err = _read_uvarint(buf, pos, end)
+                if err is not None:
+                    raise _ReadError(err, b.offset)
                 vals.append(v)
             last = (last + vals[0]) & U64
             g.clock = (last, vals[1], vals[2], vals[3])
         else:
             raise _ReadError(f"expected frequency or clock snapshot event, got {ev}", b.offset)
+
+
+def _add_strings(g: _GenBuilder, b: Batch, buf: bytes) -> None:
+    """Go's ``addStrings``."""
+    pos, end = b.data_off + 1, b.data_off + b.data_len
+    while pos < end:
+        ev = buf[pos]
+        pos += 1
+        if ev != EV["String"]:
+            raise _ReadError(f"expected string event, got {ev}", b.offset)
+        sid, pos, err = _read_uvarint(buf, pos, end)
+        if err is None:
+            ln, pos, err = _read_uvarint(buf, pos, end)
+        if err is not None:
+            raise _ReadError(err, b.offset)
+        if ln > MAX_STRING_SIZE:
+            raise _ReadError(f"invalid string size {ln}, maximum is {MAX_STRING_SIZE}", b.offset)
+        if pos + ln > end:
+            raise _ReadError(
+                f"failed to read full string: read {end - pos} but wanted {ln}", b.offset
+            )
+        if sid == 0 or sid in g.strings:
+            new = _text(buf, pos, ln)
+            old = _text(buf, *g.strings[sid]) if sid in g.strings else ""
+            raise _ReadError(
+                f"multiple strings with the same ID: id={sid}, new={new}, existing={old}",
+                b.offset,
+            )
+        g.strings[sid] = (pos, ln)
+        pos += ln
+
+
+def _text(buf: bytes, off: int, n: int) -> str:
+    return bytes(buf[off : off + n]).decode("utf-8", "surrogateescape")
+
+
+def _add_stacks(g: _GenBuilder, b: Batch, buf: bytes) -> None:
+    """Go's ``addStacks``: stack ID → PCs, and PC → first frame seen."""
+    pos, end = b.data_off + 1, b.data_off + b.data_len
+    while pos < end:
+        ev = buf[pos]
+        pos += 1
+        if ev != EV["Stack"]:
+            raise _ReadError(f"expected stack event, got {ev}", b.offset)
+        sid, pos, err = _read_uvarint(buf, pos, end)
+        if err is None:
+            nf, pos, err = _read_uvarint(buf, pos, end)
+        if err is not None:
+            raise _ReadError(err, b.offset)
+        if nf > MAX_FRAMES_PER_STACK:
+            raise _ReadError(
+                f"invalid stack size {nf}, maximum is {MAX_FRAMES_PER_STACK}", b.offset
+            )
+        stack_pcs = []
+        for i in range(nf):
+            fr = []
+            for what in ("PC", "funcID", "fileID", "line"):
+                v, pos, err = _read_uvarint(buf, pos, end)
+                if err is not None:
+                    raise _ReadError(
+                        f"reading frame {i + 1}'s {what} for stack {sid}: {err}", b.offset
+                    )
+                fr.append(v)
+            stack_pcs.append(fr[0])
+            g.pcs.setdefault(fr[0], tuple(fr))
+        if sid == 0 or sid in g.stacks:
+            old = g.stacks.get(sid, [])
+            raise _ReadError(
+                f"multiple trace.stacks with the same ID: id={sid}, "
+                f"new={_stack_str(stack_pcs)}, existing={_stack_str(old)}",
+                b.offset,
+            )
+        g.stacks[sid] = stack_pcs
+
+
+def _stack_str(pcs: list[int]) -> str:
+    """Go's ``stack.String()``: one ``\\t%#v\\n`` per PC."""
+    return "".join(f"\t0x{pc:x}\n" for pc in pcs)
+
+
+def _add_cpu_samples(g: _GenBuilder, b: Batch, buf: bytes) -> None:
+    """Go's ``addCPUSamples`` (times stay in ticks until the frequency is known)."""
+    pos, end = b.data_off + 1, b.data_off + b.data_len
+    while pos < end:
+        ev = buf[pos]
+        pos += 1
+        if ev != EV["CPUSample"]:
+            raise _ReadError(f"expected CPU sample event, got {ev}", b.offset)
+        vals = []
+        for _ in range(5):
+            v, pos, err = _read_uvarint(buf, pos, end)
+            if err is not None:
+                raise _ReadError(err, b.offset)
+            vals.append(v)
+        ts, m, p, gg, st = vals
+        g.cpu_samples.append((ts, _to_i64(m), _to_i64(p), -1 if gg == 0 else _to_i64(gg), st))
 
 
 def read_generation(buf: bytes, pos: int, ver: int) -> tuple[_GenBuilder | None, int]:
@@ -373,17 +499,17 @@ def finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Deco
 
 
 def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> DecodedGeneration:
-    if g.freq == 0 or g.freq == -1:
+    if not g.has_freq:
         raise _ReadError("no frequency event found", offset)
     if ver >= 25 and g.clock is None:
         raise _ReadError("no clock snapshot event found", offset)
-    ns_per_tick = 1.0 / (g.freq / 1e9)
+    ns_per_tick = g.ns_per_tick
 
     def mul(t: int) -> int:
         return go_mul(t, ns_per_tick)
 
-    strings = _decode_strings(g, buf)
-    stacks, pcs = _decode_stacks(g, buf)
+    strings = {sid: _text(buf, o, n) for sid, (o, n) in g.strings.items()}
+    stacks, pcs = g.stacks, g.pcs
     # validateStackStrings: every frame's strings must exist. Frames come from the
     # per-generation PC → frame map, where the *first* frame seen for a PC wins
     # (Go's addStacks), so a later stack cannot make a PC's strings invalid.
@@ -459,11 +585,11 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
 
     # String table columns.
     sids = sorted(strings)
-    str_off = {sid: o for sid, (o, _n) in _string_locs(g, buf).items()}
+    str_off = {sid: o for sid, (o, _n) in g.strings.items()}
     strings_tab = StringTable(
         np.array(sids, np.uint64),
         np.array([str_off[s] for s in sids], np.int64),
-        np.array([len(strings[s].encode("utf-8", "surrogateescape")) for s in sids], np.int32),
+        np.array([g.strings[s][1] for s in sids], np.int32),
     )
     stk_ids = sorted(stacks)
     frame_start, nframes, frames = [], [], []
@@ -479,8 +605,7 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
     )
 
     # CPU samples: converted, then sorted by time (Go: slices.SortFunc, see HACKING.md).
-    samples = _decode_cpu_samples(g, buf)
-    samples = [(mul(ts), m, p, gg, st) for ts, m, p, gg, st in samples]
+    samples = [(mul(ts), m, p, gg, st) for ts, m, p, gg, st in g.cpu_samples]
     samples.sort(key=lambda s: s[0])
     cpu = CPUSampleColumns(
         np.array([s[0] for s in samples], np.int64),
@@ -511,105 +636,6 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
 def _all_event_batches(g: _GenBuilder) -> list[Batch]:
     out = [b for m in g.batch_ms for b in g.batches[m]]
     out.sort(key=lambda b: b.offset)
-    return out
-
-
-def _string_locs(g: _GenBuilder, buf: bytes) -> dict[int, tuple[int, int]]:
-    locs: dict[int, tuple[int, int]] = {}
-    for b in g.string_batches:
-        pos, end = b.data_off + 1, b.data_off + b.data_len
-        while pos < end:
-            ev = buf[pos]
-            pos += 1
-            if ev != EV["String"]:
-                raise _ReadError(f"expected string event, got {ev}", b.offset)
-            sid, pos = _uvarint(buf, pos, end)
-            if pos < 0:
-                raise _ReadError("unexpected EOF", b.offset)
-            ln, pos = _uvarint(buf, pos, end)
-            if pos < 0:
-                raise _ReadError("unexpected EOF", b.offset)
-            if ln > MAX_STRING_SIZE:
-                raise _ReadError(
-                    f"invalid string size {ln}, maximum is {MAX_STRING_SIZE}", b.offset
-                )
-            if pos + ln > end:
-                raise _ReadError(
-                    f"failed to read full string: read {end - pos} but wanted {ln}", b.offset
-                )
-            if sid in locs or sid == 0:
-                raise _ReadError(f"multiple strings with the same ID: id={sid}", b.offset)
-            locs[sid] = (pos, ln)
-            pos += ln
-    return locs
-
-
-def _decode_strings(g: _GenBuilder, buf: bytes) -> dict[int, str]:
-    return {
-        sid: bytes(buf[o : o + n]).decode("utf-8", "surrogateescape")
-        for sid, (o, n) in _string_locs(g, buf).items()
-    }
-
-
-def _decode_stacks(
-    g: _GenBuilder, buf: bytes
-) -> tuple[dict[int, list[int]], dict[int, tuple[int, int, int, int]]]:
-    """Go's ``addStacks`` over every stack batch: stack ID → PCs, and PC → first frame seen."""
-    stacks: dict[int, list[int]] = {}
-    pcs: dict[int, tuple[int, int, int, int]] = {}
-    for b in g.stack_batches:
-        pos, end = b.data_off + 1, b.data_off + b.data_len
-        while pos < end:
-            ev = buf[pos]
-            pos += 1
-            if ev != EV["Stack"]:
-                raise _ReadError(f"expected stack event, got {ev}", b.offset)
-            sid, pos = _uvarint(buf, pos, end)
-            if pos < 0:
-                raise _ReadError("unexpected EOF", b.offset)
-            nf, pos = _uvarint(buf, pos, end)
-            if pos < 0:
-                raise _ReadError("unexpected EOF", b.offset)
-            if nf > MAX_FRAMES_PER_STACK:
-                raise _ReadError(
-                    f"invalid stack size {nf}, maximum is {MAX_FRAMES_PER_STACK}", b.offset
-                )
-            stack_pcs = []
-            for i in range(nf):
-                fr = []
-                for what in ("PC", "funcID", "fileID", "line"):
-                    v, pos = _uvarint(buf, pos, end)
-                    if pos < 0:
-                        raise _ReadError(
-                            f"reading frame {i + 1}'s {what} for stack {sid}: unexpected EOF",
-                            b.offset,
-                        )
-                    fr.append(v)
-                stack_pcs.append(fr[0])
-                pcs.setdefault(fr[0], tuple(fr))
-            if sid in stacks or sid == 0:
-                raise _ReadError(f"multiple trace.stacks with the same ID: id={sid}", b.offset)
-            stacks[sid] = stack_pcs
-    return stacks, pcs
-
-
-def _decode_cpu_samples(g: _GenBuilder, buf: bytes) -> list[tuple[int, int, int, int, int]]:
-    out = []
-    for b in g.cpu_batches:
-        pos, end = b.data_off + 1, b.data_off + b.data_len
-        while pos < end:
-            ev = buf[pos]
-            pos += 1
-            if ev != EV["CPUSample"]:
-                raise _ReadError(f"expected CPU sample event, got {ev}", b.offset)
-            vals = []
-            for _ in range(5):
-                v, pos = _uvarint(buf, pos, end)
-                if pos < 0:
-                    raise _ReadError("unexpected EOF", b.offset)
-                vals.append(v)
-            ts, m, p, gg, st = vals
-            out.append((ts, _to_i64(m), _to_i64(p), -1 if gg == 0 else _to_i64(gg), st))
     return out
 
 
