@@ -90,7 +90,6 @@ def child_decode(path: str, workers: int, chunk_bytes: int) -> dict:
                 if chunk_bytes:
                     # Tables + validation, then the events streamed in chunks of whole batches.
                     gen = decode.decode_generation(tf, ix, g, buffers=local.buffers, events=False)
-                    tf.release_pages(int(gi.byte_start[g]), int(gi.byte_end[g]))
                     n = 0
                     for chunk in decode.iter_event_chunks(
                         tf, ix, g, max_bytes=chunk_bytes, buffers=local.chunk_buffers, release=True
