@@ -145,3 +145,40 @@ def test_tracefile_release_pages(tmp_path):
         tf.release_pages(0, tf.size)  # advisory only; the data must stay readable
         assert tf.buf[:4].tobytes() == b"go 1"
     assert np.frombuffer(p.read_bytes(), np.uint8).shape[0] > 5000
+
+
+def test_importing_goroscope_stays_light():
+    """``import goroscope`` (and the error types) must not import numba or Qt."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, goroscope, goroscope.format\n"
+        "from goroscope import TraceFormatError, TraceFile\n"
+        "from goroscope.format import Version, TraceFormatError as E\n"
+        "assert 'numba' not in sys.modules, 'numba imported'\n"
+        "assert not any(m.startswith('PySide6') for m in sys.modules)\n"
+        "from goroscope.format import index_trace\n"
+        "assert 'numba' in sys.modules\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_warm_up_and_tiny_trace():
+    from goroscope.format import decode, index_trace, warm_up
+
+    warm_up()
+    data = decode.tiny_trace()
+    ix = index_trace(data)
+    g = decode.decode_generation(data, ix, 0)
+    assert ix.error is None
+    assert g.events.ev_type.tolist() == [13, 16, 128]
+    assert decode.string_at(data, g.strings, 1) == "main"
+    assert decode.string_at(data, g.strings, 0) == ""
+    with pytest.raises(KeyError):
+        decode.string_at(data, g.strings, 99)
+    assert g.cpu_samples.goroutine.tolist() == [-1]
+    assert g.cpu_samples.proc.tolist() == [0]
+    assert g.clock is not None
+    assert g.clock.trace_ns == 101 * 64
