@@ -440,7 +440,7 @@ class Ordering:
 
     def advance_proc_status(self, ev: Ev, m: int, gen: int, cur: Ctx):
         pid = _i64(ev.args[0])
-        status = ev.args[1]
+        status = ev.args[1] & 0xFF  # tracev2.ProcStatus is a uint8
         if status >= len(PROC_STATUS_TO_STATE):
             raise _OrderError(f"invalid status for proc {pid}: {status}")
         old_state = PROC_STATUS_TO_STATE[status]
@@ -553,7 +553,7 @@ class Ordering:
     def advance_go_status(self, ev: Ev, m: int, gen: int, cur: Ctx):
         gid = _i64(ev.args[0])
         mid = _i64(ev.args[1])
-        status = ev.args[2]
+        status = ev.args[2] & 0xFF  # tracev2.GoStatus is a uint8
         if status >= len(GO_STATUS_TO_STATE):
             raise _OrderError(f"invalid status for goroutine {gid}: {status}")
         old_state = GO_STATUS_TO_STATE[status]
@@ -1474,7 +1474,9 @@ class TableBuilder:
                 before = ProcState.Idle
             return P, _i64(a[0]), before, ProcState.Idle, 0, 0
         if t == EV["ProcStatus"]:
-            return P, _i64(a[0]), a[_extra_index(t)], PROC_STATUS_TO_STATE[a[1]], 0, 0
+            # NOTE: Go indexes with the raw arg (and panics past 4); a[1] is < 5 after ordering
+            # unless its high bits were set, so mask like the uint8 the ordering compared.
+            return P, _i64(a[0]), a[_extra_index(t)], PROC_STATUS_TO_STATE[a[1] & 0xFF], 0, 0
         if t in (EV["GoCreate"], EV["GoCreateBlocked"]):
             to = GoState.Waiting if t == EV["GoCreateBlocked"] else GoState.Runnable
             return G, _i64(a[0]), GoState.NotExist, to, 0, a[1]
