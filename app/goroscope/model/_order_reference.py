@@ -1507,13 +1507,18 @@ class TableBuilder:
         raise AssertionError(f"unexpected wire-format event type for StateTransition kind: {t}")
 
     def build(self) -> EventTable:
+        """The rows added since the last :meth:`build` as an :class:`EventTable` (then reset)."""
         arrays = {name: np.array(self.cols[name], dtype=dt) for name, dt in COLUMNS.items()}
         for arr in arrays.values():
             arr.flags.writeable = False
+        self.cols = {c: [] for c in COLUMNS}
         gens = tuple(
             GenerationTables(dg.generation.gen, dg.generation, dg.strings) for dg in self._tables
         )
         return EventTable(**arrays, strings=tuple(self.strings), generations=gens)
+
+    def __len__(self) -> int:
+        return len(self.cols["kind"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -1539,39 +1544,102 @@ def read_trace(
 
     buf : the trace bytes (``bytes``, ``mmap`` or a uint8 array)
     progress : called with the fraction of bytes consumed, once per generation
+
+    Raises :class:`TraceFormatError` only for a bad header (nothing to keep).
     """
-    if not isinstance(buf, bytes | bytearray):
-        buf = bytes(buf)
-    r = Reader(buf)  # header errors propagate: there is nothing to keep
-    tb = TableBuilder(r.tables)
-    error: TraceFormatError | None = None
-    last_gen_idx = -1
-    while True:
-        try:
-            ev = r.read_event()
-        except _Done:
-            break
-        except _ReaderError as e:
-            if e.msg == "EOF":
-                # Go returned a bare io.EOF from inside a table or sync batch: its callers
-                # cannot tell that from the end of the trace (HACKING.md § Damaged traces).
+    chunks = TraceChunks(buf, chunk_events=None, progress=progress)
+    tables = list(chunks)
+    return ReadResult(tables[-1], chunks.version, chunks.error, chunks.size)
+
+
+class TraceChunks:
+    """Iterate a trace's events as :class:`EventTable` chunks of ``chunk_events`` rows.
+
+    ``chunk_events=None`` yields one table with everything. With
+    ``keep_columns=False`` the decoded columns of finished generations are
+    released (the chunks' ``generations`` then keep only their strings and
+    stacks), so memory stays bounded by one generation plus one chunk. After
+    iteration, ``error`` is the :class:`TraceFormatError` Go's reader stopped
+    with (None for a clean trace) and ``version`` the header's minor version.
+    """
+
+    def __init__(
+        self,
+        buf,
+        *,
+        chunk_events: int | None = 1 << 18,
+        keep_columns: bool = True,
+        progress: Callable[[float], None] | None = None,
+    ):
+        if not isinstance(buf, bytes | bytearray):
+            buf = bytes(buf)
+        self._buf = buf
+        self.size = len(buf)
+        self._reader = Reader(buf)  # header errors propagate: there is nothing to keep
+        self.version = self._reader.version
+        self.error: TraceFormatError | None = None
+        self._chunk = chunk_events
+        self._keep = keep_columns
+        self._progress = progress
+
+    def __iter__(self):
+        r = self._reader
+        tb = TableBuilder(r.tables)
+        last_gen_idx = -1
+        while True:
+            try:
+                ev = r.read_event()
+            except _Done:
                 break
-            if e.gen is not None:
-                gen = e.gen
-            elif r.gen is not None:
-                gen = r.gen.generation.gen
-            else:
-                gen = _next_gen_number(r)
-            offset = e.offset if e.offset >= 0 else r.pos
-            error = TraceFormatError(e.msg, offset=offset, generation=gen)
-            break
-        tb.add(ev)
-        if progress is not None and r.gen_idx != last_gen_idx:
-            last_gen_idx = r.gen_idx
-            progress(min(1.0, r.pos / max(1, len(buf))))
-    if progress is not None:
-        progress(1.0)
-    return ReadResult(tb.build(), r.version, error, len(buf))
+            except _ReaderError as e:
+                if e.msg == "EOF":
+                    # Go returned a bare io.EOF from inside a table or sync batch: its callers
+                    # cannot tell that from the end of the trace (HACKING.md § Damaged traces).
+                    break
+                if e.gen is not None:
+                    gen = e.gen
+                elif r.gen is not None:
+                    gen = r.gen.generation.gen
+                else:
+                    gen = _next_gen_number(r)
+                offset = e.offset if e.offset >= 0 else r.pos
+                self.error = TraceFormatError(e.msg, offset=offset, generation=gen)
+                break
+            tb.add(ev)
+            if r.gen_idx != last_gen_idx:
+                if not self._keep and last_gen_idx >= 0:
+                    _release_columns(r.tables, last_gen_idx)
+                last_gen_idx = r.gen_idx
+                if self._progress is not None:
+                    self._progress(min(1.0, r.pos / max(1, self.size)))
+            if self._chunk is not None and len(tb) >= self._chunk:
+                yield tb.build()
+        if self._progress is not None:
+            self._progress(1.0)
+        if self._chunk is None or len(tb):
+            yield tb.build()
+
+
+def _release_columns(tables: list[DecodedGeneration], upto: int) -> None:
+    """Drop the event columns of generations ``<= upto`` (their strings and stacks stay)."""
+    import dataclasses
+
+    from goroscope.format.columns import EventColumns
+
+    for i in range(upto + 1):
+        dg = tables[i]
+        if len(dg.generation.events) == 0:
+            continue
+        empty = EventColumns(
+            np.zeros(0, np.uint8),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int32),
+            np.zeros((0, 4), np.uint64),
+            np.zeros(0, np.int64),
+        )
+        gen = dataclasses.replace(dg.generation, events=empty)
+        tables[i] = dataclasses.replace(dg, generation=gen)
 
 
 def _next_gen_number(r: Reader) -> int | None:
@@ -1587,5 +1655,6 @@ __all__ = [
     "Ordering",
     "ReadResult",
     "Reader",
+    "TraceChunks",
     "read_trace",
 ]

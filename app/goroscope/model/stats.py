@@ -81,10 +81,11 @@ def stats(path: str | os.PathLike[str], *, progress: Callable[[float], None] | N
     """Count the events of the trace at ``path`` as ``tracecount -json -v`` does.
 
     Never raises for a damaged or unreadable trace: the message goes under
-    ``"error"`` and everything read before it is counted. Job thread; pure.
+    ``"error"`` and everything read before it is counted. Memory stays bounded
+    by the file, one generation and one chunk of events. Job thread; pure.
     """
     from goroscope.model._errors import TraceFormatError
-    from goroscope.model._order_reference import read_trace
+    from goroscope.model._order_reference import TraceChunks
 
     name = os.fspath(path)
     out: dict = {"file": name, "mode": "parsed", "by_kind": {}}
@@ -97,34 +98,70 @@ def stats(path: str | os.PathLike[str], *, progress: Callable[[float], None] | N
         return _finish(out, start)
     out["bytes"] = len(buf)
     try:
-        result = read_trace(buf, progress=progress)
+        chunks = TraceChunks(buf, keep_columns=False, progress=progress)
     except TraceFormatError as e:  # header: nothing to count
         out["error"] = e.message
         return _finish(out, start)
-    out["version"] = f"go1.{result.version}"
-    out.update(count_events(result.events))
-    if result.error is not None:
-        out["error"] = result.error.message
+    del buf
+    out["version"] = f"go1.{chunks.version}"
+    acc = EventCounter()
+    for table in chunks:
+        acc.add(table)
+    out.update(acc.result())
+    if chunks.error is not None:
+        out["error"] = chunks.error.message
     return _finish(out, start)
 
 
 def count_events(ev: EventTable) -> dict:
-    """The counting part of :func:`stats` over an :class:`EventTable` (numpy, no Python loop per event)."""
-    n = len(ev)
-    out: dict = {"events": n}
-    kinds = np.bincount(ev.kind, minlength=16)
-    out["by_kind"] = {str(EventKind(k)): int(c) for k, c in enumerate(kinds[:15]) if c}
-    if n:
+    """The counting part of :func:`stats` over one :class:`EventTable`."""
+    acc = EventCounter()
+    acc.add(ev)
+    return acc.result()
+
+
+class EventCounter:
+    """tracecount's counters, fed :class:`EventTable` chunks in order (numpy per chunk)."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.kinds = np.zeros(16, np.int64)
+        self.first = 0
+        self.last: int | None = None
+        self.goroutines: set[int] = set()
+        self.procs: set[int] = set()
+        self.threads: set[int] = set()
+        self.detail: dict[str, int] = {}
+
+    def add(self, ev: EventTable) -> None:
+        n = len(ev)
+        if n == 0:
+            return
+        self.events += n
+        self.kinds += np.bincount(ev.kind, minlength=16)[:16]
         times = ev.time_ns
-        nz = np.flatnonzero(times != 0)
-        first = int(times[nz[0]]) if len(nz) else 0
-        out["span_ns"] = int(times[-1]) - first
-    out["generations"] = int(kinds[EventKind.Sync])
-    out["goroutines"] = int(np.unique(ev.goroutine[ev.goroutine != -1]).size)
-    out["procs"] = int(np.unique(ev.proc[ev.proc != -1]).size)
-    out["threads"] = int(np.unique(ev.thread[ev.thread != -1]).size)
-    out["detail"] = _detail(ev)
-    return out
+        if self.first == 0:
+            nz = np.flatnonzero(times != 0)
+            if len(nz):
+                self.first = int(times[nz[0]])
+        self.last = int(times[-1])
+        self.goroutines.update(np.unique(ev.goroutine[ev.goroutine != -1]).tolist())
+        self.procs.update(np.unique(ev.proc[ev.proc != -1]).tolist())
+        self.threads.update(np.unique(ev.thread[ev.thread != -1]).tolist())
+        for k, v in _detail(ev).items():
+            self.detail[k] = self.detail.get(k, 0) + v
+
+    def result(self) -> dict:
+        out: dict = {"events": self.events}
+        out["by_kind"] = {str(EventKind(k)): int(c) for k, c in enumerate(self.kinds[:15]) if c}
+        if self.last is not None:
+            out["span_ns"] = self.last - self.first
+        out["generations"] = int(self.kinds[EventKind.Sync])
+        out["goroutines"] = len(self.goroutines)
+        out["procs"] = len(self.procs)
+        out["threads"] = len(self.threads)
+        out["detail"] = dict(sorted(self.detail.items()))
+        return out
 
 
 def _detail(ev: EventTable) -> dict[str, int]:
