@@ -87,6 +87,7 @@ functions here are written so that each becomes one kernel branch.
 
 from __future__ import annotations
 
+import mmap
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1571,7 +1572,7 @@ class TraceChunks:
         keep_columns: bool = True,
         progress: Callable[[float], None] | None = None,
     ):
-        if not isinstance(buf, bytes | bytearray):
+        if not isinstance(buf, bytes | bytearray | mmap.mmap):
             buf = bytes(buf)
         self._buf = buf
         self.size = len(buf)
