@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.core import config
 
 # Status codes (kept in sync with decode.ERROR_MESSAGES and _reference).
 OK = 0
@@ -109,6 +110,28 @@ def _mul(t, ns_per_tick):
     if f != f or f >= _TWO63 or f < -_TWO63:
         return np.int64(INT64_MIN)
     return np.int64(f)
+
+
+if config.DISABLE_JIT:
+    # NOTE: plain numpy scalars warn on wrap-around; compiled code wraps silently like Go.
+    _M64 = (1 << 64) - 1
+
+    def _add_u64(a, b):
+        return np.uint64((int(a) + int(b)) & _M64)
+
+    def _add_i64(a, b):
+        x = (int(a) + int(b)) & _M64
+        return np.int64(x - (1 << 64) if x >> 63 else x)
+
+else:
+
+    @njit(nogil=True, cache=True, inline="always")
+    def _add_u64(a, b):
+        return a + b
+
+    @njit(nogil=True, cache=True, inline="always")
+    def _add_i64(a, b):
+        return a + b
 
 
 @njit(nogil=True, cache=True)
@@ -273,7 +296,7 @@ def decode_sync(buf, pos, end, base_time, ver):
             nsec, pos = _uvarint(buf, pos, end)
             if pos < 0:
                 return -pos, ev_at, z, False, False, z, z, z, z
-            snap = base_time + dt
+            snap = _add_u64(base_time, dt)
             has_clock = True
         else:
             return ERR_EXPECTED, ev_at, freq, has_freq, has_clock, snap, mono, sec, nsec
@@ -342,7 +365,7 @@ def decode_events(
             args[j, 1] = a1
             args[j, 2] = a2
             args[j, 3] = a3
-            last = _mul(dt, ns_per_tick) + last
+            last = _add_i64(_mul(dt, ns_per_tick), last)
             ev_type[j] = t
             time_ns[j] = last
             thread[j] = th
