@@ -64,6 +64,14 @@ def test_go126_missing_end_of_generation_is_incomplete():
     assert ix.generations.complete.tolist() == [False]
 
 
+def test_go126_tail_without_event_batches_ends_the_trace_silently():
+    v = Version.GO126
+    tail = wire.batch(2, wire.NO, 500, wire.strings_data((1, b"x")))
+    ix = index_trace(wire.trace(v, [1]) + tail)
+    assert ix.error is None
+    assert ix.generations.complete.tolist() == [True, False]
+
+
 def test_go126_interleaved_generations():
     v = Version.GO126
     data = v.header + wire.generation(v, 1)[:-1] + wire.generation(v, 2)

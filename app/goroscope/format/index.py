@@ -370,10 +370,12 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
                 break
         out.append((g0, a, b, terminated, not terminated and bi.truncated))
     if version >= Version.GO126 and out and not out[-1][3]:
-        # Go: "incomplete generation found; trace likely truncated".
+        # Go: "incomplete generation found; trace likely truncated" when the unterminated
+        # tail holds an M event batch; a tail of only string/stack/sync/experimental
+        # batches silently ends the trace (we still mark that generation incomplete).
         g0, a, b, _, _ = out[-1]
         out[-1] = (g0, a, b, False, True)
-        if error is None:
+        if error is None and np.any(kind[a:b] == K.KIND_EVENTS):
             error = TraceFormatError(
                 "incomplete generation found; trace likely truncated",
                 offset=bi.end_offset,
