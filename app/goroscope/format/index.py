@@ -321,7 +321,6 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
     eog = kind == K.KIND_END_OF_GENERATION
     # Segment the batches: list of (row_start, row_end, terminated).
     segs: list[tuple[int, int, bool]] = []
-    cut = nb  # rows >= cut are dropped (after an error)
     if version >= Version.GO126:
         s = 0
         for e in np.flatnonzero(eog).tolist():
@@ -346,7 +345,6 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
                     offset=int(bi.offset[a]),
                     generation=None,
                 )
-            cut = a
             break
         g0 = int(gen[real[0]])
         bad = real[gen[real] != gen[real[0]]]
@@ -358,7 +356,6 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
                 generation=g0,
             )
             out.append((g0, a, r, False, False))
-            cut = r
             break
         if version < Version.GO126 and out:
             prev = out[-1][0]
@@ -366,7 +363,6 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
                 error = TraceFormatError(
                     "generations out of order", offset=int(bi.offset[a]), generation=g0
                 )
-                cut = a
                 break
         out.append((g0, a, b, terminated, not terminated and bi.truncated))
     if version >= Version.GO126 and out and not out[-1][3]:
@@ -381,7 +377,6 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
                 offset=bi.end_offset,
                 generation=g0,
             )
-    del cut
     return TraceIndex(
         version=version,
         header_size=start,
