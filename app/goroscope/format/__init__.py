@@ -8,7 +8,10 @@ types, does not import numba)::
     TraceFile(path_or_bytes)                    # read-only mmap, context manager
     index_trace(tf) -> TraceIndex               # .batches: BatchIndex, .generations: GenerationIndex
     scan_batches(buf) -> BatchIndex
-    decode_generation(tf, index, g) -> Generation   # columns.py
+    decode_generation(tf, index, g, *, buffers=None, events=True,
+                      event_errors="raise") -> Generation   # columns.py
+    iter_event_chunks(tf, index, g, *, max_bytes=1 MiB, buffers=None, release=False)
+    DecodeBuffers()                             # reusable outputs for streaming consumers
     raw_counts(tf_or_path) -> RawCounts         # == tracecount -raw -json
     string_at(tf, strings, id) -> str
     warm_up()                                   # call every kernel once (background job)
@@ -29,6 +32,8 @@ _EXPORTS = {
     "GenerationIndex": "index",
     "TraceIndex": "index",
     "decode_generation": "decode",
+    "iter_event_chunks": "decode",
+    "DecodeBuffers": "decode",
     "raw_counts": "decode",
     "RawCounts": "decode",
     "string_at": "decode",
@@ -59,7 +64,15 @@ if TYPE_CHECKING:
         StackTable,
         StringTable,
     )
-    from goroscope.format.decode import RawCounts, decode_generation, raw_counts, string_at, warm_up
+    from goroscope.format.decode import (
+        DecodeBuffers,
+        RawCounts,
+        decode_generation,
+        iter_event_chunks,
+        raw_counts,
+        string_at,
+        warm_up,
+    )
     from goroscope.format.errors import TraceFormatError, UnsupportedVersionError
     from goroscope.format.index import (
         BatchIndex,

@@ -12,6 +12,13 @@ Any violation raises ``TraceFormatError(offset=..., generation=...)``.
 Output arrays are allocated from *bytes present* (never from a number read from
 the file) and returned as views trimmed to the decoded length.
 
+Memory (HACKING.md § Memory): a generation's events cost 61 B each. Streaming
+consumers reuse ``DecodeBuffers`` per worker thread and read the events in
+chunks of whole batches (``iter_event_chunks``), which keeps resident memory at
+a few MB per worker whatever the generation size. ``event_errors="per_thread"``
+reproduces Go's lazy per-M cursors on damaged traces (HACKING.md § Damaged
+traces per version).
+
 ``raw_counts(source)`` reproduces ``tracecount -raw -json``: Go's raw reader
 walks the file as a flat stream of events with the header version's spec
 prefix, so it counts batch headers (``EventBatch``, ``ExperimentalBatch``),
