@@ -996,7 +996,7 @@ class Cursor:
 
     __slots__ = ("m", "rows", "idx", "ev", "_gi", "_dg")
 
-    def __init__(self, m: int, rows: list[int], gen_idx: int, dg: DecodedGeneration):
+    def __init__(self, m: int, rows: np.ndarray, gen_idx: int, dg: DecodedGeneration):
         self.m = m
         self.rows = rows
         self.idx = 0
@@ -1011,13 +1011,13 @@ class Cursor:
             if err is not None:
                 raise _ReaderError(err[0], err[1])
             return False
-        r = self.rows[self.idx]
+        r = int(self.rows[self.idx])
         self.idx += 1
         cols = self._dg.generation.events
         self.ev = Ev(
             int(cols.ev_type[r]),
             int(cols.time_ns[r]),
-            [int(a) for a in cols.args[r]],
+            cols.args[r].tolist(),
             gen_idx=self._gi,
             row=r,
             offset=int(cols.offset[r]),
@@ -1251,13 +1251,18 @@ class Reader:
         cols = dg.generation
         self.cpu_samples = list(range(len(cols.cpu_samples.time_ns)))
         # One cursor per M, in order of the M's first batch (rows are in file order).
-        rows_by_m: dict[int, list[int]] = {}
-        for r, m in enumerate(cols.events.thread.tolist()):
-            rows_by_m.setdefault(m, []).append(r)
-        ms = list(rows_by_m)
+        # (numpy index arrays, not Python lists: a generation can hold millions of events)
+        thread = cols.events.thread
+        by_m = np.argsort(thread, kind="stable")
+        ms_sorted, first, counts = np.unique(thread[by_m], return_index=True, return_counts=True)
+        rows_by_m = {
+            int(m): by_m[f : f + c] for m, f, c in zip(ms_sorted, first, counts, strict=True)
+        }
+        first_row = {m: int(rows[0]) for m, rows in rows_by_m.items()}
+        ms = sorted(rows_by_m, key=first_row.__getitem__)
         for m in dg.cursor_errors:
             if m not in rows_by_m:
-                rows_by_m[m] = []
+                rows_by_m[m] = np.zeros(0, np.int64)
                 ms.append(m)  # NOTE: approximate position; only matters for which error wins
         for m in ms:
             bc = Cursor(m, rows_by_m[m], self.gen_idx, dg)
