@@ -525,7 +525,12 @@ def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
         pos += 1
         na = nargs[t]
         nf = np.int64(0)
+        # NOTE: Go's raw reader treats io.EOF at the *start* of a varint or inside a data
+        # trailer as the end of the trace (no error, partial event not counted); only a
+        # varint cut in the middle (io.ErrUnexpectedEOF) is an error. Copy that.
         for a in range(na):
+            if pos >= n:
+                return events, OK, n
             v, pos = _uvarint(buf, pos, n)
             if pos < 0:
                 return events, -pos, at
@@ -534,17 +539,21 @@ def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
         if is_stack[t]:
             for _ in range(nf):  # int(nframes) < 0 reads nothing, like Go
                 for _w in range(4):
+                    if pos >= n:
+                        return events, OK, n
                     v, pos = _uvarint(buf, pos, n)
                     if pos < 0:
                         return events, -pos, at
         if has_data[t]:
+            if pos >= n:
+                return events, OK, n
             ln, pos = _uvarint(buf, pos, n)
             if pos < 0:
                 return events, -pos, at
             iln = np.int64(ln)
             if iln > 0:
                 if iln > n - pos:
-                    return events, ERR_TRUNCATED, at
+                    return events, OK, n
                 pos += iln
         counts[t] += 1
         events += 1

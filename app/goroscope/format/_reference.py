@@ -326,6 +326,13 @@ def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
     n = len(data)
     pos = start
     events = 0
+
+    def read(pos):
+        # io.EOF before the first byte of a varint ends the stream quietly (Go's raw reader).
+        if pos >= n:
+            raise EOFError
+        return _read(data, pos, n)
+
     while pos < n and pos < stop:
         at = pos
         t = data[pos]
@@ -335,18 +342,20 @@ def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
         try:
             args = []
             for _ in range(int(nargs[t])):
-                v, pos = _read(data, pos, n)
+                v, pos = read(pos)
                 args.append(v)
             if is_stack[t]:
                 for _ in range(max(_i64(args[1]), 0) * 4):
-                    _, pos = _read(data, pos, n)
+                    _, pos = read(pos)
             if has_data[t]:
-                ln, pos = _read(data, pos, n)
+                ln, pos = read(pos)
                 ln = _i64(ln)
                 if ln > 0:
                     if ln > n - pos:
-                        return events, ERR_TRUNCATED, at
+                        raise EOFError
                     pos += ln
+        except EOFError:
+            return events, OK, n
         except _Err as err:
             return events, err.code, at
         counts[t] += 1
