@@ -241,7 +241,10 @@ class RangeState:
             self.in_flight.append(typ)
         elif typ not in self.in_flight:
             raise _OrderError(
-                f"resource is missing active range: {SPECS[typ[0]].name} {self.in_flight}"
+                f"resource is missing active range: {SPECS[typ[0]].name} "
+                + "["
+                + " ".join(f"{{{a} {b}}}" for a, b in self.in_flight)
+                + "]"
             )
 
     def end_range(self, typ: int) -> int:
