@@ -87,6 +87,17 @@ def test_synthetic_and_fuzz_corpus():
             assert_same(data)
 
 
+def test_frequency_zero_is_infinite_ns_per_tick():
+    """Go: Frequency 0 is 'present'; 1/(0/1e9) = +Inf, every mul() → INT64_MIN (amd64)."""
+    v = Version.GO126
+    data = v.header + wire.batch(1, wire.NO, 5, wire.sync_data(v, freq=0)) + wire.batch(1, 3, 7, wire.ev(11, 1)) + b"\x34"  # fmt: skip
+    assert assert_same(data) == 1
+    g = decode_generation(data, index_trace(data), 0)
+    # mul(dt) + mul(batch time) = INT64_MIN + INT64_MIN, which wraps to 0 as in Go.
+    assert g.events.time_ns.tolist() == [0]
+    assert g.min_time_ns == -(2**63)
+
+
 def test_mutations_agree():
     """Damaged M batches: the per-M lazy cursor errors match the reference."""
     v2 = [p for p in TRACES if p.stat().st_size < 200_000]

@@ -152,7 +152,7 @@ def decode_generation(
     if gi.sync_status[g] != K.OK:
         raise kernel_error(gi.sync_status[g], gi.sync_offset[g], gen, "sync batch")
     freq = int(gi.freq[g])
-    if freq == 0:
+    if not gi.has_freq[g]:
         raise TraceFormatError(
             "no frequency event found", offset=int(gi.byte_start[g]), generation=gen
         )
@@ -284,7 +284,7 @@ def iter_event_chunks(
     gi = index.generations
     gen = int(gi.gen[g])
     nspt = float(gi.ns_per_tick[g])
-    if nspt == 0.0:
+    if not gi.has_freq[g]:
         raise TraceFormatError(
             "no frequency event found", offset=int(gi.byte_start[g]), generation=gen
         )

@@ -143,8 +143,10 @@ class GenerationIndex:
     batch_start, batch_end : (g,) int64 — half-open row range in ``BatchIndex``
         (includes the EndOfGeneration row on 1.26+)
     byte_start, byte_end : (g,) int64 — half-open byte range in the file
-    freq : (g,) uint64 — ticks per second from ``Frequency`` (0 = none found)
-    ns_per_tick : (g,) float64 — ``1.0 / (freq / 1e9)`` (Go's ``frequency``); 0 if no freq
+    freq : (g,) uint64 — ticks per second from ``Frequency``
+    ns_per_tick : (g,) float64 — ``1.0 / (freq / 1e9)`` (Go's ``frequency``; +Inf for a
+        Frequency of 0, as in Go); 0 if no Frequency event
+    has_freq : (g,) bool — the sync batch held a ``Frequency`` event
     min_time, max_time : (g,) uint64 — ticks; Go's ``minTs`` over the batch headers (the
         generation's Sync time) and the latest batch start
     first_ns, last_ns : (g,) int64 — ``mul(min_time)``, ``mul(max_time)`` (last_ns is a lower
@@ -162,6 +164,7 @@ class GenerationIndex:
     byte_end: NDArray[np.int64]
     freq: NDArray[np.uint64]
     ns_per_tick: NDArray[np.float64]
+    has_freq: NDArray[np.bool_]
     min_time: NDArray[np.uint64]
     max_time: NDArray[np.uint64]
     first_ns: NDArray[np.int64]
@@ -396,6 +399,7 @@ def _generation_columns(buf, bi: BatchIndex, segs: list[tuple], ver: int) -> Gen
         "byte_start": np.zeros(g, np.int64),
         "byte_end": np.zeros(g, np.int64),
         "freq": np.zeros(g, np.uint64),
+        "has_freq": np.zeros(g, np.bool_),
         "ns_per_tick": np.zeros(g, np.float64),
         "min_time": np.zeros(g, np.uint64),
         "max_time": np.zeros(g, np.uint64),
@@ -439,13 +443,16 @@ def _generation_columns(buf, bi: BatchIndex, segs: list[tuple], ver: int) -> Gen
             if hf:
                 has_freq = True
                 c["freq"][i] = freq
+                c["has_freq"][i] = True
             if hc:
                 c["has_clock"][i] = True
                 c["clock_time"][i], c["clock_mono"][i] = snap, mono
                 c["clock_sec"][i], c["clock_nsec"][i] = sec, nsec
         f = int(c["freq"][i])
-        if f:
-            nspt = 1.0 / (float(f) / 1e9)
+        if has_freq:
+            # NOTE: like Go, Frequency 0 counts as present and gives +Inf ns/tick (every
+            # time then converts to INT64_MIN, amd64's result for an out-of-range float).
+            nspt = 1.0 / (float(f) / 1e9) if f else float("inf")
             c["ns_per_tick"][i] = nspt
             c["first_ns"][i] = K.mul(c["min_time"][i], nspt)
             c["last_ns"][i] = K.mul(c["max_time"][i], nspt)
