@@ -24,7 +24,9 @@ broken. This module ports, in Go's own order and with Go's names:
   GoDestroySyscall synthesizes, and the values Go "smuggles" into spare args;
 * ``batchcursor.go``: the heap routines (``heapInsert``, ``heapUpdate``,
   ``heapRemove``, ``heapSiftUp``, ``heapSiftDown``, ``min3``) literally, because
-  with equal timestamps the output order *is* their tie-breaking;
+  with equal timestamps the output order *is* their tie-breaking; and, for the
+  frontier fallback and the CPU samples, Go's ``slices.SortFunc`` (an unstable
+  pdqsort, :mod:`goroscope.model._gosort`) rather than a stable sort;
 * ``reader.go``: ``ReadEvent`` (queue first, then generation refresh with the
   Go 1.26 and pre-1.26 ("spill") paths, CPU samples injected by time, the
   frontier-sort fallback, the Sync event per generation at ``mul(minTs)`` and a
@@ -47,10 +49,6 @@ What we deliberately don't do
 * No Go map-order effects: where Go iterates a map (the ``dumpOrdering`` text in
   "failed to advance" errors, the SyscallAbandoned thread search) we iterate in
   insertion order. Only the error *text* can differ.
-* No ``slices.SortFunc`` (pdqsort) emulation for the frontier fallback and CPU
-  samples: we sort stably. pdqsort is an insertion sort up to 12 elements, so
-  the results agree unless more than 12 Ms (or CPU samples) share a timestamp
-  in a fallback; see HACKING.md § Ordering ties.
 * No v1 (Go ≤ 1.21) traces: Go converts them with a separate parser.
 * No recovery past an error: like Go we stop at the first one and keep what
   was returned before it (``ReadResult.error``); see HACKING.md § Damaged traces
@@ -95,6 +93,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from goroscope.model._errors import TraceFormatError
+from goroscope.model._gosort import sort_func
 from goroscope.model._gospec import EV, EXPERIMENTS, NUM_SPECS, SPECS, start_ev
 from goroscope.model._wire_reference import (
     DecodedGeneration,
@@ -1032,6 +1031,11 @@ class Cursor:
         return self.ev.time
 
 
+def _cmp_cursor_time(a: Cursor, b: Cursor) -> int:
+    """Go's ``batchCursor.compare``: ``cmp.Compare`` of the current events' times."""
+    return (a.ev.time > b.ev.time) - (a.ev.time < b.ev.time)
+
+
 def heap_insert(heap: list[Cursor], bc: Cursor) -> None:
     heap.append(bc)
     heap_sift_up(heap, len(heap) - 1)
@@ -1189,7 +1193,7 @@ class Reader:
                 -1,
             )
         if not self._try_advance(0):
-            self.frontier.sort(key=lambda bc: bc.ev.time)  # NOTE: stable; Go: pdqsort
+            sort_func(self.frontier, _cmp_cursor_time)  # Go's slices.SortFunc (pdqsort)
             success = False
             for i in range(1, len(self.frontier)):
                 if self._try_advance(i):

@@ -33,6 +33,7 @@ from goroscope.format.columns import (
     StringTable,
 )
 from goroscope.model._errors import UnsupportedVersionError
+from goroscope.model._gosort import sort_func
 from goroscope.model._gospec import EV, NUM_SPECS, SPECS
 
 U64 = (1 << 64) - 1
@@ -613,9 +614,9 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
         np.array(frames, np.uint64).reshape(-1, 4),
     )
 
-    # CPU samples: converted, then sorted by time (Go: slices.SortFunc, see HACKING.md).
+    # CPU samples: converted, then sorted by time with Go's (unstable) pdqsort.
     samples = [(mul(ts), m, p, gg, st) for ts, m, p, gg, st in g.cpu_samples]
-    samples.sort(key=lambda s: s[0])
+    sort_func(samples, lambda a, b: (a[0] > b[0]) - (a[0] < b[0]))  # Go's slices.SortFunc
     cpu = CPUSampleColumns(
         np.array([s[0] for s in samples], np.int64),
         np.array([s[1] for s in samples], np.int64),
