@@ -344,3 +344,182 @@ def parse_test(text: str, name: str = "<test>") -> TestCase:
 def load_test(path: str | Path) -> TestCase:
     p = Path(path)
     return parse_test(p.read_text(), p.name)
+
+
+# --- a small generator DSL (after Go's internal/testgen) ------------------------------------
+
+Frame = tuple[int, str, str, int]  # pc, func, file, line
+
+
+class Trace:
+    """Build a trace in code, as Go's ``internal/testgen`` does.
+
+    Example::
+
+        t = Trace(Version.GO123)
+        g = t.generation(1)
+        b = g.batch(thread=0, time=0)
+        b.event("ProcStatus", 0, ProcStatus.Running)   # dt is filled in (1 tick per event)
+        b.event("GoStatus", 1, -1, GoStatus.Running)   # -1 = NoThread/NoProc
+        b.event("GoBlock", "sleep", [(0x401000, "main.main", "main.go", 7)])
+        data = t.to_bytes()
+
+    String args (``*_string``) take ``str`` and stack args take a list of
+    frames; both are interned per generation. Timed events get ``dt=1`` and
+    advance the trace clock by one tick, unless ``timestamps=False`` (``dt=0``).
+    Each generation writes its sync data the way ``testgen`` does (a
+    ``Sync``/``Frequency``/``ClockSnapshot`` batch first for 1.25+, a ``Frequency``
+    batch after the events before), then the stack and string tables, then (1.26+)
+    the ``EndOfGeneration`` byte.
+    """
+
+    def __init__(self, version: Version, *, timestamps: bool = True):
+        self.version = Version(version)
+        self.specs = specs_for(self.version)
+        self.names = {s.name: i for i, s in enumerate(self.specs) if s.name}
+        self.timestamps = timestamps
+        self.last_ts = 0
+        self.gens: list[Generation] = []
+        self.raw: list[RawEvent] = []  # events written before the generations
+
+    def generation(self, gen: int) -> Generation:
+        g = Generation(self, gen)
+        self.gens.append(g)
+        return g
+
+    def events(self) -> list[RawEvent]:
+        out = list(self.raw)
+        for g in self.gens:
+            out += g.write()
+        return out
+
+    def to_bytes(self) -> bytes:
+        return write_binary(self.version, self.events())
+
+
+class Generation:
+    def __init__(self, trace: Trace, gen: int):
+        self.trace = trace
+        self.gen = gen
+        self.batches: list[Batch] = []
+        self.strings: dict[str, int] = {}
+        self.stacks: dict[tuple[Frame, ...], int] = {}
+        self.freq = 15_625_000
+        self.sync_time = 0
+        self.mono = 0
+        self.wall = (0, 0)
+        self.cpu: list[tuple[int, int, int, int, list[Frame]]] = []
+
+    def batch(self, thread: int, time: int) -> Batch:
+        b = Batch(self, thread, time)
+        self.batches.append(b)
+        return b
+
+    def string(self, s: str) -> int:
+        if not s:
+            return 0
+        return self.strings.setdefault(s, len(self.strings) + 1)
+
+    def stack(self, frames) -> int:
+        if not frames:
+            return 0
+        key = tuple(tuple(f) for f in frames)
+        return self.stacks.setdefault(key, len(self.stacks) + 1)
+
+    def sync(self, freq: int, time: int, mono: int = 0, wall: tuple[int, int] = (0, 0)) -> None:
+        self.freq, self.sync_time, self.mono, self.wall = freq, time, mono, wall
+
+    def cpu_sample(self, time: int, m: int, p: int, g: int, frames) -> None:
+        self.cpu.append((time, m, p, g, frames))
+
+    def _structural(self, time: int, body: list[RawEvent]) -> list[RawEvent]:
+        size = sum(e.encoded_size() for e in body)
+        return [RawEvent(EventType.EventBatch, [self.gen, _u(-1), time, size]), *body]
+
+    def write(self) -> list[RawEvent]:
+        t = self.trace
+        out: list[RawEvent] = []
+        if t.version >= Version.GO125:
+            body = [
+                RawEvent(EventType.Sync),
+                RawEvent(EventType.Frequency, [self.freq]),
+                RawEvent(EventType.ClockSnapshot, [1, self.mono, *self.wall]),
+            ]
+            out += self._structural(max(self.sync_time - 1, 0), body)
+        for b in self.batches:
+            out += b.write()
+        if t.version < Version.GO125:
+            out += self._structural(self.sync_time, [RawEvent(EventType.Frequency, [self.freq])])
+        if self.cpu:
+            body = [RawEvent(EventType.CPUSamples)]
+            for time, m, p, g, frames in self.cpu:
+                body.append(
+                    RawEvent(EventType.CPUSample, [time, _u(m), _u(p), _u(g), self.stack(frames)])
+                )
+            out += self._structural(t.last_ts + 1, body)
+        body = [RawEvent(EventType.Stacks)]
+        for frames, sid in self.stacks.items():
+            args = [sid, len(frames)]
+            for pc, fn, fl, line in frames:
+                args += [pc, self.string(fn), self.string(fl), line]
+            body.append(RawEvent(EventType.Stack, args))
+        out += self._structural(t.last_ts + 1, body)
+        body = [RawEvent(EventType.Strings)]
+        body += [RawEvent(EventType.String, [sid], s.encode()) for s, sid in self.strings.items()]
+        out += self._structural(t.last_ts + 1, body)
+        if t.version >= Version.GO126:
+            out.append(RawEvent(EventType.EndOfGeneration))
+        return out
+
+
+def _u(x: int) -> int:
+    """An int64 ID as Go writes it (``-1`` → ``2^64-1``)."""
+    return x & ((1 << 64) - 1)
+
+
+class Batch:
+    def __init__(self, gen: Generation, thread: int, time: int):
+        self.gen = gen
+        self.thread = thread
+        self.time = time
+        self.events: list[RawEvent] = []
+
+    def event(self, name: str, *args) -> None:
+        t = self.gen.trace
+        if name not in t.names:
+            raise ValueError(f"invalid or unknown event {name} for go1.{int(t.version)}")
+        ev = t.names[name]
+        spec = t.specs[ev]
+        vals: list[int] = []
+        names = list(spec.args)
+        if spec.timed:
+            vals.append(1 if t.timestamps else 0)
+            t.last_ts += 1 if t.timestamps else 0
+            names = names[1:]
+        if len(args) != len(names):
+            raise ValueError(f"expected {len(names)} args for {name}, got {len(args)}")
+        for a, n in zip(args, names, strict=True):
+            if n.endswith("string"):
+                vals.append(self.gen.string(a) if isinstance(a, str) else a)
+            elif n.endswith("stack") and not isinstance(a, int):
+                vals.append(self.gen.stack(a))
+            else:
+                vals.append(_u(int(a)))
+        self.events.append(RawEvent(ev, vals))
+
+    def write(self) -> list[RawEvent]:
+        size = sum(e.encoded_size() for e in self.events)
+        hdr = RawEvent(EventType.EventBatch, [self.gen.gen, _u(self.thread), self.time, size])
+        return [hdr, *self.events]
+
+
+class GoStatus:
+    """``tracev2.GoStatus`` wire values."""
+
+    Bad, Runnable, Running, Syscall, Waiting = range(5)
+
+
+class ProcStatus:
+    """``tracev2.ProcStatus`` wire values."""
+
+    Bad, Running, Idle, Syscall, SyscallAbandoned = range(5)
