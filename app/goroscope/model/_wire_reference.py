@@ -6,13 +6,20 @@ the ``EndOfGeneration`` byte; ``readGenerationWithSpill`` before, which stops at
 the first batch of the next generation and *defers* a read error), and turning
 them into the format layer's contract, :class:`goroscope.format.columns.Generation`.
 
-NOTE: this is a stand-in for ``goroscope.format.decode`` written so the model's
-reference ordering could be developed before the wire layer existed; it keeps
-one thing the columnar contract has no field for yet: Go decodes the events of
-an M *lazily*, so a corrupt event is only an error when the M's cursor reaches
-it. :class:`DecodedGeneration` therefore carries ``cursor_errors``: for each M
-whose events stop early, the message and byte offset of the bad event (the
-rows before it are in ``events``).
+Why the model has its own: the reference reader must fail exactly where and
+how Go fails, and Go's errors are a property of *when* it reads what. Table
+and sync batches are decoded the moment they are read, in file order; the
+events of an M are decoded lazily, so a corrupt event is an error only when
+that M's cursor reaches it (:class:`DecodedGeneration` ``cursor_errors``: per
+M, Go's message and the bad event's offset; the rows before it are in
+``events``); Go's messages are kept word for word (``goroscope stats`` reports
+them). See HACKING.md § Damaged traces per version.
+
+NOTE: the columns are the same as ``format.decode.decode_generation``'s
+(``tests/model/test_reference_twins.py`` checks every committed trace; the
+format layer's ``event_errors="per_thread"`` mode mirrors ``cursor_errors``).
+The fast path will read the format layer's columns; this module stays the
+slow, literal twin.
 """
 
 from __future__ import annotations
