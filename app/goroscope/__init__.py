@@ -19,6 +19,8 @@ _LAZY = {
     "UnsupportedVersionError": "goroscope.format.errors",
     "TraceFile": "goroscope.format.tracefile",
     "stats": "goroscope.model.stats",
+    "open": "goroscope.model.trace",
+    "Trace": "goroscope.model.trace",
 }
 __all__ = ["__version__", *sorted(_LAZY)]
 

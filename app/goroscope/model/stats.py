@@ -27,6 +27,10 @@ with it exactly:
 ``error``
     Go's error message when the trace is damaged (then everything before the
     error is still counted and the CLI exits 1).
+``lost``
+    ours, with ``error``: what was not delivered (``generation``, byte ``offset``
+    of the damage, ``start`` of what was not returned, ``bytes``, ``share`` of
+    the file); see :class:`goroscope.model.trace.Lost`.
 ``version``
     ``"go1.N"`` from the header (tracecount prints it only in ``-raw`` mode).
 
@@ -72,6 +76,7 @@ KEYS = (
     "procs",
     "threads",
     "error",
+    "lost",
     "mem",
 )
 #: keys whose values depend on the machine and the run, not on the trace
@@ -87,6 +92,7 @@ def stats(path: str | os.PathLike[str], *, progress: Callable[[float], None] | N
     """
     from goroscope.model._errors import TraceFormatError
     from goroscope.model._order_reference import TraceChunks
+    from goroscope.model.trace import loss_summary
 
     name = os.fspath(path)
     out: dict = {"file": name, "mode": "parsed", "by_kind": {}}
@@ -115,6 +121,7 @@ def stats(path: str | os.PathLike[str], *, progress: Callable[[float], None] | N
             out.update(acc.result())
             if chunks.error is not None:
                 out["error"] = chunks.error.message
+                out["lost"] = loss_summary(buf, chunks.error)
         finally:
             del chunks
             if isinstance(buf, mmap.mmap):
