@@ -12,6 +12,12 @@ syscall    Syscall         any
 sched      Runnable        any
 =========  ==============  ==========================================
 
+``tool_minor`` picks the ``go tool trace`` whose rules to follow: up to Go 1.25
+it skipped every transition without a stack (``Event.Stack() == NoStack``),
+even as the end of an interval; from 1.26 on every transition counts. Records
+keep at most 128 frames (1.26 and earlier kept 129; trace stacks never have
+more than 128 frames, so this never shows).
+
 A goroutine transition *into* the state with a matching reason starts an
 interval (unless one is already tracked); the next transition of that
 goroutine to another state ends it. The interval is clipped to the goroutine's
@@ -70,36 +76,44 @@ class ProfileRecord:
 
 
 class _Stacks:
-    """(generation, stack ID) → a dense key of the stack's first 128 PCs; frames per key."""
+    """Stack handles (generation, stack ID) → dense handle IDs, and each handle's dedup key.
+
+    Go's ``stackMap`` deduplicates by the first 128 PCs in a zero-padded array, so
+    an empty stack and a stack of PC 0 frames share a record (the key here strips
+    trailing zero PCs); a record shows the frames of the *last* stack merged into it.
+    """
 
     def __init__(self) -> None:
-        self.by_gen_stack: dict[tuple[int, int], int] = {}
-        self.by_pcs: dict[tuple[int, ...], int] = {}
-        self.frames: list[list[tuple[int, str, str, int]]] = []
+        self.handles: dict[tuple[int, int], int] = {}
+        self.pcs_keys: dict[tuple[int, ...], int] = {}
+        self.key_of: list[int] = []  # handle → dedup key
+        self.frames: list[list[tuple[int, str, str, int]]] = []  # handle → frames
 
-    def key(self, ev: EventTable, gen_idx: int, stack_id: int) -> int:
-        k = self.by_gen_stack.get((gen_idx, stack_id))
-        if k is None:
+    def handle(self, ev: EventTable, gen_idx: int, stack_id: int) -> int:
+        h = self.handles.get((gen_idx, stack_id))
+        if h is None:
             frames = ev.generations[gen_idx].frames(stack_id) if gen_idx >= 0 and stack_id else []
-            frames = frames[:PPROF_MAX_STACK]
-            pcs = tuple(f[0] for f in frames)
-            k = self.by_pcs.get(pcs)
-            if k is None:
-                k = self.by_pcs[pcs] = len(self.frames)
-                self.frames.append(frames)
-            self.by_gen_stack[(gen_idx, stack_id)] = k
-        return k
+            pcs = [f[0] for f in frames[:PPROF_MAX_STACK]]
+            while pcs and pcs[-1] == 0:
+                pcs.pop()
+            k = self.pcs_keys.setdefault(tuple(pcs), len(self.pcs_keys))
+            h = self.handles[(gen_idx, stack_id)] = len(self.frames)
+            self.frames.append(frames[:PPROF_MAX_STACK])
+            self.key_of.append(k)
+        return h
 
 
 class ProfileCollector:
     """Collects blocking intervals and CPU samples while a trace streams by (job thread)."""
 
-    def __init__(self, kinds: tuple[str, ...]):
+    def __init__(self, kinds: tuple[str, ...], tool_minor: int = 27):
         for k in kinds:
             if k not in PROFILE_KINDS:
                 raise ValueError(f"unknown profile kind {k!r}")
         self.kinds = tuple(k for k in BLOCKING_KINDS if k in kinds)
         self.cpu = "cpu" in kinds
+        # go tool trace <= 1.25 skipped every event without a stack (even as an interval end)
+        self.skip_no_stack = tool_minor <= 25
         self.stacks = _Stacks()
         # kind → goid → (start time, stack key) of the tracked interval
         self.tracking: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in self.kinds}
@@ -112,15 +126,16 @@ class ProfileCollector:
         if self.cpu:
             m = np.flatnonzero(ev.kind == EventKind.StackSample)
             for i in m.tolist():
-                k = self.stacks.key(ev, int(ev.gen_idx[i]), int(ev.stack_id[i]))
+                k = self.stacks.handle(ev, int(ev.gen_idx[i]), int(ev.stack_id[i]))
                 self.cpu_samples[0].append(int(ev.time_ns[i]))
                 self.cpu_samples[1].append(int(ev.goroutine[i]))
                 self.cpu_samples[2].append(k)
         if not self.kinds:
             return
-        m = np.flatnonzero(
-            (ev.kind == EventKind.StateTransition) & (ev.resource_kind == ResourceKind.Goroutine)
-        )
+        sel = (ev.kind == EventKind.StateTransition) & (ev.resource_kind == ResourceKind.Goroutine)
+        if self.skip_no_stack:
+            sel &= ev.stack_id != 0
+        m = np.flatnonzero(sel)
         if len(m) == 0:
             return
         strings = ev.strings
@@ -139,7 +154,7 @@ class ProfileCollector:
                 start = tracking.get(goid)
                 if start is None:
                     if new == state and track_reason(kind, strings[reason]):
-                        tracking[goid] = (t, self.stacks.key(ev, gi, sid))
+                        tracking[goid] = (t, self.stacks.handle(ev, gi, sid))
                     continue
                 if new == state:
                     continue
@@ -154,11 +169,13 @@ class ProfileCollector:
         out: dict[str, list[ProfileRecord]] = {}
         gs = analysis.goroutines
         end_default = analysis.last_ns
+        key_of = self.stacks.key_of
         for kind in self.kinds:
             count: dict[int, int] = {}
             total: dict[int, int] = {}
-            goids, starts, ends, keys = self.samples[kind]
-            for goid, a, b, k in zip(goids, starts, ends, keys, strict=True):
+            rep: dict[int, int] = {}  # dedup key → the last handle merged into it
+            goids, starts, ends, handles = self.samples[kind]
+            for goid, a, b, h in zip(goids, starts, ends, handles, strict=True):
                 g = gs.get(goid)
                 if g is None:
                     continue
@@ -167,9 +184,13 @@ class ProfileCollector:
                     continue
                 o = min(hi, b) - max(lo, a)
                 if o > 0:
+                    k = key_of[h]
                     count[k] = count.get(k, 0) + 1
                     total[k] = total.get(k, 0) + o
-            out[kind] = [ProfileRecord(self.stacks.frames[k], count[k], total[k]) for k in count]
+                    rep[k] = h
+            out[kind] = [
+                ProfileRecord(self.stacks.frames[rep[k]], count[k], total[k]) for k in count
+            ]
         if self.cpu:
             out["cpu"] = self.cpu_records()
         return out
@@ -188,20 +209,24 @@ class ProfileCollector:
             m &= t >= start_ns
         if end_ns is not None:
             m &= t < end_ns
-        keys, counts = np.unique(k[m], return_counts=True)
-        return [
-            ProfileRecord(self.stacks.frames[int(kk)], int(c), 0)
-            for kk, c in zip(keys.tolist(), counts.tolist(), strict=True)
-        ]
+        key_of = np.asarray(self.stacks.key_of, np.int64)
+        count: dict[int, int] = {}
+        rep: dict[int, int] = {}
+        for h in k[m].tolist():
+            kk = int(key_of[h])
+            count[kk] = count.get(kk, 0) + 1
+            rep[kk] = h
+        return [ProfileRecord(self.stacks.frames[rep[kk]], c, 0) for kk, c in count.items()]
 
 
-def blocking_profile(source, kind: str) -> list[ProfileRecord]:
-    """``go tool trace -pprof=KIND`` of a trace (path, bytes, EventTable or chunks)."""
+def blocking_profile(source, kind: str, tool_minor: int = 27) -> list[ProfileRecord]:
+    """``go tool trace -pprof=KIND`` of a trace (path, bytes, EventTable or chunks), with the
+    rules of ``go tool trace`` from Go 1.``tool_minor``."""
     from goroscope.analysis.summary import analyze
 
     if kind not in BLOCKING_KINDS:
         raise ValueError(f"unknown blocking profile kind {kind!r}")
-    return analyze(source, profiles=(kind,)).profiles[kind]
+    return analyze(source, profiles=(kind,), profile_tool_minor=tool_minor).profiles[kind]
 
 
 def cpu_profile(

@@ -187,13 +187,20 @@ def _open(source) -> tuple[str, object, object]:
     return "", source, None
 
 
-def analyze(source, *, profiles: Iterable[str] = (), chunk_events: int = 1 << 16) -> Analysis:
+def analyze(
+    source,
+    *,
+    profiles: Iterable[str] = (),
+    profile_tool_minor: int = 27,
+    chunk_events: int = 1 << 16,
+) -> Analysis:
     """One pass over a trace: goroutine/task summary, utilization, digests, profiles.
 
     source : a path, the trace bytes (``bytes``/``mmap``), an :class:`EventTable`
         or an iterable of EventTable chunks (in trace order)
     profiles : blocking profile kinds to collect (``"net"``, ``"sync"``, ``"syscall"``,
         ``"sched"``) and/or ``"cpu"``; see :mod:`goroscope.analysis.profiles`
+    profile_tool_minor : follow ``go tool trace`` of Go 1.N for blocking profiles
 
     Never raises for damaged traces: the reader's error goes to ``Analysis.error``
     and everything before it is analysed. Job thread; pure.
@@ -206,7 +213,7 @@ def analyze(source, *, profiles: Iterable[str] = (), chunk_events: int = 1 << 16
     summ = Summarizer()
     util = MutatorUtilization(UTIL_ALL)
     dig = _Digests()
-    prof = ProfileCollector(tuple(profiles)) if profiles else None
+    prof = ProfileCollector(tuple(profiles), profile_tool_minor) if profiles else None
 
     def feed(table: EventTable) -> None:
         n = len(table)
