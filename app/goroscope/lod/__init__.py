@@ -1,1 +1,20 @@
-"""Standalone level-of-detail kernels for drawing millions of spans (numpy/numba only)."""
+"""Standalone level of detail for drawing millions of spans (numpy/numba only).
+
+``viewport`` (the per-frame value object, power-of-two resolution, buffered
+bounds), ``merge`` (sub-pixel runs, the design essay), ``raster`` (colour of a
+merged run by content). Imports nothing else from goroscope (import-linter).
+"""
+
+from goroscope.lod.merge import merge_spans, window
+from goroscope.lod.raster import dominant_state, run_state_durations
+from goroscope.lod.viewport import BufferedBounds, Viewport, resolution_for
+
+__all__ = [
+    "BufferedBounds",
+    "Viewport",
+    "dominant_state",
+    "merge_spans",
+    "resolution_for",
+    "run_state_durations",
+    "window",
+]

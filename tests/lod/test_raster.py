@@ -1,0 +1,57 @@
+"""``lod.raster``: merged runs take the colour of the state with the most time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from goroscope.lod import _reference as ref
+from goroscope.lod.merge import merge_spans
+from goroscope.lod.raster import dominant_state, run_state_durations
+
+
+def test_dominant_by_duration_not_by_count():
+    s = np.array([0, 1, 2, 3, 10], np.int64)
+    e = np.array([1, 2, 3, 10, 11], np.int64)
+    state = np.array([1, 1, 1, 2, 1], np.uint8)  # three short "1", one long "2"
+    rs, re_, count, first = merge_spans(s, e, 0, 5, 100)
+    assert count.tolist() == [5]
+    assert dominant_state(s, e, state, rs, re_, first, count, 4).tolist() == [2]
+    hist = run_state_durations(s, e, state, rs, re_, first, count, 4)
+    assert hist.tolist() == [[0, 4, 7, 0]]
+
+
+def test_zero_length_runs_fall_back_to_counts():
+    s = np.array([5, 5, 5], np.int64)
+    e = s.copy()
+    state = np.array([3, 0, 3], np.uint8)
+    rs, re_, count, first = merge_spans(s, e, 0, 3, 10)
+    assert dominant_state(s, e, state, rs, re_, first, count, 4).tolist() == [3]
+
+
+@st.composite
+def rows(draw):
+    """Sorted, non-overlapping spans with widths and gaps in 0..20."""
+    parts = draw(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), max_size=40))
+    t, s, e = 0, [], []
+    for gap, width in parts:
+        s.append(t + gap)
+        t += gap + width
+        e.append(t)
+    return np.array(s, np.int64), np.array(e, np.int64)
+
+
+@pytest.mark.nojit
+@settings(max_examples=100, deadline=None)
+@given(rows(), st.integers(0, 30), st.data())
+def test_kernels_equal_reference(row, min_ns, data):
+    s, e = row
+    state = np.array(
+        data.draw(st.lists(st.integers(0, 5), min_size=len(s), max_size=len(s))), np.uint8
+    )
+    rs, re_, count, first = merge_spans(s, e, 0, len(s), min_ns)
+    args = (s, e, state, rs, re_, first, count, 5)  # state 5 is out of range: ignored
+    np.testing.assert_array_equal(run_state_durations(*args), ref.run_state_durations(*args))
+    np.testing.assert_array_equal(dominant_state(*args), ref.dominant_state(*args))
