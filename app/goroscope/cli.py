@@ -112,3 +112,123 @@ def _run_stats(args: argparse.Namespace) -> int:
             for k, v in sorted(r["by_kind"].items(), key=lambda kv: (-kv[1], kv[0])):
                 print(f"  {k:<40} {v}")
     return 1 if failed else 0
+
+
+# --- goroscope summary / profile (issue 5: analyses) ------------------------------------------
+
+
+def _go_float(f: float) -> str:
+    """A float64 as Go's ``encoding/json`` writes it (shortest digits; ``1`` not ``1.0``)."""
+    from decimal import Decimal
+
+    if f != f or f in (float("inf"), float("-inf")):
+        return "null"
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        mant, _, exp = repr(f).partition("e")
+        exp_i = int(exp)
+        return f"{mant}e{'-' if exp_i < 0 else '+'}{abs(exp_i):02d}".replace("e-0", "e-")
+    s = format(Decimal(repr(f)), "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+def _go_json_value(v: object) -> str:
+    from goroscope.model.stats import go_json_text
+
+    if isinstance(v, dict):
+        items = ((go_json_text(str(k)), x) for k, x in v.items())
+        merged: dict[str, object] = {}
+        for k, x in items:  # invalid bytes may merge keys, as in Go's map of strings
+            merged[k] = x
+        return "{" + ",".join(f"{_go_json(k)}:{_go_json_value(x)}" for k, x in merged.items()) + "}"
+    if isinstance(v, float):
+        return _go_float(v)
+    if isinstance(v, str):
+        return _go_json(go_json_text(v))
+    return _go_json(v)
+
+
+def _summary_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="Go execution trace(s)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line per file (the keys of `tracecount -summary`)",
+    )
+
+
+@subcommand(
+    "summary",
+    "Goroutine, task, region and MMU analysis as Go's internal/trace computes it (the keys "
+    "of `tracecount -summary`). Exit status 1 if any file is damaged or unreadable.",
+    _summary_args,
+)
+def _run_summary(args: argparse.Namespace) -> int:
+    from goroscope.analysis.summary import summary  # numpy only; no Qt, no numba at import
+
+    failed = False
+    for name in args.files:
+        r = summary(name)
+        failed = failed or "error" in r
+        if args.json:
+            print(_go_json_value(r), flush=True)
+            continue
+        print(f"{r['file']}: events={r['events']} goroutines={r['goroutines']} tasks={r['tasks']}")
+        if "error" in r:
+            print(f"  ERROR: {r['error']}")
+        for k, v in sorted(r["totals_ns"].items(), key=lambda kv: -kv[1]):
+            print(f"  {k:<40} {v / 1e6:14.3f} ms")
+        for k, v in r["mmu"].items():
+            print(f"  MMU {k:<36} {v:.6f}")
+    return 1 if failed else 0
+
+
+def _profile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("trace", metavar="TRACE", help="Go execution trace")
+    p.add_argument(
+        "--type",
+        required=True,
+        choices=("net", "sync", "syscall", "sched", "cpu"),
+        help="blocking profile as `go tool trace -pprof=TYPE`, or cpu (StackSample events)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="gzipped pprof output")
+    p.add_argument(
+        "--go",
+        default="1.27",
+        metavar="1.N",
+        help="follow `go tool trace` of this Go version (<= 1.25 skips stackless events)",
+    )
+    p.add_argument("--goroutine", type=int, help="cpu only: samples of this goroutine")
+    p.add_argument("--start-ns", type=int, help="cpu only: samples at or after this time")
+    p.add_argument("--end-ns", type=int, help="cpu only: samples before this time")
+
+
+@subcommand(
+    "profile",
+    "Write a pprof profile (gzipped protobuf, for `go tool pprof`) of a trace: the blocking "
+    "profiles of `go tool trace -pprof=net|sync|syscall|sched`, or CPU samples.",
+    _profile_args,
+)
+def _run_profile(args: argparse.Namespace) -> int:
+    from goroscope.analysis.summary import analyze
+    from goroscope.export.pprof import write_records
+
+    minor = int(args.go.split(".")[1]) if "." in args.go else int(args.go)
+    a = analyze(args.trace, profiles=(args.type,), profile_tool_minor=minor)
+    if a.header_error:
+        print(f"goroscope profile: {a.error}", file=sys.stderr)
+        return 1
+    if args.type == "cpu" and (args.goroutine, args.start_ns, args.end_ns) != (None, None, None):
+        records = a.collector.cpu_records(args.goroutine, args.start_ns, args.end_ns)
+    else:
+        records = a.profiles[args.type]
+    write_records(args.output, records, args.type)
+    if a.error is not None:
+        print(
+            f"goroscope profile: {args.trace}: {a.error} (profile of the events before it)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
