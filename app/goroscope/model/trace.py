@@ -903,12 +903,14 @@ class Trace:
         ``gen_idx`` is the ``EventTable.gen_idx`` of the row the ID came from (stack IDs
         are per generation). ``[]`` for stack 0 or an unknown ID.
         """
+        stack_id, gen_idx = int(stack_id), int(gen_idx)
         if stack_id == 0 or not 0 <= gen_idx < len(self._tables):
             return []
-        return [Frame(*f) for f in self._tables[gen_idx].frames(int(stack_id))]
+        return [Frame(*f) for f in self._tables[gen_idx].frames(stack_id)]
 
     def string(self, string_id: int, gen_idx: int) -> str:
         """Wire string ``string_id`` of generation row ``gen_idx`` ("" for 0 or unknown)."""
+        gen_idx = int(gen_idx)
         if not 0 <= gen_idx < len(self._tables):
             return ""
         return self._tables[gen_idx].strings.get(int(string_id), "")
