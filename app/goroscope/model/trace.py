@@ -753,6 +753,7 @@ class Trace:
             self._index = index_trace(arr)
             del arr
             self._load(progress)
+            self._release_pages()
         except BaseException:
             self.close()
             raise
@@ -818,16 +819,25 @@ class Trace:
 
     # --- events
 
-    def events(self, *, chunk_events: int = CHUNK_EVENTS) -> Iterator[EventTable]:
+    def events(
+        self,
+        *,
+        chunk_events: int = CHUNK_EVENTS,
+        progress: Callable[[float], None] | None = None,
+    ) -> Iterator[EventTable]:
         """Go's events in order, as :class:`EventTable` chunks of at most ``chunk_events`` rows.
 
         Memory stays bounded by one chunk and one generation. Within one call, string
         codes and ``gen_idx`` mean the same in every chunk (the ``strings`` of a later
         chunk extend an earlier one's). The decoded wire columns of finished
         generations are released, so ``str()`` of an Experimental event's view shows
-        its args only while its generation is current.
+        its args only while its generation is current. ``progress`` as for :func:`open`.
         """
-        yield from self._chunks(chunk_events=chunk_events, keep_columns=False)
+        report = _monotonic(progress)
+        yield from self._chunks(chunk_events=chunk_events, keep_columns=False, progress=report)
+        self._release_pages()
+        if report is not None:
+            report(1.0)
 
     def events_table(self) -> EventTable:
         """Every event in one :class:`EventTable` (cached). Needs ~120 B per event: small traces."""
@@ -940,6 +950,17 @@ class Trace:
         return dict(self._stats)
 
     # --- lifetime
+
+    def _release_pages(self) -> None:
+        """Drop the mapped pages read by a pass from our RSS (the page cache keeps them).
+
+        See HACKING.md § Memory: mapped pages count in RSS, so after a full pass the
+        whole file would stay resident otherwise.
+        """
+        mm = self._mm
+        if mm is not None and hasattr(mmap, "MADV_DONTNEED"):
+            with contextlib.suppress(OSError, ValueError):
+                mm.madvise(mmap.MADV_DONTNEED)
 
     def _require(self):
         if self._buf is None:
