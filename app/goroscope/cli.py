@@ -109,6 +109,10 @@ def _run_stats(args: argparse.Namespace) -> int:
             print(head)
             if "error" in r:
                 print(f"  ERROR: {r['error']}")
+            if r.get("lost"):
+                lost = r["lost"]
+                print(f"  LOST: from generation {lost['generation']} (byte {lost['start']}): "
+                      f"{lost['bytes']} bytes, {lost['share']:.1%} of the file")  # fmt: skip
             for k, v in sorted(r["by_kind"].items(), key=lambda kv: (-kv[1], kv[0])):
                 print(f"  {k:<40} {v}")
     return 1 if failed else 0
