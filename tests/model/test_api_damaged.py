@@ -129,6 +129,10 @@ def test_stats_and_cli_report_lost(ver, tmp_path, capsys):
     assert cli.main(["stats", "--json", str(path)]) == 1
     line = json.loads(capsys.readouterr().out)
     assert line["lost"] == want
+    assert cli.main(["stats", str(path)]) == 1
+    assert f"LOST: from generation {want['generation']} (byte {want['start']})" in (
+        capsys.readouterr().out
+    )
     assert "lost" not in goroscope.stats(TESTDATA / "traces" / ver / "annotations.trace")
 
 
