@@ -1,0 +1,953 @@
+"""Build the :class:`~goroscope.model.timeline.Timeline` from Go's event stream (L1, numpy).
+
+What
+----
+:class:`TimelineBuilder` folds :class:`~goroscope.model.events.EventTable` chunks
+*in stream order* (generation after generation; state carries across chunks and
+generations) into the compact tables described in :mod:`goroscope.model.timeline`.
+:func:`build_timeline` is the job-shaped driver (cancel, progress, a snapshot
+callback after every chunk that finished a generation: progressive readiness).
+:class:`DetailResolver` re-decodes what the model does not keep (stacks of a
+span's start event, log messages) from the mmap on demand.
+
+How (no per-event Python loop)
+------------------------------
+Per chunk, goroutine transitions are put in goroutine order with one stable
+argsort (Go's times strictly increase, so time order within a goroutine is
+kept). The first row of each goroutine group takes carried state, the last row
+updates it; everything between is a shift by one. Occupancy of procs and
+threads is derived from the same rows: a row *ends* an interval when the
+goroutine was occupying (from-state Running, or Running/Syscall for threads)
+and stops or moves, and *starts* one when it begins occupying; ends pair with
+the start just before them in the same group, or with the carried open
+interval (a small sorted open set: only goroutines running or in a syscall
+right now). Ranges pair begin/end per (name, scope) by a lexsort; regions pair
+per (goroutine, nesting depth) after a per-goroutine cumulative depth. Python
+loops only run over *distinct* strings and stacks of a chunk, and over the few
+ranges/regions open across a chunk boundary.
+
+Bytes per span and the memory budget are measured by ``tests/bench/bench_model.py``
+(see the design note in :mod:`goroscope.model.timeline`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from goroscope.model.events import (
+    NO_TASK,
+    EventKind,
+    EventTable,
+    GoState,
+    ResourceKind,
+)
+from goroscope.model.timeline import (
+    NO_ROW,
+    STATE_COLUMNS,
+    CpuSampleTable,
+    GoroutineTable,
+    LogTable,
+    OccupancyTable,
+    RangeTable,
+    RegionTable,
+    SpanSegment,
+    StateBins,
+    StepSeries,
+    TaskTable,
+    Timeline,
+)
+
+__all__ = ["DetailResolver", "TimelineBuilder", "build_timeline"]
+
+_RUNNING = int(GoState.Running)
+_SYSCALL = int(GoState.Syscall)
+_WAITING = int(GoState.Waiting)
+_RUNNABLE = int(GoState.Runnable)
+_NOTEXIST = int(GoState.NotExist)
+#: metric names Go emits → our counter names
+METRICS = {
+    "/memory/classes/heap/objects:bytes": "heap_in_use",
+    "/gc/heap/goal:bytes": "heap_goal",
+    "/sched/gomaxprocs:threads": "gomaxprocs",
+}
+
+
+# --- growable columns ----------------------------------------------------------------------
+
+
+class _Col:
+    """An append-only column (capacity doubling). ``view()`` is a read-only prefix view."""
+
+    __slots__ = ("_a", "n")
+
+    def __init__(self, dtype, width: int = 0) -> None:
+        shape = (16, width) if width else (16,)
+        self._a = np.zeros(shape, dtype)
+        self.n = 0
+
+    def extend(self, x) -> None:
+        x = np.asarray(x, self._a.dtype)
+        k = x.shape[0]
+        if self.n + k > self._a.shape[0]:
+            cap = max(self._a.shape[0] * 2, self.n + k)
+            b = np.zeros((cap, *self._a.shape[1:]), self._a.dtype)
+            b[: self.n] = self._a[: self.n]
+            self._a = b
+        self._a[self.n : self.n + k] = x
+        self.n += k
+
+    def grow_to(self, n: int, fill) -> None:
+        if n > self.n:
+            self.extend(np.full((n - self.n, *self._a.shape[1:]), fill, self._a.dtype))
+
+    @property
+    def live(self) -> np.ndarray:
+        """Writable prefix (builder only)."""
+        return self._a[: self.n]
+
+    def view(self) -> np.ndarray:
+        v = self._a[: self.n].view()
+        v.flags.writeable = False
+        return v
+
+    def copy(self) -> np.ndarray:
+        v = self._a[: self.n].copy()
+        v.flags.writeable = False
+        return v
+
+
+class _Strings:
+    """Model string table: text ↔ code (code 0 = "")."""
+
+    def __init__(self) -> None:
+        self.list: list[str] = [""]
+        self._codes: dict[str, int] = {"": 0}
+
+    def code(self, s: str) -> int:
+        c = self._codes.get(s)
+        if c is None:
+            c = len(self.list)
+            self.list.append(s)
+            self._codes[s] = c
+        return c
+
+    def remap(self, codes: NDArray, strings: tuple[str, ...]) -> NDArray[np.int32]:
+        """Chunk string codes → model codes (one dict lookup per distinct code)."""
+        if len(codes) == 0:
+            return np.zeros(0, np.int32)
+        u, inv = np.unique(codes, return_inverse=True)
+        m = np.array([self.code(strings[int(c)]) for c in u], np.int32)
+        return m[inv]
+
+
+class _GoidMap:
+    """goid → dense g_idx, assigned in order of first appearance.
+
+    Go's goids are small and dense (allocated in batches per P), so a direct table
+    is used; IDs beyond ``_DENSE_MAX`` go through a dict.
+    """
+
+    _DENSE_MAX = 1 << 27
+
+    def __init__(self) -> None:
+        self._dense = np.full(1024, -1, np.int64)
+        self._sparse: dict[int, int] = {}
+        self.n = 0
+
+    def lookup(self, goids: NDArray[np.int64], create: bool = True) -> tuple[NDArray, NDArray]:
+        """(g_idx array, goids that were new in first-appearance order)."""
+        out = np.full(len(goids), -1, np.int64)
+        if len(goids) == 0:
+            return out, np.zeros(0, np.int64)
+        dense = (goids >= 0) & (goids < self._DENSE_MAX)
+        if dense.any():
+            gd = goids[dense]
+            mx = int(gd.max())
+            if mx >= len(self._dense):
+                b = np.full(max(mx + 1, 2 * len(self._dense)), -1, np.int64)
+                b[: len(self._dense)] = self._dense
+                self._dense = b
+            out[dense] = self._dense[gd]
+        if (~dense).any():
+            for i in np.flatnonzero(~dense).tolist():
+                out[i] = self._sparse.get(int(goids[i]), -1)
+        new_ids = np.zeros(0, np.int64)
+        if create and (out < 0).any():
+            miss = np.flatnonzero(out < 0)
+            u, first = np.unique(goids[miss], return_index=True)
+            u = u[np.argsort(first, kind="stable")]  # order of first appearance
+            idx = np.arange(self.n, self.n + len(u), dtype=np.int64)
+            self.n += len(u)
+            ud = (u >= 0) & (u < self._DENSE_MAX)
+            self._dense[u[ud]] = idx[ud]
+            for gid, i in zip(u[~ud].tolist(), idx[~ud].tolist(), strict=True):
+                self._sparse[gid] = i
+            new_ids = u
+            out = self.lookup(goids, create=False)[0]
+        return out, new_ids
+
+
+class _SmallMap:
+    """Go ID → dense index for few, possibly large IDs (procs, threads)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self._idx: dict[int, int] = {}
+
+    def lookup(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        if len(ids) == 0:
+            return np.zeros(0, np.int64)
+        u, inv = np.unique(ids, return_inverse=True)
+        m = np.empty(len(u), np.int64)
+        for k, i in enumerate(u.tolist()):
+            if i < 0:
+                m[k] = -1
+                continue
+            j = self._idx.get(i)
+            if j is None:
+                j = len(self.ids)
+                self.ids.append(i)
+                self._idx[i] = j
+            m[k] = j
+        return m[inv]
+
+
+def _narrow(x: NDArray[np.int64]) -> NDArray:
+    """uint32 when the values fit (chunks shorter than 4.29 s), else int64."""
+    if len(x) == 0 or (int(x.min()) >= 0 and int(x.max()) < (1 << 32)):
+        return x.astype(np.uint32)
+    return x.astype(np.int64)
+
+
+def _csr(keys: NDArray[np.int64], *cols: NDArray) -> tuple:
+    """Sort rows by key (stable), return (unique keys, offsets, *sorted cols)."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    u, first = np.unique(k, return_index=True)
+    off = np.append(first, len(k)).astype(np.int64)
+    return (u.astype(np.int64), off, *(c[order] for c in cols))
+
+
+def _ro(*arrays: np.ndarray) -> None:
+    for a in arrays:
+        a.flags.writeable = False
+
+
+def _narrow_idx(x: NDArray[np.int64]) -> NDArray:
+    """Dense indices with -1 = none → uint8 (255 = none) / uint16 (65535) / int32 (-1)."""
+    mx = int(x.max()) if len(x) else 0
+    if mx < 0xFF:
+        return np.where(x < 0, 0xFF, x).astype(np.uint8)
+    if mx < 0xFFFF:
+        return np.where(x < 0, 0xFFFF, x).astype(np.uint16)
+    return x.astype(np.int32)
+
+
+class _Occupying:
+    """Goroutines whose latest span is Running or Syscall (few: ≤ procs + threads)."""
+
+    def __init__(self) -> None:
+        z = np.zeros(0, np.int64)
+        self.g, self.start, self.proc, self.thread = z, z, z, z
+        self.state = np.zeros(0, np.uint8)
+
+    def table(self) -> OccupancyTable:
+        order = np.argsort(self.start, kind="stable")
+        t = OccupancyTable(
+            self.g[order].copy(),
+            self.start[order].copy(),
+            self.proc[order].astype(np.int32),
+            self.thread[order].astype(np.int32),
+            self.state[order].copy(),
+        )
+        _ro(t.g, t.start_ns, t.proc, t.thread, t.state)
+        return t
+
+
+# --- the builder ---------------------------------------------------------------------------
+
+
+class TimelineBuilder:
+    """Fold EventTable chunks, in stream order, into a :class:`Timeline` (job thread).
+
+    ``add(chunk)`` for each chunk, then ``snapshot(complete=True)``. ``snapshot()``
+    may be called after any chunk; the returned Timeline is immutable and
+    consistent for ``[0, covered_ns)``. ``state_bin_ns`` is the bin width of the
+    goroutines-per-state counters (rounded down to a power of two); pass about
+    duration/2**20 (``TraceSession`` derives it from the index).
+    """
+
+    def __init__(self, *, state_bin_ns: int = 1 << 14) -> None:
+        self._shift = max(0, int(state_bin_ns).bit_length() - 1)
+        self.origin_ns: int | None = None
+        self.covered_ns = 0
+        self._lock = threading.Lock()
+        self._segments: list[SpanSegment] = []
+        self._gen_first: list[int] = []
+        self._strings = _Strings()
+        self._kinds: list[tuple[GoState, str]] = [(GoState(s), "") for s in range(6)]
+        self._kind_codes: dict[tuple[int, int], int] = {(s, 0): s for s in range(6)}
+        self._kind_state = list(range(6))
+        self._goids = _GoidMap()
+        self._procs = _SmallMap()
+        self._threads = _SmallMap()
+        # per goroutine
+        self._g_goid = _Col(np.int64)
+        self._g_first = _Col(np.int64)
+        self._g_end = _Col(np.int64)
+        self._g_first_from = _Col(np.uint8)
+        self._g_func = _Col(np.int32)
+        self._g_creator = _Col(np.int64)
+        self._g_cgen = _Col(np.int32)
+        self._g_crow = _Col(np.uint32)
+        self._g_last_seg = _Col(np.int32)
+        self._occ = _Occupying()
+        self._func_cache: dict[tuple[int, int], int] = {}
+        # state counters
+        self._counts = np.zeros(4, np.int64)
+        self._sb_time = _Col(np.int64)
+        self._sb_min = _Col(np.int32, 4)
+        self._sb_max = _Col(np.int32, 4)
+        self._sb_last = _Col(np.int32, 4)
+        # tables
+        self._metrics: dict[str, tuple[_Col, _Col]] = {}
+        self._rng = [_Col(np.int32), _Col(np.uint8), _Col(np.int64), _Col(np.int64), _Col(np.int64)]
+        self._rng_open: dict[tuple[int, int, int], int] = {}
+        self._reg = [
+            _Col(np.int64),
+            _Col(np.int16),
+            _Col(np.int64),
+            _Col(np.int64),
+            _Col(np.int32),
+            _Col(np.uint64),
+        ]
+        self._reg_open: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self._g_rdepth = _Col(np.int32)
+        self._tb = [
+            _Col(np.uint64),
+            _Col(np.uint64),
+            _Col(np.int32),
+            _Col(np.int64),
+            _Col(np.int64),
+        ]
+        self._te = [
+            _Col(np.uint64),
+            _Col(np.int64),
+            _Col(np.int64),
+            _Col(np.uint64),
+            _Col(np.int32),
+        ]
+        self._log = [
+            _Col(np.int64),
+            _Col(np.int64),
+            _Col(np.uint64),
+            _Col(np.int32),
+            _Col(np.int32),
+        ]
+        self._cpu = [
+            _Col(np.int64),
+            _Col(np.int64),
+            _Col(np.int64),
+            _Col(np.int64),
+            _Col(np.int32),
+            _Col(np.uint64),
+        ]
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _gidx(self, goids: NDArray[np.int64], times: NDArray[np.int64]) -> NDArray[np.int64]:
+        """g_idx for goids (-1 stays -1), registering new goroutines first seen at ``times``."""
+        out = np.full(len(goids), -1, np.int64)
+        m = goids >= 0
+        if not m.any():
+            return out
+        idx, new = self._goids.lookup(goids[m])
+        out[m] = idx
+        if len(new):
+            n = self._goids.n
+            first_t = np.full(len(new), 0, np.int64)
+            # first time each new goid appears in this call
+            gm, tm = goids[m], times[m]
+            u, first = np.unique(gm, return_index=True)
+            pos = np.searchsorted(u, new)
+            first_t = tm[first[pos]]
+            self._g_goid.extend(new)
+            self._g_first.extend(first_t)
+            self._g_end.grow_to(n, -1)
+            self._g_first_from.grow_to(n, 0)
+            self._g_func.grow_to(n, -1)
+            self._g_creator.grow_to(n, -1)
+            self._g_cgen.grow_to(n, -1)
+            self._g_crow.grow_to(n, NO_ROW)
+            self._g_last_seg.grow_to(n, -1)
+            self._g_rdepth.grow_to(n, 0)
+        return out
+
+    def _kind_codes_for(
+        self, state: NDArray[np.uint8], reason: NDArray[np.int32]
+    ) -> NDArray[np.uint8]:
+        key = state.astype(np.int64) << 32 | reason.astype(np.int64)
+        u, inv = np.unique(key, return_inverse=True)
+        m = np.empty(len(u), np.uint8)
+        for k, v in enumerate(u.tolist()):
+            s, r = v >> 32, v & 0xFFFFFFFF
+            c = self._kind_codes.get((s, r))
+            if c is None:
+                if len(self._kinds) >= 255:
+                    c = s  # OPT: more than 250 distinct reasons fall back to the plain state
+                else:
+                    c = len(self._kinds)
+                    self._kinds.append((GoState(s), self._strings.list[r]))
+                    self._kind_state.append(s)
+                self._kind_codes[(s, r)] = c
+            m[k] = c
+        return m[inv]
+
+    # -- the fold -------------------------------------------------------------------------
+
+    def add(self, ev: EventTable) -> None:
+        """Fold one chunk (the next in stream order)."""
+        n = len(ev)
+        if n == 0:
+            return
+        if self.origin_ns is None:
+            self.origin_ns = int(ev.time_ns[0])
+        t_all = ev.time_ns - self.origin_ns
+        kind = ev.kind
+        # generations
+        gi = ev.gen_idx
+        if len(gi) and int(gi.max()) >= len(self._gen_first):
+            u, first = np.unique(gi, return_index=True)
+            for g, f in zip(u.tolist(), first.tolist(), strict=True):
+                while g >= len(self._gen_first) and g >= 0:
+                    self._gen_first.append(int(t_all[f]))
+        st = kind == EventKind.StateTransition
+        seg_idx = len(self._segments)
+        gm = st & (ev.resource_kind == ResourceKind.Goroutine)
+        seg = self._goroutine_transitions(ev, np.flatnonzero(gm), t_all, seg_idx)
+        pm = np.flatnonzero(st & (ev.resource_kind == ResourceKind.Proc))
+        p_idx = self._procs.lookup(ev.resource_id[pm])
+        ok = p_idx >= 0
+        ps = _csr(p_idx[ok], t_all[pm][ok], ev.state_to[pm][ok])
+        _ro(*ps)
+        seg["ps_idx"], seg["ps_off"], seg["ps_time"], seg["ps_state"] = ps
+        segment = SpanSegment(base_ns=int(t_all[0]), end_ns=int(t_all[-1]), **seg)
+        self._segments.append(segment)
+        self._ranges(ev, t_all)
+        self._regions(ev, t_all)
+        self._annotations(ev, t_all)
+        self.covered_ns = int(t_all[-1])
+
+    def _goroutine_transitions(self, ev: EventTable, rows, t_all, seg_idx: int) -> dict:
+        goid = ev.resource_id[rows]
+        t = t_all[rows]
+        g = self._gidx(goid, t)
+        sfrom = ev.state_from[rows]
+        sto = ev.state_to[rows]
+        reason = self._strings.remap(ev.reason[rows], ev.strings)
+        kcode = self._kind_codes_for(sto, reason)
+        src = ev.source_row[rows]
+        src32 = np.where(src >= 0, src, NO_ROW).astype(np.uint32)
+        gen = ev.gen_idx[rows]
+        ctx_g = self._gidx(ev.goroutine[rows], t)
+        ctx_p = self._procs.lookup(ev.proc[rows])
+        ctx_m = self._threads.lookup(ev.thread[rows])
+        tstack = ev.transition_stack_id[rows]
+        # goroutine state counters (in time order)
+        self._state_counts(t, sfrom, sto)
+        # per goroutine facts
+        first_from = self._g_first_from.live
+        newg = (sfrom == GoState.NotExist) | (sfrom == GoState.Undetermined)
+        if newg.any():
+            first_from[g[newg]] = sfrom[newg]
+        created = sfrom == GoState.NotExist
+        if created.any():
+            self._g_creator.live[g[created]] = ctx_g[created]
+            self._g_cgen.live[g[created]] = gen[created]
+            self._g_crow.live[g[created]] = src32[created]
+        exited = sto == GoState.NotExist
+        if exited.any():
+            self._g_end.live[g[exited]] = t[exited]
+        self._start_funcs(ev, g, tstack, gen)
+        # group by goroutine
+        order = np.argsort(g, kind="stable")
+        gs, ts = g[order], t[order]
+        out: dict = {}
+        ug, first_i = np.unique(gs, return_index=True)
+        first = np.zeros(len(gs), bool)
+        first[first_i] = True
+        out["g_idx"] = ug
+        out["g_off"] = np.append(first_i, len(gs)).astype(np.int64)
+        last_seg = self._g_last_seg.live
+        out["g_prev"] = last_seg[ug].astype(np.int32)
+        last_seg[ug] = seg_idx
+        base = int(t_all[0])
+        out["start"] = _narrow(ts - base)
+        out["kind"] = kcode[order]
+        out["src_row"] = src32[order]
+        out["proc"] = _narrow_idx(ctx_p[order])
+        out["thread"] = _narrow_idx(ctx_m[order])
+        fo, to = sfrom[order], sto[order]
+        ub = np.flatnonzero((fo == _WAITING) & (to == _RUNNABLE))
+        out["ub_row"] = ub.astype(np.uint32)
+        out["ub_by"] = ctx_g[order][ub]
+        out.update(self._carry_occupancy(gs, ts, to, ctx_p[order], ctx_m[order], first))
+        for v in out.values():
+            _ro(v)
+        return out
+
+    def _carry_occupancy(self, gs, ts, to, cp, cm, first) -> dict:
+        """Head (occupying at chunk start), late (ended here, began before) and the new carry."""
+        o = self._occ
+        out = {
+            "head_g": o.g,
+            "head_start": o.start,
+            "head_proc": o.proc.astype(np.int32),
+            "head_thread": o.thread.astype(np.int32),
+            "head_state": o.state,
+        }
+        fg = gs[first]  # groups' goroutines, ascending
+        i = np.searchsorted(fg, o.g)
+        ic = np.minimum(i, max(len(fg) - 1, 0))
+        hit = (i < len(fg)) & (fg[ic] == o.g) if len(fg) else np.zeros(len(o.g), bool)
+        end = ts[first][ic[hit]] if len(fg) else np.zeros(0, np.int64)
+        out.update(
+            late_g=o.g[hit],
+            late_start=o.start[hit],
+            late_end=end,
+            late_proc=o.proc[hit].astype(np.int32),
+            late_thread=o.thread[hit].astype(np.int32),
+            late_state=o.state[hit],
+        )
+        last = np.append(first[1:], True) if len(first) else first
+        occ = last & ((to == _RUNNING) | (to == _SYSCALL))
+        keep = ~hit
+        ng = np.concatenate([o.g[keep], gs[occ]])
+        order = np.argsort(ng, kind="stable")
+        o.g = ng[order]
+        o.start = np.concatenate([o.start[keep], ts[occ]])[order]
+        o.proc = np.concatenate([o.proc[keep], cp[occ]])[order]
+        o.thread = np.concatenate([o.thread[keep], cm[occ]])[order]
+        o.state = np.concatenate([o.state[keep], to[occ]])[order].astype(np.uint8)
+        return out
+
+    def _start_funcs(self, ev: EventTable, g, tstack, gen) -> None:
+        """Go's summary names a goroutine by the root frame of its first non-empty
+        transition stack (``internal/trace/summary.go``)."""
+        func = self._g_func.live
+        cand = np.flatnonzero((tstack != 0) & (func[g] < 0))
+        if len(cand) == 0:
+            return
+        key = gen[cand].astype(np.int64) << 40 | tstack[cand].astype(np.int64)
+        u, inv = np.unique(key, return_inverse=True)
+        codes = np.empty(len(u), np.int32)
+        for k, v in enumerate(u.tolist()):
+            c = self._func_cache.get(v)
+            if c is None:
+                gi, sid = v >> 40, v & ((1 << 40) - 1)
+                frames = ev.generations[gi].frames(sid) if 0 <= gi < len(ev.generations) else []
+                c = self._strings.code(frames[-1][1]) if frames else -1
+                self._func_cache[v] = c
+            codes[k] = c
+        c = codes[inv]
+        ok = c >= 0
+        gg = g[cand][ok]
+        u2, first = np.unique(gg, return_index=True)  # first resolvable per goroutine
+        func[u2] = c[ok][first]
+
+    def _state_counts(self, t, sfrom, sto) -> None:
+        n = len(t)
+        if n == 0:
+            return
+        col = np.full(256, -1, np.int64)
+        for c, s in enumerate(STATE_COLUMNS):
+            col[int(s)] = c
+        d = np.zeros((n, 4), np.int64)
+        cf, ct = col[sfrom], col[sto]
+        r = np.arange(n)
+        d[r[cf >= 0], cf[cf >= 0]] = -1  # one from and one to per row: no duplicate indices
+        m = ct >= 0
+        d[r[m], ct[m]] += 1
+        prev = self._counts.copy()
+        counts = np.cumsum(d, axis=0) + prev
+        self._counts = counts[-1].copy()
+        b = t >> self._shift
+        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        mn = np.minimum.reduceat(counts, starts, axis=0)
+        mx = np.maximum.reduceat(counts, starts, axis=0)
+        last = counts[np.append(starts[1:], n) - 1]
+        # the value carried into each bin counts too
+        before = np.vstack([prev[None, :], counts[starts[1:] - 1]])
+        mn = np.minimum(mn, before)
+        mx = np.maximum(mx, before)
+        bt = b[starts] << self._shift
+        if self._sb_time.n and int(self._sb_time.live[-1]) == int(bt[0]):
+            self._sb_min.live[-1] = np.minimum(self._sb_min.live[-1], mn[0])
+            self._sb_max.live[-1] = np.maximum(self._sb_max.live[-1], mx[0])
+            self._sb_last.live[-1] = last[0]
+            bt, mn, mx, last = bt[1:], mn[1:], mx[1:], last[1:]
+        self._sb_time.extend(bt)
+        self._sb_min.extend(mn)
+        self._sb_max.extend(mx)
+        self._sb_last.extend(last)
+
+    def _ranges(self, ev: EventTable, t_all) -> None:
+        k = ev.kind
+        rows = np.flatnonzero((k >= EventKind.RangeBegin) & (k <= EventKind.RangeEnd))
+        if len(rows) == 0:
+            return
+        name = self._strings.remap(ev.name[rows], ev.strings).astype(np.int64)
+        rk = ev.resource_kind[rows].astype(np.int64)
+        rid = ev.resource_id[rows]
+        act = np.flatnonzero(k[rows] == EventKind.RangeActive)
+        if len(act) and self._rng_open:
+            # RangeActive of a range already open (a new generation confirming it): drop
+            drop = [
+                i for i in act.tolist() if (int(name[i]), int(rk[i]), int(rid[i])) in self._rng_open
+            ]
+            if drop:
+                keep = np.ones(len(rows), bool)
+                keep[drop] = False
+                rows, name, rk, rid = rows[keep], name[keep], rk[keep], rid[keep]
+        t = t_all[rows]
+        is_end = k[rows] == EventKind.RangeEnd
+        order = np.lexsort((t, rid, rk, name))
+        name, rk, rid, t, is_end = name[order], rk[order], rid[order], t[order], is_end[order]
+        same = np.zeros(len(t), bool)
+        same[1:] = (name[1:] == name[:-1]) & (rk[1:] == rk[:-1]) & (rid[1:] == rid[:-1])
+        prev_begin = np.zeros(len(t), bool)
+        prev_begin[1:] = ~is_end[:-1]
+        paired = is_end & same & prev_begin
+        pe = np.flatnonzero(paired)
+        cols = self._rng
+        for c, v in zip(cols, (name[pe], rk[pe], rid[pe], t[pe - 1], t[pe]), strict=True):
+            c.extend(v)
+        # ends whose begin is carried; begins left open
+        for i in np.flatnonzero(is_end & ~paired).tolist():
+            key = (int(name[i]), int(rk[i]), int(rid[i]))
+            s = self._rng_open.pop(key, -1)
+            for c, v in zip(cols, (key[0], key[1], key[2], s, int(t[i])), strict=True):
+                c.extend([v])
+        nxt_end = np.zeros(len(t), bool)
+        nxt_end[:-1] = is_end[1:] & same[1:]
+        for i in np.flatnonzero(~is_end & ~nxt_end).tolist():
+            key = (int(name[i]), int(rk[i]), int(rid[i]))
+            if key not in self._rng_open:  # RangeActive confirms a range already open
+                self._rng_open[key] = int(t[i])
+
+    def _regions(self, ev: EventTable, t_all) -> None:
+        k = ev.kind
+        rows = np.flatnonzero((k == EventKind.RegionBegin) | (k == EventKind.RegionEnd))
+        if len(rows) == 0:
+            return
+        t = t_all[rows]
+        g = self._gidx(ev.goroutine[rows], t)
+        typ = self._strings.remap(ev.name[rows], ev.strings)
+        task = ev.task_id[rows]
+        is_begin = k[rows] == EventKind.RegionBegin
+        order = np.argsort(g, kind="stable")
+        g, t, typ, task, is_begin = g[order], t[order], typ[order], task[order], is_begin[order]
+        first = np.r_[True, g[1:] != g[:-1]]
+        grp = np.cumsum(first) - 1
+        ug = g[first]
+        base = self._g_rdepth.live[ug].astype(np.int64)
+        step = np.where(is_begin, 1, -1)
+        cs = np.cumsum(step)
+        grp_start = np.flatnonzero(first)
+        cs_before = np.r_[0, cs][grp_start]  # cumsum before each group
+        depth_after = base[grp] + cs - cs_before[grp]
+        if (depth_after < 0).any():
+            self._regions_slow(g, t, typ, task, is_begin)
+            return
+        level = np.where(is_begin, depth_after - 1, depth_after)
+        o2 = np.lexsort((t, level, g))
+        g2, lv, t2, ty2, tk2, b2 = g[o2], level[o2], t[o2], typ[o2], task[o2], is_begin[o2]
+        same = np.r_[False, (g2[1:] == g2[:-1]) & (lv[1:] == lv[:-1])]
+        prev_b = np.r_[False, b2[:-1]]
+        paired = ~b2 & same & prev_b
+        pe = np.flatnonzero(paired)
+        self._region_rows(g2[pe], lv[pe], t2[pe - 1], t2[pe], ty2[pe - 1], tk2[pe - 1])
+        for i in np.flatnonzero(~b2 & ~paired).tolist():
+            key = (int(g2[i]), int(lv[i]))
+            s, ty, tk = self._reg_open.pop(key, (-1, int(ty2[i]), int(tk2[i])))
+            self._region_rows([key[0]], [key[1]], [s], [int(t2[i])], [ty], [tk])
+        nxt_end = np.r_[~b2[1:] & same[1:], False]
+        for i in np.flatnonzero(b2 & ~nxt_end).tolist():
+            self._reg_open[(int(g2[i]), int(lv[i]))] = (int(t2[i]), int(ty2[i]), int(tk2[i]))
+        last = np.r_[grp_start[1:], len(g)] - 1
+        self._g_rdepth.live[ug] = depth_after[last]
+
+    def _regions_slow(self, g, t, typ, task, is_begin) -> None:
+        # NOTE: a region end with no region open is accepted (it began before tracing
+        # started; HACKING.md § Initial generation); rare, so a plain loop.
+        depth = self._g_rdepth.live
+        for gi, ti, ty, tk, b in zip(
+            g.tolist(), t.tolist(), typ.tolist(), task.tolist(), is_begin.tolist(), strict=True
+        ):
+            d = int(depth[gi])
+            if b:
+                self._reg_open[(gi, d)] = (ti, ty, tk)
+                depth[gi] = d + 1
+            elif d == 0:
+                self._region_rows([gi], [0], [-1], [ti], [ty], [tk])
+            else:
+                s, ty0, tk0 = self._reg_open.pop((gi, d - 1), (-1, ty, tk))
+                self._region_rows([gi], [d - 1], [s], [ti], [ty0], [tk0])
+                depth[gi] = d - 1
+
+    def _region_rows(self, g, depth, start, end, typ, task) -> None:
+        for c, v in zip(self._reg, (g, depth, start, end, typ, task), strict=True):
+            c.extend(v)
+
+    def _annotations(self, ev: EventTable, t_all) -> None:
+        k = ev.kind
+        # metrics
+        rows = np.flatnonzero(k == EventKind.Metric)
+        if len(rows):
+            names = ev.name[rows]
+            for code in np.unique(names).tolist():
+                key = METRICS.get(ev.strings[code], ev.strings[code])
+                cols = self._metrics.setdefault(key, (_Col(np.int64), _Col(np.int64)))
+                r = rows[names == code]
+                cols[0].extend(t_all[r])
+                cols[1].extend(ev.value[r].astype(np.int64))
+        rows = np.flatnonzero(k == EventKind.TaskBegin)
+        if len(rows):
+            vals = (
+                ev.task_id[rows],
+                ev.parent_task_id[rows],
+                self._strings.remap(ev.name[rows], ev.strings),
+                t_all[rows],
+                self._gidx(ev.goroutine[rows], t_all[rows]),
+            )
+            for c, v in zip(self._tb, vals, strict=True):
+                c.extend(v)
+        rows = np.flatnonzero(k == EventKind.TaskEnd)
+        if len(rows):
+            vals = (
+                ev.task_id[rows],
+                t_all[rows],
+                self._gidx(ev.goroutine[rows], t_all[rows]),
+                ev.parent_task_id[rows],
+                self._strings.remap(ev.name[rows], ev.strings),
+            )
+            for c, v in zip(self._te, vals, strict=True):
+                c.extend(v)
+        rows = np.flatnonzero(k == EventKind.Log)
+        if len(rows):
+            vals = (
+                t_all[rows],
+                self._gidx(ev.goroutine[rows], t_all[rows]),
+                ev.task_id[rows],
+                self._strings.remap(ev.name[rows], ev.strings),
+                self._strings.remap(ev.message[rows], ev.strings),
+            )
+            for c, v in zip(self._log, vals, strict=True):
+                c.extend(v)
+        rows = np.flatnonzero(k == EventKind.StackSample)
+        if len(rows):
+            vals = (
+                t_all[rows],
+                self._gidx(ev.goroutine[rows], t_all[rows]),
+                ev.proc[rows],
+                ev.thread[rows],
+                ev.gen_idx[rows],
+                ev.stack_id[rows],
+            )
+            for c, v in zip(self._cpu, vals, strict=True):
+                c.extend(v)
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def snapshot(self, *, complete: bool = False) -> Timeline:
+        """An immutable :class:`Timeline` of everything folded so far (job thread)."""
+        goroutines = GoroutineTable(
+            self._g_goid.view(),
+            self._g_first.view(),
+            self._g_end.copy(),
+            self._g_first_from.copy(),
+            self._g_func.copy(),
+            self._g_creator.copy(),
+            self._g_cgen.copy(),
+            self._g_crow.copy(),
+        )
+        r = self._rng
+        ranges = RangeTable(
+            np.concatenate([r[0].view(), np.array([k[0] for k in self._rng_open], np.int32)]),
+            np.concatenate([r[1].view(), np.array([k[1] for k in self._rng_open], np.uint8)]),
+            np.concatenate([r[2].view(), np.array([k[2] for k in self._rng_open], np.int64)]),
+            np.concatenate([r[3].view(), np.array(list(self._rng_open.values()), np.int64)]),
+            np.concatenate([r[4].view(), np.full(len(self._rng_open), -1, np.int64)]),
+        )
+        ro = sorted(self._reg_open.items())
+        reg = self._reg
+        regions = RegionTable(
+            np.concatenate([reg[0].view(), np.array([k[0] for k, _ in ro], np.int64)]),
+            np.concatenate([reg[1].view(), np.array([k[1] for k, _ in ro], np.int16)]),
+            np.concatenate([reg[2].view(), np.array([v[0] for _, v in ro], np.int64)]),
+            np.concatenate([reg[3].view(), np.full(len(ro), -1, np.int64)]),
+            np.concatenate([reg[4].view(), np.array([v[1] for _, v in ro], np.int32)]),
+            np.concatenate([reg[5].view(), np.array([v[2] for _, v in ro], np.uint64)]),
+        )
+        tl = Timeline(
+            origin_ns=self.origin_ns or 0,
+            covered_ns=self.covered_ns,
+            complete=complete,
+            segments=tuple(self._segments),
+            goroutines=goroutines,
+            last_seg=self._g_last_seg.copy(),
+            gen_first_ns=np.array(self._gen_first, np.int64),
+            kinds=tuple(self._kinds),
+            kind_state=np.array(self._kind_state + [0] * (256 - len(self._kind_state)), np.uint8),
+            strings=tuple(self._strings.list),
+            proc_ids=np.array(self._procs.ids, np.int64),
+            thread_ids=np.array(self._threads.ids, np.int64),
+            open_occupancy=self._occ.table(),
+            ranges=ranges,
+            regions=regions,
+            tasks=self._task_table(),
+            logs=LogTable(*(c.view() for c in self._log)),
+            cpu_samples=CpuSampleTable(*(c.view() for c in self._cpu)),
+            metrics={k: StepSeries(a.view(), b.view()) for k, (a, b) in self._metrics.items()},
+            state_bins=StateBins(
+                1 << self._shift,
+                self._sb_time.copy(),
+                self._sb_min.copy(),
+                self._sb_max.copy(),
+                self._sb_last.copy(),
+            ),
+        )
+        return tl
+
+    def _task_table(self) -> TaskTable:
+        b_id, b_parent, b_type, b_t, b_g = (c.view() for c in self._tb)
+        e_id, e_t, e_g, e_parent, e_type = (c.view() for c in self._te)
+        ids = np.unique(np.concatenate([b_id, e_id]))
+        n = len(ids)
+        parent = np.full(n, NO_TASK, np.uint64)
+        typ = np.zeros(n, np.int32)
+        start = np.full(n, -1, np.int64)
+        end = np.full(n, -1, np.int64)
+        bg = np.full(n, -1, np.int64)
+        eg = np.full(n, -1, np.int64)
+        # ends first, so a begin (the authority for parent and type) overwrites
+        j = np.searchsorted(ids, e_id)
+        parent[j], typ[j], end[j], eg[j] = e_parent, e_type, e_t, e_g
+        i = np.searchsorted(ids, b_id)
+        parent[i], typ[i], start[i], bg[i] = b_parent, b_type, b_t, b_g
+        return TaskTable(ids, parent, typ, start, end, bg, eg)
+
+
+# --- the job -------------------------------------------------------------------------------
+
+
+def build_timeline(
+    chunks: Iterable[EventTable],
+    *,
+    cancel=None,
+    progress: Callable[[float], None] | None = None,
+    on_snapshot: Callable[[Timeline], None] | None = None,
+    state_bin_ns: int = 1 << 14,
+    total_events: int | None = None,
+) -> Timeline:
+    """Fold ``chunks`` into a Timeline (job thread; pure apart from the callbacks).
+
+    cancel : a :class:`goroscope.jobs.CancelToken`-like object (``raise_if_set()``),
+        checked before every chunk
+    progress : called with the fraction done (by ``total_events`` when given)
+    on_snapshot : called with a fresh snapshot after each chunk that completed a
+        generation (progressive readiness); not called for the final one
+    """
+    b = TimelineBuilder(state_bin_ns=state_bin_ns)
+    done = 0
+    gens_seen = 0
+    for chunk in chunks:
+        if cancel is not None:
+            cancel.raise_if_set()
+        b.add(chunk)
+        done += len(chunk)
+        if progress is not None and total_events:
+            progress(min(1.0, done / total_events))
+        if on_snapshot is not None and len(b._gen_first) > gens_seen:
+            gens_seen = len(b._gen_first)
+            on_snapshot(b.snapshot())
+    if cancel is not None:
+        cancel.raise_if_set()
+    return b.snapshot(complete=True)
+
+
+# --- details on demand ---------------------------------------------------------------------
+
+
+@dataclass
+class DetailResolver:
+    """Re-decode a span's wire event from the mmap: its stack and args (job or GUI thread).
+
+    ``source`` and ``index`` are the :class:`goroscope.format.TraceFile` and its
+    ``TraceIndex``; generation index = the Timeline's gen (row in ``index.generations``).
+    Keeps the last two decoded generations (~61 B per event each).
+    """
+
+    source: object
+    index: object
+
+    def __post_init__(self) -> None:
+        self._cache: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    def generation(self, gen: int):
+        from goroscope.format import decode_generation
+
+        with self._lock:
+            g = self._cache.get(gen)
+            if g is None:
+                g = decode_generation(self.source, self.index, gen)
+                if len(self._cache) >= 2:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[gen] = g
+            return g
+
+    def event(self, gen: int, row: int) -> tuple[int, tuple[int, ...]]:
+        """(wire event type, args after dt) of row ``row`` of generation ``gen``."""
+        g = self.generation(gen)
+        ev = g.events
+        return int(ev.ev_type[row]), tuple(int(x) for x in ev.args[row])
+
+    def stack(self, gen: int, row: int, which: int = 0) -> list[tuple[int, str, str, int]]:
+        """Frames ``[(pc, func, file, line), ...]`` of the event's ``which``-th stack
+        (0: the event's own stack; 1: GoCreate's new-goroutine stack). ``[]`` if none."""
+        from goroscope.format import EVENT_SPECS
+
+        if row == NO_ROW or row < 0:
+            return []
+        typ, args = self.event(gen, row)
+        spec = EVENT_SPECS[typ]
+        if which >= len(spec.stack_ids):
+            return []
+        sid = args[spec.stack_ids[which] - 1]
+        g = self.generation(gen)
+        st = g.stacks
+        i = int(np.searchsorted(st.ids, np.uint64(sid)))
+        if sid == 0 or i >= len(st.ids) or int(st.ids[i]) != sid:
+            return []
+        a = int(st.frame_start[i])
+        out = []
+        for pc, fn, fl, line in st.frames[a : a + int(st.nframes[i])].tolist():
+            out.append(
+                (pc, _str(self.source, g.strings, fn), _str(self.source, g.strings, fl), line)
+            )
+        return out
+
+
+def _str(source, strings, sid: int) -> str:
+    from goroscope.format import string_at
+
+    try:
+        return string_at(source, strings, sid)
+    except KeyError:
+        return ""

@@ -1,0 +1,843 @@
+"""The timeline model: compact span tables per resource, counters, ranges, annotations (L1).
+
+What
+----
+:class:`Timeline` is what the timeline view and the analyses read: for every
+goroutine its state spans (running, runnable, waiting *with reason*, syscall,
+exited), for every proc which goroutine runs when, for every thread (M) which
+goroutine it runs or is in a syscall for, GC/STW/sweep/assist ranges, counters
+(heap in use, heap goal, GOMAXPROCS, goroutines per state), user tasks with
+their logs, regions per goroutine and CPU samples. It is built by
+:mod:`goroscope.model.spans` from Go's event stream, generation after
+generation, and is an immutable *snapshot*: the builder publishes a new one
+as generations complete, each usable for ``[0, covered_ns)``.
+
+All times are int64 ns since ``origin_ns`` (the first event; STYLE.md §4.3).
+Entities are dense indices: ``g_idx`` (order of first appearance), ``p_idx``,
+``m_idx``; Go's IDs are in ``goid``, ``proc_ids``, ``thread_ids``.
+
+Layout (why it is shaped like this)
+-----------------------------------
+The big trace (450 MB, 2.2 M goroutines, 57 M goroutine transitions) must fit
+in about the file's size. One span per Go transition, with the end implied by
+the next span of the same goroutine, and only what the view draws kept in
+memory:
+
+* **Goroutine spans** live in per-chunk :class:`SpanSegment` s (a chunk is what
+  the event stream yields, a few 100k events). A segment is a CSR table over the
+  goroutines that had transitions in it (``g_idx`` sorted, ``g_off``) with, per
+  span, ``start`` relative to the segment's ``base_ns`` (uint32 when the chunk
+  spans < 4.29 s, else int64), ``kind`` (uint8: a (GoState, reason) pair
+  interned in :attr:`Timeline.kinds`) and ``src_row`` (uint32: the row of the
+  wire event in its generation's ``EventColumns``). That is **9 bytes per span**.
+  The generation of a span is not stored: Go's event times strictly increase
+  across the stream, so it is ``searchsorted(gen_first_ns, start)``.
+* Segments are append-only and never rewritten, which is what makes progressive
+  readiness free: a snapshot is "the first k segments". A goroutine's row is the
+  concatenation of its slices across segments, found through a backwards linked
+  list (``g_prev`` per segment entry, ``last_seg`` per goroutine);
+  :meth:`Timeline.goroutine_row` materialises it (int64 start/end) and caches it.
+* Procs and threads hold *occupancy intervals* (start, end, goroutine[, state,
+  proc]) stored in the segment where they end, CSR by resource; intervals still
+  open at the snapshot come from ``open_proc``/``open_thread``.
+* Stacks, reason strings of rare events, log messages' bytes stay on the mmap:
+  (generation, source row) re-decodes them on demand
+  (:class:`goroscope.model.spans.DetailResolver`).
+
+What we deliberately don't do
+-----------------------------
+* No global CSR stitched at the end: stitching copies every span once more
+  (peak 2× the span memory) for a speed-up the per-row cache already gives.
+* No per-event Python: the builder is vectorised numpy per chunk (a stable
+  argsort by goroutine, shifts within groups, carried state for the first/last
+  row of each group). See :mod:`goroscope.model.spans`.
+* Goroutine-per-state counts are not kept per transition (57 M points): they are
+  binned at ``state_bin_ns`` (a power of two) with min/max/last per bin, which is
+  what a plot can show; exact counts for a small set of goroutines come from
+  :meth:`Timeline.state_counts`.
+
+Thread: snapshots are immutable and may be read from any thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from goroscope.model.events import GoState
+
+__all__ = [
+    "KIND_EXITED",
+    "KIND_RUNNABLE",
+    "KIND_RUNNING",
+    "KIND_SYSCALL",
+    "KIND_WAITING",
+    "NO_ROW",
+    "STATE_COLUMNS",
+    "CpuSampleTable",
+    "IntervalRow",
+    "LogTable",
+    "RangeTable",
+    "RegionTable",
+    "SpanRow",
+    "SpanSegment",
+    "StateBins",
+    "StepSeries",
+    "TaskTable",
+    "Timeline",
+]
+
+#: ``src_row`` of a span whose event Go synthesized (no wire row)
+NO_ROW = 0xFFFFFFFF
+#: kind codes 0..5 are the plain GoStates (no reason); reasons get codes >= 6
+KIND_EXITED = int(GoState.NotExist)
+KIND_RUNNABLE = int(GoState.Runnable)
+KIND_RUNNING = int(GoState.Running)
+KIND_WAITING = int(GoState.Waiting)
+KIND_SYSCALL = int(GoState.Syscall)
+#: column order of the per-state counters
+STATE_COLUMNS = (GoState.Runnable, GoState.Running, GoState.Waiting, GoState.Syscall)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanSegment:
+    """The goroutine spans of one chunk of events (immutable once published).
+
+    base_ns : int — time of the chunk's first event (ns since origin)
+    end_ns : int — time of the chunk's last event
+    g_idx : (k,) int64 — goroutines with spans here, ascending
+    g_off : (k+1,) int64 — their rows in the per-span columns
+    g_prev : (k,) int32 — previous segment holding spans of the same goroutine (-1: none)
+    start : (n,) uint32 | int64 — span start − ``base_ns``, ascending within a goroutine
+    kind : (n,) uint8 — :attr:`Timeline.kinds` code
+    proc, thread : (n,) uint8 | uint16 | int32 — p_idx / m_idx of the event's context
+        (the proc and thread a Running span runs on, the thread of a Syscall span);
+        the dtype's max (or -1 for int32) means none; read with :func:`idx_col`
+    src_row : (n,) uint32 — row of the wire event in its generation (``NO_ROW``: synthesized)
+    head_* : (h,) — goroutines occupying a proc or thread (Running or Syscall) when the
+        chunk began: g, start_ns (int64, since origin), proc, thread (int32), state (uint8)
+    late_* : (l,) — occupancy spans that began in an earlier chunk and ended in this one
+        (g, start_ns, end_ns, proc, thread, state); a span starting and ending in this
+        chunk is implied by the rows (end = next span of the goroutine)
+    ub_row : (u,) uint32 — rows of Waiting→Runnable spans; ub_by : (u,) int64 — g_idx of
+        the goroutine that unblocked (-1: none, e.g. the netpoller or a timer)
+    ps_idx, ps_off : CSR over procs; ps_time : int64; ps_state : uint8 — ProcState transitions
+    """
+
+    base_ns: int
+    end_ns: int
+    g_idx: NDArray[np.int64]
+    g_off: NDArray[np.int64]
+    g_prev: NDArray[np.int32]
+    start: NDArray
+    kind: NDArray[np.uint8]
+    proc: NDArray
+    thread: NDArray
+    src_row: NDArray[np.uint32]
+    head_g: NDArray[np.int64]
+    head_start: NDArray[np.int64]
+    head_proc: NDArray[np.int32]
+    head_thread: NDArray[np.int32]
+    head_state: NDArray[np.uint8]
+    late_g: NDArray[np.int64]
+    late_start: NDArray[np.int64]
+    late_end: NDArray[np.int64]
+    late_proc: NDArray[np.int32]
+    late_thread: NDArray[np.int32]
+    late_state: NDArray[np.uint8]
+    ub_row: NDArray[np.uint32]
+    ub_by: NDArray[np.int64]
+    ps_idx: NDArray[np.int64]
+    ps_off: NDArray[np.int64]
+    ps_time: NDArray[np.int64]
+    ps_state: NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return int(self.kind.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(
+            getattr(self, f).nbytes
+            for f in self.__dataclass_fields__
+            if f not in ("base_ns", "end_ns")
+        )
+
+    def slice_of(self, g: int) -> tuple[int, int] | None:
+        i = int(np.searchsorted(self.g_idx, g))
+        if i < len(self.g_idx) and int(self.g_idx[i]) == g:
+            return int(self.g_off[i]), int(self.g_off[i + 1])
+        return None
+
+    def start_ns(self) -> NDArray[np.int64]:
+        return self.start.astype(np.int64) + self.base_ns
+
+    def last_in_slice(self) -> NDArray[np.bool_]:
+        """(n,) bool — the row is the last span of its goroutine in this segment."""
+        m = np.zeros(len(self.kind), bool)
+        m[self.g_off[1:] - 1] = True
+        return m
+
+    def row_goroutine(self) -> NDArray[np.int64]:
+        """(n,) int64 — g_idx of each row."""
+        return np.repeat(self.g_idx, np.diff(self.g_off))
+
+
+def idx_col(a: NDArray) -> NDArray[np.int32]:
+    """A narrowed index column (uint8/uint16 with max = none, or int32) as int32 with -1."""
+    out = a.astype(np.int32)
+    if a.dtype == np.uint8:
+        out[a == 0xFF] = -1
+    elif a.dtype == np.uint16:
+        out[a == 0xFFFF] = -1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRow:
+    """One goroutine's spans, materialised (read-only arrays).
+
+    start_ns, end_ns : (n,) int64 — ns since origin; ``end_ns[i] == start_ns[i+1]``;
+        the last span ends at the goroutine's exit or at the snapshot's ``covered_ns``
+    kind : (n,) uint8 — :attr:`Timeline.kinds` code; ``state`` : (n,) uint8 — its GoState
+    gen : (n,) int32 — generation (index) of the span's start event
+    src_row : (n,) uint32 — wire row of the start event in that generation (``NO_ROW``)
+    """
+
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    kind: NDArray[np.uint8]
+    state: NDArray[np.uint8]
+    gen: NDArray[np.int32]
+    src_row: NDArray[np.uint32]
+
+    def __len__(self) -> int:
+        return int(self.start_ns.shape[0])
+
+    def window(self, t0_ns: int, t1_ns: int) -> tuple[int, int]:
+        """Span index range ``[lo, hi)`` overlapping ``[t0_ns, t1_ns)``."""
+        return _window(self.start_ns, self.end_ns, t0_ns, t1_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRow:
+    """Occupancy of one proc or thread: which goroutine runs (gaps are idle).
+
+    start_ns, end_ns : (n,) int64 — ascending, non-overlapping
+    g_idx : (n,) int32 — the goroutine
+    state : (n,) uint8 — GoState.Running or GoState.Syscall (threads; Running for procs)
+    proc : (n,) int32 — for thread rows the p_idx the goroutine ran on (-1 in a
+        syscall); for proc rows the m_idx (thread) that ran it
+    """
+
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    g_idx: NDArray[np.int32]
+    state: NDArray[np.uint8]
+    proc: NDArray[np.int32]
+
+    def __len__(self) -> int:
+        return int(self.start_ns.shape[0])
+
+    def window(self, t0_ns: int, t1_ns: int) -> tuple[int, int]:
+        return _window(self.start_ns, self.end_ns, t0_ns, t1_ns)
+
+
+def _window(start, end, t0_ns, t1_ns) -> tuple[int, int]:
+    lo = int(np.searchsorted(end, t0_ns, side="right"))
+    hi = int(np.searchsorted(start, t1_ns, side="left"))
+    return lo, max(lo, hi)
+
+
+@dataclass(frozen=True, slots=True)
+class StepSeries:
+    """A counter: value ``value[i]`` from ``time_ns[i]`` until the next sample."""
+
+    time_ns: NDArray[np.int64]
+    value: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class StateBins:
+    """Goroutines per state, binned: bins with at least one change.
+
+    bin_ns : int — bin width (a power of two)
+    time_ns : (b,) int64 — bin start
+    min, max, last : (b, 4) int32 — per :data:`STATE_COLUMNS` (Runnable, Running,
+        Waiting, Syscall): extremes within the bin and the value at its end
+    """
+
+    bin_ns: int
+    time_ns: NDArray[np.int64]
+    min: NDArray[np.int32]
+    max: NDArray[np.int32]
+    last: NDArray[np.int32]
+
+    def series(self, state: GoState) -> StepSeries:
+        """The ``last`` values of one state as a step series (what a plot draws)."""
+        c = STATE_COLUMNS.index(state)
+        return StepSeries(self.time_ns, self.last[:, c].astype(np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class RangeTable:
+    """GC / STW / sweep / assist ranges (Go's RangeBegin/End), closed or still open.
+
+    name : (r,) int32 — code in ``Timeline.strings`` ("GC concurrent mark phase",
+        "stop-the-world (<reason>)", "GC incremental sweep", "GC mark assist")
+    scope_kind : (r,) uint8 — ResourceKind; scope_id : (r,) int64 — Go ID (proc ID, goid)
+    start_ns, end_ns : (r,) int64 — ``end_ns`` = -1 while open
+    """
+
+    name: NDArray[np.int32]
+    scope_kind: NDArray[np.uint8]
+    scope_id: NDArray[np.int64]
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.name.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class RegionTable:
+    """User regions (closed or open), one row each.
+
+    g_idx : (r,) int64; depth : (r,) int16 — nesting level (0 = outermost)
+    start_ns : (r,) int64 (-1: began before tracing); end_ns : (r,) int64 (-1: open)
+    type : (r,) int32 — string code; task_id : (r,) uint64
+    """
+
+    g_idx: NDArray[np.int64]
+    depth: NDArray[np.int16]
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    type: NDArray[np.int32]
+    task_id: NDArray[np.uint64]
+
+    def __len__(self) -> int:
+        return int(self.g_idx.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTable:
+    """User tasks, one row per task ID seen (begin and/or end), across generations.
+
+    task_id, parent_id : (t,) uint64 (parent ``NO_TASK``/0 = none)
+    type : (t,) int32 — string code; start_ns, end_ns : (t,) int64 (-1: not seen)
+    begin_g, end_g : (t,) int64 — g_idx of the goroutines that began/ended it (-1)
+    """
+
+    task_id: NDArray[np.uint64]
+    parent_id: NDArray[np.uint64]
+    type: NDArray[np.int32]
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    begin_g: NDArray[np.int64]
+    end_g: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.task_id.shape[0])
+
+    def children(self, task_id: int) -> NDArray[np.uint64]:
+        return self.task_id[self.parent_id == np.uint64(task_id)]
+
+
+@dataclass(frozen=True, slots=True)
+class LogTable:
+    """User logs: time_ns (int64), g_idx (int64), task_id (uint64), category and message (int32 codes)."""
+
+    time_ns: NDArray[np.int64]
+    g_idx: NDArray[np.int64]
+    task_id: NDArray[np.uint64]
+    category: NDArray[np.int32]
+    message: NDArray[np.int32]
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSampleTable:
+    """CPU samples: time_ns, g_idx (-1: no goroutine), p_idx-free proc ID, thread ID, gen, stack_id."""
+
+    time_ns: NDArray[np.int64]
+    g_idx: NDArray[np.int64]
+    proc_id: NDArray[np.int64]
+    thread_id: NDArray[np.int64]
+    gen: NDArray[np.int32]
+    stack_id: NDArray[np.uint64]
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class GoroutineTable:
+    """Per goroutine (index = g_idx), read-only views.
+
+    goid : (n,) int64 — Go's ID
+    first_ns : (n,) int64 — first transition; end_ns : (n,) int64 — exit (-1: alive/unknown)
+    first_from : (n,) uint8 — GoState before the first transition (NotExist = created in
+        the trace, Undetermined = existed before it)
+    start_func : (n,) int32 — string code of the start function (root frame of the first
+        non-empty transition stack, as Go's summary names goroutines); -1 unknown
+    creator : (n,) int64 — g_idx of the creating goroutine (-1)
+    create_gen, create_row : (n,) int32 / uint32 — the GoCreate event (-1 / NO_ROW)
+    """
+
+    goid: NDArray[np.int64]
+    first_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    first_from: NDArray[np.uint8]
+    start_func: NDArray[np.int32]
+    creator: NDArray[np.int64]
+    create_gen: NDArray[np.int32]
+    create_row: NDArray[np.uint32]
+
+    def __len__(self) -> int:
+        return int(self.goid.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class UnblockTable:
+    """Waiting→Runnable edges: who made ``g_idx`` runnable, when, from which event.
+
+    g_idx : (e,) int64 — target; by_g : (e,) int64 — the unblocking goroutine (-1: none,
+    e.g. the netpoller or a timer); time_ns : (e,) int64; gen : (e,) int32,
+    src_row : (e,) uint32 — the GoUnblock event (its stack is the unblocker's)
+    """
+
+    g_idx: NDArray[np.int64]
+    by_g: NDArray[np.int64]
+    time_ns: NDArray[np.int64]
+    gen: NDArray[np.int32]
+    src_row: NDArray[np.uint32]
+
+    def __len__(self) -> int:
+        return int(self.g_idx.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class OccupancyTable:
+    """Goroutines occupying a proc/thread (Running, or Syscall for threads) — open spans.
+
+    g : (o,) int64; start_ns : (o,) int64; proc, thread : (o,) int32 (-1 none); state : (o,) uint8
+    """
+
+    g: NDArray[np.int64]
+    start_ns: NDArray[np.int64]
+    proc: NDArray[np.int32]
+    thread: NDArray[np.int32]
+    state: NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return int(self.g.shape[0])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Timeline:
+    """An immutable snapshot of the model, usable for ``[0, covered_ns)`` (see module doc).
+
+    origin_ns : absolute trace-clock ns of time 0
+    covered_ns : events up to here are in the snapshot; ``complete`` once the stream ended
+    gen_first_ns : (G,) int64 — first event time of each generation (index = gen_idx)
+    kinds : ((GoState, reason str), ...) — span kind codes; ``kind_state`` (K,) uint8
+    strings : string codes → text (range names, functions, region/task types, logs)
+    """
+
+    origin_ns: int
+    covered_ns: int
+    complete: bool
+    segments: tuple[SpanSegment, ...]
+    goroutines: GoroutineTable
+    last_seg: NDArray[np.int32]
+    gen_first_ns: NDArray[np.int64]
+    kinds: tuple[tuple[GoState, str], ...]
+    kind_state: NDArray[np.uint8]
+    strings: tuple[str, ...]
+    proc_ids: NDArray[np.int64]
+    thread_ids: NDArray[np.int64]
+    open_occupancy: OccupancyTable
+    ranges: RangeTable
+    regions: RegionTable
+    tasks: TaskTable
+    logs: LogTable
+    cpu_samples: CpuSampleTable
+    metrics: dict[str, StepSeries]
+    state_bins: StateBins
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    # -- sizes ----------------------------------------------------------------------------
+
+    @property
+    def n_goroutines(self) -> int:
+        return len(self.goroutines)
+
+    @property
+    def n_spans(self) -> int:
+        return sum(len(s.kind) for s in self.segments)
+
+    def nbytes(self) -> dict[str, int]:
+        """Bytes held by each part (arrays only; the mmap is not counted)."""
+
+        def tb(obj) -> int:
+            return sum(
+                getattr(obj, f).nbytes
+                for f in obj.__dataclass_fields__
+                if isinstance(getattr(obj, f), np.ndarray)
+            )
+
+        per_span = ("start", "kind", "proc", "thread", "src_row")
+        span_cols = sum(sum(getattr(s, f).nbytes for f in per_span) for s in self.segments)
+        seg_index = sum(s.g_idx.nbytes + s.g_off.nbytes + s.g_prev.nbytes for s in self.segments)
+        other = sum(s.nbytes for s in self.segments) - span_cols - seg_index
+        ub = sum(s.ub_row.nbytes + s.ub_by.nbytes for s in self.segments)
+        return {
+            "span_columns": span_cols,
+            "span_index": seg_index,
+            "unblocks": ub,
+            "segment_other": other - ub,
+            "goroutines": tb(self.goroutines) + self.last_seg.nbytes,
+            "ranges": tb(self.ranges),
+            "regions": tb(self.regions),
+            "tasks": tb(self.tasks),
+            "logs": tb(self.logs),
+            "cpu_samples": tb(self.cpu_samples),
+            "metrics": sum(tb(s) for s in self.metrics.values()),
+            "state_bins": tb(self.state_bins),
+        }
+
+    # -- kinds ----------------------------------------------------------------------------
+
+    def kind_name(self, code: int) -> str:
+        state, reason = self.kinds[code]
+        if code == KIND_EXITED:
+            return "exited"
+        return f"{state.name.lower()} ({reason})" if reason else state.name.lower()
+
+    def gen_of(self, time_ns: NDArray[np.int64] | int) -> NDArray[np.int32] | int:
+        """Generation index of events at ``time_ns`` (exact: Go's times strictly increase)."""
+        g = np.searchsorted(self.gen_first_ns, time_ns, side="right") - 1
+        return g.astype(np.int32) if isinstance(g, np.ndarray) else int(g)
+
+    # -- goroutine rows -------------------------------------------------------------------
+
+    def goroutine_row(self, g_idx: int) -> SpanRow:
+        """All spans of goroutine ``g_idx`` (cached; a few µs per segment it touches)."""
+        key = ("g", g_idx)
+        with self._lock:
+            row = self._cache.get(key)
+            if row is not None:
+                self._cache.move_to_end(key)
+                return row
+        row = self._build_goroutine_row(g_idx)
+        with self._lock:
+            self._cache[key] = row
+            while len(self._cache) > 4096:
+                self._cache.popitem(last=False)
+        return row
+
+    def _build_goroutine_row(self, g: int) -> SpanRow:
+        parts = []
+        s = int(self.last_seg[g]) if g < len(self.last_seg) else -1
+        while s >= 0:
+            seg = self.segments[s]
+            i = int(np.searchsorted(seg.g_idx, g))
+            a, b = int(seg.g_off[i]), int(seg.g_off[i + 1])
+            parts.append((seg, a, b))
+            s = int(seg.g_prev[i])
+        parts.reverse()
+        if parts:
+            start = np.concatenate(
+                [seg.start[a:b].astype(np.int64) + seg.base_ns for seg, a, b in parts]
+            )
+            kind = np.concatenate([seg.kind[a:b] for seg, a, b in parts])
+            src = np.concatenate([seg.src_row[a:b] for seg, a, b in parts])
+        else:
+            start = np.zeros(0, np.int64)
+            kind = np.zeros(0, np.uint8)
+            src = np.zeros(0, np.uint32)
+        end = np.empty_like(start)
+        if len(start):
+            end[:-1] = start[1:]
+            end[-1] = start[-1] if kind[-1] == KIND_EXITED else max(self.covered_ns, int(start[-1]))
+        state = self.kind_state[kind]
+        gen = self.gen_of(start) if len(start) else np.zeros(0, np.int32)
+        row = SpanRow(start, end, kind, state, np.asarray(gen, np.int32), src)
+        for a in (start, end, kind, state, row.gen, src):
+            a.flags.writeable = False
+        return row
+
+    def goroutine_spans(self, g_idx: int, t0_ns: int, t1_ns: int) -> SpanRow:
+        """The spans of ``g_idx`` overlapping ``[t0_ns, t1_ns)`` (views into the cached row)."""
+        row = self.goroutine_row(g_idx)
+        lo, hi = row.window(t0_ns, t1_ns)
+        return SpanRow(*(getattr(row, f)[lo:hi] for f in SpanRow.__dataclass_fields__))
+
+    # -- procs and threads ----------------------------------------------------------------
+
+    def proc_spans(self, p_idx: int, t0_ns: int = 0, t1_ns: int | None = None) -> IntervalRow:
+        """Which goroutine runs on proc ``p_idx`` during ``[t0_ns, t1_ns)`` (gaps are idle).
+
+        Intervals are the Running spans of the goroutines on that proc, sorted, not
+        overlapping; an interval crossing the window is returned whole. Cost: the
+        segments overlapping the window (vectorised), plus a cached goroutine row
+        for the few spans crossing segment borders.
+        """
+        return self._occupancy("p", p_idx, t0_ns, t1_ns)
+
+    def thread_spans(self, m_idx: int, t0_ns: int = 0, t1_ns: int | None = None) -> IntervalRow:
+        """What thread ``m_idx`` does during ``[t0_ns, t1_ns)``: runs a goroutine (state
+        Running, ``proc`` = its p_idx) or is in a syscall for one (state Syscall)."""
+        return self._occupancy("m", m_idx, t0_ns, t1_ns)
+
+    def proc_row(self, p_idx: int) -> IntervalRow:
+        """:meth:`proc_spans` over the whole snapshot (cached)."""
+        return self._cached(("p", p_idx), lambda: self.proc_spans(p_idx))
+
+    def thread_row(self, m_idx: int) -> IntervalRow:
+        """:meth:`thread_spans` over the whole snapshot (cached)."""
+        return self._cached(("m", m_idx), lambda: self.thread_spans(m_idx))
+
+    def _cached(self, key, make):
+        with self._lock:
+            v = self._cache.get(key)
+        if v is None:
+            v = make()
+            with self._lock:
+                self._cache[key] = v
+        return v
+
+    def segment_bases(self) -> NDArray[np.int64]:
+        """(S,) int64 — ``base_ns`` of every segment (ascending)."""
+        return self._cached(
+            ("bases",), lambda: np.array([s.base_ns for s in self.segments], np.int64)
+        )
+
+    def _occupancy(self, which: str, r: int, t0_ns: int, t1_ns: int | None) -> IntervalRow:
+        t1 = self.covered_ns + 1 if t1_ns is None else t1_ns
+        bases = self.segment_bases()
+        lo = max(0, int(np.searchsorted(bases, t0_ns, side="right")) - 1)
+        hi = int(np.searchsorted(bases, t1, side="left"))
+        known: list[tuple] = []  # (g, start, end, proc, thread, state)
+        unknown: list[tuple] = []  # ends to resolve through the goroutine's row
+        ks = self.kind_state
+        for si in range(lo, min(hi, len(self.segments))):
+            seg = self.segments[si]
+            st = ks[seg.kind]
+            proc = idx_col(seg.proc)
+            thread = idx_col(seg.thread)
+            col = proc if which == "p" else thread
+            occ = st == KIND_RUNNING
+            if which == "m":
+                occ |= st == KIND_SYSCALL
+            m = occ & (col == r)
+            last = seg.last_in_slice()
+            rows = np.flatnonzero(m & ~last)
+            gi = np.searchsorted(seg.g_off, rows, side="right") - 1
+            known.append(
+                (
+                    seg.g_idx[gi],
+                    seg.start[rows].astype(np.int64) + seg.base_ns,
+                    seg.start[rows + 1].astype(np.int64) + seg.base_ns,
+                    proc[rows],
+                    thread[rows],
+                    st[rows],
+                )
+            )
+            lm = (seg.late_proc if which == "p" else seg.late_thread) == r
+            if which == "p":
+                lm &= seg.late_state == KIND_RUNNING
+            known.append(
+                (
+                    seg.late_g[lm],
+                    seg.late_start[lm],
+                    seg.late_end[lm],
+                    seg.late_proc[lm],
+                    seg.late_thread[lm],
+                    seg.late_state[lm],
+                )
+            )
+            tails = np.flatnonzero(m & last)
+            if len(tails):
+                gi = np.searchsorted(seg.g_off, tails, side="right") - 1
+                unknown.append(
+                    (
+                        seg.g_idx[gi],
+                        seg.start[tails].astype(np.int64) + seg.base_ns,
+                        proc[tails],
+                        thread[tails],
+                        st[tails],
+                    )
+                )
+            if si == lo:
+                hm = (seg.head_proc if which == "p" else seg.head_thread) == r
+                if which == "p":
+                    hm &= seg.head_state == KIND_RUNNING
+                unknown.append(
+                    (
+                        seg.head_g[hm],
+                        seg.head_start[hm],
+                        seg.head_proc[hm],
+                        seg.head_thread[hm],
+                        seg.head_state[hm],
+                    )
+                )
+        o = self.open_occupancy
+        om = (o.proc if which == "p" else o.thread) == r
+        if which == "p":
+            om &= o.state == KIND_RUNNING
+        unknown.append((o.g[om], o.start_ns[om], o.proc[om], o.thread[om], o.state[om]))
+        for g, start, proc, thread, state in unknown:
+            end = np.array(
+                [
+                    self._span_end(int(a), int(b))
+                    for a, b in zip(g.tolist(), start.tolist(), strict=True)
+                ],
+                np.int64,
+            )
+            known.append((g, start, end, proc, thread, state))
+        g = np.concatenate([np.asarray(k[0], np.int64) for k in known])
+        start = np.concatenate([np.asarray(k[1], np.int64) for k in known])
+        end = np.concatenate([np.asarray(k[2], np.int64) for k in known])
+        proc = np.concatenate([np.asarray(k[3], np.int32) for k in known])
+        thread = np.concatenate([np.asarray(k[4], np.int32) for k in known])
+        state = np.concatenate([np.asarray(k[5], np.uint8) for k in known])
+        keep = (start < t1) & (end >= t0_ns)
+        order = np.lexsort((g[keep], start[keep]))
+        g, start, end = g[keep][order], start[keep][order], end[keep][order]
+        proc, thread, state = proc[keep][order], thread[keep][order], state[keep][order]
+        dup = np.zeros(len(g), bool)
+        dup[1:] = (g[1:] == g[:-1]) & (start[1:] == start[:-1])
+        ok = ~dup
+        row = IntervalRow(
+            start[ok],
+            end[ok],
+            g[ok].astype(np.int32),
+            state[ok],
+            (thread if which == "p" else proc)[ok],
+        )
+        for a in (row.start_ns, row.end_ns, row.g_idx, row.state, row.proc):
+            a.flags.writeable = False
+        return row
+
+    def _span_end(self, g: int, start_ns: int) -> int:
+        row = self.goroutine_row(g)
+        i = int(np.searchsorted(row.start_ns, start_ns))
+        if i < len(row) and int(row.start_ns[i]) == start_ns:
+            return int(row.end_ns[i])
+        return self.covered_ns
+
+    def unblocks(self) -> UnblockTable:
+        """Every Waiting→Runnable edge: target, unblocker, time, and the wire event."""
+        gs, bys, ts, srcs = [], [], [], []
+        for seg in self.segments:
+            rows = seg.ub_row.astype(np.int64)
+            gi = np.searchsorted(seg.g_off, rows, side="right") - 1
+            gs.append(seg.g_idx[gi])
+            bys.append(seg.ub_by)
+            ts.append(seg.start[rows].astype(np.int64) + seg.base_ns)
+            srcs.append(seg.src_row[rows])
+        if not gs:
+            z = np.zeros(0, np.int64)
+            return UnblockTable(z, z, z, np.zeros(0, np.int32), np.zeros(0, np.uint32))
+        t = np.concatenate(ts)
+        return UnblockTable(
+            np.concatenate(gs),
+            np.concatenate(bys),
+            t,
+            np.asarray(self.gen_of(t), np.int32),
+            np.concatenate(srcs),
+        )
+
+    def proc_states(self, p_idx: int) -> StepSeries:
+        """ProcState (Running/Idle) transitions of proc ``p_idx`` as a step series."""
+        ts, vs = [], []
+        for seg in self.segments:
+            i = int(np.searchsorted(seg.ps_idx, p_idx))
+            if i < len(seg.ps_idx) and int(seg.ps_idx[i]) == p_idx:
+                a, b = int(seg.ps_off[i]), int(seg.ps_off[i + 1])
+                ts.append(seg.ps_time[a:b])
+                vs.append(seg.ps_state[a:b].astype(np.int64))
+        if not ts:
+            return StepSeries(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return StepSeries(np.concatenate(ts), np.concatenate(vs))
+
+    # -- groups and aggregates ------------------------------------------------------------
+
+    def groups(self) -> dict[str, NDArray[np.int64]]:
+        """Goroutines grouped by start function (``""``: unknown), g_idx ascending."""
+        sf = self.goroutines.start_func
+        codes, inv = np.unique(sf, return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        bounds = np.searchsorted(inv[order], np.arange(len(codes) + 1))
+        out = {}
+        for k, c in enumerate(codes.tolist()):
+            out[self.strings[c] if c >= 0 else ""] = order[bounds[k] : bounds[k + 1]].astype(
+                np.int64
+            )
+        return out
+
+    def state_counts(self, g_idxs, t0_ns: int = 0, t1_ns: int | None = None) -> StepSeries | dict:
+        """Exact step series of how many of ``g_idxs`` are in each state over ``[t0, t1)``.
+
+        Returns ``{GoState: StepSeries}`` for Runnable, Running, Waiting, Syscall
+        (the aggregate row of a goroutine group). Cost: the spans of those
+        goroutines (a job for big groups).
+        """
+        t1 = self.covered_ns if t1_ns is None else t1_ns
+        times, cols, deltas = [], [], []
+        col_of = np.full(256, -1, np.int64)
+        for c, s in enumerate(STATE_COLUMNS):
+            col_of[int(s)] = c
+        for g in np.asarray(g_idxs, np.int64).tolist():
+            row = self.goroutine_row(g)
+            lo, hi = row.window(t0_ns, t1)
+            if hi <= lo:
+                continue
+            c = col_of[row.state[lo:hi]]
+            ok = c >= 0
+            s = np.maximum(row.start_ns[lo:hi][ok], t0_ns)
+            e = np.minimum(row.end_ns[lo:hi][ok], t1)
+            times += [s, e]
+            cols += [c[ok], c[ok]]
+            deltas += [np.ones(len(s), np.int64), -np.ones(len(e), np.int64)]
+        if not times:
+            return {st: StepSeries(np.array([t0_ns]), np.array([0])) for st in STATE_COLUMNS}
+        t = np.concatenate(times)
+        c = np.concatenate(cols)
+        d = np.concatenate(deltas)
+        out = {}
+        for k, st in enumerate(STATE_COLUMNS):
+            m = c == k
+            tk, dk = t[m], d[m]
+            order = np.lexsort((dk, tk))  # at equal times apply -1 first
+            tk, vk = tk[order], np.cumsum(dk[order])
+            # keep the last value per distinct time
+            keep = np.r_[tk[1:] != tk[:-1], True] if len(tk) else np.zeros(0, bool)
+            tk, vk = tk[keep], vk[keep]
+            out[st] = StepSeries(np.r_[np.int64(t0_ns), tk], np.r_[np.int64(0), vk])
+        return out
+
+    # -- ranges ---------------------------------------------------------------------------
+
+    def ranges_named(self, prefix: str) -> RangeTable:
+        """Ranges whose name starts with ``prefix`` (e.g. "stop-the-world", "GC mark assist")."""
+        codes = [i for i, s in enumerate(self.strings) if s.startswith(prefix)]
+        m = np.isin(self.ranges.name, codes)
+        r = self.ranges
+        return RangeTable(r.name[m], r.scope_kind[m], r.scope_id[m], r.start_ns[m], r.end_ns[m])
+
+    def regions_of(self, g_idx: int) -> RegionTable:
+        r = self.regions
+        m = r.g_idx == g_idx
+        return RegionTable(*(getattr(r, f)[m] for f in RegionTable.__dataclass_fields__))
