@@ -142,3 +142,26 @@ def test_lost_as_dict_is_json():
         d = t.lost.as_dict()
     assert set(d) == {"generation", "offset", "start", "bytes", "share"}
     assert json.loads(json.dumps(d)) == d
+
+
+def test_go126_tail_without_event_batches_ends_silently_but_is_lost(tmp_path):
+    """Go reads a 1.26 tail of only sync/table batches as a clean end (no error); we still
+    say which generation's bytes were not read (HACKING.md § Damaged traces per version)."""
+    from goroscope.format import index_trace
+
+    data, full = _full("go1.26")
+    ix = index_trace(data)
+    k = len(ix.generations) - 1
+    first = int(ix.generations.batch_start[k])  # the last generation's sync batch
+    end = int(ix.batches.data_offset[first] + ix.batches.size[first])
+    with goroscope.open(data[:end]) as t:
+        assert t.error is None
+        assert t.lost.message == ""
+        assert t.lost.generation == int(full.generations.gen[k])
+        assert t.lost.start == int(full.generations.byte_start[k])
+        _check_kept(t, full, k)
+    path = tmp_path / "tail.trace"
+    path.write_bytes(data[:end])
+    s = goroscope.stats(path)
+    assert "error" not in s
+    assert "lost" not in s  # stats stays equal to tracecount: Go saw no error
