@@ -654,19 +654,24 @@ def _loss(
     )
 
 
-def loss_summary(buf, error: TraceFormatError) -> dict:
+def loss_summary(source, error: TraceFormatError) -> dict:
     """``stats()["lost"]`` for a trace whose reading stopped with ``error``.
 
-    buf : the trace bytes (``bytes``, ``mmap`` or a uint8 array). Indexes the batch
-    headers (cheap); see :class:`Lost` for the meaning of the keys.
+    source : the trace (a ``TraceFile``, ``bytes``, ``mmap`` or a uint8 array). Indexes
+    the batch headers only (cheap); see :class:`Lost` for the meaning of the keys.
+    ``goroscope.model.stats.stats`` calls it beside ``out["error"]``.
     """
     from goroscope.format.index import index_trace
+    from goroscope.format.tracefile import TraceFile
 
-    arr = buf if isinstance(buf, np.ndarray) else np.frombuffer(buf, np.uint8)
-    try:
-        lost = _loss(index_trace(arr), int(arr.shape[0]), error)
-    finally:
-        del arr
+    if isinstance(source, TraceFile):
+        lost = _loss(index_trace(source), source.size, error)
+    else:
+        arr = source if isinstance(source, np.ndarray) else np.frombuffer(source, np.uint8)
+        try:
+            lost = _loss(index_trace(arr), int(arr.shape[0]), error)
+        finally:
+            del arr
     return lost.as_dict() if lost is not None else {}
 
 
