@@ -1,0 +1,1 @@
+"""pyqtgraph graphics items: span tracks, the time axis, the PrimitiveArray wrapper."""

@@ -1,0 +1,373 @@
+"""SpanTrackItem: many rows of state spans in one pyqtgraph item (GUI thread only).
+
+One ``GraphicsObject`` draws a whole group of rows (STYLE §4.5.1): row ``r``
+occupies ``y ∈ [r, r + 1)`` in item coordinates (the bar fills ``row_height``
+of it, centred); x is ns since trace start. Each frame (``paint``):
+
+1. **Viewport** from the view's range and the painter's transform (never from
+   ``pixelWidth()``, STYLE §3.3); only rows intersecting the view are touched.
+2. **Runs per visible row**, cached per row for the buffered bounds
+   (``lod.viewport``: 3× the visible width, quantised to the power-of-two
+   resolution): window by ``searchsorted`` and ``lod.merge_spans`` at
+   ``min_px`` (2 px), runs coloured by ``lod.dominant_state``. Panning inside
+   the buffer reuses them; a new octave of zoom recomputes.
+3. **Paint** in device coordinates (the painter transform reset), so rects are
+   at least 1 px wide and fonts never scale: the visible slice of the runs goes
+   into one ``RectArray`` per colour and one ``drawRects`` per colour with
+   ``NoPen``. Merged runs (≥ 2 spans) use a lighter variant of their dominant
+   state's colour plus a thin base line, so "many tiny spans" reads differently
+   from one long span.
+4. **Labels** only on unmerged spans at least ``LABEL_MIN_PX`` (5 px, Perfetto's
+   constant) wide whose elided label still shows a character.
+
+Rects per frame are bounded by pixels: ≤ visible_rows × (width_px / min_px + 2).
+Hit testing (:meth:`hit_test`) works on the spans themselves, independent of
+zoom. What this item does not do (yet): background merging when one view change
+touches more than ~2M spans (STYLE §4.5.9) — the wiring does that through the
+JobBridge; here the merge is synchronous.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+
+from goroscope.lod.merge import merge_spans, window
+from goroscope.lod.raster import dominant_state
+from goroscope.lod.viewport import BufferedBounds, Viewport
+from goroscope.ui.items.prims import RectArray
+from goroscope.ui.theme import text_color_for
+
+#: Smallest span width (device px) that gets a label (Perfetto's SLICE_MIN_WIDTH_FOR_TEXT_PX).
+LABEL_MIN_PX = 5.0
+#: Merge threshold in device px (``Viewport.merge_min_ns`` turns it into 2–4 px).
+MIN_SPAN_PX = 2.0
+#: At most this many labels per frame (text is the slowest thing we draw).
+MAX_LABELS = 2000
+
+SpanArrays = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.integer]]
+
+
+@dataclass(frozen=True, slots=True)
+class _RowRuns:
+    bounds: BufferedBounds
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    count: NDArray[np.int64]
+    first: NDArray[np.int64]
+    state: NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class FramePlan:
+    """What one frame draws: the visible runs of the visible rows (flat arrays, length m)."""
+
+    viewport: Viewport
+    row: NDArray[np.int64]
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    count: NDArray[np.int64]
+    first: NDArray[np.int64]
+    state: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+class SpanTrackItem(pg.GraphicsObject):
+    """Rows of state spans with level of detail.
+
+    Parameters
+    ----------
+    n_rows : int
+        Number of rows.
+    spans_of : callable
+        ``spans_of(row) -> (start_ns, end_ns, state)``: ``(n,)`` int64 ns since
+        trace start (sorted, non-overlapping) and ``(n,)`` integer state codes.
+        Called for visible rows only; it may build lazily.
+    colors : sequence of QColor
+        Colour per state code.
+    duration_ns : int
+        Extent of the x axis (the bounding rect).
+    label_of : callable, optional
+        ``label_of(row, span_idx)`` for wide unmerged spans: a ``str``, or a
+        sequence of candidates from longest to shortest (the first that fits
+        whole is drawn, else the last one elided).
+    row_height : float
+        Fraction of a row the bar fills.
+    """
+
+    def __init__(
+        self,
+        n_rows: int,
+        spans_of: Callable[[int], SpanArrays],
+        colors: Sequence[QColor],
+        duration_ns: int,
+        *,
+        label_of: Callable[[int, int], str | Sequence[str]] | None = None,
+        row_height: float = 0.8,
+        min_px: float = MIN_SPAN_PX,
+        highlight_color: QColor | None = None,
+    ) -> None:
+        super().__init__()
+        self._n_rows = int(n_rows)
+        self._spans_of = spans_of
+        self._duration_ns = int(duration_ns)
+        self._label_of = label_of
+        self._row_height = float(row_height)
+        self._min_px = float(min_px)
+        self._highlight_color = QColor(highlight_color or QColor("#ff00ff"))
+        self._cache: dict[int, _RowRuns] = {}
+        self._spans_cache: dict[int, SpanArrays] = {}
+        self._rect_arrays: dict[int, RectArray] = {}
+        self._last_plan: FramePlan | None = None
+        self._last_rect_count = 0
+        self._highlight: tuple[int, int] | None = None
+        self._font = QFont()
+        self._font.setPixelSize(10)
+        self.set_colors(colors)
+
+    # -- data ----------------------------------------------------------------------
+    @property
+    def n_rows(self) -> int:
+        return self._n_rows
+
+    def set_colors(self, colors: Sequence[QColor]) -> None:
+        """Colour per state code; merged runs get a lighter variant."""
+        self._colors = [QColor(c) for c in colors]
+        self._merged_colors = [QColor(c).lighter(125) for c in colors]
+        self._text_colors = [text_color_for(c) for c in self._colors]
+        self.update()
+
+    def set_rows(
+        self, n_rows: int, spans_of: Callable[[int], SpanArrays], duration_ns: int
+    ) -> None:
+        """Replace the data (drops every cache)."""
+        self.prepareGeometryChange()
+        self._n_rows = int(n_rows)
+        self._spans_of = spans_of
+        self._duration_ns = int(duration_ns)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget cached runs (data changed)."""
+        self._cache.clear()
+        self._spans_cache.clear()
+        self._last_plan = None
+        self.update()
+
+    def spans(self, row: int) -> SpanArrays:
+        """The spans of ``row`` (from ``spans_of``; memoised for visible rows)."""
+        got = self._spans_cache.get(row)
+        if got is None:
+            s, e, st = self._spans_of(row)
+            got = (np.asarray(s, np.int64), np.asarray(e, np.int64), np.asarray(st))
+            self._spans_cache[row] = got
+        return got
+
+    def set_highlight(self, row: int | None, span_idx: int = -1) -> None:
+        """Outline span ``span_idx`` of ``row`` (``None`` clears)."""
+        self._highlight = None if row is None or span_idx < 0 else (int(row), int(span_idx))
+        self.update()
+
+    # -- level of detail -----------------------------------------------------------
+    def _row_runs(self, row: int, vp: Viewport) -> _RowRuns:
+        cached = self._cache.get(row)
+        if cached is not None and cached.bounds.serves(vp):
+            return cached
+        b = vp.buffered()
+        start, end, state = self.spans(row)
+        lo, hi = window(start, end, b.t0_ns, b.t1_ns)
+        min_ns = vp.merge_min_ns(self._min_px, b.resolution_ns)
+        rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
+        n_states = max(len(self._colors), 1)
+        dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
+        runs = _RowRuns(b, rs, re_, count, first, dom)
+        self._cache[row] = runs
+        return runs
+
+    def plan(self, vp: Viewport, row_lo: int, row_hi: int) -> FramePlan:
+        """The runs of rows ``row_lo..row_hi-1`` visible in ``vp`` (no Qt; testable)."""
+        row_lo, row_hi = max(0, row_lo), min(self._n_rows, row_hi)
+        parts: list[tuple] = []
+        for row in range(row_lo, row_hi):
+            runs = self._row_runs(row, vp)
+            k0 = int(np.searchsorted(runs.end_ns, vp.t0_ns, "left"))
+            k1 = int(np.searchsorted(runs.start_ns, vp.t1_ns, "right"))
+            if k1 > k0:
+                sl = slice(k0, k1)
+                parts.append(
+                    (
+                        np.full(k1 - k0, row, np.int64),
+                        runs.start_ns[sl],
+                        runs.end_ns[sl],
+                        runs.count[sl],
+                        runs.first[sl],
+                        runs.state[sl],
+                    )
+                )
+        if len(self._cache) > 4 * (row_hi - row_lo) + 512:  # keep the cache near the view
+            keep = range(row_lo, row_hi)
+            self._cache = {r: v for r, v in self._cache.items() if r in keep}
+            self._spans_cache = {r: v for r, v in self._spans_cache.items() if r in keep}
+        if parts:
+            cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+        else:
+            cols = [np.empty(0, np.int64) for _ in range(6)]
+        return FramePlan(vp, *cols)
+
+    # -- queries ---------------------------------------------------------------------
+    def drawn_rect_count(self) -> int:
+        """Rectangles the last paint drew (spans, merged runs, excluding outlines/text)."""
+        return self._last_rect_count
+
+    def last_plan(self) -> FramePlan | None:
+        return self._last_plan
+
+    def hit_test(self, t_ns: float, row: int, tolerance_ns: float = 0.0) -> int:
+        """Index of the span of ``row`` at ``t_ns`` (or within ``tolerance_ns``), else -1."""
+        if not 0 <= row < self._n_rows:
+            return -1
+        start, end, _ = self.spans(row)
+        if len(start) == 0:
+            return -1
+        i = int(np.searchsorted(start, t_ns, "right")) - 1
+        if i >= 0 and (t_ns < end[i] or (start[i] == end[i] == t_ns)):
+            return i
+        best, best_d = -1, tolerance_ns
+        for j in (i, i + 1):
+            if 0 <= j < len(start):
+                d = start[j] - t_ns if t_ns < start[j] else t_ns - end[j]
+                if d <= best_d:
+                    best, best_d = j, d
+        return best
+
+    def run_at(
+        self, t_ns: float, row: int, tolerance_ns: float = 0.0
+    ) -> tuple[int, int, int, int] | None:
+        """The drawn run of ``row`` at ``t_ns`` in the last frame: ``(first, count, start_ns, end_ns)``."""
+        p = self._last_plan
+        if p is None:
+            return None
+        m = (p.row == row) & (p.start_ns - tolerance_ns <= t_ns) & (t_ns < p.end_ns + tolerance_ns)
+        k = np.flatnonzero(m)
+        if len(k) == 0:
+            return None
+        j = int(k[0])
+        return int(p.first[j]), int(p.count[j]), int(p.start_ns[j]), int(p.end_ns[j])
+
+    # -- pyqtgraph / Qt overrides (camelCase) ------------------------------------------
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return QRectF(0.0, 0.0, float(max(self._duration_ns, 1)), float(max(self._n_rows, 1)))
+
+    def paint(self, p: QPainter, *args) -> None:
+        vb = self.getViewBox()
+        if vb is None or self._n_rows == 0:
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        tr = p.worldTransform()
+        sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
+        pos = self.pos()  # rows may be offset inside the view
+        x0, x1, y0, y1 = x0 - pos.x(), x1 - pos.x(), y0 - pos.y(), y1 - pos.y()
+        width_px = abs((x1 - x0) * sx)
+        if not (x1 > x0 and width_px >= 1):
+            return
+        vp = Viewport(x0, x1, width_px)
+        plan = self.plan(vp, int(math.floor(y0)), int(math.ceil(y1)))
+        self._last_plan = plan
+        n = len(plan)
+        self._last_rect_count = n
+        if n == 0:
+            return
+
+        # Device coordinates, clipped to the visible range (+2 px) so Qt never sees huge values.
+        left, right = sorted((x0 * sx + dx, x1 * sx + dx))
+        xs = np.clip(plan.start_ns * sx + dx, left - 2, right + 2)
+        xe = np.clip(plan.end_ns * sx + dx, left - 2, right + 2)
+        if sx < 0:
+            xs, xe = xe, xs
+        w = np.maximum(xe - xs, 1.0)
+        pad = (1.0 - self._row_height) / 2
+        ya = (plan.row + pad) * sy + dy
+        yb = (plan.row + 1 - pad) * sy + dy
+        ytop = np.minimum(ya, yb)
+        h = float(abs(yb[0] - ya[0]))
+        merged = plan.count > 1
+
+        p.save()
+        p.resetTransform()
+        p.setPen(Qt.PenStyle.NoPen)
+        n_colors = len(self._colors)
+        key = np.where(plan.state < n_colors, plan.state, n_colors - 1) * 2 + merged
+        for k in np.unique(key):
+            sel = key == k
+            state, is_merged = divmod(int(k), 2)
+            color = self._merged_colors[state] if is_merged else self._colors[state]
+            arr = self._rect_arrays.setdefault(int(k), RectArray())
+            arr.set(xs[sel], ytop[sel], w[sel], h)
+            p.setBrush(color)
+            arr.draw(p)
+        if merged.any() and h >= 6:  # a thin dark base line marks merged runs
+            arr = self._rect_arrays.setdefault(-1, RectArray())
+            arr.set(xs[merged], ytop[merged] + h - max(1.0, h / 8), w[merged], max(1.0, h / 8))
+            p.setBrush(QColor(0, 0, 0, 90))
+            arr.draw(p)
+        self._paint_labels(p, plan, xs, w, ytop, h, merged)
+        self._paint_highlight(p, sx, dx, sy, dy, pad, left, right)
+        p.restore()
+
+    def _paint_labels(self, p, plan, xs, w, ytop, h, merged) -> None:
+        if self._label_of is None or h < 9:
+            return
+        cand = np.flatnonzero(~merged & (w >= LABEL_MIN_PX))
+        if len(cand) == 0:
+            return
+        font = QFont(self._font)
+        font.setPixelSize(int(min(12, max(8, h - 3))))
+        p.setFont(font)
+        fm = QFontMetrics(font)
+        min_text_px = fm.horizontalAdvance("W…") + 4
+        cand = cand[w[cand] >= min_text_px][:MAX_LABELS]
+        for j in cand:
+            got = self._label_of(int(plan.row[j]), int(plan.first[j]))
+            options = (got,) if isinstance(got, str) else tuple(got)
+            if not options:
+                continue
+            avail = int(w[j]) - 4
+            # gotraceui: the first label that fits whole; else the last one, elided.
+            shown = next((t for t in options if t and fm.horizontalAdvance(t) <= avail), None)
+            if shown is None:
+                shown = fm.elidedText(options[-1], Qt.TextElideMode.ElideRight, avail)
+            if not shown or shown == "…":
+                continue
+            st = int(plan.state[j])
+            p.setPen(self._text_colors[st] if st < len(self._text_colors) else QColor("black"))
+            p.drawText(
+                QRectF(float(xs[j]) + 2, float(ytop[j]), float(avail), h),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                shown,
+            )
+
+    def _paint_highlight(self, p, sx, dx, sy, dy, pad, left, right) -> None:
+        if self._highlight is None:
+            return
+        row, idx = self._highlight
+        start, end, _ = self.spans(row)
+        if not 0 <= idx < len(start):
+            return
+        xa = min(max(start[idx] * sx + dx, left - 3), right + 3)
+        xb = min(max(end[idx] * sx + dx, left - 3), right + 3)
+        ya, yb = (row + pad) * sy + dy, (row + 1 - pad) * sy + dy
+        pen = QPen(self._highlight_color)
+        pen.setWidthF(2.0)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        x, y = min(xa, xb), min(ya, yb)
+        p.drawRect(QRectF(x - 1, y - 1, max(abs(xb - xa), 1.0) + 2, abs(yb - ya) + 2))

@@ -1,0 +1,1 @@
+"""Panels: QWidgets composing items and models (timeline, …)."""

@@ -1,0 +1,733 @@
+"""TimelinePanel: rows of state spans on one shared time axis, with navigation (GUI thread only).
+
+Rows come from a :class:`TimelineSource` (any object with the methods below —
+the demo source, and later the wiring over ``goroscope.model.spans``). One
+:class:`~goroscope.ui.items.span_track.SpanTrackItem` draws all rows; the view
+shows ``ROW_PX``-high rows, the vertical scroll bar (or Shift+wheel) moves
+through them, and the y axis labels the visible rows only.
+
+Navigation (also listed by ``?``):
+
+==================  =====================================================
+wheel               zoom at the cursor
+drag                pan
+W / S               zoom in / out (at the cursor when it is over the plot)
+A / D               pan left / right by a fifth of the view
+Ctrl+drag           zoom to the dragged range
+Shift+drag          select a time range (time per state shown below)
+click               select the span under the cursor (SelectionModel)
+Esc                 clear the selection
+F                   fit the selection
+Home                fit the whole trace
+O / Shift+O         put the axis origin at the cursor / reset it
+Ctrl+Z / Ctrl+Y     undo / redo the view
+Shift+wheel         scroll rows
+?                   this list
+==================  =====================================================
+
+The panel writes only to the :class:`~goroscope.ui.selection.SelectionModel` and
+follows it (highlight, range band); it calls no other panel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QKeyEvent, QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QScrollBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from goroscope.ui.items.span_track import SpanTrackItem
+from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
+from goroscope.ui.selection import Selection, SelectionModel, SpanRef, TimeRange
+from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily
+
+#: Height of one row in device pixels.
+ROW_PX = 18
+#: Pan step of A/D (fraction of the visible width) and zoom factor of W/S.
+PAN_FRACTION = 0.2
+ZOOM_FACTOR = 0.7
+#: Smallest visible range (ns).
+MIN_RANGE_NS = 100
+#: A pause in continuous navigation (wheel, drag) after which the view is recorded for undo.
+HISTORY_SETTLE_MS = 400
+
+SHORTCUTS: list[tuple[str, str]] = [
+    ("wheel", "zoom at the cursor"),
+    ("drag", "pan"),
+    ("W / S", "zoom in / out"),
+    ("A / D", "pan left / right"),
+    ("Ctrl+drag", "zoom to the dragged range"),
+    ("Shift+drag", "select a time range"),
+    ("click", "select the span under the cursor"),
+    ("Esc", "clear the selection"),
+    ("F", "fit the selection"),
+    ("Home", "fit the whole trace"),
+    ("O / Shift+O", "axis origin at the cursor / reset"),
+    ("Ctrl+Z / Ctrl+Y", "undo / redo the view"),
+    ("Shift+wheel", "scroll rows"),
+    ("?", "show this list"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    """One timeline row: its label and which resource its spans belong to."""
+
+    label: str
+    kind: str = "goroutine"
+    resource_idx: int = -1
+
+
+class TimelineSource(Protocol):
+    """What the timeline reads. ``spans(row)`` may be computed lazily; it is called for visible rows."""
+
+    def duration_ns(self) -> int: ...
+
+    def rows(self) -> Sequence[RowSpec]: ...
+
+    def spans(
+        self, row: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.integer]]: ...
+
+    def state_families(self) -> Sequence[StateFamily]:
+        """Colour family per state code."""
+        ...
+
+    def span_label(self, row: int, span_idx: int) -> str | Sequence[str]:
+        """Label of a wide span, or candidates longest first."""
+        ...
+
+
+class ViewHistory:
+    """Undo/redo stack of view ranges ``(t0, t1, top_row)``."""
+
+    def __init__(self, limit: int = 200) -> None:
+        self._items: list[tuple[float, float, float]] = []
+        self._idx = -1
+        self._limit = limit
+
+    def record(self, state: tuple[float, float, float]) -> None:
+        if self._idx >= 0 and _same_view(self._items[self._idx], state):
+            return
+        del self._items[self._idx + 1 :]
+        self._items.append(state)
+        if len(self._items) > self._limit:
+            del self._items[0]
+        self._idx = len(self._items) - 1
+
+    def undo(self) -> tuple[float, float, float] | None:
+        if self._idx <= 0:
+            return None
+        self._idx -= 1
+        return self._items[self._idx]
+
+    def redo(self) -> tuple[float, float, float] | None:
+        if self._idx >= len(self._items) - 1:
+            return None
+        self._idx += 1
+        return self._items[self._idx]
+
+
+def _same_view(a, b) -> bool:
+    span = max(abs(a[1] - a[0]), 1.0)
+    return abs(a[0] - b[0]) < span * 1e-6 and abs(a[1] - b[1]) < span * 1e-6 and a[2] == b[2]
+
+
+class _TimelineViewBox(pg.ViewBox):
+    """ViewBox with the timeline's mouse gestures (click, Ctrl/Shift+drag, Shift+wheel)."""
+
+    def __init__(self, panel: TimelinePanel) -> None:
+        super().__init__(enableMenu=False)
+        self._panel = panel
+        self._band: pg.LinearRegionItem | None = None
+
+    # pyqtgraph overrides (camelCase)
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            pt = self.mapSceneToView(ev.scenePos())
+            self._panel._on_view_clicked(pt.x(), pt.y())
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        mods = ev.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() != Qt.MouseButton.LeftButton or not (ctrl or shift):
+            super().mouseDragEvent(ev, axis)
+            if ev.isFinish():
+                self._panel._record_view()
+            return
+        ev.accept()
+        a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        b = self.mapSceneToView(ev.scenePos()).x()
+        lo, hi = min(a, b), max(a, b)
+        if self._band is None:
+            brush = QColor(90, 140, 230, 50) if shift else QColor(230, 200, 60, 70)
+            self._band = pg.LinearRegionItem((lo, hi), movable=False, brush=brush)
+            self._band.setZValue(50)
+            self.addItem(self._band, ignoreBounds=True)
+        self._band.setRegion((lo, hi))
+        if ev.isFinish():
+            self.removeItem(self._band)
+            self._band = None
+            if hi > lo:
+                if ctrl:
+                    self._panel.show_range(lo, hi)
+                else:
+                    self._panel.selection.set(TimeRange(int(lo), int(hi)))
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+            self._panel.scroll_rows(-3 if delta > 0 else 3)
+            return
+        super().wheelEvent(ev, axis)
+        self._panel._schedule_record()
+
+
+class _RowAxis(pg.AxisItem):
+    """Left axis naming the visible rows.
+
+    Draws the labels itself: pyqtgraph's tick-text layout drops some labels of
+    densely packed ticks (a float-rounded containment test), which left every
+    ninth row unnamed.
+    """
+
+    def __init__(self, panel: TimelinePanel) -> None:
+        super().__init__("left")
+        self._panel = panel
+        self.setWidth(200)
+
+    # pyqtgraph override (camelCase)
+    def paint(self, p: QPainter, *args) -> None:
+        view = self.linkedView()
+        if view is None:
+            return
+        p.setPen(self._panel.palette_.grid)
+        r = self.boundingRect()
+        p.drawLine(QPointF(r.right(), r.top()), QPointF(r.right(), r.bottom()))
+        p.setPen(self._panel.palette_.foreground)
+        p.setFont(self.font() if hasattr(self, "font") else QFont())
+        fm = QFontMetrics(p.font())
+        _, (y0, y1) = view.viewRange()
+        width = int(r.width()) - 8
+        for row in range(max(0, int(y0)), min(self._panel.row_count(), int(math.ceil(y1)))):
+            top = self.mapFromScene(view.mapViewToScene(QPointF(0, row))).y()
+            bottom = self.mapFromScene(view.mapViewToScene(QPointF(0, row + 1))).y()
+            text = fm.elidedText(self._panel.row_label(row), Qt.TextElideMode.ElideMiddle, width)
+            p.drawText(
+                QRectF(r.left(), min(top, bottom), width, abs(bottom - top)),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                text,
+            )
+
+
+class TimelinePanel(QWidget):
+    """The timeline: rows of spans, a time axis, navigation, hover and selection.
+
+    Parameters
+    ----------
+    source : TimelineSource
+        Rows and spans.
+    selection : SelectionModel
+        Shared selection (written on click / Shift+drag, followed on change).
+    palette : Palette, optional
+        Colours (light theme by default).
+    """
+
+    view_changed = Signal(float, float)
+
+    def __init__(
+        self,
+        source: TimelineSource,
+        selection: SelectionModel,
+        palette: Palette | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.selection = selection
+        self.palette_ = palette or Palette()
+        self._rows: list = list(source.rows())
+        self._duration = max(int(source.duration_ns()), 1)
+        self._history = ViewHistory()
+        self._restoring = False
+        self._top = 0.0
+        self._hover_t: float | None = None
+
+        pg.setConfigOptions(antialias=False)
+        self.time_axis = TimeAxisItem("top")
+        self.row_axis = _RowAxis(self)
+        self.view_box = _TimelineViewBox(self)
+        self.plot = pg.PlotWidget(
+            viewBox=self.view_box,
+            axisItems={"top": self.time_axis, "left": self.row_axis},
+            background=self.palette_.background,
+        )
+        pi = self.plot.getPlotItem()
+        pi.hideAxis("bottom")
+        pi.showAxis("top")
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.layout.setContentsMargins(0, 0, 4, 0)
+        for ax in (self.time_axis, self.row_axis):
+            ax.setTextPen(self.palette_.foreground)
+            ax.setPen(self.palette_.grid)
+        self.view_box.invertY(True)
+        self.view_box.setMouseEnabled(x=True, y=False)
+        self.view_box.setLimits(xMin=0, xMax=self._duration, minXRange=MIN_RANGE_NS)
+        self.view_box.setDefaultPadding(0.0)
+
+        self.track = SpanTrackItem(
+            len(self._rows),
+            source.spans,
+            self.palette_.table(source.state_families()),
+            self._duration,
+            label_of=source.span_label,
+            highlight_color=self.palette_.selection,
+        )
+        self.view_box.addItem(self.track)
+        self._origin_line = pg.InfiniteLine(
+            pos=0,
+            angle=90,
+            movable=False,
+            pen=pg.mkPen((220, 60, 60), width=1, style=Qt.PenStyle.DashLine),
+        )
+        self._origin_line.setVisible(False)
+        self.view_box.addItem(self._origin_line, ignoreBounds=True)
+        self._range_band = pg.LinearRegionItem(
+            (0, 1), movable=False, brush=self.palette_.range_fill
+        )
+        self._range_band.setZValue(40)
+        self._range_band.setVisible(False)
+        self.view_box.addItem(self._range_band, ignoreBounds=True)
+
+        self.scrollbar = QScrollBar(Qt.Orientation.Vertical)
+        self.scrollbar.valueChanged.connect(self._on_scrollbar_value_changed)
+        self.status = QLabel()
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.legend = LegendWidget(self.palette_, columns=7)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(0)
+        top.addWidget(self.plot, 1)
+        top.addWidget(self.scrollbar)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        lay.addLayout(top, 1)
+        lay.addWidget(self.status)
+        lay.addWidget(self.legend)
+
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(HISTORY_SETTLE_MS)
+        self._settle.timeout.connect(self._record_view)
+        self._help: QDialog | None = None
+
+        self.view_box.sigXRangeChanged.connect(self._on_x_range_changed)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.selection.changed.connect(self._on_selection_changed)
+        for w in (self.plot, self.plot.viewport()):
+            w.installEventFilter(self)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFocusProxy(self.plot)
+
+        self.view_box.setXRange(0, self._duration, padding=0)
+        self._apply_rows()
+        self._history.record(self.view_state())
+
+    # -- geometry ------------------------------------------------------------------
+    def visible_row_count(self) -> float:
+        h = self.view_box.height() if self.view_box.height() > 0 else self.plot.height()
+        return max(1.0, h / ROW_PX)
+
+    def _apply_rows(self) -> None:
+        n = len(self._rows)
+        vis = self.visible_row_count()
+        max_top = max(0.0, n - vis)
+        self._top = min(max(0.0, self._top), max_top)
+        self.view_box.setYRange(self._top, self._top + vis, padding=0)
+        self.scrollbar.blockSignals(True)
+        self.scrollbar.setRange(0, int(math.ceil(max_top)))
+        self.scrollbar.setPageStep(max(1, int(vis)))
+        self.scrollbar.setValue(int(round(self._top)))
+        self.scrollbar.blockSignals(False)
+        self.row_axis.update()
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row_label(self, row: int) -> str:
+        return self._rows[row].label
+
+    def scroll_rows(self, delta: float) -> None:
+        """Scroll the rows by ``delta`` (positive = down)."""
+        self._top += delta
+        self._apply_rows()
+
+    def scroll_to_row(self, row: int) -> None:
+        """Make ``row`` visible (scrolling as little as possible)."""
+        vis = self.visible_row_count()
+        if row < self._top:
+            self._top = row
+        elif row + 1 > self._top + vis:
+            self._top = row + 1 - vis
+        self._apply_rows()
+
+    # -- view range --------------------------------------------------------------------
+    def view_range(self) -> tuple[float, float]:
+        """Visible time range (ns)."""
+        (x0, x1), _ = self.view_box.viewRange()
+        return x0, x1
+
+    def view_state(self) -> tuple[float, float, float]:
+        x0, x1 = self.view_range()
+        return (x0, x1, self._top)
+
+    def show_range(self, t0_ns: float, t1_ns: float, *, record: bool = True) -> None:
+        """Show ``[t0_ns, t1_ns]`` (clamped to the trace), recording it for undo."""
+        if record:
+            self._record_view()
+        t0, t1 = float(min(t0_ns, t1_ns)), float(max(t0_ns, t1_ns))
+        if t1 - t0 < MIN_RANGE_NS:
+            mid = (t0 + t1) / 2
+            t0, t1 = mid - MIN_RANGE_NS / 2, mid + MIN_RANGE_NS / 2
+        w = min(t1 - t0, float(self._duration))
+        t0 = min(max(t0, 0.0), self._duration - w)
+        self.view_box.setXRange(t0, t0 + w, padding=0)
+        if record:
+            self._record_view()
+
+    def fit_all(self) -> None:
+        self.show_range(0, self._duration)
+
+    def zoom(self, factor: float, at_ns: float | None = None) -> None:
+        """Scale the visible width by ``factor`` keeping ``at_ns`` (default: centre) still."""
+        x0, x1 = self.view_range()
+        c = (x0 + x1) / 2 if at_ns is None else at_ns
+        self.show_range(c - (c - x0) * factor, c + (x1 - c) * factor)
+
+    def pan(self, fraction: float) -> None:
+        x0, x1 = self.view_range()
+        d = (x1 - x0) * fraction
+        self.show_range(x0 + d, x1 + d)
+
+    def fit_selection(self) -> None:
+        """F: fit the selected span (with a margin) or time range."""
+        sel = self.selection.current
+        rng = None
+        if isinstance(sel, TimeRange):
+            rng = (sel.t0_ns, sel.t1_ns)
+        elif isinstance(sel, SpanRef):
+            row = self.row_of(sel)
+            if row is not None:
+                s, e, _ = self.track.spans(row)
+                a, b = float(s[sel.span_idx]), float(e[sel.span_idx])
+                m = max((b - a) * 0.1, MIN_RANGE_NS)
+                rng = (a - m, b + m)
+                self.scroll_to_row(row)
+        if rng is not None:
+            self.show_range(*rng)
+
+    def undo_view(self) -> None:
+        self._record_view()
+        self._restore(self._history.undo())
+
+    def redo_view(self) -> None:
+        self._restore(self._history.redo())
+
+    def _restore(self, state) -> None:
+        if state is None:
+            return
+        self._restoring = True
+        try:
+            self._top = state[2]
+            self._apply_rows()
+            self.view_box.setXRange(state[0], state[1], padding=0)
+        finally:
+            self._restoring = False
+
+    def _record_view(self) -> None:
+        self._settle.stop()
+        self._history.record(self.view_state())
+
+    def _schedule_record(self) -> None:
+        self._settle.start()
+
+    # -- mapping (for tests and tooltips) ---------------------------------------------
+    def viewport_pos_for(self, row: int, t_ns: float) -> QPoint:
+        """Position in ``plot.viewport()`` coordinates of time ``t_ns`` in the middle of ``row``."""
+        scene = self.view_box.mapViewToScene(QPointF(float(t_ns), row + 0.5))
+        return self.plot.mapFromScene(scene)
+
+    def ns_per_px(self) -> float:
+        x0, x1 = self.view_range()
+        return (x1 - x0) / max(self.view_box.width(), 1.0)
+
+    def row_of(self, ref: SpanRef) -> int | None:
+        for i, r in enumerate(self._rows):  # OPT: index by (kind, resource_idx) when rows are many
+            if r.kind == ref.resource_kind and r.resource_idx == ref.resource_idx:
+                return i
+        return None
+
+    def span_ref(self, row: int, span_idx: int) -> SpanRef:
+        r = self._rows[row]
+        return SpanRef(r.kind, r.resource_idx, span_idx)
+
+    def hover_text(self, row: int, t_ns: float) -> str:
+        """Tooltip for the span (or merged run) of ``row`` at ``t_ns``; '' when none."""
+        if not 0 <= row < len(self._rows):
+            return ""
+        tol = 2 * self.ns_per_px()
+        run = self.track.run_at(t_ns, row, tol)
+        start, end, state = self.track.spans(row)
+        fams = list(self.source.state_families())
+        label = self._rows[row].label
+        if run is not None and run[1] > 1:
+            first, count, a, b = run
+            st = state[first : first + count].astype(np.int64)
+            d = (
+                np.minimum(end[first : first + count], b)
+                - np.maximum(start[first : first + count], a)
+            ).clip(0)
+            per = np.bincount(st, weights=d, minlength=len(fams))
+            total = max(per.sum(), 1)
+            top = np.argsort(per)[::-1][:3]
+            parts = ", ".join(
+                f"{100 * per[k] / total:.0f}% {FAMILY_NAMES.get(_family(fams, k), '?')}"
+                for k in top
+                if per[k] > 0
+            )
+            return (
+                f"{label}\n{count} spans merged: {parts}\n"
+                f"start {format_duration(a)}, duration {format_duration(b - a)}"
+            )
+        i = self.track.hit_test(t_ns, row, tol)
+        if i < 0:
+            return ""
+        fam = _family(fams, int(state[i]))
+        return (
+            f"{label}\n{FAMILY_NAMES.get(fam, '?')}\n"
+            f"start {format_duration(start[i])}, duration {format_duration(end[i] - start[i])}"
+        )
+
+    def time_per_state(
+        self, t0_ns: float, t1_ns: float, rows: Sequence[int] | None = None
+    ) -> NDArray[np.int64]:
+        """ns per state code inside ``[t0_ns, t1_ns]`` summed over ``rows`` (default: all)."""
+        fams = list(self.source.state_families())
+        out = np.zeros(len(fams), np.int64)
+        for r in rows if rows is not None else range(len(self._rows)):
+            s, e, st = self.track.spans(r)
+            lo, hi = int(np.searchsorted(e, t0_ns, "right")), int(np.searchsorted(s, t1_ns))
+            if hi > lo:
+                d = np.minimum(e[lo:hi], t1_ns) - np.maximum(s[lo:hi], t0_ns)
+                out += np.bincount(
+                    st[lo:hi].astype(np.int64), weights=d.clip(0), minlength=len(fams)
+                )[: len(fams)].astype(np.int64)
+        return out
+
+    # -- event handlers ---------------------------------------------------------------
+    def _on_view_clicked(self, t_ns: float, y: float) -> None:
+        row = int(math.floor(y))
+        idx = self.track.hit_test(t_ns, row, 2 * self.ns_per_px())
+        if idx < 0:
+            self.selection.clear()
+        else:
+            self.selection.set(self.span_ref(row, idx))
+
+    def _on_x_range_changed(self, _vb, rng) -> None:
+        self.view_changed.emit(float(rng[0]), float(rng[1]))
+
+    def _on_scrollbar_value_changed(self, value: int) -> None:
+        self._top = float(value)
+        self._apply_rows()
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self._hover_t = None
+            return
+        pt = self.view_box.mapSceneToView(scene_pos)
+        self._hover_t = pt.x()
+        text = self.hover_text(int(math.floor(pt.y())), pt.x())
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.plot)
+        else:
+            QToolTip.hideText()
+
+    def _on_selection_changed(self, _old: Selection, new: Selection) -> None:
+        self._range_band.setVisible(isinstance(new, TimeRange))
+        self.track.set_highlight(None)
+        if isinstance(new, SpanRef):
+            row = self.row_of(new)
+            if row is not None:
+                self.track.set_highlight(row, new.span_idx)
+                s, e, st = self.track.spans(row)
+                fam = _family(list(self.source.state_families()), int(st[new.span_idx]))
+                self.status.setText(
+                    f"{self._rows[row].label} — {FAMILY_NAMES.get(fam, '?')}, "
+                    f"start {format_duration(s[new.span_idx])}, "
+                    f"duration {format_duration(e[new.span_idx] - s[new.span_idx])}"
+                )
+                return
+        if isinstance(new, TimeRange):
+            self._range_band.setRegion((new.t0_ns, new.t1_ns))
+            per = self.time_per_state(new.t0_ns, new.t1_ns)
+            fams = list(self.source.state_families())
+            top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
+            parts = ", ".join(
+                f"{FAMILY_NAMES.get(_family(fams, k), '?')} {format_duration(per[k])}" for k in top
+            )
+            self.status.setText(f"range {format_duration(new.duration_ns)} — {parts}")
+            return
+        self.status.setText("")
+
+    def show_shortcuts(self) -> QDialog:
+        """``?``: a non-modal list of every shortcut."""
+        if self._help is None:
+            dlg = QDialog(self)
+            dlg.setWindowTitle("Timeline shortcuts")
+            table = QTableWidget(len(SHORTCUTS), 2, dlg)
+            table.setHorizontalHeaderLabels(["Key", "Action"])
+            table.verticalHeader().hide()
+            for i, (k, a) in enumerate(SHORTCUTS):
+                table.setItem(i, 0, QTableWidgetItem(k))
+                table.setItem(i, 1, QTableWidgetItem(a))
+            table.resizeColumnsToContents()
+            table.horizontalHeader().setStretchLastSection(True)
+            lay = QVBoxLayout(dlg)
+            lay.addWidget(table)
+            dlg.resize(380, 440)
+            self._help = dlg
+        self._help.show()
+        self._help.raise_()
+        return self._help
+
+    def handle_key(self, event: QKeyEvent) -> bool:
+        """Apply a navigation key; True when it was one."""
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if event.text() == "?" or key == Qt.Key.Key_Question:
+            self.show_shortcuts()
+        elif ctrl and key == Qt.Key.Key_Z:
+            self.undo_view()
+        elif ctrl and key == Qt.Key.Key_Y:
+            self.redo_view()
+        elif ctrl:
+            return False
+        elif key == Qt.Key.Key_W:
+            self.zoom(ZOOM_FACTOR, self._cursor_t())
+        elif key == Qt.Key.Key_S:
+            self.zoom(1 / ZOOM_FACTOR, self._cursor_t())
+        elif key == Qt.Key.Key_A:
+            self.pan(-PAN_FRACTION)
+        elif key == Qt.Key.Key_D:
+            self.pan(PAN_FRACTION)
+        elif key == Qt.Key.Key_Home:
+            self.fit_all()
+        elif key == Qt.Key.Key_F:
+            self.fit_selection()
+        elif key == Qt.Key.Key_Escape:
+            self.selection.clear()
+        elif key == Qt.Key.Key_O:
+            self.set_origin(0.0 if shift else self._cursor_t())
+        else:
+            return False
+        return True
+
+    def set_origin(self, t_ns: float | None) -> None:
+        """Put the axis origin at ``t_ns`` (None or 0: trace start)."""
+        t = float(t_ns or 0.0)
+        self.time_axis.set_origin(t)
+        self._origin_line.setPos(t)
+        self._origin_line.setVisible(t != 0.0)
+
+    def _cursor_t(self) -> float | None:
+        return self._hover_t
+
+    # Qt overrides (camelCase)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.KeyPress and self.handle_key(event):
+            return True
+        if event.type() == QEvent.Type.Leave:
+            self._hover_t = None
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._apply_rows)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._apply_rows()
+
+
+def _family(fams: Sequence[StateFamily], code: int) -> StateFamily:
+    return fams[code] if 0 <= code < len(fams) else StateFamily.UNKNOWN
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m goroscope.ui.panels.timeline --demo [--screenshots DIR]``."""
+    ap = argparse.ArgumentParser(prog="python -m goroscope.ui.panels.timeline")
+    ap.add_argument("--demo", action="store_true", help="show synthetic goroutine rows")
+    ap.add_argument("--rows", type=int, default=300)
+    ap.add_argument("--dark", action="store_true")
+    ap.add_argument("--screenshots", metavar="DIR", help="save PNGs at three zoom levels and exit")
+    args = ap.parse_args(argv)
+    from goroscope.ui.panels.demo import DemoSource
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    panel = TimelinePanel(DemoSource(args.rows), SelectionModel(), Palette(dark=args.dark))
+    panel.resize(1400, 860)
+    panel.setWindowTitle("Goroscope timeline — synthetic demo")
+    panel.show()
+    if args.screenshots:
+        from pathlib import Path
+
+        out = Path(args.screenshots)
+        out.mkdir(parents=True, exist_ok=True)
+        app.processEvents()
+        views = [
+            ("overview", 0, panel.source.duration_ns()),
+            ("zoom-10ms", 500_000_000, 510_000_000),
+            ("zoom-200us", 500_000_000, 500_200_000),
+        ]
+        for name, a, b in views:
+            panel.show_range(a, b)
+            app.processEvents()
+            panel.grab().save(str(out / f"timeline-{name}.png"))
+            sys.stdout.write(
+                f"{out / f'timeline-{name}.png'} rects={panel.track.drawn_rect_count()}\n"
+            )
+        return 0
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""State colours and the legend (GUI thread only for the widget; the palette is plain data).
+
+One colour per *state family* a span can be drawn in: running, runnable, each
+blocking-reason family, syscall, GC assist, sweep, created, exited. Go's many
+block reasons fold into these families when the model is wired (``chan send``,
+``chan receive``, ``select``, ``sync`` (Mutex, RWMutex, WaitGroup, Cond, Once),
+``network``, ``sleep``, ``other`` waits). gotraceui paints every blocked state
+in shades of one red (``colors.go``: hue 23.89 in OKLCH, lightness steps); we
+need the families told apart at a glance, so blocking states get distinct warm
+hues, the scheduler states cool ones, GC purples, and lifecycle greys:
+
+* running green and runnable cyan, as in gotraceui (``0x448844``, ``0x4BACB8``);
+* blocking: reds/oranges/pinks/browns, each family its own hue;
+* syscall blue (in the kernel, not blocked on a Go object: its own hue);
+* sleep a quiet sand (long, common, rarely interesting);
+* GC assist / sweep purple and lavender (gotraceui's GC ``0x9C6FD6``);
+* created pale, exited near-black (gotraceui's "done").
+
+Each colour has a light-theme and a dark-theme variant. :func:`text_color_for`
+picks black or white label text by luminance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+
+
+class StateFamily(IntEnum):
+    """Colour families of span states (also the demo's state codes)."""
+
+    RUNNING = 0
+    RUNNABLE = 1
+    BLOCKED_SYNC = 2
+    BLOCKED_CHAN_SEND = 3
+    BLOCKED_CHAN_RECV = 4
+    BLOCKED_SELECT = 5
+    BLOCKED_NET = 6
+    SLEEP = 7
+    SYSCALL = 8
+    GC_ASSIST = 9
+    SWEEP = 10
+    WAITING_OTHER = 11
+    CREATED = 12
+    EXITED = 13
+    UNKNOWN = 14
+
+
+#: Human names, as shown in tooltips and the legend.
+FAMILY_NAMES: dict[StateFamily, str] = {
+    StateFamily.RUNNING: "running",
+    StateFamily.RUNNABLE: "runnable",
+    StateFamily.BLOCKED_SYNC: "blocked: sync",
+    StateFamily.BLOCKED_CHAN_SEND: "blocked: chan send",
+    StateFamily.BLOCKED_CHAN_RECV: "blocked: chan recv",
+    StateFamily.BLOCKED_SELECT: "blocked: select",
+    StateFamily.BLOCKED_NET: "blocked: network",
+    StateFamily.SLEEP: "sleep",
+    StateFamily.SYSCALL: "syscall",
+    StateFamily.GC_ASSIST: "GC assist",
+    StateFamily.SWEEP: "sweep",
+    StateFamily.WAITING_OTHER: "waiting (other)",
+    StateFamily.CREATED: "created",
+    StateFamily.EXITED: "exited",
+    StateFamily.UNKNOWN: "unknown",
+}
+
+# (light, dark) hex per family. Chosen for distinct hues and similar weight;
+# checked side by side in the legend on both backgrounds.
+_COLORS: dict[StateFamily, tuple[str, str]] = {
+    StateFamily.RUNNING: ("#3f9a4a", "#5cbf63"),
+    StateFamily.RUNNABLE: ("#4bacb8", "#5ec8d4"),
+    StateFamily.BLOCKED_SYNC: ("#c0392b", "#e0574a"),
+    StateFamily.BLOCKED_CHAN_SEND: ("#e67e22", "#f39a45"),
+    StateFamily.BLOCKED_CHAN_RECV: ("#d4ac0d", "#f0c929"),
+    StateFamily.BLOCKED_SELECT: ("#d35fa0", "#e884bc"),
+    StateFamily.BLOCKED_NET: ("#8e5a3c", "#b57b58"),
+    StateFamily.SLEEP: ("#d9cba4", "#8c8062"),
+    StateFamily.SYSCALL: ("#3f6fbf", "#6d96e0"),
+    StateFamily.GC_ASSIST: ("#8e5cc8", "#a97fe0"),
+    StateFamily.SWEEP: ("#c9b3e6", "#8f7bb3"),
+    StateFamily.WAITING_OTHER: ("#a3a3a3", "#6f6f6f"),
+    StateFamily.CREATED: ("#cfe8c6", "#4a6b44"),
+    StateFamily.EXITED: ("#2b2b2b", "#d0d0d0"),
+    StateFamily.UNKNOWN: ("#ffff00", "#ffff00"),
+}
+
+
+class Palette:
+    """Colours of one theme (``dark=False`` for light backgrounds)."""
+
+    def __init__(self, dark: bool = False) -> None:
+        self.dark = dark
+        k = 1 if dark else 0
+        self._colors = {f: QColor(c[k]) for f, c in _COLORS.items()}
+        self.background = QColor("#1e1f22" if dark else "#fdfdf8")
+        self.foreground = QColor("#e6e6e6" if dark else "#202020")
+        self.grid = QColor("#3a3b3f" if dark else "#e4e4dc")
+        self.selection = QColor("#ff00ff")
+        self.range_fill = QColor(90, 140, 230, 60)
+
+    def color(self, family: StateFamily | int) -> QColor:
+        """The colour of ``family`` (unknown codes → the UNKNOWN colour)."""
+        try:
+            return QColor(self._colors[StateFamily(family)])
+        except ValueError:
+            return QColor(self._colors[StateFamily.UNKNOWN])
+
+    def table(self, families: Sequence[StateFamily | int]) -> list[QColor]:
+        """Colour per state *code*: ``table(f)[code] == color(f[code])``."""
+        return [self.color(f) for f in families]
+
+    def default_table(self) -> list[QColor]:
+        """Colour per :class:`StateFamily` value (codes == families, as in the demo)."""
+        return self.table(list(StateFamily))
+
+
+def text_color_for(background: QColor) -> QColor:
+    """Black or white, whichever reads better on ``background`` (relative luminance)."""
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    lum = (
+        0.2126 * lin(background.redF())
+        + 0.7152 * lin(background.greenF())
+        + 0.0722 * lin(background.blueF())
+    )
+    return QColor(Qt.GlobalColor.black) if lum > 0.22 else QColor(Qt.GlobalColor.white)
+
+
+class LegendWidget(QWidget):
+    """A grid of colour swatches with state names (GUI thread only)."""
+
+    def __init__(
+        self,
+        palette: Palette,
+        families: Sequence[StateFamily] | None = None,
+        columns: int = 5,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        fams = (
+            list(families)
+            if families is not None
+            else [f for f in StateFamily if f is not StateFamily.UNKNOWN]
+        )
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 2, 4, 2)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        self.swatches: dict[StateFamily, QLabel] = {}
+        for i, fam in enumerate(fams):
+            sw = QLabel()
+            sw.setFixedSize(14, 12)
+            sw.setStyleSheet(f"background: {palette.color(fam).name()}; border: 1px solid #777;")
+            name = QLabel(FAMILY_NAMES[fam])
+            r, c = divmod(i, columns)
+            grid.addWidget(sw, r, 2 * c)
+            grid.addWidget(name, r, 2 * c + 1)
+            self.swatches[fam] = sw
+        grid.setColumnStretch(2 * columns, 1)
