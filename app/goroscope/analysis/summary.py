@@ -193,6 +193,7 @@ def analyze(
     profiles: Iterable[str] = (),
     profile_tool_minor: int = 27,
     chunk_events: int = 1 << 16,
+    reference: bool = False,
 ) -> Analysis:
     """One pass over a trace: goroutine/task summary, utilization, digests, profiles.
 
@@ -201,17 +202,27 @@ def analyze(
     profiles : blocking profile kinds to collect (``"net"``, ``"sync"``, ``"syscall"``,
         ``"sched"``) and/or ``"cpu"``; see :mod:`goroscope.analysis.profiles`
     profile_tool_minor : follow ``go tool trace`` of Go 1.N for blocking profiles
+    reference : use the pure-Python reference twins instead of the numba fast path
+        (the same results, slowly; for tests)
 
     Never raises for damaged traces: the reader's error goes to ``Analysis.error``
     and everything before it is analysed. Job thread; pure.
     """
-    from goroscope.analysis.profiles import ProfileCollector
     from goroscope.model import TraceChunks
     from goroscope.model._errors import TraceFormatError
 
+    if reference:
+        from goroscope.analysis.profiles import ProfileCollector
+
+        summ = Summarizer()
+        util = MutatorUtilization(UTIL_ALL)
+    else:
+        from goroscope.analysis._fast import FastMutatorUtilization
+        from goroscope.analysis._fast import FastProfileCollector as ProfileCollector
+
+        summ = Summarizer()
+        util = FastMutatorUtilization(UTIL_ALL)
     out = Analysis()
-    summ = Summarizer()
-    util = MutatorUtilization(UTIL_ALL)
     dig = _Digests()
     prof = ProfileCollector(tuple(profiles), profile_tool_minor) if profiles else None
 
