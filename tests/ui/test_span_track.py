@@ -1,0 +1,84 @@
+"""SpanTrackItem without a mouse: hit testing, frame plans, the LOD rect bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from goroscope.lod.viewport import Viewport
+from goroscope.ui.items.span_track import SpanTrackItem
+from goroscope.ui.theme import Palette
+
+pytestmark = pytest.mark.gui
+
+S = np.array([0, 10, 10, 30, 100], np.int64)
+E = np.array([10, 10, 30, 31, 200], np.int64)
+ST = np.array([0, 1, 2, 3, 0], np.uint8)
+
+
+def _item(n_rows=2, spans=None):
+    spans = spans or (lambda row: (S, E, ST))
+    return SpanTrackItem(n_rows, spans, Palette().default_table(), 200)
+
+
+def test_hit_test_exact_and_tolerance(qapp):
+    item = _item()
+    assert item.hit_test(5, 0) == 0
+    assert item.hit_test(10, 0) == 2  # the zero-length span at 10 is hidden by its neighbour
+    assert item.hit_test(29.9, 1) == 2
+    assert item.hit_test(50, 0) == -1  # gap
+    assert item.hit_test(33, 0, tolerance_ns=3) == 3
+    assert item.hit_test(97, 0, tolerance_ns=5) == 4
+    assert item.hit_test(500, 0) == -1
+    assert item.hit_test(5, 7) == -1  # no such row
+
+
+def test_plan_merges_and_windows(qapp):
+    item = _item()
+    # 200 ns over 20 px: 10 ns/px, resolution 8, min 32 ns → 0..31 merge into one run
+    plan = item.plan(Viewport(0, 200, 20), 0, 2)
+    assert plan.row.tolist() == [0, 0, 1, 1]
+    assert plan.count.tolist() == [4, 1, 4, 1]
+    assert plan.state.tolist()[0] == 2  # 20 ns of state 2 beats 10 ns of state 0
+    # zoomed in on 0..40 ns over 400 px: nothing merges, and only visible spans come back
+    plan = item.plan(Viewport(0, 40, 400), 0, 1)
+    assert plan.count.tolist() == [1, 1, 1, 1]
+    assert plan.first.tolist() == [0, 1, 2, 3]
+
+
+def test_plan_reuses_cached_runs_while_panning(qapp):
+    calls = []
+
+    def spans(row):
+        calls.append(row)
+        return S, E, ST
+
+    item = _item(1, spans)
+    item.plan(Viewport(0, 100, 100), 0, 1)
+    item.plan(Viewport(20, 120, 100), 0, 1)
+    assert calls == [0]  # spans fetched once, runs served from the buffered bounds
+
+
+def _dense_rows(n_spans, seed):
+    rng = np.random.default_rng(seed)
+    widths = rng.lognormal(np.log(2_000), 1.5, n_spans).astype(np.int64) + 1
+    ends = np.cumsum(widths)
+    starts = np.concatenate([[0], ends[:-1]])
+    states = rng.integers(0, 12, n_spans).astype(np.uint8)
+    return starts, ends, states
+
+
+def test_rect_bound_200_rows_of_50k_spans(qapp):
+    """All 200 rows visible, 1600 px wide: rects ≤ rows × (width/2 + 2) at every zoom."""
+    base = [_dense_rows(50_000, seed) for seed in range(4)]
+    duration = int(max(b[1][-1] for b in base))
+    item = SpanTrackItem(200, lambda r: base[r % 4], Palette().default_table(), duration)
+    width_px = 1600
+    for frac in (1.0, 0.1, 0.01, 0.001, 0.00001):
+        t0 = duration * 0.3
+        vp = Viewport(t0, t0 + duration * frac, width_px)
+        plan = item.plan(vp, 0, 200)
+        assert len(plan) <= 200 * (width_px / 2 + 2)
+        per_row = np.bincount(plan.row, minlength=200)
+        assert per_row.max() <= width_px / 2 + 2
+        assert len(plan) > 0

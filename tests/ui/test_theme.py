@@ -1,0 +1,59 @@
+"""The state palette: every family distinct from every other, in both themes; the legend."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily, text_color_for
+
+pytestmark = pytest.mark.gui
+
+
+def _lab_distance(a, b) -> float:
+    """Approximate perceptual distance (CIE76 on sRGB→Lab)."""
+
+    def lab(c):
+        def lin(v):
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+        r, g, b = lin(c.redF()), lin(c.greenF()), lin(c.blueF())
+        x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+        y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+        z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+        def f(t):
+            return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+        return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+    return sum((p - q) ** 2 for p, q in zip(lab(a), lab(b), strict=True)) ** 0.5
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_families_are_distinguishable(qapp, dark):
+    pal = Palette(dark=dark)
+    fams = [f for f in StateFamily if f is not StateFamily.UNKNOWN]
+    for a, b in itertools.combinations(fams, 2):
+        assert _lab_distance(pal.color(a), pal.color(b)) > 15, (a.name, b.name)
+
+
+def test_table_and_unknown_codes(qapp):
+    pal = Palette()
+    table = pal.table([StateFamily.SYSCALL, StateFamily.RUNNING])
+    assert table[0] == pal.color(StateFamily.SYSCALL)
+    assert pal.color(99) == pal.color(StateFamily.UNKNOWN)
+    assert set(FAMILY_NAMES) == set(StateFamily)
+
+
+def test_text_colour_contrast(qapp):
+    pal = Palette()
+    assert text_color_for(pal.color(StateFamily.EXITED)).lightness() == 255
+    assert text_color_for(pal.color(StateFamily.BLOCKED_CHAN_RECV)).lightness() == 0
+
+
+def test_legend_has_a_swatch_per_family(qtbot):
+    w = LegendWidget(Palette())
+    qtbot.addWidget(w)
+    assert len(w.swatches) == len(StateFamily) - 1
