@@ -233,6 +233,14 @@ def _csr(keys: NDArray[np.int64], *cols: NDArray) -> tuple:
     return (u.astype(np.int64), off, *(c[order] for c in cols))
 
 
+def _set_unset(first_from: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Goroutines only seen as an event's context: Undetermined before the trace."""
+    first_from.flags.writeable = True
+    first_from[first_from == 255] = GoState.Undetermined
+    first_from.flags.writeable = False
+    return first_from
+
+
 def _ro(*arrays: np.ndarray) -> None:
     for a in arrays:
         a.flags.writeable = False
@@ -379,7 +387,7 @@ class TimelineBuilder:
             self._g_goid.extend(new)
             self._g_first.extend(first_t)
             self._g_end.grow_to(n, -1)
-            self._g_first_from.grow_to(n, 0)
+            self._g_first_from.grow_to(n, 255)
             self._g_func.grow_to(n, -1)
             self._g_creator.grow_to(n, -1)
             self._g_cgen.grow_to(n, -1)
@@ -461,19 +469,36 @@ class TimelineBuilder:
         # goroutine state counters (in time order)
         self._state_counts(t, sfrom, sto)
         # per goroutine facts
-        first_from = self._g_first_from.live
-        newg = (sfrom == GoState.NotExist) | (sfrom == GoState.Undetermined)
-        if newg.any():
-            first_from[g[newg]] = sfrom[newg]
-        created = sfrom == GoState.NotExist
-        if created.any():
-            self._g_creator.live[g[created]] = ctx_g[created]
-            self._g_cgen.live[g[created]] = gen[created]
-            self._g_crow.live[g[created]] = src32[created]
-        exited = sto == GoState.NotExist
-        if exited.any():
-            self._g_end.live[g[exited]] = t[exited]
-        self._start_funcs(ev, g, tstack, gen)
+        # first_from: the state before a goroutine's very first transition (255 = unset)
+        ff = self._g_first_from.live
+        unset = np.flatnonzero(ff[g] == 255)
+        if len(unset):
+            u, first_i = np.unique(g[unset], return_index=True)
+            ff[u] = sfrom[unset[first_i]]
+        # creations: a goid may be created again after it exited (the goroutine of a C
+        # thread's extra M is reused), so the *last* creation in the chunk wins
+        created = np.flatnonzero(sfrom == GoState.NotExist)
+        limit = np.full(len(g), -1, np.int64)
+        if len(created):
+            rev = created[::-1]
+            u, last_i = np.unique(g[rev], return_index=True)
+            last_cr = rev[last_i]
+            self._g_creator.live[u] = ctx_g[last_cr]
+            self._g_cgen.live[u] = gen[last_cr]
+            self._g_crow.live[u] = src32[last_cr]
+            self._g_end.live[u] = -1
+            self._g_func.live[u] = -1  # Go's summary names each lifetime anew
+            i = np.minimum(np.searchsorted(u, g), len(u) - 1)
+            hit = u[i] == g
+            limit[hit] = last_cr[i[hit]]
+        exited = np.flatnonzero(sto == GoState.NotExist)
+        if len(exited):
+            rev = exited[::-1]
+            u, last_i = np.unique(g[rev], return_index=True)
+            last_ex = rev[last_i]
+            dead = limit[last_ex] < last_ex  # unless created again later in the chunk
+            self._g_end.live[u[dead]] = t[last_ex[dead]]
+        self._start_funcs(ev, g, tstack, gen, limit)
         # group by goroutine
         order = np.argsort(g, kind="stable")
         gs, ts = g[order], t[order]
@@ -536,11 +561,15 @@ class TimelineBuilder:
         o.state = np.concatenate([o.state[keep], to[occ]])[order].astype(np.uint8)
         return out
 
-    def _start_funcs(self, ev: EventTable, g, tstack, gen) -> None:
+    def _start_funcs(self, ev: EventTable, g, tstack, gen, limit) -> None:
         """Go's summary names a goroutine by the root frame of its first non-empty
-        transition stack (``internal/trace/summary.go``)."""
+        transition stack since its creation (``internal/trace/summary.go``).
+
+        limit : (n,) int64 — row of the goroutine's last creation in this chunk (-1)
+        """
         func = self._g_func.live
-        cand = np.flatnonzero((tstack != 0) & (func[g] < 0))
+        rows = np.arange(len(g))
+        cand = np.flatnonzero((tstack != 0) & (func[g] < 0) & (rows >= limit))
         if len(cand) == 0:
             return
         key = gen[cand].astype(np.int64) << 40 | tstack[cand].astype(np.int64)
@@ -770,7 +799,7 @@ class TimelineBuilder:
             self._g_goid.view(),
             self._g_first.view(),
             self._g_end.copy(),
-            self._g_first_from.copy(),
+            _set_unset(self._g_first_from.copy()),
             self._g_func.copy(),
             self._g_creator.copy(),
             self._g_cgen.copy(),

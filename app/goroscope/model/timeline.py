@@ -807,10 +807,11 @@ class Timeline:
             c = col_of[row.state[lo:hi]]
             ok = c >= 0
             s = np.maximum(row.start_ns[lo:hi][ok], t0_ns)
-            e = np.minimum(row.end_ns[lo:hi][ok], t1)
-            times += [s, e]
-            cols += [c[ok], c[ok]]
-            deltas += [np.ones(len(s), np.int64), -np.ones(len(e), np.int64)]
+            e = row.end_ns[lo:hi][ok]
+            ends = e < t1  # spans still on at t1 stay counted in the last step
+            times += [s, e[ends]]
+            cols += [c[ok], c[ok][ends]]
+            deltas += [np.ones(len(s), np.int64), -np.ones(int(ends.sum()), np.int64)]
         if not times:
             return {st: StepSeries(np.array([t0_ns]), np.array([0])) for st in STATE_COLUMNS}
         t = np.concatenate(times)

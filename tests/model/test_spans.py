@@ -1,0 +1,414 @@
+"""The span model (``goroscope.model.spans`` / ``.timeline``) against Go's event stream.
+
+Three independent references: a per-event pure-Python twin
+(``tests/model/spans_reference.py``), Go's own counts (``testdata/expected/
+*.counts.json``, "Go From->To" and "GoReason" keys, written by tracecount) and
+Go's goroutine summary (``*.summary.json`` "groups"). Plus the model's
+invariants and its independence from how the event stream is chunked.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.model.conftest import TESTDATA, load_json
+from tests.model.spans_reference import reference_model
+
+from goroscope.model import read_trace
+from goroscope.model.events import COLUMNS, EventTable, GoState, go_state_name
+from goroscope.model.spans import DetailResolver, TimelineBuilder, build_timeline
+from goroscope.model.timeline import KIND_EXITED, NO_ROW, STATE_COLUMNS, Timeline
+
+#: small traces covering: flight recorder (first gen > 1), tasks/regions, two tracing
+#: sessions, CPU samples, cgo threads and syscalls, iter.Pull (GoSwitch)
+TRACES = [
+    "go1.25/flightrecorder",
+    "go1.22/annotations",
+    "go1.27/restart",
+    "go1.23/cpuprofile",
+    "go1.26/cgo",
+    "go1.24/iterpull",
+]
+
+
+@functools.cache
+def events(name: str) -> EventTable:
+    res = read_trace((TESTDATA / "traces" / f"{name}.trace").read_bytes())
+    assert res.error is None
+    return res.events
+
+
+def rechunk(table: EventTable, size: int) -> list[EventTable]:
+    """The same stream cut into chunks of ``size`` rows (tables and strings shared)."""
+    out = []
+    for a in range(0, len(table), size):
+        cols = {c: getattr(table, c)[a : a + size] for c in COLUMNS}
+        out.append(EventTable(**cols, strings=table.strings, generations=table.generations))
+    return out
+
+
+@functools.cache
+def timeline(name: str, chunk: int = 1000) -> Timeline:
+    return build_timeline(rechunk(events(name), chunk))
+
+
+@functools.cache
+def reference(name: str) -> dict:
+    return reference_model([events(name)])
+
+
+def g_index(tl: Timeline) -> dict[int, int]:
+    return {int(goid): i for i, goid in enumerate(tl.goroutines.goid.tolist())}
+
+
+# --- equal to the per-event twin -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_goroutine_spans_equal_reference(name):
+    tl, ref = timeline(name), reference(name)
+    gi = g_index(tl)
+    assert sum(len(v) for v in ref["spans"].values()) == tl.n_spans
+    for goid, want in ref["spans"].items():
+        row = tl.goroutine_row(gi[goid])
+        got = [
+            (
+                int(s),
+                int(tl.kinds[k][0]),
+                tl.kinds[k][1],
+                -1 if r == NO_ROW else int(r),
+                int(g),
+            )
+            for s, k, r, g in zip(row.start_ns, row.kind, row.src_row, row.gen, strict=True)
+        ]
+        assert got == want, goid
+        g = gi[goid]
+        assert tl.goroutines.first_from[g] == ref["first_from"][goid]
+        if goid in ref["creator"]:
+            c = int(tl.goroutines.creator[g])
+            assert (int(tl.goroutines.goid[c]) if c >= 0 else -1) == ref["creator"][goid]
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_proc_and_thread_rows_equal_reference(name):
+    tl, ref = timeline(name), reference(name)
+    goid = tl.goroutines.goid
+    for p, pid in enumerate(tl.proc_ids.tolist()):
+        row = tl.proc_row(p)
+        got = sorted(
+            zip(row.start_ns.tolist(), row.end_ns.tolist(), goid[row.g_idx].tolist(), strict=True)
+        )
+        assert got == ref["procs"].get(pid, []), pid
+    for m, mid in enumerate(tl.thread_ids.tolist()):
+        row = tl.thread_row(m)
+        got = sorted(
+            zip(
+                row.start_ns.tolist(),
+                row.end_ns.tolist(),
+                goid[row.g_idx].tolist(),
+                row.state.tolist(),
+                strict=True,
+            )
+        )
+        assert got == ref["threads"].get(mid, []), mid
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_ranges_regions_unblocks_equal_reference(name):
+    tl, ref = timeline(name), reference(name)
+    r = tl.ranges
+    got = sorted(
+        (tl.strings[n], int(k), int(i), int(s), int(e))
+        for n, k, i, s, e in zip(
+            r.name, r.scope_kind, r.scope_id, r.start_ns, r.end_ns, strict=True
+        )
+    )
+    assert got == ref["ranges"]
+    rg = tl.regions
+    goid = tl.goroutines.goid
+    got = sorted(
+        (int(goid[g]), int(d), int(s), int(e), tl.strings[t])
+        for g, d, s, e, t in zip(rg.g_idx, rg.depth, rg.start_ns, rg.end_ns, rg.type, strict=True)
+    )
+    assert got == ref["regions"]
+    u = tl.unblocks()
+    by = np.where(u.by_g >= 0, goid[np.maximum(u.by_g, 0)], -1)
+    got = sorted(zip(goid[u.g_idx].tolist(), by.tolist(), u.time_ns.tolist(), strict=True))
+    assert got == ref["unblocks"]
+
+
+# --- equal to Go's counts ------------------------------------------------------------------
+
+
+def _expected(name: str, kind: str) -> dict:
+    ver, scen = name.split("/")
+    return load_json(TESTDATA / "expected" / f"{ver}-{scen}.{kind}.json")
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_transition_counts_equal_tracecount(name):
+    """Every Go transition is one span: "Go From->To" and "GoReason r" as tracecount counts."""
+    tl = timeline(name)
+    want = _expected(name, "counts")["detail"]
+    got: collections.Counter = collections.Counter()
+    reasons: collections.Counter = collections.Counter()
+    for g in range(tl.n_goroutines):
+        row = tl.goroutine_row(g)
+        if not len(row):
+            continue
+        prev = [int(tl.goroutines.first_from[g]), *row.state[:-1].tolist()]
+        for a, b in zip(prev, row.state.tolist(), strict=True):
+            got[f"Go {go_state_name(a)}->{go_state_name(b)}"] += 1
+        for k in row.kind.tolist():
+            if tl.kinds[k][1]:
+                reasons[f"GoReason {tl.kinds[k][1]}"] += 1
+    assert dict(got) == {k: v for k, v in want.items() if k.startswith("Go ")}
+    assert dict(reasons) == {k: v for k, v in want.items() if k.startswith("GoReason ")}
+    metric_names = {
+        "heap_in_use": "/memory/classes/heap/objects:bytes",
+        "heap_goal": "/gc/heap/goal:bytes",
+        "gomaxprocs": "/sched/gomaxprocs:threads",
+    }
+    for ours, go in metric_names.items():
+        n = want.get(f"Metric {go}", 0)
+        assert (len(tl.metrics[ours]) if ours in tl.metrics else 0) == n
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_groups_equal_go_summary(name):
+    """Goroutines grouped by start function as Go's summary names them."""
+    tl = timeline(name)
+    want = _expected(name, "summary")["groups"]
+    got = {k: len(v) for k, v in tl.groups().items() if k}
+    assert got == {k: v for k, v in want.items() if k}
+
+
+# --- invariants ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_spans_tile_each_goroutine_lifetime(name):
+    tl = timeline(name)
+    for g in range(tl.n_goroutines):
+        row = tl.goroutine_row(g)
+        if not len(row):
+            continue
+        assert (np.diff(row.start_ns) > 0).all()  # Go's times strictly increase
+        assert (row.end_ns[:-1] == row.start_ns[1:]).all()  # no gap, no overlap
+        assert row.start_ns[0] == tl.goroutines.first_ns[g]
+        exited = row.kind == KIND_EXITED
+        # after an exit only a new creation (a reused goid: the goroutine of a C
+        # thread's extra M); the exited span then lasts until it
+        assert (row.state[1:][exited[:-1]] != KIND_EXITED).all()
+        if exited[-1]:
+            assert tl.goroutines.end_ns[g] == row.start_ns[-1] == row.end_ns[-1]
+        else:
+            assert tl.goroutines.end_ns[g] == -1
+            assert row.end_ns[-1] == tl.covered_ns
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_at_most_one_goroutine_per_proc(name):
+    tl = timeline(name)
+    for p in range(len(tl.proc_ids)):
+        row = tl.proc_row(p)
+        assert (row.start_ns[1:] >= row.end_ns[:-1]).all()
+        assert (row.end_ns >= row.start_ns).all()
+    for m in range(len(tl.thread_ids)):
+        row = tl.thread_row(m)
+        assert (row.start_ns[1:] >= row.end_ns[:-1]).all()
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_counters_never_negative(name):
+    tl = timeline(name)
+    b = tl.state_bins
+    assert (b.min >= 0).all()
+    assert (b.min <= b.last).all()
+    assert (b.last <= b.max).all()
+    assert (np.diff(b.time_ns) > 0).all()
+    # the last bin's counts equal the goroutines' final states
+    final = collections.Counter()
+    for g in range(tl.n_goroutines):
+        row = tl.goroutine_row(g)
+        if len(row):
+            final[int(row.state[-1])] += 1
+    assert b.last[-1].tolist() == [final[int(s)] for s in STATE_COLUMNS]
+    exact = tl.state_counts(np.arange(tl.n_goroutines))
+    for s in STATE_COLUMNS:
+        assert (exact[s].value >= 0).all()
+        assert exact[s].value[-1] == final[int(s)]
+    for series in tl.metrics.values():
+        assert (series.value >= 0).all()
+        assert (np.diff(series.time_ns) > 0).all()
+
+
+# --- chunking and progressive readiness ----------------------------------------------------
+
+
+def digest(tl: Timeline) -> dict:
+    """Everything observable through the query API, in comparable form (codes as text)."""
+    text = np.array(tl.strings + ("<none>",), dtype=object)
+
+    def txt(codes):
+        return text[np.where(np.asarray(codes) < 0, len(tl.strings), codes)].tolist()
+
+    rows = []
+    for g in range(tl.n_goroutines):
+        r = tl.goroutine_row(g)
+        rows.append(
+            (
+                r.start_ns.tolist(),
+                r.end_ns.tolist(),
+                [tl.kinds[k] for k in r.kind.tolist()],
+                r.src_row.tolist(),
+            )
+        )
+    gt = {
+        f.name: getattr(tl.goroutines, f.name).tolist() for f in dataclasses.fields(tl.goroutines)
+    }
+    gt["start_func"] = txt(tl.goroutines.start_func)
+    rng = dataclasses.astuple(tl.ranges)
+    reg = dataclasses.astuple(tl.regions)
+    tasks = [a.tolist() for a in dataclasses.astuple(tl.tasks)]
+    tasks[2] = txt(tl.tasks.type)
+    return {
+        "goroutines": gt,
+        "rows": rows,
+        "procs": [dataclasses.astuple(tl.proc_row(p)) for p in range(len(tl.proc_ids))],
+        "threads": [dataclasses.astuple(tl.thread_row(m)) for m in range(len(tl.thread_ids))],
+        "ranges": sorted(zip(txt(rng[0]), *(a.tolist() for a in rng[1:]), strict=True)),
+        "regions": sorted(
+            zip(*(a.tolist() for a in reg[:4]), txt(reg[4]), reg[5].tolist(), strict=True)
+        ),
+        "tasks": tasks,
+        "bins": [a.tolist() for a in dataclasses.astuple(tl.state_bins)[1:]],
+        "metrics": {k: (v.time_ns.tolist(), v.value.tolist()) for k, v in tl.metrics.items()},
+    }
+
+
+def _same(a, b) -> None:
+    for k in a:
+        if k in ("procs", "threads"):
+            for x, y in zip(a[k], b[k], strict=True):
+                for u, v in zip(x, y, strict=True):
+                    np.testing.assert_array_equal(u, v)
+        else:
+            assert a[k] == b[k], k
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chunk=st.integers(min_value=20, max_value=12_000))
+def test_model_does_not_depend_on_chunking(chunk):
+    """State carried across chunks (and generations) gives the one-chunk model exactly."""
+    name = "go1.22/annotations"
+    whole = digest(timeline(name, 1 << 30))
+    _same(digest(build_timeline(rechunk(events(name), chunk))), whole)
+
+
+def test_snapshots_are_prefixes_of_the_final_model():
+    name = "go1.27/restart"
+    snaps: list[Timeline] = []
+    final = build_timeline(rechunk(events(name), 700), on_snapshot=snaps.append)
+    assert len(snaps) >= 2
+    covered = [s.covered_ns for s in snaps]
+    assert covered == sorted(covered)
+    assert covered[-1] <= final.covered_ns
+    for snap in snaps:
+        assert not snap.complete
+        for g in range(snap.n_goroutines):
+            a, b = snap.goroutine_row(g), final.goroutine_row(g)
+            n = len(a)
+            np.testing.assert_array_equal(a.start_ns, b.start_ns[:n])
+            np.testing.assert_array_equal(a.kind, b.kind[:n])
+            np.testing.assert_array_equal(a.end_ns[:-1], b.end_ns[: n - 1])
+            if n:
+                assert a.end_ns[-1] <= b.end_ns[n - 1]
+        for p in range(len(snap.proc_ids)):
+            a, b = snap.proc_row(p), final.proc_row(p)
+            done = a.end_ns < snap.covered_ns
+            got = set(zip(a.start_ns[done].tolist(), a.g_idx[done].tolist(), strict=True))
+            assert got <= set(zip(b.start_ns.tolist(), b.g_idx.tolist(), strict=True))
+
+
+# --- query API -----------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.floats(0, 1), w=st.floats(0, 1))
+def test_window_queries_match_filtering(a, w):
+    tl = timeline("go1.23/cpuprofile")
+    t0 = int(a * tl.covered_ns)
+    t1 = t0 + int(w * tl.covered_ns) + 1
+    for g in range(0, tl.n_goroutines, 7):
+        row = tl.goroutine_row(g)
+        win = tl.goroutine_spans(g, t0, t1)
+        keep = (row.end_ns > t0) & (row.start_ns < t1)
+        # a zero-length exit marker at t0 counts as inside
+        keep |= (row.start_ns == row.end_ns) & (row.start_ns >= t0) & (row.start_ns < t1)
+        np.testing.assert_array_equal(win.start_ns, row.start_ns[keep])
+    for p in range(len(tl.proc_ids)):
+        full = tl.proc_row(p)
+        win = tl.proc_spans(p, t0, t1)
+        keep = (full.end_ns >= t0) & (full.start_ns < t1)
+        np.testing.assert_array_equal(win.start_ns, full.start_ns[keep])
+        np.testing.assert_array_equal(win.g_idx, full.g_idx[keep])
+
+
+def test_group_state_counts_match_spans():
+    tl = timeline("go1.22/annotations")
+    groups = tl.groups()
+    name, members = max(groups.items(), key=lambda kv: len(kv[1]))
+    counts = tl.state_counts(members)
+    # at any time, the counts equal the members whose covering span has that state
+    for t in np.linspace(0, tl.covered_ns - 1, 25).astype(np.int64).tolist():
+        want = collections.Counter()
+        for g in members.tolist():
+            row = tl.goroutine_row(g)
+            i = int(np.searchsorted(row.start_ns, t, side="right")) - 1
+            if 0 <= i < len(row) and row.end_ns[i] > t:
+                want[int(row.state[i])] += 1
+        for s in STATE_COLUMNS:
+            series = counts[s]
+            j = int(np.searchsorted(series.time_ns, t, side="right")) - 1
+            assert series.value[j] == want[int(s)], (name, t, s)
+
+
+def test_detail_resolver_re_decodes_stacks_from_the_wire():
+    """A span's start stack comes back from the mmap, equal to Go's transition stack."""
+    from goroscope.format import TraceFile, index_trace
+
+    name = "go1.23/cpuprofile"
+    ev = events(name)
+    timeline(name)
+    with TraceFile(TESTDATA / "traces" / f"{name}.trace") as tf:
+        res = DetailResolver(tf, index_trace(tf))
+        checked = 0
+        st = np.flatnonzero((ev.transition_stack_id != 0) & (ev.source_row >= 0))
+        for i in st[:: max(1, len(st) // 60)].tolist():
+            gen, row = int(ev.gen_idx[i]), int(ev.source_row[i])
+            want = ev.generations[gen].frames(int(ev.transition_stack_id[i]))
+            typ = int(ev.ev_type[i])
+            which = 1 if typ in (14, 47) else 0  # GoCreate*: the new goroutine's stack
+            assert res.stack(gen, row, which) == want
+            checked += 1
+        assert checked > 20
+
+
+def test_state_bins_power_of_two_and_builder_reuse():
+    b = TimelineBuilder(state_bin_ns=3000)
+    for c in rechunk(events("go1.25/flightrecorder"), 500):
+        b.add(c)
+    tl = b.snapshot(complete=True)
+    assert tl.state_bins.bin_ns == 2048
+    assert (tl.state_bins.time_ns % 2048 == 0).all()
+    assert tl.complete
+    assert tl.gen_first_ns[0] == 0
+    assert tl.kind_name(KIND_EXITED) == "exited"
+    assert {tl.kinds[k][0] for k in range(len(tl.kinds))} <= set(GoState)
