@@ -208,3 +208,20 @@ def test_open_stays_lazy_on_import():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_select_where_and_events_progress():
+    t = _open(TESTDATA / "traces" / "go1.26" / "flightrecorder.trace")
+    seen: list[float] = []
+    n = sum(len(c) for c in t.events(chunk_events=2000, progress=seen.append))
+    assert n == t.num_events
+    assert seen == sorted(seen)
+    assert seen[-1] == 1.0
+    g0 = int(t.goroutines.goid[np.argmax(t.goroutines.transitions)])
+    mine = t.select(
+        EventKind.StateTransition,
+        where=lambda c: (c.resource_kind == ResourceKind.Goroutine) & (c.resource_id == g0),
+    )
+    assert len(mine) == int(t.goroutines.transitions[t.goroutines.row(g0)])
+    assert (np.diff(mine.time_ns) > 0).all()
+    assert len(t.select()) == t.num_events
