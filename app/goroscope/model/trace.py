@@ -768,6 +768,9 @@ class Trace:
     def _chunks(self, *, chunk_events: int | None, keep_columns: bool, progress=None):
         from goroscope.model import TraceChunks
 
+        # OPT: once every TraceChunks takes a TraceFile (the fast path does), hand it one so
+        # the reader can release each generation's pages as it goes (HACKING.md § Memory);
+        # until then a raw mmap keeps the reference reader from copying the file.
         buf = self._require()
         return TraceChunks(buf, chunk_events=chunk_events, keep_columns=keep_columns,
                            progress=progress)  # fmt: skip
