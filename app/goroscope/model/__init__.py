@@ -5,14 +5,14 @@ Public so far (issue 4, reader 2/2):
 * :class:`~goroscope.model.events.EventTable` — Go's ``Event`` stream as columns,
   ``table[i]`` a read-only view printing like Go's ``Event.String()``;
   :class:`EventKind`, :class:`GoState`, :class:`ProcState`, :class:`ResourceKind`.
-* :func:`read_trace` / :class:`TraceChunks` — the reference reader (a literal
-  port of Go's ``internal/trace`` reader, pure Python; see ``_order_reference``).
+* :func:`read_trace` / :class:`TraceChunks` — the fast reader (``model.order``:
+  format.decode + the numba ordering kernel); ``engine="reference"`` selects the
+  literal pure-Python port of Go's reader (``_order_reference``), its test twin.
 * :func:`stats` — ``tracecount -json -v`` counts (also ``goroscope.stats``).
 """
 
 from __future__ import annotations
 
-from goroscope.model._order_reference import ReadResult, TraceChunks, read_trace
 from goroscope.model.events import (
     EventKind,
     EventTable,
@@ -35,3 +35,13 @@ __all__ = [
     "read_trace",
     "stats",
 ]
+
+
+def __getattr__(name: str):
+    # The reader imports numba (the ordering kernel): load it on first use, so that
+    # ``import goroscope`` stays light.
+    if name in ("ReadResult", "TraceChunks", "read_trace"):
+        from goroscope.model import order
+
+        return getattr(order, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,7 +42,6 @@ ours, not Go's.
 
 from __future__ import annotations
 
-import mmap
 import os
 import resource
 import time
@@ -83,49 +82,61 @@ KEYS = (
 TIMING_KEYS = frozenset({"seconds", "mb_per_s", "events_per_s", "mem", "mode"})
 
 
-def stats(path: str | os.PathLike[str], *, progress: Callable[[float], None] | None = None) -> dict:
+def stats(
+    path: str | os.PathLike[str],
+    *,
+    progress: Callable[[float], None] | None = None,
+    engine: str = "fast",
+) -> dict:
     """Count the events of the trace at ``path`` as ``tracecount -json -v`` does.
 
     Never raises for a damaged or unreadable trace: the message goes under
     ``"error"`` and everything read before it is counted. Memory stays bounded
     by the file, one generation and one chunk of events. Job thread; pure.
     """
-    from goroscope.model._errors import TraceFormatError
-    from goroscope.model._order_reference import TraceChunks
+    from goroscope.format.tracefile import TraceFile
+    from goroscope.model._errors import TraceFormatError, UnsupportedVersionError
+    from goroscope.model.order import TraceChunks
     from goroscope.model.trace import loss_summary
 
     name = os.fspath(path)
     out: dict = {"file": name, "mode": "parsed", "by_kind": {}}
     start = time.perf_counter()
     try:
-        f = open(name, "rb")  # noqa: SIM115 - closed below, after the mmap
+        with open(name, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
     except OSError as e:
         out["error"] = f"open {name}: {e.strerror.lower() if e.strerror else e}"
         return _finish(out, start)
-    with f:
-        size = os.fstat(f.fileno()).st_size
-        out["bytes"] = size
-        # Map the file (pages stay shared and reclaimable) rather than copying it.
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        chunks = None
+    out["bytes"] = size
+    tf = None
+    chunks = None
+    try:
         try:
-            try:
-                chunks = TraceChunks(buf, keep_columns=False, progress=progress)
-            except TraceFormatError as e:  # header: nothing to count
-                out["error"] = e.message
-                return _finish(out, start)
-            out["version"] = f"go1.{chunks.version}"
-            acc = EventCounter()
-            for table in chunks:
-                acc.add(table)
-            out.update(acc.result())
-            if chunks.error is not None:
-                out["error"] = chunks.error.message
-                out["lost"] = loss_summary(buf, chunks.error)
-        finally:
-            del chunks
-            if isinstance(buf, mmap.mmap):
-                buf.close()
+            # Map the file (pages stay shared and reclaimable) rather than copying it.
+            src: TraceFile | bytes = b""
+            if size:
+                try:
+                    src = tf = TraceFile(name, allow_v1=True)
+                except (TraceFormatError, UnsupportedVersionError):
+                    with open(name, "rb") as f:  # not a trace: Go's header error below
+                        src = f.read()
+            chunks = TraceChunks(src, keep_columns=False, engine=engine, progress=progress)
+        except (TraceFormatError, UnsupportedVersionError) as e:  # header: nothing to count
+            out["error"] = e.message
+            return _finish(out, start)
+        out["version"] = f"go1.{chunks.version}"
+        acc = EventCounter()
+        for table in chunks:
+            acc.add(table)
+        out.update(acc.result())
+        if chunks.error is not None:
+            out["error"] = chunks.error.message
+            out["lost"] = loss_summary(src, chunks.error)
+    finally:
+        del chunks
+        if tf is not None:
+            tf.close()
     return _finish(out, start)
 
 

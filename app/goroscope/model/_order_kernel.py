@@ -1,0 +1,1335 @@
+"""The ordering kernel: Go's ``order.go`` + ``ReadEvent`` loop for one generation, in numba (L1).
+
+What
+----
+:func:`order_generation` does, for the decoded columns of one generation
+(``goroscope.format.decode_generation``), what ``model._order_reference`` does
+one Python object at a time: per-M cursors in order of each M's first batch,
+Go's min-heap of cursors with its exact tie-breaking (strict ``<``/``>`` on
+time only), the frontier fallback sorted with Go's pdqsort (:func:`pdqsort`,
+a port of ``model._gosort``), CPU samples (pdqsorted by time) injected before
+the heap's head when strictly earlier, the generation's Sync, every
+``advance*`` handler (GoSwitch's three events, GoDestroySyscall's ProcSteal,
+the values Go smuggles into spare args), ``validateTableIDs`` and the +1 ns
+fix-up. Its output is one row per event Go returns, in Go's order: wire type,
+fixed-up time, context (G, P, M), the four (possibly rewritten) args, the
+source row (-1 when synthesized) and, for UserTaskEnd, where the task's type
+string lies in the file. ``model.order`` turns those rows into
+:class:`~goroscope.model.events.EventTable` columns with numpy.
+
+State lives in flat arrays carried across generations (:class:`KernelState`):
+one int64 row per goroutine / proc / thread / task, found through open-addressing
+hash tables keyed by Go's IDs. A destroyed goroutine's row is only marked dead;
+``model.order`` compacts the rows between generations, so memory follows the
+live goroutines, not all the goroutines ever created. In-flight ranges (≤ 4)
+and regions (≤ 8 deep) are stored inline in a goroutine's row; region names
+compare by their bytes in the file, as Go compares strings.
+
+Why numba here
+--------------
+STYLE.md lets only ``format/_kernels.py`` and ``lod/`` import numba; this module
+is the second exception (HACKING.md § Memory and kernels): ordering is a
+per-event state machine over tens of millions of events, and the issue asks for
+no per-event Python loop.
+
+What we deliberately don't do
+-----------------------------
+* No error messages. Any condition on which Go's reader would stop (an
+  ``advance*`` error, "failed to advance", a bad table ID) — and a few
+  capacity limits of our own (ranges, region depth) — returns a negative
+  status. The caller then re-reads the trace with the reference reader, which
+  produces Go's exact error, event for event. Damaged traces are rare and small;
+  the twin stays the single definition of Go's wording.
+* No ``Event`` objects; no strings (the caller resolves string IDs).
+
+How it is checked
+-----------------
+``tests/model/test_fast_*.py``: the fast reader's :class:`EventTable` equals the
+reference's column for column on committed traces, Go's ``.test`` corpus (as
+written and as Go 1.26), damaged cases and seeded mutations; ``stats`` equals
+``tracecount -json -v`` on every committed v2 trace; a subset runs with
+``NUMBA_DISABLE_JIT=1``.
+"""
+
+# numba kernels compare constants one by one and loop explicitly (faster, and typed):
+# ruff: noqa: SIM102, SIM103, SIM109, SIM110
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --- wire event types (format.spec.EventType) ------------------------------------------------
+EV_CPU_SAMPLE = 7
+EV_PROCS_CHANGE = 9
+EV_PROC_START = 10
+EV_PROC_STOP = 11
+EV_PROC_STEAL = 12
+EV_PROC_STATUS = 13
+EV_GO_CREATE = 14
+EV_GO_CREATE_SYSCALL = 15
+EV_GO_START = 16
+EV_GO_DESTROY = 17
+EV_GO_DESTROY_SYSCALL = 18
+EV_GO_STOP = 19
+EV_GO_BLOCK = 20
+EV_GO_UNBLOCK = 21
+EV_GO_SYSCALL_BEGIN = 22
+EV_GO_SYSCALL_END = 23
+EV_GO_SYSCALL_END_BLOCKED = 24
+EV_GO_STATUS = 25
+EV_STW_BEGIN = 26
+EV_STW_END = 27
+EV_GC_ACTIVE = 28
+EV_GC_BEGIN = 29
+EV_GC_END = 30
+EV_GC_SWEEP_ACTIVE = 31
+EV_GC_SWEEP_BEGIN = 32
+EV_GC_SWEEP_END = 33
+EV_GC_MARK_ASSIST_ACTIVE = 34
+EV_GC_MARK_ASSIST_BEGIN = 35
+EV_GC_MARK_ASSIST_END = 36
+EV_HEAP_ALLOC = 37
+EV_HEAP_GOAL = 38
+EV_GO_LABEL = 39
+EV_USER_TASK_BEGIN = 40
+EV_USER_TASK_END = 41
+EV_USER_REGION_BEGIN = 42
+EV_USER_REGION_END = 43
+EV_USER_LOG = 44
+EV_GO_SWITCH = 45
+EV_GO_SWITCH_DESTROY = 46
+EV_GO_CREATE_BLOCKED = 47
+EV_GO_STATUS_STACK = 48
+EV_SYNC = 255
+
+NO_ID = -1
+NO_TASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+# tracev2 statuses
+GO_RUNNABLE, GO_RUNNING, GO_SYSCALL, GO_WAITING = 1, 2, 3, 4
+PROC_RUNNING, PROC_IDLE, PROC_SYSCALL, PROC_SYSCALL_ABANDONED = 1, 2, 3, 4
+# trace.GoState / ProcState
+GS_UNDETERMINED, GS_NOT_EXIST = 0, 1
+PS_UNDETERMINED, PS_NOT_EXIST, PS_RUNNING, PS_IDLE = 0, 1, 2, 3
+# gcState
+GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING = 0, 1, 2
+
+# --- state rows ----------------------------------------------------------------------------
+#: goroutine / proc row: id, alive, status, seq (gen, n), in-flight ranges, regions
+R_ID, R_ALIVE, R_STATUS, R_SEQ_GEN, R_SEQ, R_NRANGE = 0, 1, 2, 3, 4, 5
+MAX_RANGES = 4
+R_RANGE0 = 6  # (start type, desc) pairs
+R_NREG = R_RANGE0 + 2 * MAX_RANGES
+MAX_REGIONS = 8
+R_REG0 = R_NREG + 1  # (task, name offset, name length) triples
+ROW_COLS = R_REG0 + 3 * MAX_REGIONS
+#: thread row: id, g, p
+M_ID, M_G, M_P = 0, 1, 2
+#: task row: id, alive, parent, name offset, name length
+T_ID, T_ALIVE, T_PARENT, T_NOFF, T_NLEN = 0, 1, 2, 3, 4
+
+#: scalars
+S_GC_SEQ, S_GC_STATE, S_INITIAL_GEN, S_LAST_TS, S_SYNCS = 0, 1, 2, 3, 4
+S_NG, S_NP, S_NM, S_NT = 5, 6, 7, 8
+N_SCALARS = 9
+
+# --- status codes ----------------------------------------------------------------------------
+OK = 0
+#: any negative value: Go's reader stops here; re-read with the reference for its message
+ERR_ORDER = -1
+ERR_FAILED_ADVANCE = -2
+ERR_TABLE_ID = -3
+ERR_LIMIT = -4
+ERR_CAPACITY = -5
+
+_GO_STATUS_TO_STATE = np.array([0, 2, 3, 5, 4], np.int64)
+_PROC_STATUS_TO_STATE = np.array([0, 2, 3, 2, 3], np.int64)
+
+
+class KernelState:
+    """The ordering state carried across generations (Go's ``ordering`` struct, as arrays)."""
+
+    def __init__(self) -> None:
+        self.sc = np.zeros(N_SCALARS, np.int64)
+        self.g = np.zeros((0, ROW_COLS), np.int64)
+        self.p = np.zeros((0, ROW_COLS), np.int64)
+        self.m = np.zeros((0, 3), np.int64)
+        self.t = np.zeros((0, 5), np.int64)
+        self.gh = new_hash(16)
+        self.ph = new_hash(16)
+        self.mh = new_hash(16)
+        self.th = new_hash(16)
+
+    def reserve(self, new_g: int, new_p: int, new_m: int, new_t: int) -> None:
+        """Make room for this many new rows (upper bounds); compact dead goroutines and tasks."""
+        self.g, self.gh = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, new_g, True)
+        self.t, self.th = _reserve(self.t, self.th, self.sc, S_NT, T_ALIVE, new_t, True)
+        self.p, self.ph = _reserve(self.p, self.ph, self.sc, S_NP, -1, new_p, False)
+        self.m, self.mh = _reserve(self.m, self.mh, self.sc, S_NM, -1, new_m, False)
+
+
+def new_hash(cap: int) -> np.ndarray:
+    """An empty open-addressing table: row 0 keys, row 1 values (-1 = empty)."""
+    h = np.empty((2, cap), np.int64)
+    h[1, :] = -1
+    return h
+
+
+def _reserve(rows, h, sc, n_at, alive_col, extra, compact):
+    n = int(sc[n_at])
+    if compact and n > 0:
+        live = rows[:n, alive_col] == 1
+        if not live.all() and (n + extra > rows.shape[0] or int(live.sum()) * 2 < n):
+            keep = rows[:n][live]
+            n = keep.shape[0]
+            cap = max(16, 2 * (n + extra))
+            rows = np.zeros((cap, rows.shape[1]), np.int64)
+            rows[:n] = keep
+            sc[n_at] = n
+            h = new_hash(_pow2(2 * cap))
+            _hash_build(h, rows, n)
+            return rows, h
+    if n + extra > rows.shape[0]:
+        cap = max(16, 2 * (n + extra))
+        grown = np.zeros((cap, rows.shape[1]), np.int64)
+        grown[:n] = rows[:n]
+        rows = grown
+    if h.shape[1] < 2 * rows.shape[0]:
+        h = new_hash(_pow2(2 * rows.shape[0]))
+        _hash_build(h, rows, n)
+    return rows, h
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(4, (n - 1).bit_length())
+
+
+# --- hash tables ---------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _slot(h, key):
+    mask = h.shape[1] - 1
+    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64(x >> np.uint64(32)) & mask
+
+
+@njit(nogil=True, cache=True)
+def h_find(h, key):
+    """Row of ``key``, or -1."""
+    mask = h.shape[1] - 1
+    i = _slot(h, key)
+    while h[1, i] != -1:
+        if h[0, i] == key:
+            return h[1, i]
+        i = (i + 1) & mask
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def h_put(h, key, row):
+    mask = h.shape[1] - 1
+    i = _slot(h, key)
+    while h[1, i] != -1:
+        if h[0, i] == key:
+            h[1, i] = row
+            return
+        i = (i + 1) & mask
+    h[0, i] = key
+    h[1, i] = row
+
+
+@njit(nogil=True, cache=True)
+def _hash_build(h, rows, n):
+    for r in range(n):
+        h_put(h, rows[r, 0], r)
+
+
+# --- Go's pdqsort (slices.SortFunc) over items compared by key[item] ------------------------
+
+
+@njit(nogil=True, cache=True)
+def _less(key, d, i, j):
+    return key[d[i]] < key[d[j]]
+
+
+@njit(nogil=True, cache=True)
+def _swap(d, i, j):
+    t = d[i]
+    d[i] = d[j]
+    d[j] = t
+
+
+@njit(nogil=True, cache=True)
+def _insertion_sort(key, d, a, b):
+    for i in range(a + 1, b):
+        j = i
+        while j > a and _less(key, d, j, j - 1):
+            _swap(d, j, j - 1)
+            j -= 1
+
+
+@njit(nogil=True, cache=True)
+def _sift_down(key, d, lo, hi, first):
+    root = lo
+    while True:
+        child = 2 * root + 1
+        if child >= hi:
+            break
+        if child + 1 < hi and _less(key, d, first + child, first + child + 1):
+            child += 1
+        if not _less(key, d, first + root, first + child):
+            return
+        _swap(d, first + root, first + child)
+        root = child
+
+
+@njit(nogil=True, cache=True)
+def _heap_sort(key, d, a, b):
+    first, lo, hi = a, 0, b - a
+    for i in range((hi - 1) // 2, -1, -1):
+        _sift_down(key, d, i, hi, first)
+    for i in range(hi - 1, -1, -1):
+        _swap(d, first, first + i)
+        _sift_down(key, d, lo, i, first)
+
+
+@njit(nogil=True, cache=True)
+def _bit_length(n):
+    b = 0
+    while n > 0:
+        b += 1
+        n >>= 1
+    return b
+
+
+@njit(nogil=True, cache=True)
+def _break_patterns(d, a, b):
+    length = b - a
+    if length >= 8:
+        rnd = np.uint64(length)
+        modulus = np.uint64(1) << np.uint64(_bit_length(length))
+        lo = a + (length // 4) * 2 - 1
+        for idx in range(lo, lo + 3):
+            rnd ^= rnd << np.uint64(13)
+            rnd ^= rnd >> np.uint64(7)
+            rnd ^= rnd << np.uint64(17)
+            other = np.int64(rnd & (modulus - np.uint64(1)))
+            if other >= length:
+                other -= length
+            _swap(d, idx, a + other)
+
+
+@njit(nogil=True, cache=True)
+def _median(key, d, a, b, c, swaps):
+    if _less(key, d, b, a):
+        swaps[0] += 1
+        a, b = b, a
+    if _less(key, d, c, b):
+        swaps[0] += 1
+        b, c = c, b
+    if _less(key, d, b, a):
+        swaps[0] += 1
+        a, b = b, a
+    return b
+
+
+@njit(nogil=True, cache=True)
+def _choose_pivot(key, d, a, b, swaps):
+    n = b - a
+    swaps[0] = 0
+    i = a + n // 4 * 1
+    j = a + n // 4 * 2
+    k = a + n // 4 * 3
+    if n >= 8:
+        if n >= 50:
+            i = _median(key, d, i - 1, i, i + 1, swaps)
+            j = _median(key, d, j - 1, j, j + 1, swaps)
+            k = _median(key, d, k - 1, k, k + 1, swaps)
+        j = _median(key, d, i, j, k, swaps)
+    if swaps[0] == 0:
+        return j, 1
+    if swaps[0] == 12:
+        return j, 2
+    return j, 0
+
+
+@njit(nogil=True, cache=True)
+def _partial_insertion_sort(key, d, a, b):
+    i = a + 1
+    for _ in range(5):
+        while i < b and not _less(key, d, i, i - 1):
+            i += 1
+        if i == b:
+            return True
+        if b - a < 50:
+            return False
+        _swap(d, i, i - 1)
+        if i - a >= 2:
+            j = i - 1
+            while j >= 1:
+                if not _less(key, d, j, j - 1):
+                    break
+                _swap(d, j, j - 1)
+                j -= 1
+        if b - i >= 2:
+            j = i + 1
+            while j < b:
+                if not _less(key, d, j, j - 1):
+                    break
+                _swap(d, j, j - 1)
+                j += 1
+    return False
+
+
+@njit(nogil=True, cache=True)
+def _partition(key, d, a, b, pivot):
+    _swap(d, a, pivot)
+    i, j = a + 1, b - 1
+    while i <= j and _less(key, d, i, a):
+        i += 1
+    while i <= j and not _less(key, d, j, a):
+        j -= 1
+    if i > j:
+        _swap(d, j, a)
+        return j, True
+    _swap(d, i, j)
+    i += 1
+    j -= 1
+    while True:
+        while i <= j and _less(key, d, i, a):
+            i += 1
+        while i <= j and not _less(key, d, j, a):
+            j -= 1
+        if i > j:
+            break
+        _swap(d, i, j)
+        i += 1
+        j -= 1
+    _swap(d, j, a)
+    return j, False
+
+
+@njit(nogil=True, cache=True)
+def _partition_equal(key, d, a, b, pivot):
+    _swap(d, a, pivot)
+    i, j = a + 1, b - 1
+    while True:
+        while i <= j and not _less(key, d, a, i):
+            i += 1
+        while i <= j and _less(key, d, a, j):
+            j -= 1
+        if i > j:
+            break
+        _swap(d, i, j)
+        i += 1
+        j -= 1
+    return i
+
+
+@njit(nogil=True, cache=True)
+def _pdqsort(key, d, a0, b0, limit0, swaps):
+    """Go's ``pdqsortCmpFunc`` with its recursion on the smaller side turned into a stack.
+
+    The two sides of a partition are disjoint and the pivot between them never moves
+    again, so sorting them in another order performs the same operations on the same
+    elements (numba's cache cannot load self-recursive functions).
+    """
+    stack = np.empty((64, 3), np.int64)
+    sp = 0
+    stack[0, 0], stack[0, 1], stack[0, 2] = a0, b0, limit0
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        a, b, limit = stack[sp, 0], stack[sp, 1], stack[sp, 2]
+        was_balanced = True
+        was_partitioned = True
+        while True:
+            length = b - a
+            if length <= 12:
+                _insertion_sort(key, d, a, b)
+                break
+            if limit == 0:
+                _heap_sort(key, d, a, b)
+                break
+            if not was_balanced:
+                _break_patterns(d, a, b)
+                limit -= 1
+            pivot, hint = _choose_pivot(key, d, a, b, swaps)
+            if hint == 2:
+                i, j = a, b - 1
+                while i < j:
+                    _swap(d, i, j)
+                    i += 1
+                    j -= 1
+                pivot = (b - 1) - (pivot - a)
+                hint = 1
+            if was_balanced and was_partitioned and hint == 1:
+                if _partial_insertion_sort(key, d, a, b):
+                    break
+            if a > 0 and not _less(key, d, a - 1, pivot):
+                a = _partition_equal(key, d, a, b, pivot)
+                continue
+            mid, already = _partition(key, d, a, b, pivot)
+            was_partitioned = already
+            left_len, right_len = mid - a, b - mid
+            balance_threshold = length // 8
+            if sp == stack.shape[0]:
+                grown = np.empty((2 * sp, 3), np.int64)
+                grown[:sp] = stack
+                stack = grown
+            if left_len < right_len:
+                was_balanced = left_len >= balance_threshold
+                stack[sp, 0], stack[sp, 1], stack[sp, 2] = a, mid, limit
+                sp += 1
+                a = mid + 1
+            else:
+                was_balanced = right_len >= balance_threshold
+                stack[sp, 0], stack[sp, 1], stack[sp, 2] = mid + 1, b, limit
+                sp += 1
+                b = mid
+
+
+@njit(nogil=True, cache=True)
+def pdqsort(key, d, n):
+    """Go's ``slices.SortFunc`` of ``d[:n]`` (items) by ``key[item]``, ``cmp.Compare`` order."""
+    swaps = np.zeros(1, np.int64)
+    _pdqsort(key, d, 0, n, _bit_length(n), swaps)
+
+
+# --- Go's cursor heap (batchcursor.go) -------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _heap_sift_up(heap, ct, i):
+    while i > 0 and ct[heap[(i - 1) // 2]] > ct[heap[i]]:
+        j = (i - 1) // 2
+        _swap(heap, i, j)
+        i = j
+    return i
+
+
+@njit(nogil=True, cache=True)
+def _heap_sift_down(heap, n, ct, i):
+    while True:
+        m = i
+        min_t = np.int64(0x7FFFFFFFFFFFFFFF)
+        if i < n:
+            min_t = ct[heap[i]]
+        i1 = 2 * i + 1
+        if i1 < n and ct[heap[i1]] < min_t:
+            min_t = ct[heap[i1]]
+            m = i1
+        i2 = 2 * i + 2
+        if i2 < n and ct[heap[i2]] < min_t:
+            m = i2
+        if m == i:
+            return i
+        _swap(heap, i, m)
+        i = m
+
+
+@njit(nogil=True, cache=True)
+def _heap_remove(heap, n, ct, i):
+    while i > 0:
+        j = (i - 1) // 2
+        _swap(heap, i, j)
+        i = j
+    _swap(heap, 0, n - 1)
+    n -= 1
+    _heap_sift_down(heap, n, ct, 0)
+    return n
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _validate(g, p, m, rm, rp, rg):
+    """Go's ``validateCtx``: 0 must-not-have, 1 may-have, 2 must-have."""
+    if rm == 2 and m == NO_ID:
+        return False
+    if rm == 0 and m != NO_ID:
+        return False
+    if rp == 2 and p == NO_ID:
+        return False
+    if rp == 0 and p != NO_ID:
+        return False
+    if rg == 2 and g == NO_ID:
+        return False
+    if rg == 0 and g != NO_ID:
+        return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _get(rows, h, key):
+    """Live row of ``key`` or -1."""
+    r = h_find(h, key)
+    if r >= 0 and rows[r, R_ALIVE] == 1:
+        return r
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def _new_row(rows, h, sc, n_at, key):
+    """A fresh live row for ``key`` (reusing its dead row); -1 when out of capacity."""
+    r = h_find(h, key)
+    if r < 0:
+        r = sc[n_at]
+        if r >= rows.shape[0]:
+            return -1
+        sc[n_at] = r + 1
+        h_put(h, key, r)
+    for c in range(rows.shape[1]):
+        rows[r, c] = 0
+    rows[r, 0] = key
+    rows[r, 1] = 1
+    return r
+
+
+@njit(nogil=True, cache=True)
+def _m_row(ms, mh, sc, mid):
+    r = h_find(mh, mid)
+    if r >= 0:
+        return r
+    r = sc[S_NM]
+    if r >= ms.shape[0]:
+        return -1
+    sc[S_NM] = r + 1
+    h_put(mh, mid, r)
+    ms[r, M_ID] = mid
+    ms[r, M_G] = NO_ID
+    ms[r, M_P] = NO_ID
+    return r
+
+
+@njit(nogil=True, cache=True)
+def _begin_range(rows, r, typ, desc):
+    n = rows[r, R_NRANGE]
+    for k in range(n):
+        if rows[r, R_RANGE0 + 2 * k] == typ and rows[r, R_RANGE0 + 2 * k + 1] == desc:
+            return False
+    if n >= MAX_RANGES:
+        return False
+    rows[r, R_RANGE0 + 2 * n] = typ
+    rows[r, R_RANGE0 + 2 * n + 1] = desc
+    rows[r, R_NRANGE] = n + 1
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _active_range(rows, r, typ, initial):
+    n = rows[r, R_NRANGE]
+    found = False
+    for k in range(n):
+        if rows[r, R_RANGE0 + 2 * k] == typ and rows[r, R_RANGE0 + 2 * k + 1] == 0:
+            found = True
+    if initial:
+        if found or n >= MAX_RANGES:
+            return False
+        rows[r, R_RANGE0 + 2 * n] = typ
+        rows[r, R_RANGE0 + 2 * n + 1] = 0
+        rows[r, R_NRANGE] = n + 1
+        return True
+    return found
+
+
+@njit(nogil=True, cache=True)
+def _end_range(rows, r, start_typ):
+    """Desc of the in-flight range ended (Go's swap-remove), or -1 if none."""
+    n = rows[r, R_NRANGE]
+    idx = -1
+    for k in range(n):
+        if rows[r, R_RANGE0 + 2 * k] == start_typ:
+            idx = k
+            break
+    if idx < 0:
+        return -1
+    desc = rows[r, R_RANGE0 + 2 * idx + 1]
+    last = n - 1
+    rows[r, R_RANGE0 + 2 * idx] = rows[r, R_RANGE0 + 2 * last]
+    rows[r, R_RANGE0 + 2 * idx + 1] = rows[r, R_RANGE0 + 2 * last + 1]
+    rows[r, R_NRANGE] = last
+    return desc
+
+
+@njit(nogil=True, cache=True)
+def _find_str(s_ids, sid):
+    """Index of string ``sid`` in the sorted ID column, or -1."""
+    lo, hi = 0, s_ids.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if s_ids[mid] < sid:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < s_ids.shape[0] and s_ids[lo] == sid:
+        return lo
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def _same_bytes(buf, off1, len1, off2, len2):
+    if len1 != len2:
+        return False
+    for k in range(len1):
+        if buf[off1 + k] != buf[off2 + k]:
+            return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _emit(out, n, typ, t, g, p, m, a0, a1, a2, a3, row, xoff, xlen, sc):
+    o_typ, o_time, o_ctx, o_args, o_row, o_x = out
+    if t <= sc[S_LAST_TS]:
+        t = sc[S_LAST_TS] + 1
+    sc[S_LAST_TS] = t
+    o_typ[n] = typ
+    o_time[n] = t
+    o_ctx[n, 0] = g
+    o_ctx[n, 1] = p
+    o_ctx[n, 2] = m
+    o_args[n, 0] = a0
+    o_args[n, 1] = a1
+    o_args[n, 2] = a2
+    o_args[n, 3] = a3
+    o_row[n] = row
+    o_x[n, 0] = xoff
+    o_x[n, 1] = xlen
+    return n + 1
+
+
+@njit(nogil=True, cache=True)
+def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
+    typ, t, a, row, cm, gen, st, tabs, buf, out, n
+):
+    """Go's ``ordering.Advance`` for one event; returns (status, rows emitted so far).
+
+    status 1 = advanced (events emitted), 0 = not yet, negative = Go would stop.
+    """
+    gs, ps, ms, ts, gh, ph, mh, th, sc = st
+    s_ids, s_off, s_len = tabs
+    a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
+    if sc[S_INITIAL_GEN] == 0:
+        sc[S_INITIAL_GEN] = gen
+    initial = gen == sc[S_INITIAL_GEN]
+    mr = -1
+    cg, cp = NO_ID, NO_ID
+    if cm != NO_ID:
+        mr = _m_row(ms, mh, sc, cm)
+        if mr < 0:
+            return ERR_CAPACITY, n
+        cg, cp = ms[mr, M_G], ms[mr, M_P]
+    ng, np_ = cg, cp  # the new context
+    eg, ep, em = cg, cp, cm  # the context the event is pushed with
+    u8 = np.uint64(0xFF)
+
+    if typ == EV_PROC_STATUS:
+        pid = np.int64(a0)
+        status = np.int64(a1 & u8)
+        if status >= 5:
+            return ERR_ORDER, n
+        old = _PROC_STATUS_TO_STATE[status]
+        r = _get(ps, ph, pid)
+        if r >= 0:
+            if status == PROC_SYSCALL_ABANDONED and ps[r, R_STATUS] == PROC_SYSCALL:
+                old = PS_RUNNING
+                a1 = np.uint64(PROC_SYSCALL)
+            elif status == PROC_SYSCALL_ABANDONED and ps[r, R_STATUS] == PROC_SYSCALL_ABANDONED:
+                old = PS_IDLE
+                a1 = np.uint64(PROC_SYSCALL_ABANDONED)
+            elif ps[r, R_STATUS] != status:
+                return ERR_ORDER, n
+            ps[r, R_SEQ_GEN] = gen
+            ps[r, R_SEQ] = 0
+        else:
+            r = _new_row(ps, ph, sc, S_NP, pid)
+            if r < 0:
+                return ERR_CAPACITY, n
+            ps[r, R_STATUS] = status
+            ps[r, R_SEQ_GEN] = gen
+            old = PS_UNDETERMINED if initial else PS_NOT_EXIST
+        a2 = np.uint64(old)
+        if status == PROC_RUNNING or status == PROC_SYSCALL:
+            np_ = pid
+        if status == PROC_SYSCALL_ABANDONED and old == PS_RUNNING:
+            found = False
+            for k in range(sc[S_NM]):
+                if ms[k, M_P] == pid:
+                    eg, ep, em = ms[k, M_G], pid, ms[k, M_ID]
+                    found = True
+            if not found:
+                return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_PROC_START:
+        pid = np.int64(a0)
+        r = _get(ps, ph, pid)
+        if (
+            r < 0
+            or ps[r, R_STATUS] != PROC_IDLE
+            or not (ps[r, R_SEQ_GEN] == gen and np.uint64(ps[r, R_SEQ]) + np.uint64(1) == a1)
+            or cp != NO_ID
+        ):
+            return 0, n
+        if not _validate(cg, cp, cm, 2, 0, 1):
+            return ERR_ORDER, n
+        ps[r, R_STATUS] = PROC_RUNNING
+        ps[r, R_SEQ_GEN] = gen
+        ps[r, R_SEQ] = np.int64(a1)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        np_ = pid
+    elif typ == EV_PROC_STOP:
+        r = _get(ps, ph, cp)
+        if r < 0:
+            return ERR_ORDER, n
+        if ps[r, R_STATUS] != PROC_RUNNING and ps[r, R_STATUS] != PROC_SYSCALL:
+            return ERR_ORDER, n
+        if not _validate(cg, cp, cm, 2, 2, 1):
+            return ERR_ORDER, n
+        ps[r, R_STATUS] = PROC_IDLE
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        np_ = NO_ID
+    elif typ == EV_PROC_STEAL:
+        pid = np.int64(a0)
+        r = _get(ps, ph, pid)
+        if (
+            r < 0
+            or (ps[r, R_STATUS] != PROC_SYSCALL and ps[r, R_STATUS] != PROC_SYSCALL_ABANDONED)
+            or not (ps[r, R_SEQ_GEN] == gen and np.uint64(ps[r, R_SEQ]) + np.uint64(1) == a1)
+        ):
+            return 0, n
+        if not _validate(cg, cp, cm, 2, 1, 1):
+            return ERR_ORDER, n
+        old_status = ps[r, R_STATUS]
+        a3 = np.uint64(old_status)
+        ps[r, R_STATUS] = PROC_IDLE
+        ps[r, R_SEQ_GEN] = gen
+        ps[r, R_SEQ] = np.int64(a1)
+        if old_status != PROC_SYSCALL_ABANDONED:
+            mid = np.int64(a2)
+            if mid == cm:
+                if cp != pid:
+                    return ERR_ORDER, n
+                np_ = NO_ID
+            else:
+                k = h_find(mh, mid)
+                if k < 0 or ms[k, M_P] != pid:
+                    return ERR_ORDER, n
+                ms[k, M_P] = NO_ID
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_STATUS or typ == EV_GO_STATUS_STACK:
+        gid = np.int64(a0)
+        mid = np.int64(a1)
+        status = np.int64(a2 & u8)
+        if status >= 5:
+            return ERR_ORDER, n
+        old = _GO_STATUS_TO_STATE[status]
+        r = _get(gs, gh, gid)
+        if r >= 0:
+            if gs[r, R_STATUS] != status:
+                return ERR_ORDER, n
+            gs[r, R_SEQ_GEN] = gen
+            gs[r, R_SEQ] = 0
+        elif initial:
+            r = _new_row(gs, gh, sc, S_NG, gid)
+            if r < 0:
+                return ERR_CAPACITY, n
+            gs[r, R_STATUS] = status
+            gs[r, R_SEQ_GEN] = gen
+            old = GS_UNDETERMINED
+        else:
+            return ERR_ORDER, n
+        a2 = (np.uint64(old) << np.uint64(32)) | np.uint64(status)
+        if status == GO_RUNNING:
+            ng = gid
+        elif status == GO_SYSCALL:
+            if mid == NO_ID:
+                return ERR_ORDER, n
+            if mid == cm:
+                if not initial and cg != gid:
+                    return ERR_ORDER, n
+                ng = gid
+            else:
+                k = h_find(mh, mid)
+                if k >= 0:
+                    if ms[k, M_G] != gid:
+                        return ERR_ORDER, n
+                    eg = ms[k, M_G]
+                else:
+                    k = _m_row(ms, mh, sc, mid)
+                    if k < 0:
+                        return ERR_CAPACITY, n
+                    ms[k, M_G] = gid
+                em = mid
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_CREATE or typ == EV_GO_CREATE_BLOCKED:
+        if not _validate(cg, cp, cm, 2, 2, 1):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r >= 0 and gs[r, R_STATUS] != GO_RUNNING:
+            return ERR_ORDER, n
+        newg = np.int64(a0)
+        if _get(gs, gh, newg) >= 0:
+            return ERR_ORDER, n
+        r = _new_row(gs, gh, sc, S_NG, newg)
+        if r < 0:
+            return ERR_CAPACITY, n
+        gs[r, R_STATUS] = GO_WAITING if typ == EV_GO_CREATE_BLOCKED else GO_RUNNABLE
+        gs[r, R_SEQ_GEN] = gen
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_DESTROY or typ == EV_GO_STOP or typ == EV_GO_BLOCK:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
+            return ERR_ORDER, n
+        if typ == EV_GO_DESTROY:
+            gs[r, R_ALIVE] = 0
+        elif typ == EV_GO_STOP:
+            gs[r, R_STATUS] = GO_RUNNABLE
+        else:
+            gs[r, R_STATUS] = GO_WAITING
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        ng = NO_ID
+    elif typ == EV_GO_START:
+        gid = np.int64(a0)
+        r = _get(gs, gh, gid)
+        if (
+            r < 0
+            or gs[r, R_STATUS] != GO_RUNNABLE
+            or not (gs[r, R_SEQ_GEN] == gen and np.uint64(gs[r, R_SEQ]) + np.uint64(1) == a1)
+        ):
+            return 0, n
+        if not _validate(cg, cp, cm, 2, 2, 0):
+            return ERR_ORDER, n
+        gs[r, R_STATUS] = GO_RUNNING
+        gs[r, R_SEQ_GEN] = gen
+        gs[r, R_SEQ] = np.int64(a1)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        ng = gid
+    elif typ == EV_GO_UNBLOCK:
+        gid = np.int64(a0)
+        r = _get(gs, gh, gid)
+        if (
+            r < 0
+            or gs[r, R_STATUS] != GO_WAITING
+            or not (gs[r, R_SEQ_GEN] == gen and np.uint64(gs[r, R_SEQ]) + np.uint64(1) == a1)
+        ):
+            return 0, n
+        gs[r, R_STATUS] = GO_RUNNABLE
+        gs[r, R_SEQ_GEN] = gen
+        gs[r, R_SEQ] = np.int64(a1)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_SWITCH or typ == EV_GO_SWITCH_DESTROY:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        rc = _get(gs, gh, cg)
+        if rc < 0 or gs[rc, R_STATUS] != GO_RUNNING:
+            return ERR_ORDER, n
+        nextg = np.int64(a0)
+        rn = _get(gs, gh, nextg)
+        if (
+            rn < 0
+            or gs[rn, R_STATUS] != GO_WAITING
+            or not (gs[rn, R_SEQ_GEN] == gen and np.uint64(gs[rn, R_SEQ]) + np.uint64(1) == a1)
+        ):
+            return 0, n
+        z = np.uint64(0)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        if typ == EV_GO_SWITCH:
+            gs[rc, R_STATUS] = GO_WAITING
+            n = _emit(out, n, EV_GO_BLOCK, t, cg, cp, cm, z, z, z, z, -1, -1, 0, sc)
+        else:
+            gs[rc, R_ALIVE] = 0
+            n = _emit(out, n, EV_GO_DESTROY, t, cg, cp, cm, z, z, z, z, -1, -1, 0, sc)
+        gs[rn, R_STATUS] = GO_RUNNING
+        gs[rn, R_SEQ_GEN] = gen
+        gs[rn, R_SEQ] = np.int64(a1)
+        n = _emit(out, n, EV_GO_START, t, NO_ID, cp, cm, a0, a1, z, z, -1, -1, 0, sc)
+        ng = nextg
+    elif typ == EV_GO_SYSCALL_BEGIN:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
+            return ERR_ORDER, n
+        gs[r, R_STATUS] = GO_SYSCALL
+        rp = _get(ps, ph, cp)
+        if rp < 0:
+            return ERR_ORDER, n
+        ps[rp, R_STATUS] = PROC_SYSCALL
+        if not (ps[rp, R_SEQ_GEN] == gen and np.uint64(ps[rp, R_SEQ]) + np.uint64(1) == a0):
+            return ERR_ORDER, n
+        ps[rp, R_SEQ_GEN] = gen
+        ps[rp, R_SEQ] = np.int64(a0)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_SYSCALL_END:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
+            return ERR_ORDER, n
+        gs[r, R_STATUS] = GO_RUNNING
+        rp = _get(ps, ph, cp)
+        if rp < 0 or ps[rp, R_STATUS] != PROC_SYSCALL:
+            return ERR_ORDER, n
+        ps[rp, R_STATUS] = PROC_RUNNING
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_SYSCALL_END_BLOCKED:
+        if cp != NO_ID:
+            rp = _get(ps, ph, cp)
+            if rp < 0:
+                return ERR_ORDER, n
+            if ps[rp, R_STATUS] == PROC_SYSCALL:
+                return 0, n
+        if not _validate(cg, cp, cm, 2, 1, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
+            return ERR_ORDER, n
+        gs[r, R_STATUS] = GO_RUNNABLE
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        ng = NO_ID
+    elif typ == EV_GO_CREATE_SYSCALL:
+        if not _validate(cg, cp, cm, 2, 1, 0):
+            return ERR_ORDER, n
+        newg = np.int64(a0)
+        if _get(gs, gh, newg) >= 0:
+            return ERR_ORDER, n
+        r = _new_row(gs, gh, sc, S_NG, newg)
+        if r < 0:
+            return ERR_CAPACITY, n
+        gs[r, R_STATUS] = GO_SYSCALL
+        gs[r, R_SEQ_GEN] = gen
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        ng = newg
+    elif typ == EV_GO_DESTROY_SYSCALL:
+        if not _validate(cg, cp, cm, 2, 1, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
+            return ERR_ORDER, n
+        gs[r, R_ALIVE] = 0
+        ng = NO_ID
+        if cp != NO_ID:
+            rp = _get(ps, ph, cp)
+            if rp < 0 or ps[rp, R_STATUS] != PROC_SYSCALL:
+                return ERR_ORDER, n
+            ps[rp, R_STATUS] = PROC_SYSCALL_ABANDONED
+            np_ = NO_ID
+            z = np.uint64(0)
+            n = _emit(
+                out, n, EV_PROC_STEAL, t, cg, cp, cm, np.uint64(cp), z, z,
+                np.uint64(PROC_SYSCALL), -1, -1, 0, sc,
+            )  # fmt: skip
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_USER_TASK_BEGIN:
+        tid = np.int64(a0)
+        if _get(ts, th, tid) >= 0:
+            return ERR_ORDER, n
+        parent = a1
+        if parent == 0:
+            parent = NO_TASK
+            a1 = NO_TASK
+        k = -1
+        if a2 != 0:
+            k = _find_str(s_ids, a2)
+            if k < 0:
+                return ERR_ORDER, n
+        r = _new_row(ts, th, sc, S_NT, tid)
+        if r < 0:
+            return ERR_CAPACITY, n
+        ts[r, T_PARENT] = np.int64(parent)
+        ts[r, T_NOFF] = s_off[k] if k >= 0 else -1
+        ts[r, T_NLEN] = s_len[k] if k >= 0 else 0
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_USER_TASK_END:
+        r = _get(ts, th, np.int64(a0))
+        xoff, xlen = np.int64(-1), np.int64(0)
+        if r >= 0:
+            a2 = np.uint64(ts[r, T_PARENT])
+            xoff, xlen = ts[r, T_NOFF], ts[r, T_NLEN]
+            ts[r, T_ALIVE] = 0
+        else:
+            a2 = NO_TASK
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, xoff, xlen, sc)
+    elif typ == EV_USER_REGION_BEGIN or typ == EV_USER_REGION_END:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        noff, nlen = np.int64(-1), np.int64(0)
+        if a1 != 0:
+            k = _find_str(s_ids, a1)
+            if k < 0:
+                return ERR_ORDER, n
+            noff, nlen = s_off[k], np.int64(s_len[k])
+        r = _get(gs, gh, cg)
+        if r < 0:
+            return ERR_ORDER, n
+        d = gs[r, R_NREG]
+        if typ == EV_USER_REGION_BEGIN:
+            if d >= MAX_REGIONS:
+                return ERR_LIMIT, n
+            gs[r, R_REG0 + 3 * d] = np.int64(a0)
+            gs[r, R_REG0 + 3 * d + 1] = noff
+            gs[r, R_REG0 + 3 * d + 2] = nlen
+            gs[r, R_NREG] = d + 1
+        elif d > 0:
+            c = R_REG0 + 3 * (d - 1)
+            if gs[r, c] != np.int64(a0) or not _same_bytes(
+                buf, gs[r, c + 1], gs[r, c + 2], noff, nlen
+            ):
+                return ERR_ORDER, n
+            gs[r, R_NREG] = d - 1
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GC_ACTIVE:
+        seq = np.int64(a0)
+        if initial:
+            if sc[S_GC_STATE] != GC_UNDETERMINED:
+                return ERR_ORDER, n
+            sc[S_GC_SEQ] = seq
+            sc[S_GC_STATE] = GC_RUNNING
+        else:
+            if seq != sc[S_GC_SEQ] + 1:
+                return 0, n
+            if sc[S_GC_STATE] != GC_RUNNING:
+                return ERR_ORDER, n
+            sc[S_GC_SEQ] = seq
+            if not _validate(cg, cp, cm, 2, 2, 2):
+                return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GC_BEGIN:
+        seq = np.int64(a0)
+        if sc[S_GC_STATE] == GC_UNDETERMINED:
+            sc[S_GC_SEQ] = seq
+            sc[S_GC_STATE] = GC_RUNNING
+        else:
+            if seq != sc[S_GC_SEQ] + 1:
+                return 0, n
+            if sc[S_GC_STATE] == GC_RUNNING:
+                return ERR_ORDER, n
+            sc[S_GC_SEQ] = seq
+            sc[S_GC_STATE] = GC_RUNNING
+            if not _validate(cg, cp, cm, 2, 2, 2):
+                return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GC_END:
+        seq = np.int64(a0)
+        if seq != sc[S_GC_SEQ] + 1:
+            return 0, n
+        if sc[S_GC_STATE] != GC_RUNNING:
+            return ERR_ORDER, n
+        sc[S_GC_SEQ] = seq
+        sc[S_GC_STATE] = GC_NOT_RUNNING
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_PROCS_CHANGE or typ == EV_GO_LABEL or typ == EV_USER_LOG:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_HEAP_ALLOC or typ == EV_HEAP_GOAL:
+        if not _validate(cg, cp, cm, 2, 2, 1):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GC_SWEEP_BEGIN or typ == EV_GC_SWEEP_END:
+        if not _validate(cg, cp, cm, 2, 2, 1):
+            return ERR_ORDER, n
+        rp = _get(ps, ph, cp)
+        if rp < 0:
+            return ERR_ORDER, n
+        if typ == EV_GC_SWEEP_BEGIN:
+            if not _begin_range(ps, rp, EV_GC_SWEEP_BEGIN, 0):
+                return ERR_ORDER, n
+        elif _end_range(ps, rp, EV_GC_SWEEP_BEGIN) < 0:
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GC_SWEEP_ACTIVE:
+        rp = _get(ps, ph, np.int64(a0))
+        if rp < 0 or not _active_range(ps, rp, EV_GC_SWEEP_BEGIN, initial):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_STW_BEGIN or typ == EV_GC_MARK_ASSIST_BEGIN:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        desc = np.int64(a0) if typ == EV_STW_BEGIN else 0
+        r = _get(gs, gh, cg)
+        if r < 0 or not _begin_range(gs, r, typ, desc):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_STW_END or typ == EV_GC_MARK_ASSIST_END:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0:
+            return ERR_ORDER, n
+        start = EV_STW_BEGIN if typ == EV_STW_END else EV_GC_MARK_ASSIST_BEGIN
+        if gs[r, R_NRANGE] == 0:
+            return ERR_ORDER, n
+        found = False
+        for k in range(gs[r, R_NRANGE]):
+            if gs[r, R_RANGE0 + 2 * k] == start:
+                found = True
+        if not found:
+            return ERR_ORDER, n
+        desc = _end_range(gs, r, start)
+        if typ == EV_STW_END:
+            a0 = np.uint64(desc)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GC_MARK_ASSIST_ACTIVE:
+        r = _get(gs, gh, np.int64(a0))
+        if r < 0 or not _active_range(gs, r, EV_GC_MARK_ASSIST_BEGIN, initial):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif 128 <= typ <= 136:
+        if not _validate(cg, cp, cm, 2, 1, 1):
+            return ERR_ORDER, n
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    else:
+        return ERR_ORDER, n
+    if mr >= 0:
+        ms[mr, M_G] = ng
+        ms[mr, M_P] = np_
+    return 1, n
+
+
+@njit(nogil=True, cache=True)
+def _valid_ids(typ, a, stack_ids, s_ids, stack_args, string_args):
+    """Go's ``validateTableIDs`` for one returned event."""
+    for k in range(2):
+        i = stack_args[typ, k]
+        if i > 0:
+            sid = a[i - 1]
+            if sid != 0 and _find_str(stack_ids, sid) < 0:
+                return False
+        i = string_args[typ, k]
+        if i > 0:
+            sid = a[i - 1]
+            if sid != 0 and _find_str(s_ids, sid) < 0:
+                return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def order_generation(  # noqa: C901 - Go's ReadEvent loop
+    gen, min_time_ns,
+    ev_type, time_ns, thread, args,
+    cpu_time, cpu_g, cpu_p, cpu_m, cpu_stack,
+    stack_ids, s_ids, s_off, s_len, stack_args, string_args,
+    buf, st, out,
+):  # fmt: skip
+    """Order one generation; returns (status, rows written to ``out``).
+
+    ``st`` is :class:`KernelState` as a tuple (g, p, m, t rows, their hash tables,
+    scalars); ``out`` the output columns (type, time, (g, p, m), args, source row,
+    (task name offset, length)) with room for ``3·events + cpu samples + 1`` rows.
+    The first row is the generation's Sync.
+    """
+    sc = st[8]
+    o_args = out[3]
+    tabs = (s_ids, s_off, s_len)
+    n_ev = ev_type.shape[0]
+    z = np.uint64(0)
+    sc[S_SYNCS] += 1
+    n = _emit(out, 0, EV_SYNC, min_time_ns, NO_ID, NO_ID, NO_ID,
+              np.uint64(sc[S_SYNCS]), z, z, z, -1, -1, 0, sc)  # fmt: skip
+
+    # Cursors: one per M, in order of the M's first event (batches are in file order).
+    n_m = 0
+    m_ids = np.empty(64, np.int64)
+    m_of = np.empty(n_ev, np.int32)
+    for i in range(n_ev):
+        k = -1
+        for j in range(n_m):
+            if m_ids[j] == thread[i]:
+                k = j
+                break
+        if k < 0:
+            if n_m == m_ids.shape[0]:
+                grown = np.empty(2 * n_m, np.int64)
+                grown[:n_m] = m_ids
+                m_ids = grown
+            k = n_m
+            m_ids[k] = thread[i]
+            n_m += 1
+        m_of[i] = k
+    cur_start = np.zeros(n_m + 1, np.int64)
+    for i in range(n_ev):
+        cur_start[m_of[i] + 1] += 1
+    for k in range(n_m):
+        cur_start[k + 1] += cur_start[k]
+    rows = np.empty(n_ev, np.int64)
+    fill = cur_start[:n_m].copy()
+    for i in range(n_ev):
+        k = m_of[i]
+        rows[fill[k]] = i
+        fill[k] += 1
+    pos = cur_start[:n_m].copy()
+    ct = np.empty(n_m, np.int64)  # the time of each cursor's current event
+    heap = np.empty(n_m, np.int64)
+    hn = 0
+    for k in range(n_m):
+        ct[k] = time_ns[rows[pos[k]]]
+        heap[hn] = k
+        hn += 1
+        _heap_sift_up(heap, ct, hn - 1)
+
+    # CPU samples, sorted by time with Go's pdqsort.
+    n_cpu = cpu_time.shape[0]
+    cpu_perm = np.arange(n_cpu)
+    pdqsort(cpu_time, cpu_perm, n_cpu)
+    ci = 0
+
+    while True:
+        if ci < n_cpu:
+            s = cpu_perm[ci]
+            if hn == 0 or cpu_time[s] < ct[heap[0]]:
+                ci += 1
+                n = _emit(out, n, EV_CPU_SAMPLE, cpu_time[s], cpu_g[s], cpu_p[s], cpu_m[s],
+                          cpu_stack[s], z, z, z, -1, -1, 0, sc)  # fmt: skip
+                continue
+        if hn == 0:
+            break
+        first = n
+        done = False
+        for attempt in range(hn):
+            if attempt == 1:
+                pdqsort(ct, heap, hn)  # Go sorts the frontier, then tries 1..n-1
+            i = attempt
+            k = heap[i]
+            r = rows[pos[k]]
+            status, n = _advance(ev_type[r], time_ns[r], args[r], r, m_ids[k], gen,
+                                 st, tabs, buf, out, n)  # fmt: skip
+            if status < 0:
+                return status, first
+            if status == 1:
+                pos[k] += 1
+                if pos[k] < cur_start[k + 1]:
+                    ct[k] = time_ns[rows[pos[k]]]
+                    if _heap_sift_up(heap, ct, i) == i:
+                        _heap_sift_down(heap, hn, ct, i)
+                else:
+                    hn = _heap_remove(heap, hn, ct, i)
+                done = True
+                break
+        if not done:
+            return ERR_FAILED_ADVANCE, first
+        for j in range(first, n):
+            if o_args[j, 0] == z and o_args[j, 1] == z and o_args[j, 2] == z and o_args[j, 3] == z:
+                continue
+            if not _valid_ids(out[0][j], o_args[j], stack_ids, s_ids, stack_args, string_args):
+                return ERR_TABLE_ID, first
+    return OK, n
+
+
+@njit(nogil=True, cache=True)
+def type_counts(ev_type):
+    """Events per wire type (for capacity planning)."""
+    c = np.zeros(256, np.int64)
+    for i in range(ev_type.shape[0]):
+        c[ev_type[i]] += 1
+    return c
