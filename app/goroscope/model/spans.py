@@ -137,12 +137,27 @@ class _Strings:
         return c
 
     def remap(self, codes: NDArray, strings: tuple[str, ...]) -> NDArray[np.int32]:
-        """Chunk string codes → model codes (one dict lookup per distinct code)."""
+        """Chunk string codes → model codes (one dict lookup per distinct code; no sort)."""
         if len(codes) == 0:
             return np.zeros(0, np.int32)
-        u, inv = np.unique(codes, return_inverse=True)
-        m = np.array([self.code(strings[int(c)]) for c in u], np.int32)
-        return m[inv]
+        c = codes.astype(np.int64)
+        present = np.flatnonzero(np.bincount(c, minlength=1))
+        lut = np.zeros(int(present[-1]) + 1, np.int32)
+        lut[present] = [self.code(strings[int(k)]) for k in present.tolist()]
+        return lut[c]
+
+
+def _group_order(g: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Stable argsort of ``g`` (0 <= g < 2**31): sort packed (g, row) keys (no mergesort)."""
+    n = len(g)
+    return np.sort(g << 32 | np.arange(n, dtype=np.int64)) & 0xFFFFFFFF
+
+
+def _group_starts(gs: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Indices where a run of equal values starts in sorted ``gs``."""
+    if len(gs) == 0:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
 
 
 class _GoidMap:
@@ -193,28 +208,38 @@ class _GoidMap:
 
 
 class _SmallMap:
-    """Go ID → dense index for few, possibly large IDs (procs, threads)."""
+    """Go ID → dense index for few, possibly large IDs (procs, threads).
+
+    Lookups search the sorted known IDs (no sort of the input); only unknown IDs
+    (rare: a new thread) take the slow path.
+    """
 
     def __init__(self) -> None:
         self.ids: list[int] = []
-        self._idx: dict[int, int] = {}
+        self._sorted = np.zeros(0, np.int64)
+        self._sorted_idx = np.zeros(0, np.int64)
 
     def lookup(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
         if len(ids) == 0:
             return np.zeros(0, np.int64)
-        u, inv = np.unique(ids, return_inverse=True)
-        m = np.empty(len(u), np.int64)
-        for k, i in enumerate(u.tolist()):
-            if i < 0:
-                m[k] = -1
-                continue
-            j = self._idx.get(i)
-            if j is None:
-                j = len(self.ids)
+        out = self._find(ids)
+        miss = (out < 0) & (ids >= 0)
+        if miss.any():
+            for i in np.unique(ids[miss]).tolist():
                 self.ids.append(i)
-                self._idx[i] = j
-            m[k] = j
-        return m[inv]
+            a = np.array(self.ids, np.int64)
+            order = np.argsort(a)
+            self._sorted, self._sorted_idx = a[order], order.astype(np.int64)
+            out = self._find(ids)
+        return out
+
+    def _find(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        k = len(self._sorted)
+        if k == 0:
+            return np.full(len(ids), -1, np.int64)
+        i = np.minimum(np.searchsorted(self._sorted, ids), k - 1)
+        hit = self._sorted[i] == ids
+        return np.where(hit & (ids >= 0), self._sorted_idx[i], -1)
 
 
 def _narrow(x: NDArray[np.int64]) -> NDArray:
@@ -299,7 +324,8 @@ class TimelineBuilder:
         self._gen_first: list[int] = []
         self._strings = _Strings()
         self._kinds: list[tuple[GoState, str]] = [(GoState(s), "") for s in range(6)]
-        self._kind_codes: dict[tuple[int, int], int] = {(s, 0): s for s in range(6)}
+        self._kind_lut = np.full(64, -1, np.int16)  # reason code * 8 + state → kind code
+        self._kind_lut[:6] = np.arange(6)
         self._kind_state = list(range(6))
         self._goids = _GoidMap()
         self._procs = _SmallMap()
@@ -399,22 +425,29 @@ class TimelineBuilder:
     def _kind_codes_for(
         self, state: NDArray[np.uint8], reason: NDArray[np.int32]
     ) -> NDArray[np.uint8]:
-        key = state.astype(np.int64) << 32 | reason.astype(np.int64)
-        u, inv = np.unique(key, return_inverse=True)
-        m = np.empty(len(u), np.uint8)
-        for k, v in enumerate(u.tolist()):
-            s, r = v >> 32, v & 0xFFFFFFFF
-            c = self._kind_codes.get((s, r))
-            if c is None:
+        """(GoState, reason code) → kind code through a lookup table (new pairs interned)."""
+        key = reason.astype(np.int64) * 8 + state
+        if len(key) == 0:
+            return np.zeros(0, np.uint8)
+        mx = int(key.max())
+        if mx >= len(self._kind_lut):
+            lut = np.full(max(mx + 1, 2 * len(self._kind_lut)), -1, np.int16)
+            lut[: len(self._kind_lut)] = self._kind_lut
+            self._kind_lut = lut
+        out = self._kind_lut[key]
+        miss = out < 0
+        if miss.any():
+            for v in np.unique(key[miss]).tolist():
+                s, r = v & 7, v >> 3
                 if len(self._kinds) >= 255:
-                    c = s  # OPT: more than 250 distinct reasons fall back to the plain state
+                    c = s  # OPT: more than 249 distinct reasons fall back to the plain state
                 else:
                     c = len(self._kinds)
                     self._kinds.append((GoState(s), self._strings.list[r]))
                     self._kind_state.append(s)
-                self._kind_codes[(s, r)] = c
-            m[k] = c
-        return m[inv]
+                self._kind_lut[v] = c
+            out = self._kind_lut[key]
+        return out.astype(np.uint8)
 
     # -- the fold -------------------------------------------------------------------------
 
@@ -500,10 +533,11 @@ class TimelineBuilder:
             self._g_end.live[u[dead]] = t[last_ex[dead]]
         self._start_funcs(ev, g, tstack, gen, limit)
         # group by goroutine
-        order = np.argsort(g, kind="stable")
+        order = _group_order(g)
         gs, ts = g[order], t[order]
         out: dict = {}
-        ug, first_i = np.unique(gs, return_index=True)
+        first_i = _group_starts(gs)
+        ug = gs[first_i]
         first = np.zeros(len(gs), bool)
         first[first_i] = True
         out["g_idx"] = ug
