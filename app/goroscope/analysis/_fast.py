@@ -27,7 +27,7 @@ from goroscope.analysis._mmu_reference import (
     is_gc_stw,
 )
 from goroscope.analysis.profiles import _STATE, ProfileCollector, ProfileRecord, track_reason
-from goroscope.model.events import EventKind, EventTable, ResourceKind
+from goroscope.model.events import NO_TASK, EventKind, EventTable, ResourceKind
 
 
 def _grow(a: np.ndarray, n: int, fill=0) -> np.ndarray:
@@ -278,3 +278,356 @@ class FastProfileCollector(ProfileCollector):
         if self.cpu:
             out["cpu"] = self.cpu_records()
         return out
+
+
+def _grow2(a: np.ndarray, rows: int, fill) -> np.ndarray:
+    if a.shape[0] >= rows:
+        return a
+    out = np.full((max(rows, 2 * a.shape[0]), a.shape[1]), fill, a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+class FastSummarizer:
+    """Go's ``Summarizer`` with the per-event loop in numba (:func:`_kernels.summarize`).
+
+    Same interface and results as ``_summary_reference.Summarizer``. Task, log and
+    region rows (user annotations) are attached to their tasks in Python after the
+    kernel ran over the chunk; everything else stays in arrays until :meth:`finalize`.
+    """
+
+    def __init__(self) -> None:
+        self.gs = DenseIDs()
+        self.ps = DenseIDs()
+        self.ps.index = {-1: 0, 0: 1}
+        self.ps.ids = [-1, 0]
+        self.ranges = DenseIDs()
+        self.names: dict[str, int] = {"": 0}
+        self.name_list: list[str] = [""]
+        self.is_system = np.ones(1, np.bool_)
+        self.root_cache: dict[tuple[int, int], tuple[int, int]] = {}
+        self.gi = np.zeros((0, K.GI_N), np.int64)
+        self.mk = np.zeros(1024, np.int64)
+        self.mv = np.zeros(1024, np.int64)
+        self.mn = np.zeros(1024, np.int64)
+        self.lk = np.zeros(256, np.int64)
+        self.lt = np.zeros(256, np.int64)
+        self.ln = np.zeros(256, np.int64)
+        self.reg = np.zeros((256, K.R_N), np.int64)
+        self.sk = np.zeros(1024, np.int64)
+        self.sv = np.zeros(1024, np.int64)
+        self.sysp = np.full(2, -1, np.int64)
+        self.rangesp = np.full((2, 1), -1, np.int64)
+        self.cnt = np.zeros(7, np.int64)
+        self._forever = _CodeFlags(lambda s: s == "forever")
+        self.strings: tuple[str, ...] = ("",)
+        self.tasks: dict = {}
+        self._task_regions: dict[int, list[int]] = {}
+
+    def _pmap(self, ids: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Dense proc index; NoProc (-1) is dense 0 and ProcID 0 dense 1 (Go's zero ProcID)."""
+        out = np.full(len(ids), -1, np.int64)
+        if not valid.any():
+            return out
+        uniq, inv = np.unique(ids[valid], return_inverse=True)
+        dense = np.empty(len(uniq), np.int64)
+        for j, u in enumerate(uniq.tolist()):
+            d = self.ps.index.get(u)
+            if d is None:
+                d = self.ps.index[u] = len(self.ps.ids)
+                self.ps.ids.append(u)
+            dense[j] = d
+        out[valid] = dense[inv]
+        return out
+
+    def _roots(self, ev: EventTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(ev)
+        root_name = np.full(n, -1, np.int64)
+        root_pc = np.zeros(n, np.int64)
+        if len(rows) == 0:
+            return root_name, root_pc
+        key = ev.gen_idx[rows].astype(np.int64) << 40 | ev.transition_stack_id[rows].astype(
+            np.int64
+        )
+        uniq, inv = np.unique(key, return_inverse=True)
+        un = np.full(len(uniq), -1, np.int64)
+        up = np.zeros(len(uniq), np.int64)
+        from goroscope.analysis._summary_reference import is_system_goroutine
+
+        for j, u in enumerate(uniq.tolist()):  # per distinct stack
+            gen, sid = u >> 40, u & ((1 << 40) - 1)
+            r = self.root_cache.get((gen, sid))
+            if r is None:
+                r = (-1, 0)
+                if gen >= 0 and sid:
+                    frames = ev.generations[gen].frames(sid)
+                    if frames:
+                        fn = frames[-1][1]
+                        nid = self.names.get(fn)
+                        if nid is None:
+                            nid = self.names[fn] = len(self.name_list)
+                            self.name_list.append(fn)
+                            self.is_system = np.append(self.is_system, is_system_goroutine(fn))
+                        r = (nid, np.uint64(frames[-1][0]).astype(np.int64))
+                self.root_cache[(gen, sid)] = r
+            un[j], up[j] = r
+        root_name[rows] = un[inv]
+        root_pc[rows] = up[inv]
+        return root_name, root_pc
+
+    def add(self, ev: EventTable) -> None:  # noqa: PLR0915 - columns for the kernel
+        """Feed one chunk (Go's ``Summarizer.Event`` per row, in numba). Job thread."""
+        n = len(ev)
+        if n == 0:
+            return
+        self.strings = ev.strings
+        kind = ev.kind
+        is_tr = kind == EventKind.StateTransition
+        is_range = (kind >= EventKind.RangeBegin) & (kind <= EventKind.RangeEnd)
+        rk_g = ev.resource_kind == ResourceKind.Goroutine
+        rk_p = ev.resource_kind == ResourceKind.Proc
+        res_g = self.gs.map(ev.resource_id, (is_tr | is_range) & rk_g)
+        cur_g = self.gs.map(ev.goroutine)
+        all_rows = np.ones(n, bool)
+        cur_p = self._pmap(ev.proc, all_rows)
+        res_p = self._pmap(ev.resource_id, (is_tr | is_range) & rk_p)
+        reason = ev.reason.astype(np.int64)
+        forever = self._forever(ev.strings, ev.reason)
+        tr_rows = np.flatnonzero(is_tr & rk_g & (ev.transition_stack_id != 0))
+        root_name, root_pc = self._roots(ev, tr_rows)
+        range_idx = np.zeros(n, np.int64)
+        rr = np.flatnonzero(is_range)
+        if len(rr):
+            range_idx[rr] = self.ranges.map(ev.name[rr].astype(np.int64))
+        name = ev.name.astype(np.int64)
+        task_id = ev.task_id.view(np.int64)
+        ng, npr, nr = len(self.gs), len(self.ps), max(len(self.ranges), 1)
+        if self.gi.shape[0] < ng:
+            old = self.gi.shape[0]
+            gi = np.zeros((max(ng, 2 * old, 1024), K.GI_N), np.int64)
+            gi[:old] = self.gi
+            gi[old:, K.GI_SYSG_P] = -1
+            gi[old:, K.GI_MAP_HEAD] = -1
+            gi[old:, K.GI_LR_HEAD] = -1
+            gi[old:, K.GI_TOP] = -1
+            self.gi = gi
+        self.sysp = _grow(self.sysp, npr, -1)
+        if self.rangesp.shape[0] < npr or self.rangesp.shape[1] < nr:
+            rp = np.full(
+                (max(npr, self.rangesp.shape[0]), max(nr, self.rangesp.shape[1])), -1, np.int64
+            )
+            rp[: self.rangesp.shape[0], : self.rangesp.shape[1]] = self.rangesp
+            self.rangesp = rp
+        row_region = np.full(n, -1, np.int64)
+        row_fab = np.zeros(n, np.bool_)
+        row = 0
+        while True:
+            status, row = K.summarize(
+                row,
+                kind,
+                ev.time_ns,
+                cur_g,
+                cur_p,
+                res_g,
+                res_p,
+                ev.state_from,
+                ev.state_to,
+                reason,
+                forever,
+                root_name,
+                root_pc,
+                range_idx,
+                name,
+                task_id,
+                self.gi,
+                self.mk,
+                self.mv,
+                self.mn,
+                self.lk,
+                self.lt,
+                self.ln,
+                self.reg,
+                self.sk,
+                self.sv,
+                self.sysp,
+                self.rangesp,
+                self.is_system,
+                self.cnt,
+                row_region,
+                row_fab,
+            )
+            if status == K.ST_OK:
+                break
+            self._grow_pools()
+        self._annotations(ev, row_region, row_fab)
+
+    def _grow_pools(self) -> None:
+        for a in ("mk", "mv", "mn", "lk", "lt", "ln", "sk", "sv"):
+            v = getattr(self, a)
+            setattr(self, a, _grow(v, 2 * len(v)))
+        self.reg = _grow2(self.reg, 2 * self.reg.shape[0], 0)
+
+    def _task(self, task_id: int):
+        from goroscope.analysis._summary_reference import TaskSummary
+
+        t = self.tasks.get(task_id)
+        if t is None:
+            t = self.tasks[task_id] = TaskSummary(task_id)
+            self._task_regions[task_id] = []
+        return t
+
+    def _annotations(self, ev: EventTable, row_region: np.ndarray, row_fab: np.ndarray) -> None:
+        """Tasks and logs, and regions' tasks: one step per annotation row (OPT: these rows
+        each make an output object anyway; a columnar task table would avoid it)."""
+        from goroscope.analysis._summary_reference import LogRecord
+
+        kind = ev.kind
+        rows = np.flatnonzero((kind >= EventKind.TaskBegin) & (kind <= EventKind.Log))
+        if len(rows) == 0:
+            return
+        s = ev.strings
+        for i, k, t, g, tid, ptid, nm, msg, r, fab in zip(
+            rows.tolist(),
+            kind[rows].tolist(),
+            ev.time_ns[rows].tolist(),
+            ev.goroutine[rows].tolist(),
+            ev.task_id[rows].tolist(),
+            ev.parent_task_id[rows].tolist(),
+            ev.name[rows].tolist(),
+            ev.message[rows].tolist(),
+            row_region[rows].tolist(),
+            row_fab[rows].tolist(),
+            strict=True,
+        ):
+            del i
+            if k == EventKind.RegionBegin:
+                if r >= 0:
+                    self._task(tid).goroutines.add(g)
+                    self._task_regions[tid].append(r)
+            elif k == EventKind.RegionEnd:
+                if fab:
+                    self._task(tid).goroutines.add(g)
+                    self._task_regions[tid].append(r)
+            elif k in (EventKind.TaskBegin, EventKind.TaskEnd):
+                task = self._task(tid)
+                task.name = s[nm]
+                task.goroutines.add(g)
+                if k == EventKind.TaskBegin:
+                    task.start_ns = t
+                else:
+                    task.end_ns = t
+                if ptid != NO_TASK and task.parent is None:
+                    parent = self._task(ptid)
+                    task.parent = ptid
+                    parent.children.append(tid)
+            else:
+                task = self._task(tid)
+                task.goroutines.add(g)
+                task.logs.append(LogRecord(t, g, s[nm], s[msg]))
+
+    @property
+    def last_ts(self) -> int:
+        return int(self.cnt[K.C_LAST])
+
+    def finalize(self):
+        """Go's ``Finalize``; returns ``(goroutines, tasks)`` like the reference."""
+        from goroscope.analysis._summary_reference import (
+            ExecStats,
+            GoroutineSummary,
+            RegionSummary,
+        )
+
+        ng = len(self.gs)
+        # the final finalize may add one node per pending block/range and copy region maps
+        while True:
+            need_n = int(self.cnt[K.C_MAPS]) + 2 * ng + int(self.gi[:ng, K.GI_NLR].sum()) + 2
+            per_g = (self.gi[:ng, K.GI_DEPTH] + 2) * (
+                self.gi[:ng, K.GI_NMAP] + self.gi[:ng, K.GI_NLR] + 2
+            )
+            need_s = int(self.cnt[K.C_SNAP]) + int(per_g.sum()) + 2
+            if need_n <= len(self.mk) and need_s <= len(self.sk):
+                break
+            self._grow_pools()
+        K.summarize_finalize(
+            self.gi, ng, self.mk, self.mv, self.mn, self.lk, self.lt, self.ln,
+            self.reg, self.sk, self.sv, self.cnt, self.is_system,
+        )  # fmt: skip
+        s = self.strings
+
+        def maps(off: int, length: int) -> tuple[dict[str, int], dict[str, int]]:
+            block: dict[str, int] = {}
+            rng: dict[str, int] = {}
+            for key, v in zip(
+                self.sk[off : off + length].tolist(),
+                self.sv[off : off + length].tolist(),
+                strict=True,
+            ):
+                (rng if key & 1 else block)[s[key >> 1]] = v
+            return block, rng
+
+        gi = self.gi
+        reg = self.reg[: int(self.cnt[K.C_REG])]
+        regions: dict[int, RegionSummary] = {}
+
+        def region(r: int) -> RegionSummary:
+            obj = regions.get(r)
+            if obj is None:
+                row = reg[r].tolist()
+                done = row[K.R_DONE] >= 0
+                if done:
+                    sc = row[K.R_F0 : K.R_F0 + 5]
+                    block, rng = maps(row[K.R_FIN_OFF], row[K.R_FIN_LEN])
+                else:
+                    sc = row[K.R_S0 : K.R_S0 + 5]
+                    block, rng = maps(row[K.R_BASE_OFF], row[K.R_BASE_LEN])
+                obj = regions[r] = RegionSummary(
+                    row[K.R_TASK] & ((1 << 64) - 1),
+                    s[row[K.R_NAME]],
+                    row[K.R_START] if row[K.R_HAS_START] else None,
+                    row[K.R_END] if row[K.R_HAS_END] else None,
+                    ExecStats(sc[0], sc[1], block, sc[2], sc[3], sc[4], rng),
+                )
+            return obj
+
+        by_g: dict[int, list[int]] = {}
+        if len(reg):
+            live = reg[:, K.R_DONE] >= 0
+            owner = reg[:, K.R_G]
+            live &= reg[:, K.R_EPOCH] == gi[owner, K.GI_EPOCH]
+            idx = np.flatnonzero(live)
+            idx = idx[np.argsort(reg[idx, K.R_DONE], kind="stable")]
+            for r, g in zip(idx.tolist(), owner[idx].tolist(), strict=True):
+                by_g.setdefault(g, []).append(r)
+        out: dict[int, GoroutineSummary] = {}
+        node_k, node_v, node_n = self.mk, self.mv, self.mn
+        for g in np.flatnonzero(gi[:ng, K.GI_EXISTS]).tolist():  # per goroutine
+            row = gi[g].tolist()
+            block: dict[str, int] = {}
+            rng: dict[str, int] = {}
+            j = row[K.GI_MAP_HEAD]
+            while j >= 0:
+                key = int(node_k[j])
+                (rng if key & 1 else block)[s[key >> 1]] = int(node_v[j])
+                j = int(node_n[j])
+            goid = self.gs.ids[g]
+            stats = ExecStats(
+                row[K.GI_EXEC], row[K.GI_SCHED], block, row[K.GI_SYSCALL],
+                row[K.GI_SYSBLOCK], row[K.GI_TOTAL], rng,
+            )  # fmt: skip
+            gs = GoroutineSummary(
+                goid,
+                name=self.name_list[row[K.GI_NAME]],
+                pc=row[K.GI_PC] & ((1 << 64) - 1),
+                creation_ns=row[K.GI_CREATION],
+                start_ns=row[K.GI_START],
+                end_ns=row[K.GI_END],
+                stats=stats,
+            )
+            gs.regions = [region(r) for r in by_g.get(g, [])]
+            gs.regions.sort(key=lambda x: (x.start_ns is not None, x.start_ns or 0))
+            gs.live = False
+            gs.last_range = None
+            out[goid] = gs
+        for tid, task in self.tasks.items():
+            task.regions = [region(r) for r in self._task_regions[tid]]
+        return out, self.tasks

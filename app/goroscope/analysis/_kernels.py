@@ -244,3 +244,501 @@ def blocking_intervals(
         n_out += 1
         track_t[g] = -1
     return n_out
+
+
+# --- Summarizer.Event --------------------------------------------------------------------------
+#
+# State of the goroutine summarizer, in arrays (see _fast.FastSummarizer for the layout):
+#   gi : int64 (n_g, GI_N) per dense goroutine; gf : bool flags (n_g, GF_N)
+#   maps : a node pool — per goroutine a linked list of (key, value) with key = reason code * 2
+#          (BlockTimeByReason) or range-name code * 2 + 1 (RangeTime)
+#   lr : a node pool — per goroutine (range-name code, since) of lastRangeTime; since 0 = absent
+#   regions : int64 (cap_r, R_N) per region; region stacks linked through R_PREV
+#   snap : (cap_s, 2) key/value pool holding regions' base and final maps
+#   sysp : per dense proc, the goroutine in a syscall on it (-1 none); rangesp : (n_p, n_range)
+
+GI_NAME = 0  # name id (0 = "")
+GI_PC = 1
+GI_CREATION = 2
+GI_START = 3
+GI_END = 4
+GI_EXEC = 5
+GI_SCHED = 6
+GI_SYSCALL = 7
+GI_SYSBLOCK = 8
+GI_TOTAL = 9
+GI_LAST_START = 10
+GI_LAST_RUNNABLE = 11
+GI_LAST_BLOCK = 12
+GI_LAST_BLOCK_REASON = 13
+GI_LAST_SYSCALL = 14
+GI_LAST_SYSBLOCK = 15
+GI_MAP_HEAD = 16
+GI_LR_HEAD = 17
+GI_TOP = 18  # top active region (-1 none)
+GI_DEPTH = 19
+GI_NMAP = 20
+GI_NLR = 21
+GI_SYSG_P = 22  # syscallingG: dense proc (-1 absent)
+GI_EPOCH = 23  # bumped when Go replaces the summary (a second creation)
+GI_EXISTS = 24
+GI_N = 25
+
+R_TASK = 0
+R_NAME = 1
+R_HAS_START = 2
+R_START = 3
+R_HAS_END = 4
+R_END = 5
+R_G = 6
+R_EPOCH = 7
+R_PREV = 8
+R_DONE = 9  # completion sequence (-1 while active / never)
+R_BASE_OFF = 10
+R_BASE_LEN = 11
+R_FIN_OFF = 12
+R_FIN_LEN = 13
+R_S0 = 14  # base scalars exec, sched, syscall, sysblock, total at R_S0..R_S0+4
+R_F0 = 19  # final scalars at R_F0..R_F0+4
+R_N = 24
+
+ST_OK = 0
+ST_GROW = 1  # a pool is short: grow it and call again from the returned row
+
+# counters in cnt: 0 maps used, 1 lr used, 2 regions used, 3 snap used, 4 done seq,
+# 5 sync_ts, 6 last_ts
+C_MAPS = 0
+C_LR = 1
+C_REG = 2
+C_SNAP = 3
+C_DONE = 4
+C_SYNC = 5
+C_LAST = 6
+
+
+@njit(nogil=True, cache=True)
+def _map_add(gi, g, mk, mv, mn, cnt, key, v):
+    j = gi[g, GI_MAP_HEAD]
+    while j >= 0:
+        if mk[j] == key:
+            mv[j] += v
+            return
+        j = mn[j]
+    j = cnt[C_MAPS]
+    cnt[C_MAPS] += 1
+    mk[j] = key
+    mv[j] = v
+    mn[j] = gi[g, GI_MAP_HEAD]
+    gi[g, GI_MAP_HEAD] = j
+    gi[g, GI_NMAP] += 1
+
+
+@njit(nogil=True, cache=True)
+def _lr_get(gi, g, lk, lt, ln, name):
+    j = gi[g, GI_LR_HEAD]
+    while j >= 0:
+        if lk[j] == name:
+            return j
+        j = ln[j]
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def _lr_set(gi, g, lk, lt, ln, cnt, name, ts):
+    j = _lr_get(gi, g, lk, lt, ln, name)
+    if j < 0:
+        j = cnt[C_LR]
+        cnt[C_LR] += 1
+        lk[j] = name
+        ln[j] = gi[g, GI_LR_HEAD]
+        gi[g, GI_LR_HEAD] = j
+        gi[g, GI_NLR] += 1
+    lt[j] = ts
+
+
+@njit(nogil=True, cache=True)
+def _snap_add(sk, sv, off, n, key, v):
+    for j in range(off, off + n):
+        if sk[j] == key:
+            sv[j] += v
+            return n
+    sk[off + n] = key
+    sv[off + n] = v
+    return n + 1
+
+
+@njit(nogil=True, cache=True)
+def _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal):
+    """Go's snapshotStat(t) of a live goroutine: scalars into scal (5), maps appended to snap.
+    Returns (offset, length) of the maps in snap."""
+    scal[0] = gi[g, GI_EXEC]
+    scal[1] = gi[g, GI_SCHED]
+    scal[2] = gi[g, GI_SYSCALL]
+    scal[3] = gi[g, GI_SYSBLOCK]
+    scal[4] = gi[g, GI_TOTAL]
+    off = cnt[C_SNAP]
+    n = 0
+    j = gi[g, GI_MAP_HEAD]
+    while j >= 0:
+        sk[off + n] = mk[j]
+        sv[off + n] = mv[j]
+        n += 1
+        j = mn[j]
+    if gi[g, GI_TOTAL] == 0:
+        scal[4] = t - gi[g, GI_CREATION]
+    if gi[g, GI_LAST_START] != 0:
+        scal[0] += t - gi[g, GI_LAST_START]
+    if gi[g, GI_LAST_RUNNABLE] != 0:
+        scal[1] += t - gi[g, GI_LAST_RUNNABLE]
+    if gi[g, GI_LAST_BLOCK] != 0:
+        n = _snap_add(sk, sv, off, n, gi[g, GI_LAST_BLOCK_REASON] * 2, t - gi[g, GI_LAST_BLOCK])
+    if gi[g, GI_LAST_SYSCALL] != 0:
+        scal[2] += t - gi[g, GI_LAST_SYSCALL]
+    if gi[g, GI_LAST_SYSBLOCK] != 0:
+        scal[1] += t - gi[g, GI_LAST_SYSBLOCK]
+    j = gi[g, GI_LR_HEAD]
+    while j >= 0:
+        if lt[j] != 0:
+            n = _snap_add(sk, sv, off, n, lk[j] * 2 + 1, t - lt[j])
+        j = ln[j]
+    cnt[C_SNAP] += n
+    return off, n
+
+
+@njit(nogil=True, cache=True)
+def _sub_into(reg, r, sk, sv, cnt, cur_off, cur_n, scal):
+    """Region r's final stats = current snapshot (scal, snap[cur_off:+cur_n]) - its base."""
+    for q in range(5):
+        reg[r, R_F0 + q] = scal[q] - reg[r, R_S0 + q]
+    off = cnt[C_SNAP]
+    b0 = reg[r, R_BASE_OFF]
+    bn = reg[r, R_BASE_LEN]
+    for j in range(cur_n):
+        key = sk[cur_off + j]
+        v = sv[cur_off + j]
+        for q in range(b0, b0 + bn):
+            if sk[q] == key:
+                v -= sv[q]
+                break
+        sk[off + j] = key
+        sv[off + j] = v
+    cnt[C_SNAP] += cur_n
+    reg[r, R_FIN_OFF] = off
+    reg[r, R_FIN_LEN] = cur_n
+
+
+@njit(nogil=True, cache=True)
+def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system):
+    """Go's GoroutineSummary.finalize(t, trigger)."""
+    scal = np.zeros(5, np.int64)
+    if trigger:
+        gi[g, GI_END] = t_trig
+    off, n = _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal)
+    # g.GoroutineExecStats = finalStat: scalars, then the maps (pending parts added)
+    gi[g, GI_EXEC] = scal[0]
+    gi[g, GI_SCHED] = scal[1]
+    gi[g, GI_SYSCALL] = scal[2]
+    gi[g, GI_SYSBLOCK] = scal[3]
+    gi[g, GI_TOTAL] = scal[4]
+    if gi[g, GI_LAST_BLOCK] != 0:
+        _map_add(gi, g, mk, mv, mn, cnt, gi[g, GI_LAST_BLOCK_REASON] * 2, t - gi[g, GI_LAST_BLOCK])
+    j = gi[g, GI_LR_HEAD]
+    while j >= 0:
+        if lt[j] != 0:
+            _map_add(gi, g, mk, mv, mn, cnt, lk[j] * 2 + 1, t - lt[j])
+        j = ln[j]
+    if not is_system[gi[g, GI_NAME]]:
+        # activeRegions in slice order: bottom of the stack first
+        depth = gi[g, GI_DEPTH]
+        stack = np.empty(depth, np.int64)
+        r = gi[g, GI_TOP]
+        for q in range(depth - 1, -1, -1):
+            stack[q] = r
+            r = reg[r, R_PREV]
+        for q in range(depth):
+            r = stack[q]
+            reg[r, R_HAS_END] = 1 if trigger else 0
+            reg[r, R_END] = t_trig if trigger else 0
+            _sub_into(reg, r, sk, sv, cnt, off, n, scal)
+            reg[r, R_DONE] = cnt[C_DONE]
+            cnt[C_DONE] += 1
+    gi[g, GI_LAST_START] = 0
+    gi[g, GI_LAST_RUNNABLE] = 0
+    gi[g, GI_LAST_BLOCK] = 0
+    gi[g, GI_LAST_BLOCK_REASON] = 0
+    gi[g, GI_LAST_SYSCALL] = 0
+    gi[g, GI_LAST_SYSBLOCK] = 0
+    j = gi[g, GI_LR_HEAD]
+    while j >= 0:
+        lt[j] = 0
+        j = ln[j]
+    gi[g, GI_TOP] = -1
+    gi[g, GI_DEPTH] = 0
+
+
+@njit(nogil=True, cache=True)
+def _new_g(gi, g, creation):
+    for q in range(GI_N):
+        if q != GI_EPOCH and q != GI_SYSG_P:
+            gi[g, q] = 0
+    gi[g, GI_MAP_HEAD] = -1
+    gi[g, GI_LR_HEAD] = -1
+    gi[g, GI_TOP] = -1
+    gi[g, GI_CREATION] = creation
+    gi[g, GI_EPOCH] += 1
+    gi[g, GI_EXISTS] = 1
+
+
+@njit(nogil=True, cache=True)
+def _new_region(reg, cnt, g, epoch, task, name, has_start, start):
+    r = cnt[C_REG]
+    cnt[C_REG] += 1
+    for q in range(R_N):
+        reg[r, q] = 0
+    reg[r, R_TASK] = task
+    reg[r, R_NAME] = name
+    reg[r, R_HAS_START] = has_start
+    reg[r, R_START] = start
+    reg[r, R_G] = g
+    reg[r, R_EPOCH] = epoch
+    reg[r, R_PREV] = -1
+    reg[r, R_DONE] = -1
+    reg[r, R_BASE_OFF] = 0
+    reg[r, R_BASE_LEN] = 0
+    return r
+
+
+@njit(nogil=True, cache=True)
+def summarize(  # noqa: C901, PLR0912, PLR0913, PLR0915 - Go's Summarizer.Event
+    start_row,
+    kind,
+    time_ns,
+    cur_g,
+    cur_p,
+    res_g,
+    res_p,
+    state_from,
+    state_to,
+    reason,
+    forever,
+    root_name,
+    root_pc,
+    range_idx,
+    name,
+    task_id,
+    gi,
+    mk,
+    mv,
+    mn,
+    lk,
+    lt,
+    ln,
+    reg,
+    sk,
+    sv,
+    sysp,
+    rangesp,
+    is_system,
+    cnt,
+    row_region,
+    row_fabricated,
+):
+    """Go's ``Summarizer.Event`` for rows ``start_row..`` of a chunk.
+
+    cur_g / res_g : dense goroutine of the context / of the transition or range scope (-1)
+    cur_p / res_p : dense proc of the context / of a proc transition or range scope
+    reason : reason code of goroutine transitions; forever : its reason is "forever"
+    root_name, root_pc : name id and PC of the transition stack's root frame (-1 none)
+    range_idx : dense range-name index of range rows; name : the name/type code
+    row_region, row_fabricated : out per row — the region a region row made or ended
+    Returns (status, row): ST_OK and the row count, or ST_GROW and the row to resume at.
+    """
+    n_rows = kind.shape[0]
+    scal = np.zeros(5, np.int64)
+    for i in range(start_row, n_rows):
+        k = kind[i]
+        t = time_ns[i]
+        # capacity: the worst this row can need (goroutine g finalizing with its region stack)
+        g = res_g[i] if k == K_TRANSITION else cur_g[i]
+        if g >= 0:
+            need_n = 3 + gi[g, GI_NLR]
+            need_s = (gi[g, GI_DEPTH] + 3) * (gi[g, GI_NMAP] + gi[g, GI_NLR] + 2)
+        else:
+            need_n = 3
+            need_s = 4
+        if (
+            cnt[C_MAPS] + need_n > mk.shape[0]
+            or cnt[C_LR] + 2 > lk.shape[0]
+            or cnt[C_REG] + 2 > reg.shape[0]
+            or cnt[C_SNAP] + need_s > sk.shape[0]
+        ):
+            return ST_GROW, i
+        if cnt[C_SYNC] == 0:
+            cnt[C_SYNC] = t
+        cnt[C_LAST] = t
+        sync_ts = cnt[C_SYNC]
+        if k == K_SYNC:
+            cnt[C_SYNC] = t
+        elif k == K_TRANSITION and res_g[i] >= 0:
+            old = state_from[i]
+            new = state_to[i]
+            if old == new:
+                continue
+            g = res_g[i]
+            if old == G_UNDETERMINED:
+                _new_g(gi, g, sync_ts)
+                dt = t - sync_ts
+                if new == G_RUNNING:
+                    gi[g, GI_EXEC] += dt
+                elif new == G_WAITING:
+                    _map_add(gi, g, mk, mv, mn, cnt, reason[i] * 2, dt)
+                elif new == G_RUNNABLE:
+                    gi[g, GI_SCHED] += dt
+                elif new == G_SYSCALL:
+                    if cur_p[i] == 0:  # dense proc 0 is NoProc
+                        gi[g, GI_SYSBLOCK] += dt
+                    else:
+                        gi[g, GI_SYSCALL] += dt
+            elif old == G_NOT_EXIST:
+                _new_g(gi, g, t)
+                c = cur_g[i]
+                if c >= 0 and gi[c, GI_EXISTS] and gi[c, GI_DEPTH] > 0:
+                    top = gi[c, GI_TOP]
+                    r = _new_region(reg, cnt, g, gi[g, GI_EPOCH], reg[top, R_TASK], 0, 1, t)
+                    gi[g, GI_TOP] = r
+                    gi[g, GI_DEPTH] = 1
+            elif not gi[g, GI_EXISTS]:
+                continue
+            elif old == G_RUNNING:
+                gi[g, GI_EXEC] += t - gi[g, GI_LAST_START]
+                gi[g, GI_LAST_START] = 0
+            elif old == G_WAITING:
+                if gi[g, GI_LAST_BLOCK] != 0:
+                    _map_add(
+                        gi,
+                        g,
+                        mk,
+                        mv,
+                        mn,
+                        cnt,
+                        gi[g, GI_LAST_BLOCK_REASON] * 2,
+                        t - gi[g, GI_LAST_BLOCK],
+                    )
+                    gi[g, GI_LAST_BLOCK] = 0
+            elif old == G_RUNNABLE:
+                if gi[g, GI_LAST_RUNNABLE] != 0:
+                    gi[g, GI_SCHED] += t - gi[g, GI_LAST_RUNNABLE]
+                    gi[g, GI_LAST_RUNNABLE] = 0
+            elif old == G_SYSCALL and gi[g, GI_LAST_SYSCALL] != 0:
+                if gi[g, GI_LAST_SYSBLOCK] != 0:
+                    gi[g, GI_SYSBLOCK] += t - gi[g, GI_LAST_SYSBLOCK]
+                    gi[g, GI_SYSCALL] += gi[g, GI_LAST_SYSBLOCK] - gi[g, GI_LAST_SYSCALL]
+                else:
+                    gi[g, GI_SYSCALL] += t - gi[g, GI_LAST_SYSCALL]
+                gi[g, GI_LAST_SYSCALL] = 0
+                gi[g, GI_LAST_SYSBLOCK] = 0
+                p = gi[g, GI_SYSG_P]
+                gi[g, GI_SYSG_P] = -1
+                # delete(syscallingP, syscallingG[id]): the zero ProcID when absent
+                sysp[p if p >= 0 else 1] = -1
+            if gi[g, GI_NAME] == 0 and root_name[i] >= 0:
+                gi[g, GI_NAME] = root_name[i]
+                gi[g, GI_PC] = root_pc[i]
+            if new == G_RUNNING:
+                gi[g, GI_LAST_START] = t
+                if gi[g, GI_START] == 0:
+                    gi[g, GI_START] = t
+            elif new == G_RUNNABLE:
+                gi[g, GI_LAST_RUNNABLE] = t
+            elif new == G_WAITING and not forever[i]:
+                gi[g, GI_LAST_BLOCK] = t
+                gi[g, GI_LAST_BLOCK_REASON] = reason[i]
+            elif new in (G_WAITING, G_NOT_EXIST):
+                _finalize(gi, g, t, True, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system)
+            elif new == G_SYSCALL:
+                p = cur_p[i]
+                sysp[p] = g
+                gi[g, GI_SYSG_P] = p
+                gi[g, GI_LAST_SYSCALL] = t
+        elif k == K_TRANSITION and res_p[i] >= 0:
+            p = res_p[i]
+            if state_from[i] != state_to[i] and state_to[i] == P_IDLE and sysp[p] >= 0:
+                gi[sysp[p], GI_LAST_SYSBLOCK] = t
+                sysp[p] = -1
+        elif k in (K_RANGE_BEGIN, K_RANGE_ACTIVE):
+            g = -1
+            if res_g[i] >= 0:
+                g = res_g[i]
+            elif res_p[i] >= 0:
+                c = cur_g[i]
+                if c >= 0 and gi[c, GI_EXISTS]:
+                    g = c
+                    rangesp[res_p[i], range_idx[i]] = c
+            if g < 0 or not gi[g, GI_EXISTS]:
+                continue
+            if k == K_RANGE_ACTIVE:
+                j = _lr_get(gi, g, lk, lt, ln, name[i])
+                if j >= 0 and lt[j] != 0:
+                    _map_add(gi, g, mk, mv, mn, cnt, name[i] * 2 + 1, sync_ts - lt[j])
+                _lr_set(gi, g, lk, lt, ln, cnt, name[i], sync_ts)
+            else:
+                _lr_set(gi, g, lk, lt, ln, cnt, name[i], t)
+        elif k == K_RANGE_END:
+            g = -1
+            if res_g[i] >= 0:
+                g = res_g[i]
+            elif res_p[i] >= 0:
+                c = rangesp[res_p[i], range_idx[i]]
+                if c >= 0:
+                    if c == cur_g[i]:
+                        g = c
+                    rangesp[res_p[i], range_idx[i]] = -1
+            if g < 0 or not gi[g, GI_EXISTS]:
+                continue
+            j = _lr_get(gi, g, lk, lt, ln, name[i])
+            if j < 0 or lt[j] == 0:
+                continue
+            _map_add(gi, g, mk, mv, mn, cnt, name[i] * 2 + 1, t - lt[j])
+            lt[j] = 0
+        elif k == K_REGION_BEGIN:
+            g = cur_g[i]
+            if g < 0 or not gi[g, GI_EXISTS]:
+                continue
+            r = _new_region(reg, cnt, g, gi[g, GI_EPOCH], task_id[i], name[i], 1, t)
+            off, n = _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal)
+            for q in range(5):
+                reg[r, R_S0 + q] = scal[q]
+            reg[r, R_BASE_OFF] = off
+            reg[r, R_BASE_LEN] = n
+            reg[r, R_PREV] = gi[g, GI_TOP]
+            gi[g, GI_TOP] = r
+            gi[g, GI_DEPTH] += 1
+            row_region[i] = r
+        elif k == K_REGION_END:
+            g = cur_g[i]
+            if g < 0 or not gi[g, GI_EXISTS]:
+                continue
+            if gi[g, GI_DEPTH] > 0:
+                r = gi[g, GI_TOP]
+                gi[g, GI_TOP] = reg[r, R_PREV]
+                gi[g, GI_DEPTH] -= 1
+            else:
+                r = _new_region(reg, cnt, g, gi[g, GI_EPOCH], task_id[i], name[i], 0, 0)
+                row_fabricated[i] = True
+            off, n = _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal)
+            _sub_into(reg, r, sk, sv, cnt, off, n, scal)
+            reg[r, R_HAS_END] = 1
+            reg[r, R_END] = t
+            reg[r, R_DONE] = cnt[C_DONE]
+            cnt[C_DONE] += 1
+            row_region[i] = r
+    return ST_OK, n_rows
+
+
+@njit(nogil=True, cache=True)
+def summarize_finalize(gi, n_g, mk, mv, mn, lk, lt, ln, reg, sk, sv, cnt, is_system):
+    """Go's ``Summarizer.Finalize``: finalize every goroutine at the last event time."""
+    t = cnt[C_LAST]
+    for g in range(n_g):
+        if gi[g, GI_EXISTS]:
+            _finalize(gi, g, t, False, 0, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system)

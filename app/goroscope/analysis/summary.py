@@ -217,10 +217,10 @@ def analyze(
         summ = Summarizer()
         util = MutatorUtilization(UTIL_ALL)
     else:
-        from goroscope.analysis._fast import FastMutatorUtilization
+        from goroscope.analysis._fast import FastMutatorUtilization, FastSummarizer
         from goroscope.analysis._fast import FastProfileCollector as ProfileCollector
 
-        summ = Summarizer()
+        summ = FastSummarizer()
         util = FastMutatorUtilization(UTIL_ALL)
     out = Analysis()
     dig = _Digests()
