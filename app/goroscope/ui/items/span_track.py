@@ -130,6 +130,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._last_plan: FramePlan | None = None
         self._last_rect_count = 0
         self._highlight: tuple[int, int] | None = None
+        self._text_widths: dict[int, dict[str, int]] = {}  # pixel size → text → px
         self._font = QFont()
         self._font.setPixelSize(10)
         self.set_colors(colors)
@@ -287,10 +288,11 @@ class SpanTrackItem(pg.GraphicsObject):
         if n == 0:
             return
 
-        # Device coordinates, clipped to the visible range (+2 px) so Qt never sees huge values.
+        # Device coordinates, clipped to the visible range so Qt never sees huge values
+        # (and nothing spills over the row axis at the left edge).
         left, right = sorted((x0 * sx + dx, x1 * sx + dx))
-        xs = np.clip(plan.start_ns * sx + dx, left - 2, right + 2)
-        xe = np.clip(plan.end_ns * sx + dx, left - 2, right + 2)
+        xs = np.clip(plan.start_ns * sx + dx, left, right)
+        xe = np.clip(plan.end_ns * sx + dx, left, right)
         if sx < 0:
             xs, xe = xe, xs
         w = np.maximum(xe - xs, 1.0)
@@ -333,7 +335,16 @@ class SpanTrackItem(pg.GraphicsObject):
         font.setPixelSize(int(min(12, max(8, h - 3))))
         p.setFont(font)
         fm = QFontMetrics(font)
-        min_text_px = fm.horizontalAdvance("W…") + 4
+        widths = self._text_widths.setdefault(font.pixelSize(), {})
+
+        def width_of(text: str) -> int:
+            got = widths.get(text)
+            if got is None:
+                got = widths[text] = fm.horizontalAdvance(text)
+            return got
+
+        flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        min_text_px = width_of("W…") + 4
         cand = cand[w[cand] >= min_text_px][:MAX_LABELS]
         for j in cand:
             got = self._label_of(int(plan.row[j]), int(plan.first[j]))
@@ -342,18 +353,14 @@ class SpanTrackItem(pg.GraphicsObject):
                 continue
             avail = int(w[j]) - 4
             # gotraceui: the first label that fits whole; else the last one, elided.
-            shown = next((t for t in options if t and fm.horizontalAdvance(t) <= avail), None)
+            shown = next((t for t in options if t and width_of(t) <= avail), None)
             if shown is None:
                 shown = fm.elidedText(options[-1], Qt.TextElideMode.ElideRight, avail)
             if not shown or shown == "…":
                 continue
             st = int(plan.state[j])
             p.setPen(self._text_colors[st] if st < len(self._text_colors) else QColor("black"))
-            p.drawText(
-                QRectF(float(xs[j]) + 2, float(ytop[j]), float(avail), h),
-                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                shown,
-            )
+            p.drawText(QRectF(float(xs[j]) + 2, float(ytop[j]), float(avail), h), flags, shown)
 
     def _paint_highlight(self, p, sx, dx, sy, dy, pad, left, right) -> None:
         if self._highlight is None:

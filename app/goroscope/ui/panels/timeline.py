@@ -226,23 +226,21 @@ class _RowAxis(pg.AxisItem):
         view = self.linkedView()
         if view is None:
             return
-        p.setPen(self._panel.palette_.grid)
         r = self.boundingRect()
-        p.drawLine(QPointF(r.right(), r.top()), QPointF(r.right(), r.bottom()))
         p.setPen(self._panel.palette_.foreground)
         p.setFont(self.font() if hasattr(self, "font") else QFont())
         fm = QFontMetrics(p.font())
         _, (y0, y1) = view.viewRange()
         width = int(r.width()) - 8
+        # rows map linearly to the axis' y: two points give the map
+        ya = self.mapFromScene(view.mapViewToScene(QPointF(0, 0))).y()
+        yb = self.mapFromScene(view.mapViewToScene(QPointF(0, 1))).y()
+        step = yb - ya
+        flags = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for row in range(max(0, int(y0)), min(self._panel.row_count(), int(math.ceil(y1)))):
-            top = self.mapFromScene(view.mapViewToScene(QPointF(0, row))).y()
-            bottom = self.mapFromScene(view.mapViewToScene(QPointF(0, row + 1))).y()
+            top = ya + row * step
             text = fm.elidedText(self._panel.row_label(row), Qt.TextElideMode.ElideMiddle, width)
-            p.drawText(
-                QRectF(r.left(), min(top, bottom), width, abs(bottom - top)),
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                text,
-            )
+            p.drawText(QRectF(r.left(), min(top, top + step), width, abs(step)), flags, text)
 
 
 class TimelinePanel(QWidget):
@@ -692,13 +690,20 @@ def _family(fams: Sequence[StateFamily], code: int) -> StateFamily:
     return fams[code] if 0 <= code < len(fams) else StateFamily.UNKNOWN
 
 
+def _save(panel: TimelinePanel, path) -> None:
+    panel.grab().save(str(path))
+    sys.stdout.write(f"{path} rects={panel.track.drawn_rect_count()}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m goroscope.ui.panels.timeline --demo [--screenshots DIR]``."""
     ap = argparse.ArgumentParser(prog="python -m goroscope.ui.panels.timeline")
     ap.add_argument("--demo", action="store_true", help="show synthetic goroutine rows")
     ap.add_argument("--rows", type=int, default=300)
     ap.add_argument("--dark", action="store_true")
-    ap.add_argument("--screenshots", metavar="DIR", help="save PNGs at three zoom levels and exit")
+    ap.add_argument(
+        "--screenshots", metavar="DIR", help="save PNGs (3 zooms, a selection) and exit"
+    )
     args = ap.parse_args(argv)
     from goroscope.ui.panels.demo import DemoSource
 
@@ -721,10 +726,22 @@ def main(argv: list[str] | None = None) -> int:
         for name, a, b in views:
             panel.show_range(a, b)
             app.processEvents()
-            panel.grab().save(str(out / f"timeline-{name}.png"))
-            sys.stdout.write(
-                f"{out / f'timeline-{name}.png'} rects={panel.track.drawn_rect_count()}\n"
-            )
+            _save(panel, out / f"timeline-{name}.png")
+        # a selected span, with the axis origin moved to its start
+        row = 14
+        s, e, _ = panel.track.spans(row)
+        k = int(np.searchsorted(e, 503_000_000))
+        panel.selection.set(panel.span_ref(row, k))
+        panel.set_origin(float(s[k]))
+        panel.show_range(500_000_000, 510_000_000)
+        app.processEvents()
+        _save(panel, out / "timeline-selected-span.png")
+        # a selected time range (time per state in the status line)
+        panel.set_origin(0)
+        panel.selection.set(TimeRange(800_000_000, 1_100_000_000))
+        panel.fit_all()
+        app.processEvents()
+        _save(panel, out / "timeline-range.png")
         return 0
     return app.exec()
 
