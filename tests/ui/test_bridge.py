@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PySide6.QtCore import QThread
 
-from goroscope.ui.bridge import JobBridge, JobCancelled
+from goroscope.jobs import ImmediateExecutor, Progress, ThreadExecutor
+from goroscope.ui.bridge import JobBridge
 
 pytestmark = pytest.mark.gui
 
@@ -18,18 +19,6 @@ def pool():
     ex = ThreadPoolExecutor(max_workers=2)
     yield ex
     ex.shutdown(wait=True, cancel_futures=True)
-
-
-class ImmediateExecutor(Executor):
-    """Runs jobs synchronously in submit() (napari's force_sync)."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        f = Future()
-        try:
-            f.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001
-            f.set_exception(exc)
-        return f
 
 
 def test_result_arrives_on_gui_thread(qtbot, pool):
@@ -65,7 +54,7 @@ def test_stale_result_for_same_key_is_dropped(qtbot, pool):
 
     def slow(value, *, cancel):
         gate.wait(5)
-        return (value, cancel.is_set())
+        return (value, cancel.is_set)
 
     old = bridge.submit("merge", slow, "old", cancel=JobBridge.CANCEL)
     with qtbot.waitSignal(bridge.finished, timeout=5000) as blocker:
@@ -88,19 +77,39 @@ def test_other_keys_are_independent(qtbot, pool):
     assert got == {a: "a", b: "b"}
 
 
-def test_progress_and_cancel_sentinels(qtbot, pool):
-    bridge = JobBridge(pool)
+def test_progress_and_cancel_of_a_jobs_style_job(qtbot):
+    """A ``fn(inputs, *, cancel, progress)`` job on goroscope.jobs' ThreadExecutor."""
+    bridge = JobBridge(ThreadExecutor())
     stages = []
     bridge.progress.connect(lambda rid, stage, frac: stages.append((stage, frac)))
 
-    def job(*, progress, cancel):
-        progress("index", 0.5)
+    def job(path, *, cancel, progress):
+        progress.stage("index")
+        progress.update(0.5)
         cancel.raise_if_set()
-        return "ok"
+        progress.stage("timeline")
+        progress.update(1.0)
+        return path.upper()
 
-    with qtbot.waitSignal(bridge.finished, timeout=5000):
-        bridge.submit("load", job, progress=JobBridge.PROGRESS, cancel=JobBridge.CANCEL)
-    assert stages == [("index", 0.5)]
+    with qtbot.waitSignal(bridge.finished, timeout=5000) as blocker:
+        rid = bridge.submit(
+            "load",
+            job,
+            "a.trace",
+            progress=JobBridge.stages(["index", "timeline"], weights=[1, 3]),
+            cancel=JobBridge.CANCEL,
+        )
+    assert blocker.args == [rid, "A.TRACE"]
+    qtbot.waitUntil(lambda: stages and stages[-1] == ("timeline", 1.0), timeout=5000)
+    assert ("index", 0.125) in stages
+
+
+def test_a_callers_progress_object_is_forwarded(qtbot, pool):
+    bridge = JobBridge(pool)
+    prog = Progress(["only"])
+    with qtbot.waitSignal(bridge.progress, timeout=5000) as blocker:
+        rid = bridge.submit("p", lambda *, progress: progress.update(0.5), progress=prog)
+    assert blocker.args == [rid, "only", 0.5]
 
 
 def test_cancelled_job_raises_and_is_dropped(qtbot, pool):
@@ -121,14 +130,22 @@ def test_cancelled_job_raises_and_is_dropped(qtbot, pool):
     assert blocker.args == [rid]
 
 
-def test_cancel_flag_raises():
-    from goroscope.ui.bridge import CancelFlag
+def test_cancelled_job_is_dropped_not_failed(qtbot, pool):
+    """A superseded job that raises JobCancelled is dropped, not reported as failed."""
+    bridge = JobBridge(pool)
+    failed = []
+    bridge.failed.connect(lambda rid, exc: failed.append(exc))
+    gate = threading.Event()
 
-    flag = CancelFlag()
-    flag.raise_if_set()
-    flag.set()
-    with pytest.raises(JobCancelled):
-        flag.raise_if_set()
+    def job(*, cancel):
+        gate.wait(5)
+        cancel.raise_if_set()
+
+    old = bridge.submit("k", job, cancel=JobBridge.CANCEL)
+    bridge.submit("k", lambda: None)
+    with qtbot.waitSignal(bridge.dropped, timeout=5000, check_params_cb=lambda rid: rid == old):
+        gate.set()
+    assert failed == []
 
 
 def test_immediate_executor_still_delivers_after_submit_returns(qtbot):

@@ -13,52 +13,43 @@ results for the same key are *dropped* (napari's slice id, Perfetto's
 on the GUI thread, so no locks. Delivery is always queued, so even with a
 synchronous executor the signals come after ``submit`` has returned the id.
 
-Jobs never touch Qt. Two keyword sentinels give them a way back:
-``progress=JobBridge.PROGRESS`` is replaced by a callable ``(stage, fraction)``
-that emits ``progress(request_id, stage, fraction)`` (dropped once stale), and
-``cancel=JobBridge.CANCEL`` by a token (``is_set()``, ``raise_if_set()``) that is
-set when a newer request for the same key arrives or on :meth:`cancel`.
+Jobs follow ``goroscope.jobs``' contract ``fn(inputs, *, cancel, progress)`` and
+never touch Qt. Keyword arguments give them a way back:
+
+* ``cancel=JobBridge.CANCEL`` becomes a fresh ``jobs.CancelToken``, cancelled
+  ("superseded") when a newer request for the same key arrives or on
+  :meth:`cancel`;
+* ``progress=JobBridge.PROGRESS`` (one stage "work") or
+  ``progress=JobBridge.stages(["index", "timeline"], weights=[1, 9])`` becomes a
+  fresh ``jobs.Progress``; a ``Progress`` the caller made is used as given. The
+  bridge subscribes to it and emits ``progress(request_id, stage, overall)`` on
+  the GUI thread (dropped once the request is stale).
+
+Executors: anything with ``submit(fn, *args, **kwargs) -> Future`` —
+``jobs.ThreadExecutor``, ``jobs.ImmediateExecutor``, a plain
+``concurrent.futures.ThreadPoolExecutor``.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Callable, Hashable
-from concurrent.futures import CancelledError, Executor, Future
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import CancelledError, Future
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-
-class JobCancelled(Exception):  # noqa: N818 - reads as an event, like CancelledError
-    """Raised by :meth:`CancelFlag.raise_if_set` in a job that was superseded."""
-
-
-class CancelFlag:
-    """A thread-safe cancel flag handed to jobs (``goroscope.jobs`` may supply its own)."""
-
-    __slots__ = ("_event",)
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def set(self) -> None:
-        self._event.set()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_set(self) -> None:
-        if self._event.is_set():
-            raise JobCancelled
+from goroscope.jobs.cancel import CancelToken, Progress, ProgressUpdate
+from goroscope.jobs.executor import Executor
 
 
 class _Sentinel:
-    __slots__ = ("name",)
+    __slots__ = ("name", "stages", "weights")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, stages: Sequence[str] = ("work",), weights=None) -> None:
         self.name = name
+        self.stages = tuple(stages)
+        self.weights = None if weights is None else tuple(weights)
 
     def __repr__(self) -> str:
         return f"JobBridge.{self.name}"
@@ -69,11 +60,8 @@ class JobBridge(QObject):
 
     Parameters
     ----------
-    executor : concurrent.futures.Executor
+    executor : goroscope.jobs.Executor or concurrent.futures.Executor
         Where jobs run. The bridge does not own it (does not shut it down).
-    cancel_factory : callable, optional
-        Makes the token substituted for ``cancel=JobBridge.CANCEL``; it must have
-        ``set()``. Defaults to :class:`CancelFlag`.
     """
 
     PROGRESS = _Sentinel("PROGRESS")
@@ -87,20 +75,18 @@ class JobBridge(QObject):
     _done = Signal(int, object)
     _progressed = Signal(int, str, float)
 
-    def __init__(
-        self,
-        executor: Executor,
-        parent: QObject | None = None,
-        *,
-        cancel_factory: Callable[[], Any] = CancelFlag,
-    ) -> None:
+    @staticmethod
+    def stages(stages: Sequence[str], weights: Sequence[float] | None = None) -> _Sentinel:
+        """A ``progress=`` placeholder for a fresh ``jobs.Progress(stages, weights=…)``."""
+        return _Sentinel("PROGRESS", stages, weights)
+
+    def __init__(self, executor: Executor, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = executor
-        self._cancel_factory = cancel_factory
         self._ids = itertools.count(1)
         self._latest: dict[Hashable, int] = {}
         self._key_of: dict[int, Hashable] = {}
-        self._cancel_of: dict[int, Any] = {}
+        self._cancel_of: dict[int, CancelToken] = {}
         self._futures: dict[int, Future] = {}
         # Queued even when emitted on the GUI thread (an immediate executor, a future
         # already done): outcomes always arrive after submit() has returned the id.
@@ -121,10 +107,12 @@ class JobBridge(QObject):
         if prev is not None:
             self._supersede(prev)
         for name, value in list(kwargs.items()):
-            if value is JobBridge.PROGRESS:
-                kwargs[name] = self._progress_callback(rid)
+            if isinstance(value, _Sentinel) and value.name == "PROGRESS":
+                value = kwargs[name] = Progress(value.stages, weights=value.weights)
+            if isinstance(value, Progress):
+                value.subscribe(self._progress_forwarder(rid))
             elif value is JobBridge.CANCEL:
-                token = self._cancel_factory()
+                token = CancelToken()
                 self._cancel_of[rid] = token
                 kwargs[name] = token
         future = self._executor.submit(fn, *args, **kwargs)
@@ -155,14 +143,14 @@ class JobBridge(QObject):
     def _supersede(self, rid: int) -> None:
         token = self._cancel_of.get(rid)
         if token is not None:
-            token.set()
+            token.cancel("superseded")
         fut = self._futures.get(rid)
         if fut is not None:
             fut.cancel()
 
-    def _progress_callback(self, rid: int) -> Callable[[str, float], None]:
-        def report(stage: str, fraction: float) -> None:  # any thread
-            self._progressed.emit(rid, str(stage), float(fraction))
+    def _progress_forwarder(self, rid: int) -> Callable[[ProgressUpdate], None]:
+        def report(update: ProgressUpdate) -> None:  # the job's thread: cheap, no Qt calls
+            self._progressed.emit(rid, update.stage, float(update.overall))
 
         return report
 
