@@ -207,3 +207,62 @@ def test_rect_bound_with_a_frame_of_dense_rows(qtbot):
         n = panel.track.drawn_rect_count()
         assert 0 < n <= 10_000
         assert n <= rows_visible * (width / 2 + 2)
+
+
+def _wheel(widget, pos: QPoint, dy: int, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    ev = QWheelEvent(
+        QPointF(pos),
+        QPointF(widget.mapToGlobal(pos)),
+        QPoint(0, 0),
+        QPoint(0, dy),
+        Qt.MouseButton.NoButton,
+        mods,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, ev)
+
+
+def test_wheel_zooms_at_the_cursor(qtbot, tiny):
+    tiny.show_range(0, 1_000_000)
+    pos = tiny.viewport_pos_for(row=1, t_ns=250_000)
+    _wheel(tiny.plot.viewport(), pos, 120)
+    x0, x1 = tiny.view_range()
+    assert x1 - x0 < 1_000_000 * 0.99  # zoomed in
+    # the time under the cursor stayed under the cursor (within a pixel)
+    assert abs(tiny.viewport_pos_for(row=1, t_ns=250_000).x() - pos.x()) <= 1
+
+
+def test_plain_drag_pans(qtbot, tiny):
+    tiny.show_range(200_000, 600_000)
+    vp = tiny.plot.viewport()
+    a = tiny.viewport_pos_for(1, 400_000)
+    b = tiny.viewport_pos_for(1, 300_000)
+    _drag(qtbot, vp, a, b, Qt.KeyboardModifier.NoModifier)
+    x0, x1 = tiny.view_range()
+    assert x1 - x0 == pytest.approx(400_000, rel=1e-6)
+    assert x0 == pytest.approx(300_000, rel=0.02)  # content moved left by 100 µs
+
+
+def test_shift_wheel_scrolls_rows(qtbot):
+    panel = _panel(qtbot, DemoSource(120, seed=2, hot_rows=0))
+    panel.plot.grab()
+    (_, _), (y0, _) = panel.view_box.viewRange()
+    _wheel(panel.plot.viewport(), QPoint(400, 100), -120, Qt.KeyboardModifier.ShiftModifier)
+    (_, _), (y1, _) = panel.view_box.viewRange()
+    assert y1 == pytest.approx(y0 + 3)
+    assert panel.scrollbar.value() == 3
+
+
+def test_hover_over_merged_run_says_how_many(qtbot):
+    """At the overview, a dense row is merged: the tooltip counts spans and names the mix."""
+    panel = _panel(qtbot, DemoSource(20, seed=4, hot_rows=1, hot_spans=20_000))
+    panel.fit_all()
+    panel.plot.grab()
+    text = panel.hover_text(0, 1_000_000_000)
+    assert "spans merged" in text
+    assert "% running" in text
