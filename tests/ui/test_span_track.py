@@ -82,3 +82,40 @@ def test_rect_bound_200_rows_of_50k_spans(qapp):
         per_row = np.bincount(plan.row, minlength=200)
         assert per_row.max() <= width_px / 2 + 2
         assert len(plan) > 0
+
+
+def test_background_merge_through_the_bridge(qtbot):
+    """Over budget, a view change merges in a job; the item shows old runs, then the new ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from goroscope.ui.bridge import JobBridge
+
+    base = [_dense_rows(20_000, seed) for seed in range(3)]
+    duration = int(max(b[1][-1] for b in base))
+    colors = Palette().default_table()
+    sync = SpanTrackItem(6, lambda r: base[r % 3], colors, duration)
+    item = SpanTrackItem(6, lambda r: base[r % 3], colors, duration)
+    with ThreadPoolExecutor(2) as pool:
+        bridge = JobBridge(pool)
+        item.set_background(bridge, budget_spans=10_000)
+        vp = Viewport(0, duration, 1200)
+        assert len(item.plan(vp, 0, 6)) == 0  # nothing merged yet: the job runs
+        assert item.merge_pending()
+        with qtbot.waitSignal(bridge.finished, timeout=10_000):
+            pass
+        assert not item.merge_pending()
+        got, want = item.plan(vp, 0, 6), sync.plan(vp, 0, 6)
+        np.testing.assert_array_equal(got.start_ns, want.start_ns)
+        np.testing.assert_array_equal(got.state, want.state)
+        # zooming in: the old (coarser) runs are drawn while the next job runs
+        vp2 = Viewport(duration * 0.4, duration * 0.45, 1200)
+        stale = item.plan(vp2, 0, 6)
+        assert len(stale) > 0
+        assert item.background_merges == 2
+        with qtbot.waitSignal(bridge.finished, timeout=10_000):
+            pass
+        np.testing.assert_array_equal(item.plan(vp2, 0, 6).end_ns, sync.plan(vp2, 0, 6).end_ns)
+        # a small change under budget merges synchronously
+        item.set_background(bridge, budget_spans=10**9)
+        vp3 = Viewport(duration * 0.9, duration * 0.95, 1200)
+        assert len(item.plan(vp3, 0, 6)) > 0

@@ -22,9 +22,17 @@ of it, centred); x is ns since trace start. Each frame (``paint``):
 
 Rects per frame are bounded by pixels: ≤ visible_rows × (width_px / min_px + 2).
 Hit testing (:meth:`hit_test`) works on the spans themselves, independent of
-zoom. What this item does not do (yet): background merging when one view change
-touches more than ~2M spans (STYLE §4.5.9) — the wiring does that through the
-JobBridge; here the merge is synchronous.
+zoom.
+
+**Background merge** (STYLE §4.5.9, optional: :meth:`set_background`). When the
+rows a view change makes stale hold more than ``budget_spans`` spans in their
+buffered windows (an overview of dense processor rows, thousands of goroutines),
+the merge runs as a job through the :class:`~goroscope.ui.bridge.JobBridge`
+(kernels release the GIL). Meanwhile each row keeps drawing its previous runs —
+they are in ns, so they land at the right place, only at the old resolution
+(gotraceui's texture stack) — and rows never merged stay empty. When the newest
+request arrives its runs replace the cache and the item repaints; older ones are
+dropped by the bridge. Without a bridge every merge is synchronous.
 """
 
 from __future__ import annotations
@@ -36,12 +44,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
 from goroscope.lod.merge import merge_spans, window
 from goroscope.lod.raster import dominant_state
 from goroscope.lod.viewport import BufferedBounds, Viewport
+from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.prims import RectArray
 from goroscope.ui.theme import text_color_for
 
@@ -51,6 +60,8 @@ LABEL_MIN_PX = 5.0
 MIN_SPAN_PX = 2.0
 #: At most this many labels per frame (text is the slowest thing we draw).
 MAX_LABELS = 2000
+#: More stale spans than this in one view change → merge in a job (when a bridge is set).
+BACKGROUND_BUDGET_SPANS = 2_000_000
 
 SpanArrays = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.integer]]
 
@@ -63,6 +74,19 @@ class _RowRuns:
     count: NDArray[np.int64]
     first: NDArray[np.int64]
     state: NDArray[np.int64]
+
+
+def _merge_rows(
+    spans: list[SpanArrays], bounds: BufferedBounds, min_ns: int, n_states: int
+) -> list[_RowRuns]:
+    """Job: the runs of each row for ``bounds`` (pure; numpy/numba only, any thread)."""
+    out = []
+    for start, end, state in spans:
+        lo, hi = window(start, end, bounds.t0_ns, bounds.t1_ns)
+        rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
+        dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
+        out.append(_RowRuns(bounds, rs, re_, count, first, dom))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +154,10 @@ class SpanTrackItem(pg.GraphicsObject):
         self._last_plan: FramePlan | None = None
         self._last_rect_count = 0
         self._highlight: tuple[int, int] | None = None
+        self._bridge: JobBridge | None = None
+        self._budget_spans = BACKGROUND_BUDGET_SPANS
+        self._pending: tuple[int, tuple, list[int]] | None = None  # (request id, key, rows)
+        self.background_merges = 0  # jobs submitted (for tests and the status bar)
         self._text_widths: dict[int, dict[str, int]] = {}  # pixel size → text → px
         self._font = QFont()
         self._font.setPixelSize(10)
@@ -178,6 +206,54 @@ class SpanTrackItem(pg.GraphicsObject):
         self._highlight = None if row is None or span_idx < 0 else (int(row), int(span_idx))
         self.update()
 
+    def set_background(
+        self, bridge: JobBridge | None, budget_spans: int = BACKGROUND_BUDGET_SPANS
+    ) -> None:
+        """Merge in jobs through ``bridge`` when a view change touches > ``budget_spans`` spans."""
+        if self._bridge is not None:
+            self._bridge.finished.disconnect(self._on_merge_finished)
+        self._bridge = bridge
+        self._budget_spans = int(budget_spans)
+        self._pending = None
+        if bridge is not None:
+            bridge.finished.connect(self._on_merge_finished)
+
+    def merge_pending(self) -> bool:
+        """Whether a background merge for the current view is still running."""
+        return self._pending is not None
+
+    @Slot(int, object)
+    def _on_merge_finished(self, request_id: int, result: object) -> None:
+        if self._pending is None or request_id != self._pending[0]:
+            return
+        rows = self._pending[2]
+        self._pending = None
+        for row, runs in zip(rows, result, strict=True):
+            self._cache[row] = runs
+        self.update()
+
+    def _submit_background(self, vp: Viewport, rows: list[int]) -> bool:
+        """Start a job for ``rows`` if they are too much work for this frame; True if merging there."""
+        b = vp.buffered()
+        key = (b, rows[0], rows[-1])
+        if self._pending is not None:
+            pb, p_first, p_last = self._pending[1]
+            if pb.serves(vp) and (p_first, p_last) == (rows[0], rows[-1]):
+                return True  # the running job will serve this view too
+        spans = [self.spans(r) for r in rows]
+        work = 0
+        for start, end, _ in spans:
+            lo, hi = window(start, end, b.t0_ns, b.t1_ns)
+            work += hi - lo
+        if work <= self._budget_spans:
+            return False
+        min_ns = vp.merge_min_ns(self._min_px, b.resolution_ns)
+        n_states = max(len(self._colors), 1)
+        rid = self._bridge.submit(("span-merge", id(self)), _merge_rows, spans, b, min_ns, n_states)
+        self._pending = (rid, key, rows)
+        self.background_merges += 1
+        return True
+
     # -- level of detail -----------------------------------------------------------
     def _row_runs(self, row: int, vp: Viewport) -> _RowRuns:
         cached = self._cache.get(row)
@@ -198,8 +274,21 @@ class SpanTrackItem(pg.GraphicsObject):
         """The runs of rows ``row_lo..row_hi-1`` visible in ``vp`` (no Qt; testable)."""
         row_lo, row_hi = max(0, row_lo), min(self._n_rows, row_hi)
         parts: list[tuple] = []
+        background = False
+        if self._bridge is not None:
+            stale = [
+                r
+                for r in range(row_lo, row_hi)
+                if (c := self._cache.get(r)) is None or not c.bounds.serves(vp)
+            ]
+            background = bool(stale) and self._submit_background(vp, stale)
         for row in range(row_lo, row_hi):
-            runs = self._row_runs(row, vp)
+            if background:
+                runs = self._cache.get(row)  # the previous runs, or nothing yet
+                if runs is None:
+                    continue
+            else:
+                runs = self._row_runs(row, vp)
             k0 = int(np.searchsorted(runs.end_ns, vp.t0_ns, "left"))
             k1 = int(np.searchsorted(runs.start_ns, vp.t1_ns, "right"))
             if k1 > k0:

@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.span_track import SpanTrackItem
 from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
 from goroscope.ui.selection import Selection, SelectionModel, SpanRef, TimeRange
@@ -254,6 +255,9 @@ class TimelinePanel(QWidget):
         Shared selection (written on click / Shift+drag, followed on change).
     palette : Palette, optional
         Colours (light theme by default).
+    bridge : JobBridge, optional
+        When given, merges touching more than ``BACKGROUND_BUDGET_SPANS`` spans
+        run as jobs (``SpanTrackItem.set_background``).
     """
 
     view_changed = Signal(float, float)
@@ -264,6 +268,8 @@ class TimelinePanel(QWidget):
         selection: SelectionModel,
         palette: Palette | None = None,
         parent: QWidget | None = None,
+        *,
+        bridge: JobBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self.source = source
@@ -308,6 +314,8 @@ class TimelinePanel(QWidget):
             highlight_color=self.palette_.selection,
         )
         self.view_box.addItem(self.track)
+        if bridge is not None:
+            self.track.set_background(bridge)
         self._origin_line = pg.InfiniteLine(
             pos=0,
             angle=90,
