@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from goroscope.lod import _reference as ref
 from goroscope.lod.merge import merge_spans
-from goroscope.lod.raster import dominant_state, run_state_durations
+from goroscope.lod.raster import dominant_state, run_state_durations, state_time_per_bin
 
 
 def test_dominant_by_duration_not_by_count():
@@ -55,3 +55,32 @@ def test_kernels_equal_reference(row, min_ns, data):
     args = (s, e, state, rs, re_, first, count, 5)  # state 5 is out of range: ignored
     np.testing.assert_array_equal(run_state_durations(*args), ref.run_state_durations(*args))
     np.testing.assert_array_equal(dominant_state(*args), ref.dominant_state(*args))
+
+
+@pytest.mark.nojit
+@settings(max_examples=100, deadline=None)
+@given(rows(), st.integers(0, 30), st.integers(1, 12), st.integers(1, 20), st.data())
+def test_state_time_per_bin_equals_reference(row, t0, bin_ns, n_bins, data):
+    s, e = row
+    state = np.array(
+        data.draw(st.lists(st.integers(0, 4), min_size=len(s), max_size=len(s))), np.uint8
+    )
+    got = state_time_per_bin(s, e, state, t0, bin_ns, n_bins, 4)  # code 4 ignored
+    np.testing.assert_array_equal(got, ref.state_time_per_bin(s, e, state, t0, bin_ns, n_bins, 4))
+    # unsorted concatenations scan everything and agree too
+    perm = np.random.default_rng(0).permutation(len(s))
+    got2 = state_time_per_bin(
+        s[perm], e[perm], state[perm], t0, bin_ns, n_bins, 4, sorted_row=False
+    )
+    np.testing.assert_array_equal(got2, got)
+    # no bin holds more time than the bin (one row is in one state at a time)
+    assert (got.sum(axis=1) <= bin_ns).all()
+
+
+def test_state_time_per_bin_accumulates_rows():
+    a = (np.array([0], np.int64), np.array([100], np.int64), np.array([1], np.uint8))
+    b = (np.array([50], np.int64), np.array([60], np.int64), np.array([2], np.uint8))
+    out = state_time_per_bin(*a, 0, 25, 4, 3)
+    state_time_per_bin(*b, 0, 25, 4, 3, out=out)
+    assert out[:, 1].tolist() == [25, 25, 25, 25]
+    assert out[:, 2].tolist() == [0, 0, 10, 0]

@@ -6,7 +6,7 @@ merged run by content). Imports nothing else from goroscope (import-linter).
 """
 
 from goroscope.lod.merge import merge_spans, window
-from goroscope.lod.raster import dominant_state, run_state_durations
+from goroscope.lod.raster import dominant_state, run_state_durations, state_time_per_bin
 from goroscope.lod.viewport import BufferedBounds, Viewport, resolution_for
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "merge_spans",
     "resolution_for",
     "run_state_durations",
+    "state_time_per_bin",
     "window",
 ]

@@ -82,3 +82,15 @@ def dominant_state(start_ns, end_ns, state, run_start, run_end, run_first, run_c
                 else (int(state[run_first[r]]) if run_count[r] else 0)
             )
     return out
+
+
+def state_time_per_bin(start_ns, end_ns, state, t0_ns, bin_ns, n_bins, n_states):
+    """Twin of ``lod.raster.state_time_per_bin`` (bin by bin, span by span)."""
+    out = np.zeros((n_bins, n_states), np.int64)
+    for a, b, st in zip(start_ns, end_ns, state, strict=True):
+        if not 0 <= int(st) < n_states:
+            continue
+        for i in range(n_bins):
+            lo, hi = t0_ns + i * bin_ns, t0_ns + (i + 1) * bin_ns
+            out[i, int(st)] += max(0, min(int(b), hi) - max(int(a), lo))
+    return out
