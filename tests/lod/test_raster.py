@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from goroscope.lod import _reference as ref
 from goroscope.lod.merge import merge_spans
-from goroscope.lod.raster import dominant_state, run_state_durations, state_time_per_bin
+from goroscope.lod.raster import (
+    StateTimeAccumulator,
+    dominant_state,
+    run_state_durations,
+    stacked_strip,
+    state_time_per_bin,
+)
 
 
 def test_dominant_by_duration_not_by_count():
@@ -77,10 +83,34 @@ def test_state_time_per_bin_equals_reference(row, t0, bin_ns, n_bins, data):
     assert (got.sum(axis=1) <= bin_ns).all()
 
 
-def test_state_time_per_bin_accumulates_rows():
+def test_state_time_accumulator_adds_rows():
     a = (np.array([0], np.int64), np.array([100], np.int64), np.array([1], np.uint8))
     b = (np.array([50], np.int64), np.array([60], np.int64), np.array([2], np.uint8))
-    out = state_time_per_bin(*a, 0, 25, 4, 3)
-    state_time_per_bin(*b, 0, 25, 4, 3, out=out)
+    acc = StateTimeAccumulator(0, 25, 4, 3)
+    acc.add(*a)
+    acc.add(*b)
+    out = acc.result()
     assert out[:, 1].tolist() == [25, 25, 25, 25]
     assert out[:, 2].tolist() == [0, 0, 10, 0]
+
+
+@pytest.mark.nojit
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.integers(1, 12),
+    st.data(),
+)
+def test_stacked_strip_equals_reference(n_bins, n_states, height, data):
+    times = np.array(
+        data.draw(
+            st.lists(st.integers(0, 50), min_size=n_bins * n_states, max_size=n_bins * n_states)
+        ),
+        np.int64,
+    ).reshape(n_bins, n_states)
+    scale = float(max(times.sum(axis=1).max(), 1))
+    lut = np.arange(10, 10 + n_states + 1, dtype=np.uint32)
+    np.testing.assert_array_equal(
+        stacked_strip(times, scale, height, lut), ref.stacked_strip(times, scale, height, lut)
+    )

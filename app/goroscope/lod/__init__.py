@@ -6,11 +6,17 @@ merged run by content). Imports nothing else from goroscope (import-linter).
 """
 
 from goroscope.lod.merge import merge_spans, window
-from goroscope.lod.raster import dominant_state, run_state_durations, state_time_per_bin
+from goroscope.lod.raster import (
+    StateTimeAccumulator,
+    dominant_state,
+    run_state_durations,
+    state_time_per_bin,
+)
 from goroscope.lod.viewport import BufferedBounds, Viewport, resolution_for
 
 __all__ = [
     "BufferedBounds",
+    "StateTimeAccumulator",
     "Viewport",
     "dominant_state",
     "merge_spans",

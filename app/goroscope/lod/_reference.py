@@ -94,3 +94,18 @@ def state_time_per_bin(start_ns, end_ns, state, t0_ns, bin_ns, n_bins, n_states)
             lo, hi = t0_ns + i * bin_ns, t0_ns + (i + 1) * bin_ns
             out[i, int(st)] += max(0, min(int(b), hi) - max(int(a), lo))
     return out
+
+
+def stacked_strip(times, scale, height_px, lut):
+    """Twin of ``lod.raster.stacked_strip`` (cumulative bands, rounded to pixels)."""
+    n_bins, n_states = times.shape
+    out = np.empty((height_px, n_bins), np.uint32)
+    for j in range(n_bins):
+        tops = [
+            min(height_px, int(sum(times[j, : k + 1]) / scale * height_px + 0.5))
+            for k in range(n_states)
+        ]
+        for y in range(height_px):  # y counted from the bottom
+            k = next((k for k in range(n_states) if y < tops[k]), n_states)
+            out[height_px - 1 - y, j] = lut[k]
+    return out

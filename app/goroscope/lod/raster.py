@@ -188,6 +188,56 @@ def _state_time_kernel(start_ns, end_ns, state, lo, hi, t0_ns, bin_ns, acc, diff
                 diff[jb, st] -= 1
 
 
+class StateTimeAccumulator:
+    """Adds rows of spans into per-bin state times; :meth:`result` finishes the sums.
+
+    Bins are ``[t0_ns + i*bin_ns, t0_ns + (i+1)*bin_ns)``, ``i < n_bins``. Each
+    :meth:`add` is O(spans in the bins' range); full bins covered by a span go
+    into a difference array that :meth:`result` integrates once, so a group of
+    thousands of rows costs one prefix sum, not one per row. Not thread-safe;
+    use one per job.
+    """
+
+    def __init__(self, t0_ns: int, bin_ns: int, n_bins: int, n_states: int) -> None:
+        if bin_ns <= 0 or n_bins < 0:
+            raise ValueError(f"bad bins: bin_ns={bin_ns}, n_bins={n_bins}")
+        self.t0_ns, self.bin_ns = int(t0_ns), int(bin_ns)
+        self._acc = np.zeros((int(n_bins), int(n_states)), np.int64)
+        self._diff = np.zeros_like(self._acc)
+
+    def add(
+        self,
+        start_ns: NDArray[np.int64],
+        end_ns: NDArray[np.int64],
+        state: NDArray[np.integer],
+        *,
+        sorted_row: bool = True,
+    ) -> None:
+        """Add spans (one sorted row, windowed by binary search; else scanned whole)."""
+        start_ns = np.asarray(start_ns, np.int64)
+        end_ns = np.asarray(end_ns, np.int64)
+        lo, hi = 0, len(start_ns)
+        if sorted_row:
+            t_end = self.t0_ns + len(self._acc) * self.bin_ns
+            lo = int(np.searchsorted(end_ns, self.t0_ns, "right"))
+            hi = int(np.searchsorted(start_ns, t_end, "left"))
+        _state_time_kernel(
+            start_ns,
+            end_ns,
+            np.asarray(state),
+            lo,
+            max(lo, hi),
+            self.t0_ns,
+            self.bin_ns,
+            self._acc,
+            self._diff,
+        )
+
+    def result(self) -> NDArray[np.int64]:
+        """(n_bins, n_states) int64: ns per state per bin."""
+        return self._acc + np.cumsum(self._diff, axis=0) * self.bin_ns
+
+
 def state_time_per_bin(
     start_ns: NDArray[np.int64],
     end_ns: NDArray[np.int64],
@@ -198,7 +248,6 @@ def state_time_per_bin(
     n_states: int,
     *,
     sorted_row: bool = True,
-    out: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Time spent in each state per time bin: the data of an aggregate ("how many are blocked") row.
 
@@ -206,7 +255,8 @@ def state_time_per_bin(
     (a pixel column each, or a resolution bucket). Exact integer arithmetic: a
     span's time is split over the bins it covers; full bins go through a
     difference array, so the cost is O(spans + bins), not O(spans × bins).
-    Dividing by ``bin_ns`` gives the mean number of rows in each state.
+    Dividing by ``bin_ns`` gives the mean number of rows in each state. For
+    many rows use :class:`StateTimeAccumulator`.
 
     Parameters
     ----------
@@ -217,25 +267,59 @@ def state_time_per_bin(
     sorted_row : bool
         The spans are one sorted, non-overlapping row: window them by binary
         search. ``False`` scans them all (e.g. many rows concatenated).
-    out : (n_bins, n_states) int64, optional
-        Accumulate into it (add a group's rows one by one).
 
     Returns
     -------
     (n_bins, n_states) int64
         ns per state per bin.
     """
-    if out is None:
-        out = np.zeros((int(n_bins), int(n_states)), np.int64)
-    diff = np.zeros_like(out)
-    start_ns = np.asarray(start_ns, np.int64)
-    end_ns = np.asarray(end_ns, np.int64)
-    lo, hi = 0, len(start_ns)
-    if sorted_row:
-        lo = int(np.searchsorted(end_ns, t0_ns, "right"))
-        hi = int(np.searchsorted(start_ns, t0_ns + n_bins * bin_ns, "left"))
-    _state_time_kernel(
-        start_ns, end_ns, np.asarray(state), lo, max(lo, hi), int(t0_ns), int(bin_ns), out, diff
-    )
-    out += np.cumsum(diff, axis=0) * int(bin_ns)
+    acc = StateTimeAccumulator(t0_ns, bin_ns, n_bins, n_states)
+    acc.add(start_ns, end_ns, state, sorted_row=sorted_row)
+    return acc.result()
+
+
+@njit(nogil=True, cache=True)
+def _stack_kernel(times, scale, height_px, lut, out):
+    n_bins, n_states = times.shape
+    for j in range(n_bins):
+        y = 0  # pixel rows filled from the bottom
+        acc = 0.0
+        for k in range(n_states):
+            acc += times[j, k]
+            top = int(acc / scale * height_px + 0.5)
+            if top > height_px:
+                top = height_px
+            while y < top:
+                out[height_px - 1 - y, j] = lut[k]
+                y += 1
+        while y < height_px:
+            out[height_px - 1 - y, j] = lut[n_states]
+            y += 1
+
+
+def stacked_strip(
+    times: NDArray[np.int64], scale: float, height_px: int, lut: NDArray[np.uint32]
+) -> NDArray[np.uint32]:
+    """Pixels of a stacked per-bin strip (an aggregate row's image; no Qt).
+
+    Parameters
+    ----------
+    times : (n_bins, n_states) int64
+        Per-bin state times (:class:`StateTimeAccumulator`).
+    scale : float
+        The per-bin total that fills the full height (> 0).
+    height_px : int
+        Strip height in pixels.
+    lut : (n_states + 1,) uint32
+        ARGB per state; the last entry is the background.
+
+    Returns
+    -------
+    (height_px, n_bins) uint32
+        Row 0 is the top; states stack from the bottom in code order, each
+        band's top rounded to the nearest pixel of the cumulative height.
+    """
+    times = np.ascontiguousarray(times, np.int64)
+    out = np.empty((int(height_px), times.shape[0]), np.uint32)
+    _stack_kernel(times, float(scale), int(height_px), np.asarray(lut, np.uint32), out)
     return out

@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.span_track import SpanTrackItem
+from goroscope.ui.items.state_strip import StateStripItem
 from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
 from goroscope.ui.selection import Selection, SelectionModel, SpanRef, TimeRange
 from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily
@@ -314,8 +315,6 @@ class TimelinePanel(QWidget):
             highlight_color=self.palette_.selection,
         )
         self.view_box.addItem(self.track)
-        if bridge is not None:
-            self.track.set_background(bridge)
         self._origin_line = pg.InfiniteLine(
             pos=0,
             angle=90,
@@ -331,6 +330,36 @@ class TimelinePanel(QWidget):
         self._range_band.setVisible(False)
         self.view_box.addItem(self._range_band, ignoreBounds=True)
 
+        # Summary strip above the rows: how many rows are in each state over time.
+        self.summary = pg.PlotWidget(background=self.palette_.background)
+        spi = self.summary.getPlotItem()
+        spi.hideAxis("bottom")
+        spi.hideButtons()
+        spi.setMenuEnabled(False)
+        spi.layout.setContentsMargins(0, 0, 4, 0)
+        sleft = spi.getAxis("left")
+        sleft.setWidth(200)
+        sleft.setTicks([[(0.5, f"all {len(self._rows)} rows")], []])
+        sleft.setTextPen(self.palette_.foreground)
+        sleft.setPen(self.palette_.grid)
+        sleft.setStyle(tickLength=0)
+        self.summary.setFixedHeight(40)
+        svb = spi.getViewBox()
+        svb.setMouseEnabled(x=False, y=False)
+        svb.setYRange(0, 1, padding=0)
+        svb.invertY(True)
+        svb.setXLink(self.view_box)
+        self.summary_strip = StateStripItem(
+            lambda: [self.track.spans(r) for r in range(len(self._rows))],
+            self.palette_.table(source.state_families()),
+            self._duration,
+            row_height=1.0,
+        )
+        svb.addItem(self.summary_strip)
+        if bridge is not None:
+            self.track.set_background(bridge)
+            self.summary_strip.set_background(bridge)
+
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical)
         self.scrollbar.valueChanged.connect(self._on_scrollbar_value_changed)
         self.status = QLabel()
@@ -345,6 +374,10 @@ class TimelinePanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)
+        summary_row = QHBoxLayout()
+        summary_row.setContentsMargins(0, 0, self.scrollbar.sizeHint().width(), 0)
+        summary_row.addWidget(self.summary)
+        lay.addLayout(summary_row)
         lay.addLayout(top, 1)
         lay.addWidget(self.status)
         lay.addWidget(self.legend)
@@ -716,7 +749,14 @@ def main(argv: list[str] | None = None) -> int:
     from goroscope.ui.panels.demo import DemoSource
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = TimelinePanel(DemoSource(args.rows), SelectionModel(), Palette(dark=args.dark))
+    bridge = None
+    if not args.screenshots:  # interactive: heavy merges off the GUI thread
+        from goroscope.jobs import ThreadExecutor
+
+        bridge = JobBridge(ThreadExecutor())
+    panel = TimelinePanel(
+        DemoSource(args.rows), SelectionModel(), Palette(dark=args.dark), bridge=bridge
+    )
     panel.resize(1400, 860)
     panel.setWindowTitle("Goroscope timeline — synthetic demo")
     panel.show()
