@@ -148,6 +148,8 @@ class SpanTrackItem(pg.GraphicsObject):
         self._row_height = float(row_height)
         self._min_px = float(min_px)
         self._highlight_color = QColor(highlight_color or QColor("#ff00ff"))
+        self._unborn_color = QColor("#10a56f")  # gotraceui's "not yet created"
+        self._dead_color = QColor("#8a8a8a")  # and "exited"
         self._cache: dict[int, _RowRuns] = {}
         self._spans_cache: dict[int, SpanArrays] = {}
         self._rect_arrays: dict[int, RectArray] = {}
@@ -374,6 +376,8 @@ class SpanTrackItem(pg.GraphicsObject):
         self._last_plan = plan
         n = len(plan)
         self._last_rect_count = n
+        row_lo, row_hi = max(0, int(math.floor(y0))), min(self._n_rows, int(math.ceil(y1)))
+        self._paint_lifetimes(p, row_lo, row_hi, x0, x1, sx, dx, sy, dy)
         if n == 0:
             return
 
@@ -412,6 +416,39 @@ class SpanTrackItem(pg.GraphicsObject):
             arr.draw(p)
         self._paint_labels(p, plan, xs, w, ytop, h, merged)
         self._paint_highlight(p, sx, dx, sy, dy, pad, left, right)
+        p.restore()
+
+    def _paint_lifetimes(self, p, row_lo, row_hi, x0, x1, sx, dx, sy, dy) -> None:
+        """Thin "not yet created" / "exited" lines where a row has no spans (gotraceui's whiskers).
+
+        A row that is empty in the view is then visibly not-alive rather than
+        blank; the lines sit mid-row, 3 px high, outside the span rects.
+        """
+        unborn, dead = [], []
+        for row in range(row_lo, row_hi):
+            start, end, _ = self.spans(row)
+            if len(start) == 0:
+                continue
+            born, died = start[0], end[-1]
+            if born > x0:
+                unborn.append((row, x0, min(born, x1)))
+            if died < x1 and died < self._duration_ns:
+                dead.append((row, max(died, x0), x1))
+        if not unborn and not dead:
+            return
+        p.save()
+        p.resetTransform()
+        p.setPen(Qt.PenStyle.NoPen)
+        for items, color, key in ((unborn, self._unborn_color, -2), (dead, self._dead_color, -3)):
+            if not items:
+                continue
+            a = np.array(items, dtype=np.float64)
+            xa, xb = a[:, 1] * sx + dx, a[:, 2] * sx + dx
+            ymid = (a[:, 0] + 0.5) * sy + dy
+            arr = self._rect_arrays.setdefault(key, RectArray())
+            arr.set(np.minimum(xa, xb), ymid - 1.5, np.abs(xb - xa), 3.0)
+            p.setBrush(color)
+            arr.draw(p)
         p.restore()
 
     def _paint_labels(self, p, plan, xs, w, ytop, h, merged) -> None:

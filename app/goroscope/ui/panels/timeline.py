@@ -42,7 +42,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QKeyEvent, QPainter
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -365,6 +365,12 @@ class TimelinePanel(QWidget):
         self.status = QLabel()
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.legend = LegendWidget(self.palette_, columns=7)
+        if self.palette_.dark:  # the widgets around the plot follow the theme too
+            pal = self.palette()
+            pal.setColor(QPalette.ColorRole.Window, self.palette_.background)
+            pal.setColor(QPalette.ColorRole.WindowText, self.palette_.foreground)
+            self.setPalette(pal)
+            self.setAutoFillBackground(True)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
