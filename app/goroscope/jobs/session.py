@@ -101,8 +101,9 @@ def index_job(path: str, *, cancel: CancelToken, progress: Progress) -> IndexRes
 
 
 def _state_bin_ns(duration_hint_ns: int) -> int:
-    """Bin width for goroutines-per-state counters: about duration / 2**20, ≥ 1 µs."""
-    return max(1 << 10, duration_hint_ns >> 20)
+    """Bin width for goroutines-per-state counters: about duration / 2**16 (≤ 64 Ki bins,
+    ≤ 3.6 MB), at least 1 µs; exact counts for a window come from ``Timeline.state_counts``."""
+    return max(1 << 10, duration_hint_ns >> 16)
 
 
 def timeline_job(

@@ -47,7 +47,6 @@ from goroscope.model.events import (
     ResourceKind,
 )
 from goroscope.model.timeline import (
-    NO_ROW,
     STATE_COLUMNS,
     CpuSampleTable,
     GoroutineTable,
@@ -336,9 +335,7 @@ class TimelineBuilder:
         self._g_end = _Col(np.int64)
         self._g_first_from = _Col(np.uint8)
         self._g_func = _Col(np.int32)
-        self._g_creator = _Col(np.int64)
-        self._g_cgen = _Col(np.int32)
-        self._g_crow = _Col(np.uint32)
+        self._g_creator = _Col(np.int32)
         self._g_last_seg = _Col(np.int32)
         self._occ = _Occupying()
         self._func_cache: dict[tuple[int, int], int] = {}
@@ -416,8 +413,6 @@ class TimelineBuilder:
             self._g_first_from.grow_to(n, 255)
             self._g_func.grow_to(n, -1)
             self._g_creator.grow_to(n, -1)
-            self._g_cgen.grow_to(n, -1)
-            self._g_crow.grow_to(n, NO_ROW)
             self._g_last_seg.grow_to(n, -1)
             self._g_rdepth.grow_to(n, 0)
         return out
@@ -492,8 +487,6 @@ class TimelineBuilder:
         sto = ev.state_to[rows]
         reason = self._strings.remap(ev.reason[rows], ev.strings)
         kcode = self._kind_codes_for(sto, reason)
-        src = ev.source_row[rows]
-        src32 = np.where(src >= 0, src, NO_ROW).astype(np.uint32)
         gen = ev.gen_idx[rows]
         ctx_g = self._gidx(ev.goroutine[rows], t)
         ctx_p = self._procs.lookup(ev.proc[rows])
@@ -517,8 +510,6 @@ class TimelineBuilder:
             u, last_i = np.unique(g[rev], return_index=True)
             last_cr = rev[last_i]
             self._g_creator.live[u] = ctx_g[last_cr]
-            self._g_cgen.live[u] = gen[last_cr]
-            self._g_crow.live[u] = src32[last_cr]
             self._g_end.live[u] = -1
             self._g_func.live[u] = -1  # Go's summary names each lifetime anew
             i = np.minimum(np.searchsorted(u, g), len(u) - 1)
@@ -548,13 +539,9 @@ class TimelineBuilder:
         base = int(t_all[0])
         out["start"] = _narrow(ts - base)
         out["kind"] = kcode[order]
-        out["src_row"] = src32[order]
         out["proc"] = _narrow_idx(ctx_p[order])
         out["thread"] = _narrow_idx(ctx_m[order])
-        fo, to = sfrom[order], sto[order]
-        ub = np.flatnonzero((fo == _WAITING) & (to == _RUNNABLE))
-        out["ub_row"] = ub.astype(np.uint32)
-        out["ub_by"] = ctx_g[order][ub]
+        to = sto[order]
         out.update(self._carry_occupancy(gs, ts, to, ctx_p[order], ctx_m[order], first))
         for v in out.values():
             _ro(v)
@@ -836,8 +823,6 @@ class TimelineBuilder:
             _set_unset(self._g_first_from.copy()),
             self._g_func.copy(),
             self._g_creator.copy(),
-            self._g_cgen.copy(),
-            self._g_crow.copy(),
         )
         r = self._rng
         ranges = RangeTable(
@@ -947,70 +932,169 @@ def build_timeline(
 # --- details on demand ---------------------------------------------------------------------
 
 
-@dataclass
-class DetailResolver:
-    """Re-decode a span's wire event from the mmap: its stack and args (job or GUI thread).
+@dataclass(frozen=True, slots=True)
+class SpanDetail:
+    """What the model does not keep about a span's start event, re-decoded from the file.
 
-    ``source`` and ``index`` are the :class:`goroscope.format.TraceFile` and its
-    ``TraceIndex``; generation index = the Timeline's gen (row in ``index.generations``).
-    Keeps the last two decoded generations (~61 B per event each).
+    gen : generation index; source_row : row of the wire event in that generation's
+        ``EventColumns`` (-1: an event Go synthesized, e.g. GoSwitch's GoStart)
+    ev_type : wire event type (``format.EventType``; 255 = synthesized Sync-less row)
+    by_g : g_idx of the event's context goroutine (for a Waiting→Runnable span: who
+        unblocked it; -1: none, e.g. the netpoller or a timer)
+    proc_id, thread_id : Go's IDs of the event's context (-1: none)
+    stack : frames ``[(pc, func, file, line), ...]`` of the event's stack (GoBlock: where it
+        blocked; GoUnblock: the unblocker's stack)
+    transition_stack : Go's ``StateTransition.Stack`` (GoCreate: the new goroutine's start)
     """
 
-    source: object
-    index: object
+    gen: int
+    source_row: int
+    ev_type: int
+    by_g: int
+    proc_id: int
+    thread_id: int
+    stack: list[tuple[int, str, str, int]]
+    transition_stack: list[tuple[int, str, str, int]]
 
-    def __post_init__(self) -> None:
-        self._cache: dict[int, object] = {}
+
+@dataclass
+class _GenDetails:
+    goid: NDArray[np.int64]  # (k,) goroutines with transitions, ascending
+    off: NDArray[np.int64]  # (k+1,) CSR into the columns below, in Go's order
+    source_row: NDArray[np.int64]
+    ev_type: NDArray[np.uint8]
+    ctx_g: NDArray[np.int64]
+    proc: NDArray[np.int64]
+    thread: NDArray[np.int64]
+    stack_id: NDArray[np.uint64]
+    tstack_id: NDArray[np.uint64]
+    tables: object  # GenerationTables of the standalone read
+
+
+class DetailResolver:
+    """Re-decode span details from the mmap on demand (job thread; thread-safe).
+
+    How: a generation is re-read *standalone* (the file header plus that
+    generation's bytes, through the public :class:`~goroscope.model.TraceChunks`),
+    which yields Go's event order for it; the k-th transition of a goroutine in the
+    generation is its k-th span there. Each generation re-decodes in O(its events)
+    and the last ``cache`` generations are kept (≈ 40 B per goroutine transition).
+    ``tests/model/test_spans.py`` checks the result against the full read.
+
+    source : the trace bytes (``bytes``, ``mmap``, a uint8 array or a ``TraceFile``)
+    index : its ``TraceIndex`` (generation rows = the timeline's generation indices)
+    timeline : the :class:`Timeline` whose spans are asked about
+    """
+
+    def __init__(self, source, index, timeline: Timeline, *, cache: int = 2) -> None:
+        from goroscope.format.tracefile import as_buffer
+
+        self._buf = as_buffer(source)
+        self._index = index
+        self._tl = timeline
+        self._cache_n = cache
+        self._cache: dict[int, _GenDetails] = {}
         self._lock = threading.Lock()
+        self._goid_sorted: tuple[NDArray, NDArray] | None = None
 
-    def generation(self, gen: int):
-        from goroscope.format import decode_generation
-
+    def generation(self, gen: int) -> _GenDetails:
         with self._lock:
-            g = self._cache.get(gen)
-            if g is None:
-                g = decode_generation(self.source, self.index, gen)
-                if len(self._cache) >= 2:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[gen] = g
-            return g
+            d = self._cache.get(gen)
+        if d is not None:
+            return d
+        d = self._read_generation(gen)
+        with self._lock:
+            self._cache[gen] = d
+            while len(self._cache) > self._cache_n:
+                self._cache.pop(next(iter(self._cache)))
+        return d
 
-    def event(self, gen: int, row: int) -> tuple[int, tuple[int, ...]]:
-        """(wire event type, args after dt) of row ``row`` of generation ``gen``."""
-        g = self.generation(gen)
-        ev = g.events
-        return int(ev.ev_type[row]), tuple(int(x) for x in ev.args[row])
+    def _read_generation(self, gen: int) -> _GenDetails:
+        from goroscope.model import TraceChunks
 
-    def stack(self, gen: int, row: int, which: int = 0) -> list[tuple[int, str, str, int]]:
-        """Frames ``[(pc, func, file, line), ...]`` of the event's ``which``-th stack
-        (0: the event's own stack; 1: GoCreate's new-goroutine stack). ``[]`` if none."""
-        from goroscope.format import EVENT_SPECS
-
-        if row == NO_ROW or row < 0:
-            return []
-        typ, args = self.event(gen, row)
-        spec = EVENT_SPECS[typ]
-        if which >= len(spec.stack_ids):
-            return []
-        sid = args[spec.stack_ids[which] - 1]
-        g = self.generation(gen)
-        st = g.stacks
-        i = int(np.searchsorted(st.ids, np.uint64(sid)))
-        if sid == 0 or i >= len(st.ids) or int(st.ids[i]) != sid:
-            return []
-        a = int(st.frame_start[i])
-        out = []
-        for pc, fn, fl, line in st.frames[a : a + int(st.nframes[i])].tolist():
-            out.append(
-                (pc, _str(self.source, g.strings, fn), _str(self.source, g.strings, fl), line)
+        gens = self._index.generations
+        a, b = int(gens.byte_start[gen]), int(gens.byte_end[gen])
+        data = self._buf[: self._index.header_size].tobytes() + self._buf[a:b].tobytes()
+        cols: dict[str, list] = {k: [] for k in ("goid", "row", "typ", "g", "p", "m", "s", "ts")}
+        tables = None
+        chunks = TraceChunks(data, keep_columns=True)
+        for ev in chunks:
+            m = (ev.kind == EventKind.StateTransition) & (
+                ev.resource_kind == ResourceKind.Goroutine
             )
-        return out
+            for k, col in (
+                ("goid", ev.resource_id),
+                ("row", ev.source_row),
+                ("typ", ev.ev_type),
+                ("g", ev.goroutine),
+                ("p", ev.proc),
+                ("m", ev.thread),
+                ("s", ev.stack_id),
+                ("ts", ev.transition_stack_id),
+            ):
+                cols[k].append(col[m])
+            if ev.generations:
+                tables = ev.generations[0]
+        c = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in cols.items()}
+        order = _group_order(c["goid"]) if len(c["goid"]) else np.zeros(0, np.int64)
+        goid = c["goid"][order]
+        starts = _group_starts(goid)
+        return _GenDetails(
+            goid[starts],
+            np.append(starts, len(goid)).astype(np.int64),
+            c["row"][order],
+            c["typ"][order].astype(np.uint8),
+            c["g"][order],
+            c["p"][order],
+            c["m"][order],
+            c["s"][order].astype(np.uint64),
+            c["ts"][order].astype(np.uint64),
+            tables,
+        )
 
+    def _g_idx_of(self, goid: int) -> int:
+        if goid < 0:
+            return -1
+        if self._goid_sorted is None:
+            g = self._tl.goroutines.goid
+            order = np.argsort(g, kind="stable")
+            self._goid_sorted = (g[order], order)
+        srt, order = self._goid_sorted
+        i = int(np.searchsorted(srt, goid))
+        return int(order[i]) if i < len(srt) and int(srt[i]) == goid else -1
 
-def _str(source, strings, sid: int) -> str:
-    from goroscope.format import string_at
+    def span(self, g_idx: int, i: int) -> SpanDetail | None:
+        """Details of span ``i`` of goroutine ``g_idx`` (None if its generation is unreadable)."""
+        row = self._tl.goroutine_row(g_idx)
+        gen = int(row.gen[i])
+        k = i - int(np.searchsorted(row.gen, gen))  # its rank among the goroutine's spans in gen
+        try:
+            d = self.generation(gen)
+        except Exception:  # noqa: BLE001 - a damaged generation has no details; say so
+            return None
+        goid = int(self._tl.goroutines.goid[g_idx])
+        j = int(np.searchsorted(d.goid, goid))
+        if j >= len(d.goid) or int(d.goid[j]) != goid:
+            return None
+        r = int(d.off[j]) + k
+        if r >= int(d.off[j + 1]):
+            return None
+        tables = d.tables
+        stack = tables.frames(int(d.stack_id[r])) if tables is not None else []
+        tstack = tables.frames(int(d.tstack_id[r])) if tables is not None else []
+        return SpanDetail(
+            gen=gen,
+            source_row=int(d.source_row[r]),
+            ev_type=int(d.ev_type[r]),
+            by_g=self._g_idx_of(int(d.ctx_g[r])),
+            proc_id=int(d.proc[r]),
+            thread_id=int(d.thread[r]),
+            stack=stack,
+            transition_stack=tstack,
+        )
 
-    try:
-        return string_at(source, strings, sid)
-    except KeyError:
-        return ""
+    def span_at(self, g_idx: int, time_ns: int) -> SpanDetail | None:
+        """Details of the span of ``g_idx`` covering ``time_ns``."""
+        row = self._tl.goroutine_row(g_idx)
+        i = int(np.searchsorted(row.start_ns, time_ns, side="right")) - 1
+        return self.span(g_idx, i) if i >= 0 else None

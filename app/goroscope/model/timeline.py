@@ -76,7 +76,6 @@ __all__ = [
     "KIND_RUNNING",
     "KIND_SYSCALL",
     "KIND_WAITING",
-    "NO_ROW",
     "STATE_COLUMNS",
     "CpuSampleTable",
     "IntervalRow",
@@ -89,10 +88,9 @@ __all__ = [
     "StepSeries",
     "TaskTable",
     "Timeline",
+    "idx_col",
 ]
 
-#: ``src_row`` of a span whose event Go synthesized (no wire row)
-NO_ROW = 0xFFFFFFFF
 #: kind codes 0..5 are the plain GoStates (no reason); reasons get codes >= 6
 KIND_EXITED = int(GoState.NotExist)
 KIND_RUNNABLE = int(GoState.Runnable)
@@ -117,14 +115,11 @@ class SpanSegment:
     proc, thread : (n,) uint8 | uint16 | int32 — p_idx / m_idx of the event's context
         (the proc and thread a Running span runs on, the thread of a Syscall span);
         the dtype's max (or -1 for int32) means none; read with :func:`idx_col`
-    src_row : (n,) uint32 — row of the wire event in its generation (``NO_ROW``: synthesized)
     head_* : (h,) — goroutines occupying a proc or thread (Running or Syscall) when the
         chunk began: g, start_ns (int64, since origin), proc, thread (int32), state (uint8)
     late_* : (l,) — occupancy spans that began in an earlier chunk and ended in this one
         (g, start_ns, end_ns, proc, thread, state); a span starting and ending in this
         chunk is implied by the rows (end = next span of the goroutine)
-    ub_row : (u,) uint32 — rows of Waiting→Runnable spans; ub_by : (u,) int64 — g_idx of
-        the goroutine that unblocked (-1: none, e.g. the netpoller or a timer)
     ps_idx, ps_off : CSR over procs; ps_time : int64; ps_state : uint8 — ProcState transitions
     """
 
@@ -137,7 +132,6 @@ class SpanSegment:
     kind: NDArray[np.uint8]
     proc: NDArray
     thread: NDArray
-    src_row: NDArray[np.uint32]
     head_g: NDArray[np.int64]
     head_start: NDArray[np.int64]
     head_proc: NDArray[np.int32]
@@ -149,8 +143,6 @@ class SpanSegment:
     late_proc: NDArray[np.int32]
     late_thread: NDArray[np.int32]
     late_state: NDArray[np.uint8]
-    ub_row: NDArray[np.uint32]
-    ub_by: NDArray[np.int64]
     ps_idx: NDArray[np.int64]
     ps_off: NDArray[np.int64]
     ps_time: NDArray[np.int64]
@@ -204,8 +196,8 @@ class SpanRow:
     start_ns, end_ns : (n,) int64 — ns since origin; ``end_ns[i] == start_ns[i+1]``;
         the last span ends at the goroutine's exit or at the snapshot's ``covered_ns``
     kind : (n,) uint8 — :attr:`Timeline.kinds` code; ``state`` : (n,) uint8 — its GoState
-    gen : (n,) int32 — generation (index) of the span's start event
-    src_row : (n,) uint32 — wire row of the start event in that generation (``NO_ROW``)
+    gen : (n,) int32 — generation (index) of the span's start event; its wire row,
+        stacks and unblocker re-decode on demand (:class:`goroscope.model.spans.DetailResolver`)
     """
 
     start_ns: NDArray[np.int64]
@@ -213,7 +205,6 @@ class SpanRow:
     kind: NDArray[np.uint8]
     state: NDArray[np.uint8]
     gen: NDArray[np.int32]
-    src_row: NDArray[np.uint32]
 
     def __len__(self) -> int:
         return int(self.start_ns.shape[0])
@@ -389,8 +380,7 @@ class GoroutineTable:
         the trace, Undetermined = existed before it)
     start_func : (n,) int32 — string code of the start function (root frame of the first
         non-empty transition stack, as Go's summary names goroutines); -1 unknown
-    creator : (n,) int64 — g_idx of the creating goroutine (-1)
-    create_gen, create_row : (n,) int32 / uint32 — the GoCreate event (-1 / NO_ROW)
+    creator : (n,) int32 — g_idx of the goroutine that created it (last creation; -1)
     """
 
     goid: NDArray[np.int64]
@@ -398,31 +388,10 @@ class GoroutineTable:
     end_ns: NDArray[np.int64]
     first_from: NDArray[np.uint8]
     start_func: NDArray[np.int32]
-    creator: NDArray[np.int64]
-    create_gen: NDArray[np.int32]
-    create_row: NDArray[np.uint32]
+    creator: NDArray[np.int32]
 
     def __len__(self) -> int:
         return int(self.goid.shape[0])
-
-
-@dataclass(frozen=True, slots=True)
-class UnblockTable:
-    """Waiting→Runnable edges: who made ``g_idx`` runnable, when, from which event.
-
-    g_idx : (e,) int64 — target; by_g : (e,) int64 — the unblocking goroutine (-1: none,
-    e.g. the netpoller or a timer); time_ns : (e,) int64; gen : (e,) int32,
-    src_row : (e,) uint32 — the GoUnblock event (its stack is the unblocker's)
-    """
-
-    g_idx: NDArray[np.int64]
-    by_g: NDArray[np.int64]
-    time_ns: NDArray[np.int64]
-    gen: NDArray[np.int32]
-    src_row: NDArray[np.uint32]
-
-    def __len__(self) -> int:
-        return int(self.g_idx.shape[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,16 +465,14 @@ class Timeline:
                 if isinstance(getattr(obj, f), np.ndarray)
             )
 
-        per_span = ("start", "kind", "proc", "thread", "src_row")
+        per_span = ("start", "kind", "proc", "thread")
         span_cols = sum(sum(getattr(s, f).nbytes for f in per_span) for s in self.segments)
         seg_index = sum(s.g_idx.nbytes + s.g_off.nbytes + s.g_prev.nbytes for s in self.segments)
         other = sum(s.nbytes for s in self.segments) - span_cols - seg_index
-        ub = sum(s.ub_row.nbytes + s.ub_by.nbytes for s in self.segments)
         return {
             "span_columns": span_cols,
             "span_index": seg_index,
-            "unblocks": ub,
-            "segment_other": other - ub,
+            "segment_other": other,
             "goroutines": tb(self.goroutines) + self.last_seg.nbytes,
             "ranges": tb(self.ranges),
             "regions": tb(self.regions),
@@ -561,19 +528,17 @@ class Timeline:
                 [seg.start[a:b].astype(np.int64) + seg.base_ns for seg, a, b in parts]
             )
             kind = np.concatenate([seg.kind[a:b] for seg, a, b in parts])
-            src = np.concatenate([seg.src_row[a:b] for seg, a, b in parts])
         else:
             start = np.zeros(0, np.int64)
             kind = np.zeros(0, np.uint8)
-            src = np.zeros(0, np.uint32)
         end = np.empty_like(start)
         if len(start):
             end[:-1] = start[1:]
             end[-1] = start[-1] if kind[-1] == KIND_EXITED else max(self.covered_ns, int(start[-1]))
         state = self.kind_state[kind]
         gen = self.gen_of(start) if len(start) else np.zeros(0, np.int32)
-        row = SpanRow(start, end, kind, state, np.asarray(gen, np.int32), src)
-        for a in (start, end, kind, state, row.gen, src):
+        row = SpanRow(start, end, kind, state, np.asarray(gen, np.int32))
+        for a in (start, end, kind, state, row.gen):
             a.flags.writeable = False
         return row
 
@@ -736,28 +701,6 @@ class Timeline:
         if i < len(row) and int(row.start_ns[i]) == start_ns:
             return int(row.end_ns[i])
         return self.covered_ns
-
-    def unblocks(self) -> UnblockTable:
-        """Every Waiting→Runnable edge: target, unblocker, time, and the wire event."""
-        gs, bys, ts, srcs = [], [], [], []
-        for seg in self.segments:
-            rows = seg.ub_row.astype(np.int64)
-            gi = np.searchsorted(seg.g_off, rows, side="right") - 1
-            gs.append(seg.g_idx[gi])
-            bys.append(seg.ub_by)
-            ts.append(seg.start[rows].astype(np.int64) + seg.base_ns)
-            srcs.append(seg.src_row[rows])
-        if not gs:
-            z = np.zeros(0, np.int64)
-            return UnblockTable(z, z, z, np.zeros(0, np.int32), np.zeros(0, np.uint32))
-        t = np.concatenate(ts)
-        return UnblockTable(
-            np.concatenate(gs),
-            np.concatenate(bys),
-            t,
-            np.asarray(self.gen_of(t), np.int32),
-            np.concatenate(srcs),
-        )
 
     def proc_states(self, p_idx: int) -> StepSeries:
         """ProcState (Running/Idle) transitions of proc ``p_idx`` as a step series."""

@@ -1,0 +1,170 @@
+"""Model benchmark: build the Timeline (spans, counters, annotations) of a trace.
+
+Not a unit test (``make bench`` / ``run_bench.py`` may call it). Each measurement
+runs in its own subprocess so peak RSS (``wait4`` ru_maxrss) belongs to it alone:
+
+* ``read`` — the event stream only (``TraceChunks`` over the mmap, finished
+  generations released), every chunk dropped: the floor the model builds on;
+* ``model`` — the same stream folded by ``TimelineBuilder`` into the complete
+  Timeline, which is kept until the end (what the app holds).
+
+Reported per trace: seconds, peak RSS, the model's own bytes by part
+(``Timeline.nbytes``), spans, goroutines, bytes per span (span columns only,
+and everything the model holds per span). JIT caches are warmed before timing.
+
+Usage::
+
+    .venv/bin/python tests/bench/bench_model.py [TRACE ...] [--chunk-events N] [--json]
+
+Without TRACE: the largest committed trace and, if present,
+``$GOROSCOPE_CACHE/big/big.trace`` (``bash testdata/gen/big_trace.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "goroscope"))
+
+
+def _one(path: str, mode: str, chunk_events: int) -> dict:
+    """Run one measurement in this process (the child)."""
+    import mmap
+
+    from goroscope.model import TraceChunks
+    from goroscope.model.spans import TimelineBuilder
+
+    tiny = ROOT / "testdata" / "traces" / "go1.25" / "flightrecorder.trace"
+    with open(tiny, "rb") as f:  # warm the JIT caches (ordering kernel, decode)
+        for _ in TraceChunks(f.read()):
+            pass
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    t0 = time.perf_counter()
+    chunks = TraceChunks(buf, chunk_events=chunk_events, keep_columns=False)
+    out: dict = {"trace": path, "mode": mode, "bytes": size, "chunk_events": chunk_events}
+    events = 0
+    build_s = 0.0
+    from goroscope.jobs.session import _state_bin_ns
+
+    b = TimelineBuilder(state_bin_ns=_state_bin_ns(_duration_hint(path)))
+    for chunk in chunks:
+        events += len(chunk)
+        if mode == "model":
+            t = time.perf_counter()
+            b.add(chunk)
+            build_s += time.perf_counter() - t
+        del chunk
+    out["events"] = events
+    out["error"] = str(chunks.error) if chunks.error else None
+    if mode == "model":
+        t = time.perf_counter()
+        tl = b.snapshot(complete=True)
+        build_s += time.perf_counter() - t
+        nb = tl.nbytes()
+        total = sum(nb.values())
+        out.update(
+            spans=tl.n_spans,
+            goroutines=tl.n_goroutines,
+            segments=len(tl.segments),
+            model_bytes=total,
+            model_parts=nb,
+            bytes_per_span_columns=nb["span_columns"] / max(1, tl.n_spans),
+            model_bytes_per_span=total / max(1, tl.n_spans),
+            model_over_file=total / size,
+            build_s=build_s,
+        )
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["baseline_rss"] = base_rss
+    return out
+
+
+def _duration_hint(path: str) -> int:
+    from goroscope.format import TraceFile, index_trace
+
+    with TraceFile(path) as tf:
+        g = index_trace(tf).generations
+        return int(g.last_ns.max() - g.first_ns.min()) if len(g) else 0
+
+
+def run(path: str, mode: str, chunk_events: int) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, "--chunk-events", str(chunk_events), path]
+    env = dict(os.environ, NUMPY_MADVISE_HUGEPAGE="0")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def default_traces() -> list[str]:
+    committed = sorted(
+        (ROOT / "testdata" / "traces").glob("go1.2[2-9]/*.trace"), key=lambda p: p.stat().st_size
+    )
+    out = [str(committed[-1])]
+    big = CACHE / "big" / "big.trace"
+    if big.exists():
+        out.append(str(big))
+    return out
+
+
+def _mb(x: float) -> str:
+    return f"{x / 1e6:,.1f} MB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("traces", nargs="*")
+    ap.add_argument("--chunk-events", type=int, default=1 << 18)
+    ap.add_argument("--json", action="store_true", help="one JSON object per measurement")
+    ap.add_argument("--no-read", action="store_true", help="skip the read-only baseline")
+    ap.add_argument("--child", choices=("read", "model"), help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        print(json.dumps(_one(a.traces[0], a.child, a.chunk_events)))
+        return 0
+    for path in a.traces or default_traces():
+        read = None if a.no_read else run(path, "read", a.chunk_events)
+        model = run(path, "model", a.chunk_events)
+        if a.json:
+            for r in (read, model):
+                if r is not None:
+                    print(json.dumps(r))
+            continue
+        print(f"{path}: {_mb(model['bytes'])}, {model['events']:,} events, error={model['error']}")
+        if read is not None:
+            print(
+                f"  read only : {read['seconds']:.2f} s, peak RSS {_mb(read['peak_rss'])}"
+                f" (interpreter+JIT {_mb(read['baseline_rss'])})"
+            )
+        print(
+            f"  model     : {model['seconds']:.2f} s (fold {model['build_s']:.2f} s,"
+            f" {model['events'] / max(model['build_s'], 1e-9) / 1e6:.1f} M ev/s),"
+            f" peak RSS {_mb(model['peak_rss'])} = {model['peak_rss'] / model['bytes']:.2f}x file"
+        )
+        print(
+            f"  model size: {_mb(model['model_bytes'])} = {model['model_over_file']:.2f}x file;"
+            f" {model['spans']:,} spans, {model['goroutines']:,} goroutines,"
+            f" {model['segments']} segments"
+        )
+        print(
+            f"  bytes/span: {model['bytes_per_span_columns']:.2f} (span columns),"
+            f" {model['model_bytes_per_span']:.2f} (whole model)"
+        )
+        parts = ", ".join(f"{k} {_mb(v)}" for k, v in model["model_parts"].items() if v)
+        print(f"  parts     : {parts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
