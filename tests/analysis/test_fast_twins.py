@@ -5,7 +5,8 @@
 * ``FastMutatorUtilization`` (``_kernels.mutator_util``) ↔ ``MutatorUtilization``: the
   utilization series, bit for bit;
 * ``FastProfileCollector`` (``_kernels.blocking_intervals``) ↔ ``ProfileCollector``: every
-  profile record.
+  profile record;
+* the transition digests (``_kernels.format_transitions``) ↔ one f-string per line.
 
 Chunk sizes vary (1 row, a prime, big) so the state carried between chunks is
 exercised; results may not depend on them.
@@ -20,7 +21,7 @@ from goroscope.analysis._fast import FastMutatorUtilization, FastProfileCollecto
 from goroscope.analysis._mmu_reference import MutatorUtilization
 from goroscope.analysis._summary_reference import Summarizer
 from goroscope.analysis.profiles import ProfileCollector
-from goroscope.analysis.summary import analyze
+from goroscope.analysis.summary import _Digests, analyze
 from goroscope.model import TraceChunks
 
 SMALL = [
@@ -61,9 +62,11 @@ def test_fast_equals_reference(name, size):
     ref_s, fast_s = Summarizer(), FastSummarizer()
     ref_u, fast_u = MutatorUtilization(), FastMutatorUtilization()
     ref_p, fast_p = ProfileCollector(KINDS), FastProfileCollector(KINDS)
+    dig = _Digests()
     for c in chunks:
-        for obj in (ref_s, fast_s, ref_u, fast_u, ref_p, fast_p):
+        for obj in (ref_s, fast_s, ref_u, fast_u, ref_p, fast_p, dig):
             obj.add(c)
+    assert dig.result(fast=True) == dig.result(fast=False)
     gs, tasks = ref_s.finalize()
     assert fast_s.finalize() == (gs, tasks)
     assert fast_u.finish() == ref_u.finish()

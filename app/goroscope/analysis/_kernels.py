@@ -742,3 +742,66 @@ def summarize_finalize(gi, n_g, mk, mv, mn, lk, lt, ln, reg, sk, sv, cnt, is_sys
     for g in range(n_g):
         if gi[g, GI_EXISTS]:
             _finalize(gi, g, t, False, 0, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system)
+
+
+# --- tracecount -summary's transition digests ---------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _put_int(out, n, v):
+    if v < 0:
+        out[n] = 45  # '-'
+        n += 1
+        v = -v  # NOTE: INT64_MIN never occurs (IDs and times are far smaller)
+    if v == 0:
+        out[n] = 48
+        return n + 1
+    m = 0
+    tmp = np.empty(20, np.uint8)
+    while v > 0:
+        tmp[m] = 48 + v % 10
+        v //= 10
+        m += 1
+    for j in range(m - 1, -1, -1):
+        out[n] = tmp[j]
+        n += 1
+    return n
+
+
+@njit(nogil=True, cache=True)
+def format_transitions(ids, times, st_from, st_to, reason_idx, names, name_off, rs, rs_off, out):
+    """Write ``"<id> <time> <From>-><To>[ <reason>]\\n"`` per row into ``out``; return bytes used.
+
+    names/name_off : state names (256 entries) as concatenated bytes and offsets (257,)
+    reason_idx : (n,) index into rs_off, or -1 for proc lines (no reason)
+    out : must hold every line (the caller sizes it from the name and reason lengths)
+    """
+    n = 0
+    for i in range(ids.shape[0]):
+        n = _put_int(out, n, ids[i])
+        out[n] = 32
+        n += 1
+        n = _put_int(out, n, times[i])
+        out[n] = 32
+        n += 1
+        f = st_from[i]
+        for j in range(name_off[f], name_off[f + 1]):
+            out[n] = names[j]
+            n += 1
+        out[n] = 45
+        out[n + 1] = 62  # "->"
+        n += 2
+        t = st_to[i]
+        for j in range(name_off[t], name_off[t + 1]):
+            out[n] = names[j]
+            n += 1
+        r = reason_idx[i]
+        if r >= 0:
+            out[n] = 32
+            n += 1
+            for j in range(rs_off[r], rs_off[r + 1]):
+                out[n] = rs[j]
+                n += 1
+        out[n] = 10
+        n += 1
+    return n

@@ -150,29 +150,61 @@ class _Digests:
                     cols += (ev.reason[m],)
                 out.append(cols)
 
-    def _digest(self, parts, with_reason: bool, name) -> str:
+    def _digest(self, parts, with_reason: bool, name, fast: bool = True) -> str:
         h = hashlib.sha256()
         if not parts:
             return h.hexdigest()
         ids = np.concatenate([p[0] for p in parts])
         order = np.argsort(ids, kind="stable")
-        cols = [np.concatenate([p[j] for p in parts])[order].tolist() for j in range(len(parts[0]))]
+        cols = [np.concatenate([p[j] for p in parts])[order] for j in range(len(parts[0]))]
         strings = self.reasons
         names = [name(v) for v in range(256)]
-        lines = []
+        if not fast:  # the reference: one formatted line per transition
+            lines = []
+            if with_reason:
+                for gid, t, f, to, r in zip(*(c.tolist() for c in cols), strict=True):
+                    lines.append(f"{gid} {t} {names[f]}->{names[to]} {strings[r]}\n")
+            else:
+                for pid, t, f, to in zip(*(c.tolist() for c in cols), strict=True):
+                    lines.append(f"{pid} {t} {names[f]}->{names[to]}\n")
+            h.update("".join(lines).encode("utf-8", "surrogateescape"))
+            return h.hexdigest()
+        from goroscope.analysis._kernels import format_transitions
+
+        name_b = [s.encode() for s in names]
+        name_off = np.zeros(257, np.int64)
+        name_off[1:] = np.cumsum([len(b) for b in name_b])
+        name_arr = np.frombuffer(b"".join(name_b), np.uint8)
         if with_reason:
-            for gid, t, f, to, r in zip(*cols, strict=True):
-                lines.append(f"{gid} {t} {names[f]}->{names[to]} {strings[r]}\n")
+            codes, ridx = np.unique(cols[4], return_inverse=True)
+            rb = [strings[c].encode("utf-8", "surrogateescape") for c in codes.tolist()]
+            rlen = np.array([len(b) for b in rb], np.int64)
+            ridx = ridx.astype(np.int64)
         else:
-            for pid, t, f, to in zip(*cols, strict=True):
-                lines.append(f"{pid} {t} {names[f]}->{names[to]}\n")
-        h.update("".join(lines).encode("utf-8", "surrogateescape"))
+            rb, rlen = [], np.zeros(0, np.int64)
+            ridx = np.full(len(ids), -1, np.int64)
+        rs_off = np.zeros(len(rb) + 1, np.int64)
+        rs_off[1:] = np.cumsum(rlen)
+        rs = np.frombuffer(b"".join(rb) or b"\0", np.uint8)
+        # at most 20 + 1 + 20 + 1 + names + 2 + 1 + reason + 1 bytes per line, in blocks
+        block = 1 << 18
+        max_name = int(np.diff(name_off).max())
+        for a in range(0, len(ids), block):
+            b = min(a + block, len(ids))
+            ri = ridx[a:b]
+            extra = int(rlen[ri[ri >= 0]].sum()) if len(rlen) else 0
+            buf = np.empty((b - a) * (48 + 2 * max_name) + extra, np.uint8)
+            used = format_transitions(
+                cols[0][a:b], cols[1][a:b], cols[2][a:b], cols[3][a:b], ri,
+                name_arr, name_off, rs, rs_off, buf,
+            )  # fmt: skip
+            h.update(buf[:used].tobytes())
         return h.hexdigest()
 
-    def result(self) -> tuple[str, str]:
+    def result(self, fast: bool = True) -> tuple[str, str]:
         return (
-            self._digest(self.g, True, go_state_name),
-            self._digest(self.p, False, proc_state_name),
+            self._digest(self.g, True, go_state_name, fast),
+            self._digest(self.p, False, proc_state_name, fast),
         )
 
 
@@ -271,7 +303,7 @@ def analyze(
     series = util.finish()
     if series is not None:
         out.util_times_ns, out.util = series
-    out.g_digest, out.p_digest = dig.result()
+    out.g_digest, out.p_digest = dig.result(fast=not reference)
     if prof is not None:
         out.profiles = prof.finish(out)
         out.collector = prof
