@@ -397,16 +397,15 @@ class TimelineBuilder:
         m = goids >= 0
         if not m.any():
             return out
+        n_before = self._goids.n
         idx, new = self._goids.lookup(goids[m])
         out[m] = idx
         if len(new):
             n = self._goids.n
-            first_t = np.full(len(new), 0, np.int64)
-            # first time each new goid appears in this call
-            gm, tm = goids[m], times[m]
-            u, first = np.unique(gm, return_index=True)
-            pos = np.searchsorted(u, new)
-            first_t = tm[first[pos]]
+            # first time each new goid appears in this call (only rows of new goroutines)
+            rows_new = np.flatnonzero(idx >= n_before)
+            u, first = np.unique(idx[rows_new], return_index=True)
+            first_t = times[m][rows_new[first]]
             self._g_goid.extend(new)
             self._g_first.extend(first_t)
             self._g_end.grow_to(n, -1)
@@ -593,7 +592,22 @@ class TimelineBuilder:
         cand = np.flatnonzero((tstack != 0) & (func[g] < 0) & (rows >= limit))
         if len(cand) == 0:
             return
-        key = gen[cand].astype(np.int64) << 40 | tstack[cand].astype(np.int64)
+        # resolve the first candidate per goroutine; retry later rows only where that
+        # stack had no frames (rare)
+        while len(cand):
+            ug, first = np.unique(g[cand], return_index=True)
+            sel = cand[first]
+            c = self._resolve_funcs(ev, gen[sel], tstack[sel])
+            ok = c >= 0
+            func[ug[ok]] = c[ok]
+            retry = ug[~ok]
+            if not len(retry):
+                break
+            cand = cand[np.isin(g[cand], retry) & (cand > sel[np.searchsorted(ug, g[cand])])]
+
+    def _resolve_funcs(self, ev: EventTable, gen, tstack) -> NDArray[np.int32]:
+        """Root-frame function (string code) of each (generation, stack); -1 if no frames."""
+        key = gen.astype(np.int64) << 40 | tstack.astype(np.int64)
         u, inv = np.unique(key, return_inverse=True)
         codes = np.empty(len(u), np.int32)
         for k, v in enumerate(u.tolist()):
@@ -604,35 +618,31 @@ class TimelineBuilder:
                 c = self._strings.code(frames[-1][1]) if frames else -1
                 self._func_cache[v] = c
             codes[k] = c
-        c = codes[inv]
-        ok = c >= 0
-        gg = g[cand][ok]
-        u2, first = np.unique(gg, return_index=True)  # first resolvable per goroutine
-        func[u2] = c[ok][first]
+        return codes[inv]
 
     def _state_counts(self, t, sfrom, sto) -> None:
         n = len(t)
         if n == 0:
             return
-        col = np.full(256, -1, np.int64)
-        for c, s in enumerate(STATE_COLUMNS):
-            col[int(s)] = c
-        d = np.zeros((n, 4), np.int64)
-        cf, ct = col[sfrom], col[sto]
-        r = np.arange(n)
-        d[r[cf >= 0], cf[cf >= 0]] = -1  # one from and one to per row: no duplicate indices
-        m = ct >= 0
-        d[r[m], ct[m]] += 1
-        prev = self._counts.copy()
-        counts = np.cumsum(d, axis=0) + prev
-        self._counts = counts[-1].copy()
         b = t >> self._shift
         starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-        mn = np.minimum.reduceat(counts, starts, axis=0)
-        mx = np.maximum.reduceat(counts, starts, axis=0)
-        last = counts[np.append(starts[1:], n) - 1]
-        # the value carried into each bin counts too
-        before = np.vstack([prev[None, :], counts[starts[1:] - 1]])
+        ends = np.append(starts[1:], n) - 1
+        prev = self._counts.copy()
+        k = len(starts)
+        mn = np.empty((k, 4), np.int64)
+        mx = np.empty((k, 4), np.int64)
+        last = np.empty((k, 4), np.int64)
+        before = np.empty((k, 4), np.int64)
+        for c, state in enumerate(STATE_COLUMNS):
+            d = (sto == state).astype(np.int32) - (sfrom == state).astype(np.int32)
+            cnt = np.cumsum(d, dtype=np.int64) + prev[c]
+            mn[:, c] = np.minimum.reduceat(cnt, starts)
+            mx[:, c] = np.maximum.reduceat(cnt, starts)
+            last[:, c] = cnt[ends]
+            # the value carried into each bin counts too
+            before[0, c] = prev[c]
+            before[1:, c] = cnt[starts[1:] - 1]
+            self._counts[c] = cnt[-1]
         mn = np.minimum(mn, before)
         mx = np.maximum(mx, before)
         bt = b[starts] << self._shift

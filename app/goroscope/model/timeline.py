@@ -18,43 +18,57 @@ Entities are dense indices: ``g_idx`` (order of first appearance), ``p_idx``,
 
 Layout (why it is shaped like this)
 -----------------------------------
-The big trace (450 MB, 2.2 M goroutines, 57 M goroutine transitions) must fit
-in about the file's size. One span per Go transition, with the end implied by
-the next span of the same goroutine, and only what the view draws kept in
-memory:
+The big trace (450 MB, 81 M events, 2.16 M goroutines, 75.6 M goroutine
+transitions) must open in about the file's size. Its wire format spends ~5.5 B
+per event, so a span that costs more than a few bytes is already bigger than
+the file (research/decode-limit.md, "Per-goroutine state spans"). One span per
+Go transition, the end implied by the next span of the same goroutine, and only
+what the view *draws* kept in memory:
 
 * **Goroutine spans** live in per-chunk :class:`SpanSegment` s (a chunk is what
-  the event stream yields, a few 100k events). A segment is a CSR table over the
+  the event stream yields, ~256 Ki events). A segment is a CSR table over the
   goroutines that had transitions in it (``g_idx`` sorted, ``g_off``) with, per
-  span, ``start`` relative to the segment's ``base_ns`` (uint32 when the chunk
-  spans < 4.29 s, else int64), ``kind`` (uint8: a (GoState, reason) pair
-  interned in :attr:`Timeline.kinds`) and ``src_row`` (uint32: the row of the
-  wire event in its generation's ``EventColumns``). That is **9 bytes per span**.
-  The generation of a span is not stored: Go's event times strictly increase
+  span: ``start`` relative to the segment's ``base_ns`` (uint32 while a chunk
+  spans < 4.29 s, else int64), ``kind`` (uint8: a (GoState, reason) pair interned
+  in :attr:`Timeline.kinds`), ``proc`` and ``thread`` (uint8 while there are
+  < 255 procs / threads, else uint16 / int32: the context of the event, i.e. where
+  a Running span runs and which thread a Syscall span holds). **7 bytes per span**
+  (measured: 7.00 on the committed traces and the 12 MB generator trace).
+* The generation of a span is not stored: Go's event times strictly increase
   across the stream, so it is ``searchsorted(gen_first_ns, start)``.
+* Proc and thread rows are not stored either: a proc's row is the Running spans
+  with that ``proc`` (vectorised over the segments a window touches), plus the
+  few spans crossing a segment border (``head_*``, ``late_*`` per segment, and the
+  snapshot's ``open_occupancy``). Storing them as interval tables cost 12–25 B per
+  interval (25 M intervals on the big trace).
+* The wire row, the unblocker and the stacks of a span are **re-derived on demand**
+  (:class:`goroscope.model.spans.DetailResolver`): one generation re-read
+  standalone gives Go's order for it, and the k-th transition of a goroutine in
+  the generation is its k-th span there. Keeping them cost 4 B per span plus 8 B
+  per unblock (1.36 GB for the big trace with them, 3.0× the file).
 * Segments are append-only and never rewritten, which is what makes progressive
   readiness free: a snapshot is "the first k segments". A goroutine's row is the
   concatenation of its slices across segments, found through a backwards linked
   list (``g_prev`` per segment entry, ``last_seg`` per goroutine);
   :meth:`Timeline.goroutine_row` materialises it (int64 start/end) and caches it.
-* Procs and threads hold *occupancy intervals* (start, end, goroutine[, state,
-  proc]) stored in the segment where they end, CSR by resource; intervals still
-  open at the snapshot come from ``open_proc``/``open_thread``.
-* Stacks, reason strings of rare events, log messages' bytes stay on the mmap:
-  (generation, source row) re-decodes them on demand
-  (:class:`goroscope.model.spans.DetailResolver`).
+
+Measured (``tests/bench/bench_model.py``): see the numbers at the end of this
+docstring.
 
 What we deliberately don't do
 -----------------------------
 * No global CSR stitched at the end: stitching copies every span once more
   (peak 2× the span memory) for a speed-up the per-row cache already gives.
-* No per-event Python: the builder is vectorised numpy per chunk (a stable
-  argsort by goroutine, shifts within groups, carried state for the first/last
-  row of each group). See :mod:`goroscope.model.spans`.
-* Goroutine-per-state counts are not kept per transition (57 M points): they are
-  binned at ``state_bin_ns`` (a power of two) with min/max/last per bin, which is
-  what a plot can show; exact counts for a small set of goroutines come from
-  :meth:`Timeline.state_counts`.
+* No per-event Python: the builder is vectorised numpy per chunk (a packed-key
+  sort by goroutine, shifts within groups, carried state for the first/last row
+  of each group). See :mod:`goroscope.model.spans`.
+* No per-transition counters (75 M points): goroutines per state are binned at
+  ``state_bin_ns`` (a power of two, ≤ 64 Ki bins) with min/max/last per bin, which
+  is what a plot can show; exact step series for a set of goroutines (a group's
+  aggregate row, a zoomed window) come from :meth:`Timeline.state_counts`.
+* No delta-coded times (yet): 4 of the 7 bytes are the start. OPT: u16 deltas with
+  an exception list would bring a span to ~4 B; queries would then cumsum a
+  segment's starts (~1 ms per segment).
 
 Thread: snapshots are immutable and may be read from any thread.
 """
