@@ -52,7 +52,7 @@ written and as Go 1.26), damaged cases and seeded mutations; ``stats`` equals
 """
 
 # numba kernels compare constants one by one and loop explicitly (faster, and typed):
-# ruff: noqa: SIM102, SIM103, SIM109, SIM110
+# ruff: noqa: SIM102, SIM103, SIM109, SIM110, SIM114
 from __future__ import annotations
 
 import numpy as np
@@ -207,14 +207,14 @@ def _pow2(n: int) -> int:
 # --- hash tables ---------------------------------------------------------------------------
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _slot(h, key):
     mask = h.shape[1] - 1
     x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(x >> np.uint64(32)) & mask
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def h_find(h, key):
     """Row of ``key``, or -1."""
     mask = h.shape[1] - 1
@@ -226,7 +226,7 @@ def h_find(h, key):
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def h_put(h, key, row):
     mask = h.shape[1] - 1
     i = _slot(h, key)
@@ -239,7 +239,7 @@ def h_put(h, key, row):
     h[1, i] = row
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _hash_build(h, rows, n):
     for r in range(n):
         h_put(h, rows[r, 0], r)
@@ -248,19 +248,19 @@ def _hash_build(h, rows, n):
 # --- Go's pdqsort (slices.SortFunc) over items compared by key[item] ------------------------
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _less(key, d, i, j):
     return key[d[i]] < key[d[j]]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _swap(d, i, j):
     t = d[i]
     d[i] = d[j]
     d[j] = t
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _insertion_sort(key, d, a, b):
     for i in range(a + 1, b):
         j = i
@@ -269,7 +269,7 @@ def _insertion_sort(key, d, a, b):
             j -= 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _sift_down(key, d, lo, hi, first):
     root = lo
     while True:
@@ -284,7 +284,7 @@ def _sift_down(key, d, lo, hi, first):
         root = child
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _heap_sort(key, d, a, b):
     first, lo, hi = a, 0, b - a
     for i in range((hi - 1) // 2, -1, -1):
@@ -294,7 +294,7 @@ def _heap_sort(key, d, a, b):
         _sift_down(key, d, lo, i, first)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _bit_length(n):
     b = 0
     while n > 0:
@@ -303,7 +303,7 @@ def _bit_length(n):
     return b
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _break_patterns(d, a, b):
     length = b - a
     if length >= 8:
@@ -320,7 +320,7 @@ def _break_patterns(d, a, b):
             _swap(d, idx, a + other)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _median(key, d, a, b, c, swaps):
     if _less(key, d, b, a):
         swaps[0] += 1
@@ -334,7 +334,7 @@ def _median(key, d, a, b, c, swaps):
     return b
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _choose_pivot(key, d, a, b, swaps):
     n = b - a
     swaps[0] = 0
@@ -354,7 +354,7 @@ def _choose_pivot(key, d, a, b, swaps):
     return j, 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _partial_insertion_sort(key, d, a, b):
     i = a + 1
     for _ in range(5):
@@ -382,7 +382,7 @@ def _partial_insertion_sort(key, d, a, b):
     return False
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _partition(key, d, a, b, pivot):
     _swap(d, a, pivot)
     i, j = a + 1, b - 1
@@ -410,7 +410,7 @@ def _partition(key, d, a, b, pivot):
     return j, False
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _partition_equal(key, d, a, b, pivot):
     _swap(d, a, pivot)
     i, j = a + 1, b - 1
@@ -427,23 +427,26 @@ def _partition_equal(key, d, a, b, pivot):
     return i
 
 
-@njit(nogil=True, cache=True)
-def _pdqsort(key, d, a0, b0, limit0, swaps):
-    """Go's ``pdqsortCmpFunc`` with its recursion on the smaller side turned into a stack.
+@njit(nogil=True, cache=True, _nrt=False)
+def _pdqsort(key, d, n, work):
+    """Go's ``pdqsortCmpFunc`` with its recursion turned into a stack (``work``: (65, 5)).
 
-    The two sides of a partition are disjoint and the pivot between them never moves
-    again, so sorting them in another order performs the same operations on the same
-    elements (numba's cache cannot load self-recursive functions).
+    Go recurses into the smaller side of a partition and loops on the larger one. The
+    two sides are disjoint and the pivot between them never moves again, so sorting
+    them in the other order performs the same operations on the same elements: we
+    loop on the smaller side (fresh flags, as Go's recursive call) and stack the
+    larger with the flags Go's loop carries, which bounds the stack by log2(n)
+    (numba's cache cannot load self-recursive functions; ``work`` row 64 holds
+    ``choosePivot``'s swap counter).
     """
-    stack = np.empty((64, 3), np.int64)
-    sp = 0
-    stack[0, 0], stack[0, 1], stack[0, 2] = a0, b0, limit0
+    swaps = work[64]
+    work[0, 0], work[0, 1], work[0, 2], work[0, 3], work[0, 4] = 0, n, _bit_length(n), 1, 1
     sp = 1
     while sp > 0:
         sp -= 1
-        a, b, limit = stack[sp, 0], stack[sp, 1], stack[sp, 2]
-        was_balanced = True
-        was_partitioned = True
+        a, b, limit = work[sp, 0], work[sp, 1], work[sp, 2]
+        was_balanced = work[sp, 3] == 1
+        was_partitioned = work[sp, 4] == 1
         while True:
             length = b - a
             if length <= 12:
@@ -474,33 +477,40 @@ def _pdqsort(key, d, a0, b0, limit0, swaps):
             was_partitioned = already
             left_len, right_len = mid - a, b - mid
             balance_threshold = length // 8
-            if sp == stack.shape[0]:
-                grown = np.empty((2 * sp, 3), np.int64)
-                grown[:sp] = stack
-                stack = grown
             if left_len < right_len:
                 was_balanced = left_len >= balance_threshold
-                stack[sp, 0], stack[sp, 1], stack[sp, 2] = a, mid, limit
-                sp += 1
-                a = mid + 1
-            else:
-                was_balanced = right_len >= balance_threshold
-                stack[sp, 0], stack[sp, 1], stack[sp, 2] = mid + 1, b, limit
+                # Go: pdqsort(a, mid) now, then the loop goes on with [mid+1, b).
+                work[sp, 0], work[sp, 1], work[sp, 2] = mid + 1, b, limit
+                work[sp, 3], work[sp, 4] = was_balanced, was_partitioned
                 sp += 1
                 b = mid
+            else:
+                was_balanced = right_len >= balance_threshold
+                work[sp, 0], work[sp, 1], work[sp, 2] = a, mid, limit
+                work[sp, 3], work[sp, 4] = was_balanced, was_partitioned
+                sp += 1
+                a = mid + 1
+            was_balanced = True
+            was_partitioned = True
 
 
-@njit(nogil=True, cache=True)
-def pdqsort(key, d, n):
-    """Go's ``slices.SortFunc`` of ``d[:n]`` (items) by ``key[item]``, ``cmp.Compare`` order."""
-    swaps = np.zeros(1, np.int64)
-    _pdqsort(key, d, 0, n, _bit_length(n), swaps)
+@njit(nogil=True, cache=True, _nrt=False)
+def pdqsort(key, d, n, work):
+    """Go's ``slices.SortFunc`` of ``d[:n]`` (items) by ``key[item]``, ``cmp.Compare`` order.
+
+    ``work``: an int64 (65, 5) scratch array (:func:`pdq_work`).
+    """
+    _pdqsort(key, d, n, work)
+
+
+def pdq_work() -> np.ndarray:
+    return np.zeros((65, 5), np.int64)
 
 
 # --- Go's cursor heap (batchcursor.go) -------------------------------------------------------
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _heap_sift_up(heap, ct, i):
     while i > 0 and ct[heap[(i - 1) // 2]] > ct[heap[i]]:
         j = (i - 1) // 2
@@ -509,7 +519,7 @@ def _heap_sift_up(heap, ct, i):
     return i
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _heap_sift_down(heap, n, ct, i):
     while True:
         m = i
@@ -529,7 +539,7 @@ def _heap_sift_down(heap, n, ct, i):
         i = m
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _heap_remove(heap, n, ct, i):
     while i > 0:
         j = (i - 1) // 2
@@ -544,7 +554,7 @@ def _heap_remove(heap, n, ct, i):
 # --- handlers ------------------------------------------------------------------------------
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _validate(g, p, m, rm, rp, rg):
     """Go's ``validateCtx``: 0 must-not-have, 1 may-have, 2 must-have."""
     if rm == 2 and m == NO_ID:
@@ -562,7 +572,7 @@ def _validate(g, p, m, rm, rp, rg):
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _get(rows, h, key):
     """Live row of ``key`` or -1."""
     r = h_find(h, key)
@@ -571,7 +581,7 @@ def _get(rows, h, key):
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _new_row(rows, h, sc, n_at, key):
     """A fresh live row for ``key`` (reusing its dead row); -1 when out of capacity."""
     r = h_find(h, key)
@@ -588,7 +598,7 @@ def _new_row(rows, h, sc, n_at, key):
     return r
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _m_row(ms, mh, sc, mid):
     r = h_find(mh, mid)
     if r >= 0:
@@ -604,7 +614,7 @@ def _m_row(ms, mh, sc, mid):
     return r
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _begin_range(rows, r, typ, desc):
     n = rows[r, R_NRANGE]
     for k in range(n):
@@ -618,7 +628,7 @@ def _begin_range(rows, r, typ, desc):
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _active_range(rows, r, typ, initial):
     n = rows[r, R_NRANGE]
     found = False
@@ -635,7 +645,7 @@ def _active_range(rows, r, typ, initial):
     return found
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _end_range(rows, r, start_typ):
     """Desc of the in-flight range ended (Go's swap-remove), or -1 if none."""
     n = rows[r, R_NRANGE]
@@ -654,7 +664,7 @@ def _end_range(rows, r, start_typ):
     return desc
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _find_str(s_ids, sid):
     """Index of string ``sid`` in the sorted ID column, or -1."""
     lo, hi = 0, s_ids.shape[0]
@@ -669,7 +679,7 @@ def _find_str(s_ids, sid):
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _same_bytes(buf, off1, len1, off2, len2):
     if len1 != len2:
         return False
@@ -679,7 +689,7 @@ def _same_bytes(buf, off1, len1, off2, len2):
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _emit(out, n, typ, t, g, p, m, a0, a1, a2, a3, row, xoff, xlen, sc):
     o_typ, o_time, o_ctx, o_args, o_row, o_x = out
     if t <= sc[S_LAST_TS]:
@@ -700,7 +710,7 @@ def _emit(out, n, typ, t, g, p, m, a0, a1, a2, a3, row, xoff, xlen, sc):
     return n + 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     typ, t, a, row, cm, gen, st, tabs, buf, out, n
 ):
@@ -1197,30 +1207,47 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     return 1, n
 
 
-@njit(nogil=True, cache=True)
-def _valid_ids(typ, a, stack_ids, s_ids, stack_args, string_args):
+def dense_set(ids: np.ndarray) -> np.ndarray:
+    """A membership bitmap of sorted IDs when they are small, else an empty array."""
+    n = ids.shape[0]
+    if n == 0 or int(ids[n - 1]) > 16 * n + 65536:
+        return np.zeros(0, np.uint8)
+    out = np.zeros(int(ids[n - 1]) + 1, np.uint8)
+    out[ids.astype(np.int64)] = 1
+    return out
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _has(dense, ids, x):
+    if dense.shape[0] > 0:
+        return x < np.uint64(dense.shape[0]) and dense[np.int64(x)] == 1
+    return _find_str(ids, x) >= 0
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _valid_ids(typ, a, stack_ids, stack_set, s_ids, s_set, stack_args, string_args):
     """Go's ``validateTableIDs`` for one returned event."""
     for k in range(2):
         i = stack_args[typ, k]
         if i > 0:
             sid = a[i - 1]
-            if sid != 0 and _find_str(stack_ids, sid) < 0:
+            if sid != 0 and not _has(stack_set, stack_ids, sid):
                 return False
         i = string_args[typ, k]
         if i > 0:
             sid = a[i - 1]
-            if sid != 0 and _find_str(s_ids, sid) < 0:
+            if sid != 0 and not _has(s_set, s_ids, sid):
                 return False
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def order_generation(  # noqa: C901 - Go's ReadEvent loop
     gen, min_time_ns,
     ev_type, time_ns, thread, args,
     cpu_time, cpu_g, cpu_p, cpu_m, cpu_stack,
-    stack_ids, s_ids, s_off, s_len, stack_args, string_args,
-    buf, st, out,
+    stack_ids, stack_set, s_ids, s_set, s_off, s_len, stack_args, string_args,
+    buf, st, out, scratch,
 ):  # fmt: skip
     """Order one generation; returns (status, rows written to ``out``).
 
@@ -1238,39 +1265,44 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     n = _emit(out, 0, EV_SYNC, min_time_ns, NO_ID, NO_ID, NO_ID,
               np.uint64(sc[S_SYNCS]), z, z, z, -1, -1, 0, sc)  # fmt: skip
 
+    m_of, rows, cur, heap, cpu_perm, work = scratch
+    m_ids, cur_start, pos, ct = cur[0], cur[1], cur[2], cur[3]
     # Cursors: one per M, in order of the M's first event (batches are in file order).
+    last_m = np.int64(-2)
+    last_k = -1
     n_m = 0
-    m_ids = np.empty(64, np.int64)
-    m_of = np.empty(n_ev, np.int32)
     for i in range(n_ev):
         k = -1
-        for j in range(n_m):
-            if m_ids[j] == thread[i]:
-                k = j
-                break
+        if last_k >= 0 and thread[i] == last_m:
+            k = last_k  # events of one batch are contiguous
+        else:
+            for j in range(n_m):
+                if m_ids[j] == thread[i]:
+                    k = j
+                    break
         if k < 0:
-            if n_m == m_ids.shape[0]:
-                grown = np.empty(2 * n_m, np.int64)
-                grown[:n_m] = m_ids
-                m_ids = grown
+            if n_m == m_ids.shape[0] - 1:
+                return ERR_CAPACITY, n
             k = n_m
             m_ids[k] = thread[i]
             n_m += 1
         m_of[i] = k
-    cur_start = np.zeros(n_m + 1, np.int64)
+        last_m = thread[i]
+        last_k = k
+    for k in range(n_m + 1):
+        cur_start[k] = 0
     for i in range(n_ev):
         cur_start[m_of[i] + 1] += 1
     for k in range(n_m):
         cur_start[k + 1] += cur_start[k]
-    rows = np.empty(n_ev, np.int64)
-    fill = cur_start[:n_m].copy()
+    for k in range(n_m):
+        pos[k] = cur_start[k]
     for i in range(n_ev):
         k = m_of[i]
-        rows[fill[k]] = i
-        fill[k] += 1
-    pos = cur_start[:n_m].copy()
-    ct = np.empty(n_m, np.int64)  # the time of each cursor's current event
-    heap = np.empty(n_m, np.int64)
+        rows[pos[k]] = i
+        pos[k] += 1
+    for k in range(n_m):
+        pos[k] = cur_start[k]  # ct[k]: the time of cursor k's current event
     hn = 0
     for k in range(n_m):
         ct[k] = time_ns[rows[pos[k]]]
@@ -1280,8 +1312,9 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
 
     # CPU samples, sorted by time with Go's pdqsort.
     n_cpu = cpu_time.shape[0]
-    cpu_perm = np.arange(n_cpu)
-    pdqsort(cpu_time, cpu_perm, n_cpu)
+    for i in range(n_cpu):
+        cpu_perm[i] = i
+    pdqsort(cpu_time, cpu_perm, n_cpu, work)
     ci = 0
 
     while True:
@@ -1298,7 +1331,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
         done = False
         for attempt in range(hn):
             if attempt == 1:
-                pdqsort(ct, heap, hn)  # Go sorts the frontier, then tries 1..n-1
+                pdqsort(ct, heap, hn, work)  # Go sorts the frontier, then tries 1..n-1
             i = attempt
             k = heap[i]
             r = rows[pos[k]]
@@ -1321,15 +1354,207 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
         for j in range(first, n):
             if o_args[j, 0] == z and o_args[j, 1] == z and o_args[j, 2] == z and o_args[j, 3] == z:
                 continue
-            if not _valid_ids(out[0][j], o_args[j], stack_ids, s_ids, stack_args, string_args):
+            if not _valid_ids(
+                out[0][j], o_args[j], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
+            ):
                 return ERR_TABLE_ID, first
     return OK, n
 
 
-@njit(nogil=True, cache=True)
-def type_counts(ev_type):
-    """Events per wire type (for capacity planning)."""
-    c = np.zeros(256, np.int64)
-    for i in range(ev_type.shape[0]):
-        c[ev_type[i]] += 1
-    return c
+# --- event construction: ordered rows → EventTable columns ------------------------------------
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _code(s_ids, s_set, code_of_idx, sid):
+    """String code of wire string ``sid`` of this generation (0 = "" for 0 or unknown)."""
+    if sid == 0:
+        return 0
+    if s_set.shape[0] > 0:
+        if sid >= np.uint64(s_set.shape[0]) or s_set[np.int64(sid)] == 0:
+            return 0
+    k = _find_str(s_ids, sid)
+    return code_of_idx[k] if k >= 0 else 0
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def build_columns(  # noqa: C901 - Go's per-kind accessors, one branch each
+    out, lo, hi, gen_idx, luts, s_ids, s_set, code_of_idx, cols, fix
+):
+    """Fill the :class:`EventTable` columns ``cols`` from the kernel's rows ``out[:n]``.
+
+    ``luts`` = (kind, own stack arg, transition resource kind / from / to / target-arg /
+    stack flags, constant name code) by wire type; ``code_of_idx`` the string code of
+    each entry of this generation's string table. STW and UserTaskEnd names need
+    Python (a formatted name, a string of an earlier generation): their rows go to
+    ``fix``; returns how many.
+    """
+    o_typ, o_time, o_ctx, o_args, o_row, o_x = out
+    kind_of, stack0, t_rk, t_from, t_to, t_target, t_stack, const_name = luts
+    (kind, time_ns, goroutine, proc, thread, ev_type, stack_id, gidx, source_row,
+     resource_kind, resource_id, state_from, state_to, reason, transition_stack_id,
+     name, message, value, value2, task_id, parent_task_id) = cols  # fmt: skip
+    nfix = 0
+    z = np.uint64(0)
+    for j in range(lo, hi):
+        i = j - lo
+        t = o_typ[j]
+        k = kind_of[t]
+        g, p = o_ctx[j, 0], o_ctx[j, 1]
+        a0, a1, a2, a3 = o_args[j, 0], o_args[j, 1], o_args[j, 2], o_args[j, 3]
+        kind[i] = k
+        time_ns[i] = o_time[j]
+        goroutine[i] = g
+        proc[i] = p
+        thread[i] = o_ctx[j, 2]
+        ev_type[i] = t
+        gidx[i] = gen_idx
+        source_row[i] = o_row[j]
+        st = z
+        if t == EV_CPU_SAMPLE:
+            st = a0
+        else:
+            sa = stack0[t]
+            if sa > 0:
+                st = o_args[j, sa - 1]
+        stack_id[i] = st
+        rk, rid, sf, sto, rs, ts = 0, np.int64(-1), 0, 0, 0, z
+        nm, msg, v, v2, tk, pt = const_name[t], 0, z, z, z, z
+        if k == 1:  # Sync
+            v = a0
+        elif k == 2:  # Metric
+            v = a0
+        elif k == 3:  # Label
+            nm = _code(s_ids, s_set, code_of_idx, a0)
+            rk, rid = 1, g
+        elif k == 5 or k == 6 or k == 7:  # ranges
+            if t == EV_STW_BEGIN or t == EV_STW_END:
+                rk, rid = 1, g
+                fix[nfix] = j
+                nfix += 1
+            elif t == EV_GC_BEGIN or t == EV_GC_ACTIVE or t == EV_GC_END:
+                rk, rid = 0, np.int64(0)
+            elif t == EV_GC_SWEEP_BEGIN or t == EV_GC_SWEEP_ACTIVE or t == EV_GC_SWEEP_END:
+                rk = 2
+                rid = np.int64(a0) if t == EV_GC_SWEEP_ACTIVE else p
+                if t == EV_GC_SWEEP_END:
+                    v, v2 = a0, a1
+            else:
+                rk = 1
+                rid = np.int64(a0) if t == EV_GC_MARK_ASSIST_ACTIVE else g
+        elif k == 8:  # TaskBegin
+            tk, pt = a0, a1
+            nm = _code(s_ids, s_set, code_of_idx, a2)
+        elif k == 9:  # TaskEnd
+            tk, pt = a0, a2
+            fix[nfix] = j
+            nfix += 1
+        elif k == 10 or k == 11:  # regions
+            tk = a0
+            nm = _code(s_ids, s_set, code_of_idx, a1)
+        elif k == 12:  # Log
+            tk = a0
+            nm = _code(s_ids, s_set, code_of_idx, a1)
+            msg = _code(s_ids, s_set, code_of_idx, a2)
+        elif k == 13:  # StateTransition
+            rk = t_rk[t]
+            if t_target[t] == 1:
+                rid = np.int64(a0)
+            elif rk == 2:
+                rid = p
+            else:
+                rid = g
+            sf, sto = t_from[t], t_to[t]
+            if t == EV_PROC_STEAL:
+                sf = PS_IDLE if a3 == np.uint64(PROC_SYSCALL_ABANDONED) else PS_RUNNING
+            elif t == EV_PROC_STATUS:
+                sf = np.int64(a2)
+                sto = _PROC_STATUS_TO_STATE[np.int64(a1 & np.uint64(0xFF)) % 5]
+            elif t == EV_GO_STATUS or t == EV_GO_STATUS_STACK:
+                sf = np.int64((a2 >> np.uint64(32)) & np.uint64(0xFF))
+                low = a2 & np.uint64(0xFFFFFFFF)
+                sto = _GO_STATUS_TO_STATE[np.int64(low)] if low < np.uint64(5) else 0
+            elif t == EV_GO_STOP or t == EV_GO_BLOCK:
+                rs = _code(s_ids, s_set, code_of_idx, a0)
+            if t_stack[t] == 1:
+                ts = st
+            elif t == EV_GO_CREATE or t == EV_GO_CREATE_BLOCKED:
+                ts = a1
+        resource_kind[i] = rk
+        resource_id[i] = rid
+        state_from[i] = sf
+        state_to[i] = sto
+        reason[i] = rs
+        transition_stack_id[i] = ts
+        name[i] = nm
+        message[i] = msg
+        value[i] = v
+        value2[i] = v2
+        task_id[i] = tk
+        parent_task_id[i] = pt
+    return nfix
+
+
+# --- tracecount's counters -------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _set_add(h, x):
+    """Add ``x`` to the open-addressing set ``h`` (row 0 keys, row 1 used); True if new."""
+    mask = h.shape[1] - 1
+    i = _slot(h, x)
+    while h[1, i] != -1:
+        if h[0, i] == x:
+            return False
+        i = (i + 1) & mask
+    h[0, i] = x
+    h[1, i] = 0
+    return True
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def set_rehash(old, new):
+    """Insert every key of set ``old`` into the empty set ``new``."""
+    for i in range(old.shape[1]):
+        if old[1, i] != -1:
+            _set_add(new, old[0, i])
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def count_chunk(kind, goroutine, proc, thread, rkind, sfrom, sto, reason, name, acc):
+    """Add one :class:`EventTable` chunk to tracecount's counters ``acc``.
+
+    ``acc`` = (kinds (16,), transitions (4, 8, 8) by resource kind/from/to, names
+    (16, codes) by kind with GoStop/GoBlock reasons in row 15, touched (codes
+    counted since the last flush, as ``kind << 32 | code``), goroutine/proc/thread
+    sets, sizes (set sizes, touched count)). The caller keeps the sets at most half
+    full, ``names`` as wide as the string table and ``touched`` as long as the chunk.
+    """
+    kinds, trans, names, touched, gset, pset, mset, sizes = acc
+    for i in range(kind.shape[0]):
+        k = kind[i]
+        kinds[k] += 1
+        if goroutine[i] != -1 and _set_add(gset, goroutine[i]):
+            sizes[0] += 1
+        if proc[i] != -1 and _set_add(pset, proc[i]):
+            sizes[1] += 1
+        if thread[i] != -1 and _set_add(mset, thread[i]):
+            sizes[2] += 1
+        row = -1
+        code = 0
+        if k == 13:
+            rk = rkind[i]
+            trans[rk & 3, sfrom[i] & 7, sto[i] & 7] += 1
+            if rk == 1 and reason[i] != 0:
+                row = 15
+                code = reason[i]
+        elif k == 2 or k == 3 or k == 5 or k == 6 or k == 7 or k == 8 or k == 10 or k == 12:
+            row = k
+            code = name[i]
+        elif k == 14:
+            row = k
+            code = name[i]
+        if row >= 0:
+            if names[row, code] == 0:
+                touched[sizes[3]] = (np.int64(row) << 32) | np.int64(code)
+                sizes[3] += 1
+            names[row, code] += 1

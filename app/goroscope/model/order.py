@@ -234,7 +234,10 @@ class TraceChunks:
         keep_columns: bool = True,
         progress: Callable[[float], None] | None = None,
         engine: str = "fast",
+        _reuse: bool = False,
     ):
+        """``_reuse``: chunks share their column buffers (each is overwritten by the next);
+        for consumers that fold a chunk before asking for the next (``stats``)."""
         from goroscope.model._order_reference import Reader
 
         if engine not in ("fast", "reference"):
@@ -258,6 +261,16 @@ class TraceChunks:
         self._strings: list[str] = [""]
         self._codes: dict[str, int] = {"": 0}
         self._gens: list[GenerationTables] = []
+        self._reuse = _reuse and chunk_events is not None
+        const = np.zeros(256, np.int32)
+        for t, nm in {**_METRIC_NAMES, **_RANGE_NAMES}.items():
+            const[t] = self._code(nm)
+        for t in range(128, 137):
+            const[t] = self._code(wire.EVENT_SPECS[t].name)
+        self._luts = (KIND, STACK_ARGS[:, 0].copy(), _T_RK, _T_FROM, _T_TO, _T_TARGET_ARG,
+                      _T_STACK, const)  # fmt: skip
+        self._cols: dict[str, np.ndarray] | None = None
+        self._fix = np.empty(0, np.int64)
 
     # --- iteration -------------------------------------------------------------------------
 
@@ -317,6 +330,7 @@ class TraceChunks:
         buffers = DecodeBuffers() if not self._keep else None
         out_cap = 0
         out = None
+        scratch = None
         gi, bi = ix.generations, ix.batches
         for g in range(ng):
             try:
@@ -324,7 +338,7 @@ class TraceChunks:
             except TraceFormatError:
                 raise _Fallback from None
             ev = dg.events
-            counts = K.type_counts(ev.ev_type)
+            counts = np.bincount(ev.ev_type, minlength=256)
             n_batches = int(gi.batch_end[g] - gi.batch_start[g])
             state.reserve(
                 new_g=int(counts[[_E.GoCreate, _E.GoCreateBlocked, _E.GoCreateSyscall,
@@ -338,24 +352,40 @@ class TraceChunks:
                 out_cap = max(need, out_cap * 5 // 4)
                 out = _out_arrays(out_cap)
             cpu = dg.cpu_samples
+            n_ev, n_cpu = len(ev), len(cpu.time_ns)
+            if scratch is None or scratch[0].shape[0] < n_ev or scratch[3].shape[0] < n_batches + 2:
+                cap = max(n_ev, 1 if scratch is None else scratch[0].shape[0] * 5 // 4)
+                mcap = max(n_batches + 2, 64)
+                scratch = (
+                    np.empty(cap, np.int32), np.empty(cap, np.int64),
+                    np.empty((4, mcap + 1), np.int64), np.empty(mcap, np.int64),
+                    np.empty(0, np.int64), K.pdq_work(),
+                )  # fmt: skip
+            if scratch[4].shape[0] < n_cpu:
+                scratch = (*scratch[:4], np.empty(2 * n_cpu, np.int64), scratch[5])
+            s_set = K.dense_set(dg.strings.ids)
             status, n = K.order_generation(
                 dg.gen, dg.min_time_ns,
                 ev.ev_type, ev.time_ns, ev.thread, ev.args,
                 cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
-                dg.stacks.ids, dg.strings.ids, dg.strings.offset, dg.strings.length,
-                STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out,
+                dg.stacks.ids, K.dense_set(dg.stacks.ids), dg.strings.ids, s_set,
+                dg.strings.offset, dg.strings.length,
+                STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, scratch,
             )  # fmt: skip
             if status != K.OK:
                 raise _Fallback
             gen_idx = len(self._gens)
-            self._gens.append(self._gen_tables(dg, buf))
-            table = self._build(out, n, gen_idx, buf, dg)
+            tables, codes = self._gen_tables(dg, buf)
+            self._gens.append(tables)
+            step = n if self._chunk is None else self._chunk
+            for lo in range(0, n, step):
+                hi = min(n, lo + step)
+                yield self._build(out, lo, hi, gen_idx, buf, dg.strings.ids, s_set, codes)
             if self._tf is not None:
                 end = int(bi.data_offset[gi.batch_end[g] - 1] + bi.size[gi.batch_end[g] - 1])
                 self._tf.release_pages(int(gi.byte_start[g]), end)
             if self._progress is not None:
                 self._progress(min(1.0, int(gi.byte_end[g]) / max(1, self.size)))
-            yield table
         # The final Sync (Go: io.EOF from the next generation read).
         state.sc[K.S_SYNCS] += 1
         t = int(state.sc[K.S_LAST_TS]) + 1
@@ -367,7 +397,8 @@ class TraceChunks:
         o[3][0, 0] = state.sc[K.S_SYNCS]
         o[4][0] = -1
         o[5][0] = (-1, 0)
-        yield self._build(o, 1, -1, buf, None)
+        none = np.zeros(0, np.uint64)
+        yield self._build(o, 0, 1, -1, buf, none, np.zeros(0, np.uint8), np.zeros(0, np.int32))
 
     def _raw_bytes(self) -> bytes:
         raw = self._raw
@@ -383,13 +414,17 @@ class TraceChunks:
             self._codes[s] = c
         return c
 
-    def _gen_tables(self, dg: Generation, buf: np.ndarray) -> GenerationTables:
+    def _gen_tables(self, dg: Generation, buf: np.ndarray) -> tuple[GenerationTables, np.ndarray]:
+        """The generation's tables and the string code of each entry of its string table."""
         st = dg.strings
-        raw = buf
-        strings = {
-            int(i): raw[o : o + n].tobytes().decode("utf-8", "surrogateescape")
-            for i, o, n in zip(st.ids.tolist(), st.offset.tolist(), st.length.tolist(), strict=True)
-        }
+        strings = {}
+        codes = np.empty(st.ids.shape[0], np.int32)
+        for j, (i, o, n) in enumerate(
+            zip(st.ids.tolist(), st.offset.tolist(), st.length.tolist(), strict=True)
+        ):
+            text = buf[o : o + n].tobytes().decode("utf-8", "surrogateescape")
+            strings[i] = text
+            codes[j] = self._code(text)
         cols = dg
         if not self._keep:
             cols = dataclasses.replace(
@@ -399,151 +434,40 @@ class TraceChunks:
                 stacks=_copy(dg.stacks),
                 cpu_samples=_copy(dg.cpu_samples),
             )
-        return GenerationTables(dg.gen, cols, strings)
+        return GenerationTables(dg.gen, cols, strings), codes
 
-    def _sid_codes(self, sids: np.ndarray, gen_idx: int, fmt: str = "{}") -> np.ndarray:
-        """String codes of wire string IDs ``sids`` of generation ``gen_idx`` ("" if unknown)."""
-        if sids.shape[0] == 0:
-            return np.zeros(0, np.int32)
-        u, inv = np.unique(sids, return_inverse=True)
-        strings = self._gens[gen_idx].strings if gen_idx >= 0 else {}
-        codes = np.array(
-            [self._code(fmt.format(strings.get(int(s), ""))) for s in u.tolist()], np.int32
+    def _build(self, out, lo, hi, gen_idx, buf, s_ids, s_set, codes) -> EventTable:
+        """EventTable columns of the kernel's rows ``out[lo:hi]`` (numba, one pass)."""
+        n = hi - lo
+        if self._reuse and self._cols is not None and self._cols["kind"].shape[0] >= n:
+            c = {name: arr[:n] for name, arr in self._cols.items()}
+        else:
+            c = {name: np.empty(max(n, 1), dt) for name, dt in COLUMNS.items()}
+            if self._reuse:
+                self._cols = c
+            c = {name: arr[:n] for name, arr in c.items()}
+        for arr in c.values():
+            arr.flags.writeable = True
+        if self._fix.shape[0] < n:
+            self._fix = np.empty(n, np.int64)
+        cols = tuple(c[name] for name in COLUMNS)
+        nfix = K.build_columns(
+            out, lo, hi, gen_idx, self._luts, s_ids, s_set, codes, cols, self._fix
         )
-        return codes[inv]
-
-    def _build(self, out, n: int, gen_idx: int, buf: np.ndarray, dg) -> EventTable:  # noqa: C901
-        o_typ, o_time, o_ctx, o_args, o_row, o_x = out
-        typ = o_typ[:n].copy()
-        a = o_args[:n]
-        kind = KIND[typ]
-        g, p, m = o_ctx[:n, 0].copy(), o_ctx[:n, 1].copy(), o_ctx[:n, 2].copy()
-        c = {name: np.zeros(n, dt) for name, dt in COLUMNS.items()}
-        c["kind"] = kind
-        c["time_ns"] = o_time[:n].copy()
-        c["goroutine"], c["proc"], c["thread"] = g, p, m
-        c["ev_type"] = typ
-        c["gen_idx"][:] = gen_idx
-        c["gen_idx"][(typ == K.EV_SYNC) & (gen_idx < 0)] = -1
-        c["source_row"] = o_row[:n].copy()
-        c["resource_id"][:] = -1
-        ti = typ.astype(np.intp)
-
-        # Event.Stack(): the spec's first stack arg; CPU samples carry it in args[0].
-        stack = c["stack_id"]
-        sa = STACK_ARGS[ti, 0].astype(np.intp)
-        has = sa > 0
-        rows = np.flatnonzero(has)
-        stack[rows] = a[rows, sa[rows] - 1]
-        cpu = typ == _E.CPUSample
-        stack[cpu] = a[cpu, 0]
-
-        def sel(*types: int) -> np.ndarray:
-            return (
-                np.flatnonzero(np.isin(typ, types))
-                if len(types) > 1
-                else np.flatnonzero(typ == types[0])
-            )
-
-        i64 = a.view(np.int64)
-        # Sync and metrics.
-        r = np.flatnonzero(typ == K.EV_SYNC)
-        c["value"][r] = a[r, 0]
-        for t, name in _METRIC_NAMES.items():
-            r = sel(t)
-            if len(r):
-                c["name"][r] = self._code(name)
-                c["value"][r] = a[r, 0]
-        # Labels.
-        r = sel(_E.GoLabel)
-        if len(r):
-            c["name"][r] = self._sid_codes(a[r, 0], gen_idx)
-            c["resource_kind"][r] = _G
-            c["resource_id"][r] = g[r]
-        # Ranges.
-        r = sel(_E.STWBegin, _E.STWEnd)
-        if len(r):
-            c["name"][r] = self._sid_codes(a[r, 0], gen_idx, "stop-the-world ({})")
-            c["resource_kind"][r] = _G
-            c["resource_id"][r] = g[r]
-        for t, name in _RANGE_NAMES.items():
-            r = sel(t)
-            if len(r) == 0:
-                continue
-            c["name"][r] = self._code(name)
-            if t in (_E.GCBegin, _E.GCActive, _E.GCEnd):
-                c["resource_kind"][r] = ResourceKind.None_
-                c["resource_id"][r] = 0
-            elif t in (_E.GCSweepBegin, _E.GCSweepActive, _E.GCSweepEnd):
-                c["resource_kind"][r] = _P
-                c["resource_id"][r] = i64[r, 0] if t == _E.GCSweepActive else p[r]
-                if t == _E.GCSweepEnd:
-                    c["value"][r] = a[r, 0]
-                    c["value2"][r] = a[r, 1]
-            else:
-                c["resource_kind"][r] = _G
-                c["resource_id"][r] = i64[r, 0] if t == _E.GCMarkAssistActive else g[r]
-        # Tasks, regions, logs.
-        r = sel(_E.UserTaskBegin)
-        if len(r):
-            c["task_id"][r] = a[r, 0]
-            c["parent_task_id"][r] = a[r, 1]
-            c["name"][r] = self._sid_codes(a[r, 2], gen_idx)
-        r = sel(_E.UserTaskEnd)
-        if len(r):
-            c["task_id"][r] = a[r, 0]
-            c["parent_task_id"][r] = a[r, 2]
-            x = o_x[:n]
-            c["name"][r] = [
-                self._code(
-                    buf[o : o + ln].tobytes().decode("utf-8", "surrogateescape") if o >= 0 else ""
-                )
-                for o, ln in x[r].tolist()
-            ]
-        r = sel(_E.UserRegionBegin, _E.UserRegionEnd)
-        if len(r):
-            c["task_id"][r] = a[r, 0]
-            c["name"][r] = self._sid_codes(a[r, 1], gen_idx)
-        r = sel(_E.UserLog)
-        if len(r):
-            c["task_id"][r] = a[r, 0]
-            c["name"][r] = self._sid_codes(a[r, 1], gen_idx)
-            c["message"][r] = self._sid_codes(a[r, 2], gen_idx)
-        r = np.flatnonzero(kind == EventKind.Experimental)
-        if len(r):
-            c["name"][r] = [self._code(wire.EVENT_SPECS[t].name) for t in typ[r].tolist()]
-        # State transitions.
-        r = np.flatnonzero(kind == EventKind.StateTransition)
-        if len(r):
-            tr = ti[r]
-            c["resource_kind"][r] = _T_RK[tr]
-            tgt = _T_TARGET_ARG[tr] == 1
-            is_p = _T_RK[tr] == _P
-            ctx_id = np.where(is_p, p[r], g[r])
-            c["resource_id"][r] = np.where(tgt, i64[r, 0], ctx_id)
-            frm = _T_FROM[tr].astype(np.int64)
-            to = _T_TO[tr].astype(np.int64)
-            t_steal = tr == _E.ProcSteal
-            frm[t_steal] = np.where(
-                a[r[t_steal], 3] == K.PROC_SYSCALL_ABANDONED, ProcState.Idle, ProcState.Running
-            )
-            t_ps = tr == _E.ProcStatus
-            frm[t_ps] = a[r[t_ps], 2].astype(np.int64)
-            to[t_ps] = _PROC_STATUS_TO_STATE[(a[r[t_ps], 1] & 0xFF).astype(np.intp)]
-            t_gs = (tr == _E.GoStatus) | (tr == _E.GoStatusStack)
-            packed = a[r[t_gs], 2]
-            frm[t_gs] = ((packed >> 32) & 0xFF).astype(np.int64)
-            low = packed & 0xFFFFFFFF
-            to[t_gs] = np.where(low < 5, _GO_STATUS_TO_STATE[np.minimum(low, 4).astype(np.intp)], 0)
-            c["state_from"][r] = frm
-            c["state_to"][r] = to
-            reason_rows = r[(tr == _E.GoStop) | (tr == _E.GoBlock)]
-            if len(reason_rows):
-                c["reason"][reason_rows] = self._sid_codes(a[reason_rows, 0], gen_idx)
-            ts_rows = r[_T_STACK[tr] == 1]
-            c["transition_stack_id"][ts_rows] = stack[ts_rows]
-            cr = r[(tr == _E.GoCreate) | (tr == _E.GoCreateBlocked)]
-            c["transition_stack_id"][cr] = a[cr, 1]
+        if nfix:
+            o_typ, o_args, o_x = out[0], out[3], out[5]
+            strings = self._gens[gen_idx].strings if gen_idx >= 0 else {}
+            for j in self._fix[:nfix].tolist():
+                if o_typ[j] == _E.UserTaskEnd:
+                    o, ln = int(o_x[j, 0]), int(o_x[j, 1])
+                    text = (
+                        buf[o : o + ln].tobytes().decode("utf-8", "surrogateescape")
+                        if o >= 0
+                        else ""
+                    )
+                else:  # STWBegin/STWEnd: the kind string, resolved in this generation
+                    text = "stop-the-world (" + strings.get(int(o_args[j, 0]), "") + ")"
+                c["name"][j - lo] = self._code(text)
         for arr in c.values():
             arr.flags.writeable = False
         return EventTable(**c, strings=tuple(self._strings), generations=tuple(self._gens))

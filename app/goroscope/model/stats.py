@@ -121,7 +121,9 @@ def stats(
                 except (TraceFormatError, UnsupportedVersionError):
                     with open(name, "rb") as f:  # not a trace: Go's header error below
                         src = f.read()
-            chunks = TraceChunks(src, keep_columns=False, engine=engine, progress=progress)
+            chunks = TraceChunks(
+                src, keep_columns=False, engine=engine, progress=progress, _reuse=True
+            )
         except (TraceFormatError, UnsupportedVersionError) as e:  # header: nothing to count
             out["error"] = e.message
             return _finish(out, start)
@@ -148,94 +150,106 @@ def count_events(ev: EventTable) -> dict:
 
 
 class EventCounter:
-    """tracecount's counters, fed :class:`EventTable` chunks in order (numpy per chunk)."""
+    """tracecount's counters, fed :class:`EventTable` chunks in order (a numba kernel per chunk).
+
+    String-valued keys are counted per string code inside a chunk and turned into
+    text after it, so chunks may come from readers with different string tables.
+    """
 
     def __init__(self) -> None:
+        from goroscope.model._order_kernel import new_hash
+
         self.events = 0
-        self.kinds = np.zeros(16, np.int64)
         self.first = 0
         self.last: int | None = None
-        self.goroutines: set[int] = set()
-        self.procs: set[int] = set()
-        self.threads: set[int] = set()
         self.detail: dict[str, int] = {}
+        self._kinds = np.zeros(16, np.int64)
+        self._trans = np.zeros((4, 8, 8), np.int64)
+        self._names = np.zeros((16, 64), np.int64)
+        self._touched = np.zeros(1024, np.int64)
+        self._sets = [new_hash(1024), new_hash(64), new_hash(256)]
+        self._sizes = np.zeros(4, np.int64)
 
     def add(self, ev: EventTable) -> None:
+        from goroscope.model import _order_kernel as K
+
         n = len(ev)
         if n == 0:
             return
         self.events += n
-        self.kinds += np.bincount(ev.kind, minlength=16)[:16]
         times = ev.time_ns
         if self.first == 0:
             nz = np.flatnonzero(times != 0)
             if len(nz):
                 self.first = int(times[nz[0]])
         self.last = int(times[-1])
-        self.goroutines.update(np.unique(ev.goroutine[ev.goroutine != -1]).tolist())
-        self.procs.update(np.unique(ev.proc[ev.proc != -1]).tolist())
-        self.threads.update(np.unique(ev.thread[ev.thread != -1]).tolist())
-        for k, v in _detail(ev).items():
-            self.detail[k] = self.detail.get(k, 0) + v
+        for j in range(3):
+            h = self._sets[j]
+            if 2 * (int(self._sizes[j]) + n) > h.shape[1]:
+                grown = K.new_hash(1 << (2 * (int(self._sizes[j]) + n)).bit_length())
+                K.set_rehash(h, grown)
+                self._sets[j] = grown
+        if self._names.shape[1] < len(ev.strings):
+            self._names = np.zeros((16, 2 * len(ev.strings)), np.int64)
+        if self._touched.shape[0] < n:
+            self._touched = np.zeros(2 * n, np.int64)
+        acc = (self._kinds, self._trans, self._names, self._touched, *self._sets, self._sizes)
+        K.count_chunk(
+            ev.kind, ev.goroutine, ev.proc, ev.thread, ev.resource_kind, ev.state_from,
+            ev.state_to, ev.reason, ev.name, acc,
+        )  # fmt: skip
+        s = ev.strings
+        d = self.detail
+        for key in self._touched[: self._sizes[3]].tolist():
+            k, code = key >> 32, key & 0xFFFFFFFF
+            c = int(self._names[k, code])
+            self._names[k, code] = 0
+            text = s[code]
+            if k == 15:
+                if text == "":
+                    continue
+                label = "GoReason " + text
+            else:
+                label = _NAME_PREFIX[k] + text
+            d[label] = d.get(label, 0) + c
+        self._sizes[3] = 0
 
     def result(self) -> dict:
         out: dict = {"events": self.events}
-        out["by_kind"] = {str(EventKind(k)): int(c) for k, c in enumerate(self.kinds[:15]) if c}
+        kinds = self._kinds
+        out["by_kind"] = {str(EventKind(k)): int(c) for k, c in enumerate(kinds[:15]) if c}
         if self.last is not None:
             out["span_ns"] = self.last - self.first
-        out["generations"] = int(self.kinds[EventKind.Sync])
-        out["goroutines"] = len(self.goroutines)
-        out["procs"] = len(self.procs)
-        out["threads"] = len(self.threads)
-        out["detail"] = dict(sorted(self.detail.items()))
+        out["generations"] = int(kinds[EventKind.Sync])
+        out["goroutines"] = int(self._sizes[0])
+        out["procs"] = int(self._sizes[1])
+        out["threads"] = int(self._sizes[2])
+        d = dict(self.detail)
+        for rk, f, t in zip(*np.nonzero(self._trans), strict=True):
+            c = int(self._trans[rk, f, t])
+            if rk == ResourceKind.Goroutine:
+                key = f"Go {go_state_name(int(f))}->{go_state_name(int(t))}"
+            elif rk == ResourceKind.Proc:
+                key = f"Proc {proc_state_name(int(f))}->{proc_state_name(int(t))}"
+            else:
+                key = f"Transition {ResourceKind(int(rk))}"
+            d[key] = d.get(key, 0) + c
+        out["detail"] = dict(sorted(d.items()))
         return out
 
 
-def _detail(ev: EventTable) -> dict[str, int]:
-    d: dict[str, int] = {}
-    s = ev.strings
-
-    def add(key: str, count: int) -> None:
-        d[key] = d.get(key, 0) + count
-
-    kind = ev.kind
-    st = kind == EventKind.StateTransition
-    # Transitions: count (resource kind, from, to) triples.
-    if st.any():
-        key = (
-            ev.resource_kind[st].astype(np.int64) << 16
-            | ev.state_from[st].astype(np.int64) << 8
-            | ev.state_to[st].astype(np.int64)
-        )
-        for k, c in zip(*np.unique(key, return_counts=True), strict=True):
-            rk, f, t = int(k) >> 16, (int(k) >> 8) & 0xFF, int(k) & 0xFF
-            if rk == ResourceKind.Goroutine:
-                add(f"Go {go_state_name(f)}->{go_state_name(t)}", int(c))
-            elif rk == ResourceKind.Proc:
-                add(f"Proc {proc_state_name(f)}->{proc_state_name(t)}", int(c))
-            else:
-                add(f"Transition {ResourceKind(rk)}", int(c))
-        gst = st & (ev.resource_kind == ResourceKind.Goroutine) & (ev.reason != 0)
-        for code, c in zip(*np.unique(ev.reason[gst], return_counts=True), strict=True):
-            if s[code] != "":
-                add("GoReason " + s[code], int(c))
-
-    def by_name(mask: np.ndarray, prefix: Callable[[int], str], col: np.ndarray) -> None:
-        if not mask.any():
-            return
-        key = kind[mask].astype(np.int64) << 32 | col[mask].astype(np.int64)
-        for k, c in zip(*np.unique(key, return_counts=True), strict=True):
-            add(prefix(int(k) >> 32) + s[int(k) & 0xFFFFFFFF], int(c))
-
-    rng = (kind >= EventKind.RangeBegin) & (kind <= EventKind.RangeEnd)
-    by_name(rng, lambda k: f"{EventKind(k)} ", ev.name)
-    by_name(kind == EventKind.Metric, lambda k: "Metric ", ev.name)
-    by_name(kind == EventKind.Label, lambda k: "Label ", ev.name)
-    by_name(kind == EventKind.Log, lambda k: "Log category=", ev.name)
-    by_name(kind == EventKind.TaskBegin, lambda k: "TaskBegin ", ev.name)
-    by_name(kind == EventKind.RegionBegin, lambda k: "RegionBegin ", ev.name)
-    by_name(kind == EventKind.Experimental, lambda k: "Experimental ", ev.name)
-    return dict(sorted(d.items()))
+#: detail key prefix by EventKind (tracecount's addDetail)
+_NAME_PREFIX = {
+    EventKind.Metric: "Metric ",
+    EventKind.Label: "Label ",
+    EventKind.RangeBegin: "RangeBegin ",
+    EventKind.RangeActive: "RangeActive ",
+    EventKind.RangeEnd: "RangeEnd ",
+    EventKind.TaskBegin: "TaskBegin ",
+    EventKind.RegionBegin: "RegionBegin ",
+    EventKind.Log: "Log category=",
+    EventKind.Experimental: "Experimental ",
+}
 
 
 def go_json_text(s: str) -> str:
