@@ -19,8 +19,8 @@ from tests.analysis.conftest import FULL, TESTDATA
 
 from goroscope.analysis._fast import FastMutatorUtilization, FastProfileCollector, FastSummarizer
 from goroscope.analysis._mmu_reference import MutatorUtilization
+from goroscope.analysis._profiles_reference import ProfileCollector
 from goroscope.analysis._summary_reference import Summarizer
-from goroscope.analysis.profiles import ProfileCollector
 from goroscope.analysis.summary import _Digests, analyze
 from goroscope.model import TraceChunks
 

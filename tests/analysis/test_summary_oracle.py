@@ -105,3 +105,57 @@ def test_unreadable_file(tmp_path):
     assert r["error"].startswith("open ")
     assert r["events"] == 0
     assert r["g_transitions_sha256"] == ""
+
+
+def test_cli_module_imports_neither_qt_nor_numba():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, goroscope.cli; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'numba', 'goroscope.analysis')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_task_and_region_tables_agree_with_summary(testdata_dir):
+    from goroscope.analysis import region_stats, task_stats
+
+    a = analysis_of(testdata_dir / "traces/go1.27/annotations.trace")
+    s = summary_of(a)
+    tasks = task_stats(a)
+    assert {k: v["count"] for k, v in tasks.items()} == s["task_types"]
+    assert sum(v["complete"] for v in tasks.values()) == s["tasks_complete"]
+    assert sum(len(i["logs"]) for v in tasks.values() for i in v["instances"]) == s["task_logs"]
+    assert sum(sum(v["histogram"].values()) for v in tasks.values()) == s["tasks_complete"]
+    regions = region_stats(a)
+    assert {k: v["count"] for k, v in regions.items()} == s["regions"]
+    assert {k: v["exec_ns"] for k, v in regions.items()} == s["region_exec_ns"]
+
+
+def test_group_distributions_bound_the_totals(testdata_dir):
+    from goroscope.analysis import group_distributions
+
+    a = analysis_of(testdata_dir / "traces/go1.27/service.trace")
+    d = group_distributions(a)
+    s = summary_of(a)
+    assert sum(c["Total time"]["count"] for c in d.values()) == s["goroutines"]
+    assert sum(c["Execution time"]["total"] for c in d.values()) == s["totals_ns"]["Execution time"]
+    for cats in d.values():
+        for q in cats.values():
+            assert q["min"] <= q["median"] <= q["p90"] <= q["p99"] <= q["max"]
+
+
+def test_mmu_worst_windows(testdata_dir):
+    from goroscope.analysis import mmu
+
+    a = analysis_of(testdata_dir / "traces/go1.27/service.trace")
+    r = mmu(a, [1_000_000, 100_000_000], worst=4)
+    for w, d in r.items():
+        worst = d["worst"]
+        assert worst[0][1] == pytest.approx(d["mmu"])
+        assert [u for _, u in worst] == sorted(u for _, u in worst)
+        starts = sorted(t for t, _ in worst)
+        assert all(b - a >= w for a, b in zip(starts, starts[1:], strict=False))

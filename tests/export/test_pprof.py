@@ -83,3 +83,18 @@ def test_cli_profile_writes_what_go_reads(tmp_path):
 def test_cpu_sample_types():
     prof = read_profile(encode_profile([(FRAMES_A, (2,))], CPU_SAMPLE_TYPES))
     assert prof["sample_types"] == [("samples", "count")]
+
+
+def test_flame_graph_sums_children():
+    from goroscope.analysis.profiles import flame_graph
+
+    a = analysis_of(TESTDATA / "traces/go1.27/cpuprofile.trace")
+    tree = flame_graph(a.profiles["cpu"], "count")
+    assert tree["value"] == sum(r.count for r in a.profiles["cpu"])
+
+    def check(n):
+        assert sum(c["value"] for c in n["children"]) <= n["value"]
+        for c in n["children"]:
+            check(c)
+
+    check(tree)

@@ -4,7 +4,7 @@ Each class here has the interface and the results of its pure-Python reference
 twin (checked equal by ``tests/analysis/test_fast_twins.py``):
 
 * :class:`FastMutatorUtilization` ↔ ``_mmu_reference.MutatorUtilization``;
-* :class:`FastProfileCollector` ↔ ``profiles.ProfileCollector``;
+* :class:`FastProfileCollector` ↔ ``_profiles_reference.ProfileCollector``;
 * :class:`FastSummarizer` ↔ ``_summary_reference.Summarizer``.
 
 Per chunk, Python work is proportional to the *distinct* goroutines, procs,
@@ -26,7 +26,8 @@ from goroscope.analysis._mmu_reference import (
     UTIL_SWEEP,
     is_gc_stw,
 )
-from goroscope.analysis.profiles import _STATE, ProfileCollector, ProfileRecord, track_reason
+from goroscope.analysis._profiles_reference import ProfileCollector
+from goroscope.analysis.profiles import _STATE, ProfileRecord, track_reason
 from goroscope.model.events import NO_TASK, EventKind, EventTable, ResourceKind
 
 

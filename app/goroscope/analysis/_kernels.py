@@ -8,7 +8,7 @@ across chunks in caller-owned arrays:
 
 * :func:`mutator_util` — ``MutatorUtilizationV2`` (``_mmu_reference.MutatorUtilization.add``);
 * :func:`blocking_intervals` — the trackers of ``cmd/trace/pprof.go``
-  (``profiles.ProfileCollector.add``);
+  (``_profiles_reference.ProfileCollector.add``);
 * :func:`summarize` — Go's ``Summarizer.Event`` (``_summary_reference.Summarizer.add``).
 
 Outputs go into caller-allocated arrays sized from the chunk (a row appends at

@@ -32,17 +32,16 @@ goroutine, or a time range). The trace does not record the sampling period, so
 its only value is the sample count.
 
 Intervals are collected while :func:`goroscope.analysis.summary.analyze` streams
-the trace (compact per-sample columns) and clipped at the end, when the
-goroutines' start and end times are final.
+the trace (compact per-sample columns; ``_fast.FastProfileCollector``, numba,
+twin of ``_profiles_reference.ProfileCollector``) and clipped at the end, when
+the goroutines' start and end times are final.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from goroscope.model.events import EventKind, EventTable, GoState, ResourceKind
+from goroscope.model.events import GoState
 
 #: blocking profile kinds, as in ``go tool trace -pprof=``
 BLOCKING_KINDS = ("net", "sync", "syscall", "sched")
@@ -73,150 +72,6 @@ class ProfileRecord:
     frames: list[tuple[int, str, str, int]]
     count: int
     time_ns: int
-
-
-class _Stacks:
-    """Stack handles (generation, stack ID) → dense handle IDs, and each handle's dedup key.
-
-    Go's ``stackMap`` deduplicates by the first 128 PCs in a zero-padded array, so
-    an empty stack and a stack of PC 0 frames share a record (the key here strips
-    trailing zero PCs); a record shows the frames of the *last* stack merged into it.
-    """
-
-    def __init__(self) -> None:
-        self.handles: dict[tuple[int, int], int] = {}
-        self.pcs_keys: dict[tuple[int, ...], int] = {}
-        self.key_of: list[int] = []  # handle → dedup key
-        self.frames: list[list[tuple[int, str, str, int]]] = []  # handle → frames
-
-    def handle(self, ev: EventTable, gen_idx: int, stack_id: int) -> int:
-        h = self.handles.get((gen_idx, stack_id))
-        if h is None:
-            frames = ev.generations[gen_idx].frames(stack_id) if gen_idx >= 0 and stack_id else []
-            pcs = [f[0] for f in frames[:PPROF_MAX_STACK]]
-            while pcs and pcs[-1] == 0:
-                pcs.pop()
-            k = self.pcs_keys.setdefault(tuple(pcs), len(self.pcs_keys))
-            h = self.handles[(gen_idx, stack_id)] = len(self.frames)
-            self.frames.append(frames[:PPROF_MAX_STACK])
-            self.key_of.append(k)
-        return h
-
-
-class ProfileCollector:
-    """Collects blocking intervals and CPU samples while a trace streams by (job thread)."""
-
-    def __init__(self, kinds: tuple[str, ...], tool_minor: int = 27):
-        for k in kinds:
-            if k not in PROFILE_KINDS:
-                raise ValueError(f"unknown profile kind {k!r}")
-        self.kinds = tuple(k for k in BLOCKING_KINDS if k in kinds)
-        self.cpu = "cpu" in kinds
-        # go tool trace <= 1.25 skipped every event without a stack (even as an interval end)
-        self.skip_no_stack = tool_minor <= 25
-        self.stacks = _Stacks()
-        # kind → goid → (start time, stack key) of the tracked interval
-        self.tracking: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in self.kinds}
-        # kind → closed intervals: goid, start, end, stack key (lists of ints)
-        self.samples: dict[str, list[list[int]]] = {k: [[], [], [], []] for k in self.kinds}
-        self.cpu_samples: list[list[int]] = [[], [], []]  # time, goid, stack key
-
-    def add(self, ev: EventTable, _summarizer=None) -> None:
-        """Feed one chunk (in trace order)."""
-        if self.cpu:
-            m = np.flatnonzero(ev.kind == EventKind.StackSample)
-            for i in m.tolist():
-                k = self.stacks.handle(ev, int(ev.gen_idx[i]), int(ev.stack_id[i]))
-                self.cpu_samples[0].append(int(ev.time_ns[i]))
-                self.cpu_samples[1].append(int(ev.goroutine[i]))
-                self.cpu_samples[2].append(k)
-        if not self.kinds:
-            return
-        sel = (ev.kind == EventKind.StateTransition) & (ev.resource_kind == ResourceKind.Goroutine)
-        if self.skip_no_stack:
-            sel &= ev.stack_id != 0
-        m = np.flatnonzero(sel)
-        if len(m) == 0:
-            return
-        strings = ev.strings
-        rows = zip(
-            ev.resource_id[m].tolist(),
-            ev.state_to[m].tolist(),
-            ev.reason[m].tolist(),
-            ev.time_ns[m].tolist(),
-            ev.gen_idx[m].tolist(),
-            ev.stack_id[m].tolist(),
-            strict=True,
-        )
-        specs = [(k, _STATE[k], self.tracking[k], self.samples[k]) for k in self.kinds]
-        for goid, new, reason, t, gi, sid in rows:
-            for kind, state, tracking, out in specs:
-                start = tracking.get(goid)
-                if start is None:
-                    if new == state and track_reason(kind, strings[reason]):
-                        tracking[goid] = (t, self.stacks.handle(ev, gi, sid))
-                    continue
-                if new == state:
-                    continue
-                del tracking[goid]
-                out[0].append(goid)
-                out[1].append(start[0])
-                out[2].append(t)
-                out[3].append(start[1])
-
-    def finish(self, analysis) -> dict[str, list[ProfileRecord]]:
-        """Clip the intervals to the goroutines' lifetimes (Go's ``pprofByGoroutine``)."""
-        out: dict[str, list[ProfileRecord]] = {}
-        gs = analysis.goroutines
-        end_default = analysis.last_ns
-        key_of = self.stacks.key_of
-        for kind in self.kinds:
-            count: dict[int, int] = {}
-            total: dict[int, int] = {}
-            rep: dict[int, int] = {}  # dedup key → the last handle merged into it
-            goids, starts, ends, handles = self.samples[kind]
-            for goid, a, b, h in zip(goids, starts, ends, handles, strict=True):
-                g = gs.get(goid)
-                if g is None:
-                    continue
-                lo, hi = g.start_ns, g.end_ns if g.end_ns != 0 else end_default
-                if hi < a or b < lo:
-                    continue
-                o = min(hi, b) - max(lo, a)
-                if o > 0:
-                    k = key_of[h]
-                    count[k] = count.get(k, 0) + 1
-                    total[k] = total.get(k, 0) + o
-                    rep[k] = h
-            out[kind] = [
-                ProfileRecord(self.stacks.frames[rep[k]], count[k], total[k]) for k in count
-            ]
-        if self.cpu:
-            out["cpu"] = self.cpu_records()
-        return out
-
-    def cpu_records(
-        self, goid: int | None = None, start_ns: int | None = None, end_ns: int | None = None
-    ) -> list[ProfileRecord]:
-        """CPU samples per stack, optionally of one goroutine and/or in ``[start_ns, end_ns)``."""
-        t = np.asarray(self.cpu_samples[0], np.int64)
-        g = np.asarray(self.cpu_samples[1], np.int64)
-        k = np.asarray(self.cpu_samples[2], np.int64)
-        m = np.ones(len(t), bool)
-        if goid is not None:
-            m &= g == goid
-        if start_ns is not None:
-            m &= t >= start_ns
-        if end_ns is not None:
-            m &= t < end_ns
-        key_of = np.asarray(self.stacks.key_of, np.int64)
-        count: dict[int, int] = {}
-        rep: dict[int, int] = {}
-        for h in k[m].tolist():
-            kk = int(key_of[h])
-            count[kk] = count.get(kk, 0) + 1
-            rep[kk] = h
-        return [ProfileRecord(self.stacks.frames[rep[kk]], c, 0) for kk, c in count.items()]
 
 
 def blocking_profile(source, kind: str, tool_minor: int = 27) -> list[ProfileRecord]:

@@ -244,7 +244,7 @@ def analyze(
     from goroscope.model._errors import TraceFormatError
 
     if reference:
-        from goroscope.analysis.profiles import ProfileCollector
+        from goroscope.analysis._profiles_reference import ProfileCollector
 
         summ = Summarizer()
         util = MutatorUtilization(UTIL_ALL)
