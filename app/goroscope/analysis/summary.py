@@ -49,6 +49,7 @@ log-bucket duration histograms and per-instance breakdowns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import mmap
@@ -310,8 +311,11 @@ def analyze(
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def go_quote(s: str) -> str:
     """Go's ``%q`` (``strconv.Quote``) of a string; undecodable bytes as ``\\xNN``."""
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'
     out = ['"']
     for ch in s:
         c = ord(ch)
