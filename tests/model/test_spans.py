@@ -417,3 +417,24 @@ def test_state_bins_power_of_two_and_builder_reuse():
     assert tl.gen_first_ns[0] == 0
     assert tl.kind_name(KIND_EXITED) == "exited"
     assert {tl.kinds[k][0] for k in range(len(tl.kinds))} <= set(GoState)
+
+
+@pytest.mark.parametrize("name", ["go1.22/annotations", "go1.26/cgo"])
+def test_group_state_bins_match_exact_counts(name):
+    """The vectorised aggregate row equals the exact per-goroutine step series."""
+    tl = timeline(name)
+    _, members = max(tl.groups().items(), key=lambda kv: len(kv[1]))
+    t0 = tl.covered_ns // 3
+    exact = tl.state_counts(members, t0, tl.covered_ns + 1)
+    bins = tl.group_state_bins(members, t0, tl.covered_ns + 1, bin_ns=1)
+    assert bins.time_ns[0] == t0
+    for c, s in enumerate(STATE_COLUMNS):
+        j = np.searchsorted(exact[s].time_ns, bins.time_ns, side="right") - 1
+        np.testing.assert_array_equal(bins.last[:, c], exact[s].value[j])
+    # all goroutines from 0 with the model's bin width: the model's own counters
+    everyone = tl.group_state_bins(
+        np.arange(tl.n_goroutines), 0, tl.covered_ns + 1, bin_ns=tl.state_bins.bin_ns
+    )
+    n = len(tl.state_bins.time_ns)  # everyone also has an opening bin at t0 = 0
+    for f in ("time_ns", "min", "max", "last"):
+        np.testing.assert_array_equal(getattr(everyone, f)[-n:], getattr(tl.state_bins, f))

@@ -47,7 +47,6 @@ from goroscope.model.events import (
     ResourceKind,
 )
 from goroscope.model.timeline import (
-    STATE_COLUMNS,
     CpuSampleTable,
     GoroutineTable,
     LogTable,
@@ -55,7 +54,7 @@ from goroscope.model.timeline import (
     RangeTable,
     RegionTable,
     SpanSegment,
-    StateBins,
+    StateBinner,
     StepSeries,
     TaskTable,
     Timeline,
@@ -340,11 +339,7 @@ class TimelineBuilder:
         self._occ = _Occupying()
         self._func_cache: dict[tuple[int, int], int] = {}
         # state counters
-        self._counts = np.zeros(4, np.int64)
-        self._sb_time = _Col(np.int64)
-        self._sb_min = _Col(np.int32, 4)
-        self._sb_max = _Col(np.int32, 4)
-        self._sb_last = _Col(np.int32, 4)
+        self._binner = StateBinner(1 << self._shift)
         # tables
         self._metrics: dict[str, tuple[_Col, _Col]] = {}
         self._rng = [_Col(np.int32), _Col(np.uint8), _Col(np.int64), _Col(np.int64), _Col(np.int64)]
@@ -534,6 +529,7 @@ class TimelineBuilder:
         out["g_off"] = np.append(first_i, len(gs)).astype(np.int64)
         last_seg = self._g_last_seg.live
         out["g_prev"] = last_seg[ug].astype(np.int32)
+        out["g_from"] = sfrom[order][first_i].astype(np.uint8)
         last_seg[ug] = seg_idx
         base = int(t_all[0])
         out["start"] = _narrow(ts - base)
@@ -621,40 +617,7 @@ class TimelineBuilder:
         return codes[inv]
 
     def _state_counts(self, t, sfrom, sto) -> None:
-        n = len(t)
-        if n == 0:
-            return
-        b = t >> self._shift
-        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-        ends = np.append(starts[1:], n) - 1
-        prev = self._counts.copy()
-        k = len(starts)
-        mn = np.empty((k, 4), np.int64)
-        mx = np.empty((k, 4), np.int64)
-        last = np.empty((k, 4), np.int64)
-        before = np.empty((k, 4), np.int64)
-        for c, state in enumerate(STATE_COLUMNS):
-            d = (sto == state).astype(np.int32) - (sfrom == state).astype(np.int32)
-            cnt = np.cumsum(d, dtype=np.int64) + prev[c]
-            mn[:, c] = np.minimum.reduceat(cnt, starts)
-            mx[:, c] = np.maximum.reduceat(cnt, starts)
-            last[:, c] = cnt[ends]
-            # the value carried into each bin counts too
-            before[0, c] = prev[c]
-            before[1:, c] = cnt[starts[1:] - 1]
-            self._counts[c] = cnt[-1]
-        mn = np.minimum(mn, before)
-        mx = np.maximum(mx, before)
-        bt = b[starts] << self._shift
-        if self._sb_time.n and int(self._sb_time.live[-1]) == int(bt[0]):
-            self._sb_min.live[-1] = np.minimum(self._sb_min.live[-1], mn[0])
-            self._sb_max.live[-1] = np.maximum(self._sb_max.live[-1], mx[0])
-            self._sb_last.live[-1] = last[0]
-            bt, mn, mx, last = bt[1:], mn[1:], mx[1:], last[1:]
-        self._sb_time.extend(bt)
-        self._sb_min.extend(mn)
-        self._sb_max.extend(mx)
-        self._sb_last.extend(last)
+        self._binner.add(t, sfrom, sto)
 
     def _ranges(self, ev: EventTable, t_all) -> None:
         k = ev.kind
@@ -872,13 +835,7 @@ class TimelineBuilder:
             logs=LogTable(*(c.view() for c in self._log)),
             cpu_samples=CpuSampleTable(*(c.view() for c in self._cpu)),
             metrics={k: StepSeries(a.view(), b.view()) for k, (a, b) in self._metrics.items()},
-            state_bins=StateBins(
-                1 << self._shift,
-                self._sb_time.copy(),
-                self._sb_min.copy(),
-                self._sb_max.copy(),
-                self._sb_last.copy(),
-            ),
+            state_bins=self._binner.result(),
         )
         return tl
 
