@@ -63,7 +63,7 @@ def test_cpu_profile_counts_every_sample():
 
     assert total == stats(TESTDATA / "traces/go1.27/cpuprofile.trace")["by_kind"]["StackSample"]
     # filters partition the samples
-    goids = set(a.collector.cpu_samples[1])
+    goids = set(a.collector.cpu_columns()[1].tolist())
     assert sum(sum(r.count for r in a.collector.cpu_records(goid=g)) for g in goids) == total
     mid = (a.first_ns + a.last_ns) // 2
     early = sum(r.count for r in a.collector.cpu_records(end_ns=mid))

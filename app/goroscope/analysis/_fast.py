@@ -193,6 +193,14 @@ class FastProfileCollector(ProfileCollector):
         self._track_t = {k: np.full(1024, -1, np.int64) for k in self.kinds}
         self._track_h = {k: np.zeros(1024, np.int64) for k in self.kinds}
         self._out = {k: [] for k in self.kinds}
+        self._cpu_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def cpu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self._cpu_parts:
+            return tuple(np.zeros(0, np.int64) for _ in range(3))
+        return tuple(
+            np.concatenate([p[j] for p in self._cpu_parts]).astype(np.int64) for j in range(3)
+        )
 
     def _handles(self, ev: EventTable, gen_idx: np.ndarray, stack_id: np.ndarray) -> np.ndarray:
         key = gen_idx.astype(np.int64) << 40 | stack_id.astype(np.int64)
@@ -208,9 +216,7 @@ class FastProfileCollector(ProfileCollector):
             m = ev.kind == EventKind.StackSample
             if m.any():
                 h = self._handles(ev, ev.gen_idx[m], ev.stack_id[m])
-                self.cpu_samples[0].extend(ev.time_ns[m].tolist())
-                self.cpu_samples[1].extend(ev.goroutine[m].tolist())
-                self.cpu_samples[2].extend(h.tolist())
+                self._cpu_parts.append((ev.time_ns[m], ev.goroutine[m], h))
         if not self.kinds:
             return
         sel = (ev.kind == EventKind.StateTransition) & (ev.resource_kind == ResourceKind.Goroutine)

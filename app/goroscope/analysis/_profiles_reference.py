@@ -140,13 +140,15 @@ class ProfileCollector:
             out["cpu"] = self.cpu_records()
         return out
 
+    def cpu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The CPU samples: time (ns), goroutine ID, stack handle — (n,) int64 each."""
+        return tuple(np.asarray(c, np.int64) for c in self.cpu_samples)
+
     def cpu_records(
         self, goid: int | None = None, start_ns: int | None = None, end_ns: int | None = None
     ) -> list[ProfileRecord]:
         """CPU samples per stack, optionally of one goroutine and/or in ``[start_ns, end_ns)``."""
-        t = np.asarray(self.cpu_samples[0], np.int64)
-        g = np.asarray(self.cpu_samples[1], np.int64)
-        k = np.asarray(self.cpu_samples[2], np.int64)
+        t, g, k = self.cpu_columns()
         m = np.ones(len(t), bool)
         if goid is not None:
             m &= g == goid

@@ -227,6 +227,7 @@ def analyze(
     profile_tool_minor: int = 27,
     chunk_events: int = 1 << 16,
     reference: bool = False,
+    digests: bool = True,
 ) -> Analysis:
     """One pass over a trace: goroutine/task summary, utilization, digests, profiles.
 
@@ -237,6 +238,9 @@ def analyze(
     profile_tool_minor : follow ``go tool trace`` of Go 1.N for blocking profiles
     reference : use the pure-Python reference twins instead of the numba fast path
         (the same results, slowly; for tests)
+    digests : compute tracecount's transition digests; they keep 22 bytes per state
+        transition until the end (the lines are hashed grouped by ID), the one part of
+        the pass whose memory grows with the trace rather than with its goroutines
 
     Never raises for damaged traces: the reader's error goes to ``Analysis.error``
     and everything before it is analysed. Job thread; pure.
@@ -269,7 +273,8 @@ def analyze(
         out.events += n
         summ.add(table)
         util.add(table)
-        dig.add(table)
+        if digests:
+            dig.add(table)
         if prof is not None:
             prof.add(table, summ)
 
@@ -304,7 +309,8 @@ def analyze(
     series = util.finish()
     if series is not None:
         out.util_times_ns, out.util = series
-    out.g_digest, out.p_digest = dig.result(fast=not reference)
+    if digests:
+        out.g_digest, out.p_digest = dig.result(fast=not reference)
     if prof is not None:
         out.profiles = prof.finish(out)
         out.collector = prof
