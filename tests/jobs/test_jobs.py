@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -343,3 +344,41 @@ def test_jobs_do_not_import_qt():
         "print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_session_details_and_close():
+    """After STACKS_READY the session re-decodes span details from its open file."""
+    s = TraceSession(SMALL, ImmediateExecutor())
+    assert s.details is None
+    s.start()
+    tl = s.timeline
+    g = int(np.argmax([len(tl.goroutine_row(i)) for i in range(tl.n_goroutines)]))
+    d = s.details.span(g, len(tl.goroutine_row(g)) - 1)
+    assert d is not None
+    assert d.gen == int(tl.goroutine_row(g).gen[-1])
+    tf = s.index.tracefile
+    assert not tf.closed
+    s.close()
+    assert tf.closed
+    s.close()  # twice is fine
+
+
+def test_close_while_running_closes_when_the_job_stops():
+    ex = ThreadExecutor()
+    gate = threading.Event()
+    session: TraceSession
+
+    def on_stage(stage):
+        if stage == Stage.INDEXED:
+            session.close()  # from the job thread, mid-way
+            gate.set()
+
+    session = TraceSession(SMALL, ex, on_stage=on_stage, chunk_events=1000)
+    try:
+        session.start()
+        assert session.wait(30)
+    finally:
+        ex.shutdown()
+    assert gate.is_set()
+    assert isinstance(session.error, JobCancelled)
+    assert session.index.tracefile.closed

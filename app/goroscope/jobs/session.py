@@ -29,9 +29,7 @@ Stages only move forward; a failed or cancelled session stops where it was.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import enum
-import mmap
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -72,12 +70,18 @@ AnalysisFn = Callable[..., Any]
 
 @dataclass(frozen=True, slots=True)
 class IndexResult:
-    """What :func:`index_job` learns: the TraceIndex and the time span it implies."""
+    """What :func:`index_job` learns: the open file, its TraceIndex and time span.
+
+    ``tracefile`` (a read-only :class:`goroscope.format.TraceFile`) stays open for the
+    session: later jobs read it and details re-decode from it; ``TraceSession.close``
+    closes it.
+    """
 
     path: str
     size: int
     index: Any  # goroscope.format.TraceIndex
     duration_hint_ns: int
+    tracefile: Any  # goroscope.format.TraceFile
 
 
 def index_job(path: str, *, cancel: CancelToken, progress: Progress) -> IndexResult:
@@ -89,15 +93,19 @@ def index_job(path: str, *, cancel: CancelToken, progress: Progress) -> IndexRes
 
     progress.stage("index")
     cancel.raise_if_set()
-    with TraceFile(path) as tf:
+    tf = TraceFile(path)
+    try:
         idx = index_trace(tf)
-        size = tf.size
+    except BaseException:
+        tf.close()
+        raise
+    size = tf.size
     gens = idx.generations
     hint = 0
     if len(gens):
         hint = max(0, int(gens.last_ns.max()) - int(gens.first_ns.min()))
     progress.update(1.0)
-    return IndexResult(os.fspath(path), size, idx, hint)
+    return IndexResult(os.fspath(path), size, idx, hint, tf)
 
 
 def _state_bin_ns(duration_hint_ns: int) -> int:
@@ -119,33 +127,24 @@ def timeline_job(
     Memory: the file is mapped (pages are shared and reclaimable), finished
     generations' decoded columns are released by the event reader, and the model
     grows by its compact spans only. ``on_snapshot`` receives progressive snapshots.
+    Returns ``(timeline, error)``: the reader's TraceFormatError for a damaged trace
+    (everything before it is modelled), else None.
     """
     from goroscope.model import TraceChunks
     from goroscope.model.spans import build_timeline
 
     progress.stage("timeline")
-    with open(inputs.path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-    chunks = None
-    try:
-        # the reader reports the fraction of bytes consumed, once per generation
-        chunks = TraceChunks(
-            buf, chunk_events=chunk_events, keep_columns=False, progress=progress.update
-        )
-        tl = build_timeline(
-            chunks,
-            cancel=cancel,
-            on_snapshot=on_snapshot,
-            state_bin_ns=_state_bin_ns(inputs.duration_hint_ns),
-        )
-        return tl, chunks.error
-    finally:
-        del chunks
-        if isinstance(buf, mmap.mmap):
-            # a view still exporting the map: it is unmapped when the view dies
-            with contextlib.suppress(BufferError):
-                buf.close()
+    # the reader reports the fraction of bytes consumed, once per generation
+    chunks = TraceChunks(
+        inputs.tracefile, chunk_events=chunk_events, keep_columns=False, progress=progress.update
+    )
+    tl = build_timeline(
+        chunks,
+        cancel=cancel,
+        on_snapshot=on_snapshot,
+        state_bin_ns=_state_bin_ns(inputs.duration_hint_ns),
+    )
+    return tl, chunks.error
 
 
 def analyses_job(
@@ -197,6 +196,8 @@ class TraceSession:
         self._lock = threading.Lock()
         self._futures: list[cf.Future] = []
         self._done = threading.Event()
+        self._details = None
+        self._closing = False
 
     # -- control --------------------------------------------------------------------------
 
@@ -217,6 +218,36 @@ class TraceSession:
     @property
     def done(self) -> bool:
         return self._done.is_set()
+
+    @property
+    def details(self):
+        """A :class:`goroscope.model.spans.DetailResolver` over the complete timeline
+        (stacks, wire rows, unblockers on demand); None before STACKS_READY."""
+        if self.stage < Stage.STACKS_READY or self.index is None:
+            return None
+        with self._lock:
+            if self._details is None:
+                from goroscope.model.spans import DetailResolver
+
+                self._details = DetailResolver(
+                    self.index.tracefile, self.index.index, self.timeline
+                )
+            return self._details
+
+    def close(self) -> None:
+        """Cancel what runs and close the file once the running job stopped (safe to
+        call twice; any thread; never blocks)."""
+        self.cancel()
+        with self._lock:
+            self._closing = True
+            self._details = None
+        if self.done:
+            self._close_file()
+
+    def _close_file(self) -> None:
+        idx = self.index
+        if idx is not None:
+            idx.tracefile.close()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -245,7 +276,14 @@ class TraceSession:
             if self.on_error is not None:
                 self.on_error(exc)
         finally:
-            self._done.set()
+            self._set_done()
+
+    def _set_done(self) -> None:
+        self._done.set()
+        with self._lock:
+            closing = self._closing
+        if closing:
+            self._close_file()
 
     def _advance(self, stage: Stage) -> None:
         with self._lock:
@@ -283,7 +321,7 @@ class TraceSession:
         self.results = results
         self.progress.finish()
         self._advance(Stage.ANALYSES_READY)
-        self._done.set()
+        self._set_done()
 
 
 __all__ += ["IndexResult", "JobCancelled"]
