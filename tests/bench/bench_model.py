@@ -90,6 +90,46 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
     return out
 
 
+def _session(path: str, chunk_events: int) -> dict:
+    """TraceSession on a 2-thread executor: when each stage arrives (open → ready)."""
+    from goroscope.jobs import Stage, ThreadExecutor, TraceSession
+    from goroscope.model import TraceChunks
+
+    tiny = ROOT / "testdata" / "traces" / "go1.25" / "flightrecorder.trace"
+    with open(tiny, "rb") as f:
+        for _ in TraceChunks(f.read()):
+            pass
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    marks: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def on_stage(stage):
+        marks[stage.name] = time.perf_counter() - t0
+
+    def on_timeline(tl):
+        marks.setdefault("first_timeline", time.perf_counter() - t0)
+        marks.setdefault("first_timeline_covered_ns", tl.covered_ns)
+
+    ex = ThreadExecutor()
+    s = TraceSession(
+        path, ex, on_stage=on_stage, on_timeline=on_timeline, chunk_events=chunk_events
+    )
+    s.start()
+    s.wait()
+    ex.shutdown()
+    if s.error is not None:
+        raise s.error
+    out = {"trace": path, "mode": "session", "bytes": os.path.getsize(path)}
+    out.update(marks)
+    out["covered_ns"] = s.timeline.covered_ns
+    out["stage"] = Stage(s.stage).name
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["baseline_rss"] = base_rss
+    s.close()
+    return out
+
+
 def _duration_hint(path: str) -> int:
     from goroscope.format import TraceFile, index_trace
 
@@ -128,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-events", type=int, default=1 << 18)
     ap.add_argument("--json", action="store_true", help="one JSON object per measurement")
     ap.add_argument("--no-read", action="store_true", help="skip the read-only baseline")
-    ap.add_argument("--child", choices=("read", "model"), help=argparse.SUPPRESS)
+    ap.add_argument("--session", action="store_true", help="also time TraceSession's stages")
+    ap.add_argument("--child", choices=("read", "model", "session"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.child == "session":
+        print(json.dumps(_session(a.traces[0], a.chunk_events)))
+        return 0
     if a.child:
         print(json.dumps(_one(a.traces[0], a.child, a.chunk_events)))
         return 0
@@ -163,6 +207,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         parts = ", ".join(f"{k} {_mb(v)}" for k, v in model["model_parts"].items() if v)
         print(f"  parts     : {parts}")
+        if a.session:
+            s = run(path, "session", a.chunk_events)
+            if a.json:
+                print(json.dumps(s))
+                continue
+            print(
+                f"  session   : INDEXED {s['INDEXED']:.2f} s, first timeline {s['first_timeline']:.2f} s"
+                f" (covers {s['first_timeline_covered_ns'] / 1e9:.3f} of"
+                f" {s['covered_ns'] / 1e9:.3f} s), STACKS_READY {s['STACKS_READY']:.2f} s,"
+                f" peak RSS {_mb(s['peak_rss'])}"
+            )
     return 0
 
 
