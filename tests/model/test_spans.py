@@ -168,6 +168,21 @@ def test_transition_counts_equal_tracecount(name):
     for ours, go in metric_names.items():
         n = want.get(f"Metric {go}", 0)
         assert (len(tl.metrics[ours]) if ours in tl.metrics else 0) == n
+    by_kind = _expected(name, "counts")["by_kind"]
+    assert len(tl.cpu_samples) == by_kind.get("StackSample", 0)
+    assert len(tl.logs) == by_kind.get("Log", 0)
+    assert int((tl.tasks.start_ns >= 0).sum()) == by_kind.get("TaskBegin", 0)
+    assert int((tl.tasks.end_ns >= 0).sum()) == by_kind.get("TaskEnd", 0)
+    assert int((tl.regions.start_ns >= 0).sum()) == by_kind.get("RegionBegin", 0)
+    assert int((tl.regions.end_ns >= 0).sum()) == by_kind.get("RegionEnd", 0)
+    begins = collections.Counter(
+        tl.strings[n] for n, s in zip(tl.ranges.name, tl.ranges.start_ns, strict=True) if s >= 0
+    )
+    for key, n in want.items():
+        if key.startswith("RangeBegin "):
+            # a range active when tracing began (RangeActive in the first generation) adds one
+            name_ = key[len("RangeBegin ") :]
+            assert n <= begins[name_] <= n + want.get(f"RangeActive {name_}", 0)
 
 
 @pytest.mark.parametrize("name", TRACES)
