@@ -3,6 +3,9 @@
 The expected JSON (``testdata/expected/*.counts.json``) is written by the Go
 oracle (see ``testdata/README.md``), never by us. Every semantic key must be
 equal; only run-dependent keys (timing, memory, the path as typed) are ignored.
+``stats`` runs the fast reader, so every committed trace runs by default;
+``engine="reference"`` (the pure-Python twin) runs on the small ones, and on all
+of them with ``GOROSCOPE_FULL=1``.
 """
 
 from __future__ import annotations
@@ -15,22 +18,22 @@ from goroscope.model.stats import TIMING_KEYS, stats
 IGNORED = TIMING_KEYS | {"file"}
 
 
-def _params():
+def _params(engine: str):
     out = []
     for name, trace, exp in oracle_cases():
         marks = []
-        if not FULL and trace.stat().st_size > ORACLE_MAX_BYTES:
+        if engine == "reference" and not FULL and trace.stat().st_size > ORACLE_MAX_BYTES:
             marks.append(pytest.mark.skip(reason="large trace: GOROSCOPE_FULL=1 runs it"))
-        out.append(pytest.param(trace, exp, id=name, marks=marks))
+        out.append(pytest.param(trace, exp, engine, id=f"{engine}-{name}", marks=marks))
     return out
 
 
-@pytest.mark.parametrize(("trace", "expected"), _params())
-def test_stats_equals_oracle(trace, expected):
+@pytest.mark.parametrize(("trace", "expected", "engine"), _params("fast") + _params("reference"))
+def test_stats_equals_oracle(trace, expected, engine):
     want = load_json(expected)
     if _is_v1(trace):
         pytest.skip("pre-1.22 (v1) trace: Go converts these with a separate parser, not ported yet")
-    got = stats(trace)
+    got = stats(trace, engine=engine)
     if "version" not in want:
         got.pop("version", None)  # tracecount prints it only in -raw mode
     assert {k: v for k, v in got.items() if k not in IGNORED} == {

@@ -116,13 +116,17 @@ GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING = 0, 1, 2
 
 # --- state rows ----------------------------------------------------------------------------
 #: goroutine / proc row: id, alive, status, seq (gen, n), in-flight ranges, regions
-R_ID, R_ALIVE, R_STATUS, R_SEQ_GEN, R_SEQ, R_NRANGE = 0, 1, 2, 3, 4, 5
+R_ID, R_ALIVE, R_STATUS, R_SEQ_GEN, R_SEQ, R_EXT = 0, 1, 2, 3, 4, 5
+ROW_COLS = 6
+#: extension row (ranges and regions, for the few goroutines/procs that have them;
+#: ``R_EXT`` holds its index + 1): in-flight ranges, then regions
+R_NRANGE = 0
 MAX_RANGES = 4
-R_RANGE0 = 6  # (start type, desc) pairs
+R_RANGE0 = 1  # (start type, desc) pairs
 R_NREG = R_RANGE0 + 2 * MAX_RANGES
 MAX_REGIONS = 8
 R_REG0 = R_NREG + 1  # (task, name offset, name length) triples
-ROW_COLS = R_REG0 + 3 * MAX_REGIONS
+X_COLS = R_REG0 + 3 * MAX_REGIONS
 #: thread row: id, g, p
 M_ID, M_G, M_P = 0, 1, 2
 #: task row: id, alive, parent, name offset, name length
@@ -131,7 +135,8 @@ T_ID, T_ALIVE, T_PARENT, T_NOFF, T_NLEN = 0, 1, 2, 3, 4
 #: scalars
 S_GC_SEQ, S_GC_STATE, S_INITIAL_GEN, S_LAST_TS, S_SYNCS = 0, 1, 2, 3, 4
 S_NG, S_NP, S_NM, S_NT = 5, 6, 7, 8
-N_SCALARS = 9
+S_NX, S_NXFREE = 9, 10
+N_SCALARS = 11
 
 # --- status codes ----------------------------------------------------------------------------
 OK = 0
@@ -159,9 +164,19 @@ class KernelState:
         self.ph = new_hash(16)
         self.mh = new_hash(16)
         self.th = new_hash(16)
+        self.x = np.zeros((0, X_COLS), np.int64)
+        self.xfree = np.zeros(0, np.int64)
 
-    def reserve(self, new_g: int, new_p: int, new_m: int, new_t: int) -> None:
+    def reserve(self, new_g: int, new_p: int, new_m: int, new_t: int, new_x: int = 0) -> None:
         """Make room for this many new rows (upper bounds); compact dead goroutines and tasks."""
+        need = int(self.sc[S_NX]) + new_x
+        if need > self.x.shape[0]:
+            cap = max(16, 2 * need)
+            x = np.zeros((cap, X_COLS), np.int64)
+            x[: self.x.shape[0]] = self.x
+            xfree = np.zeros(cap, np.int64)
+            xfree[: self.xfree.shape[0]] = self.xfree
+            self.x, self.xfree = x, xfree
         self.g, self.gh = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, new_g, True)
         self.t, self.th = _reserve(self.t, self.th, self.sc, S_NT, T_ALIVE, new_t, True)
         self.p, self.ph = _reserve(self.p, self.ph, self.sc, S_NP, -1, new_p, False)
@@ -169,9 +184,9 @@ class KernelState:
 
 
 def new_hash(cap: int) -> np.ndarray:
-    """An empty open-addressing table: row 0 keys, row 1 values (-1 = empty)."""
-    h = np.empty((2, cap), np.int64)
-    h[1, :] = -1
+    """An empty open-addressing table: column 0 keys, column 1 values (-1 = empty)."""
+    h = np.empty((cap, 2), np.int64)
+    h[:, 1] = -1
     return h
 
 
@@ -194,7 +209,7 @@ def _reserve(rows, h, sc, n_at, alive_col, extra, compact):
         grown = np.zeros((cap, rows.shape[1]), np.int64)
         grown[:n] = rows[:n]
         rows = grown
-    if h.shape[1] < 2 * rows.shape[0]:
+    if h.shape[0] < 2 * rows.shape[0]:
         h = new_hash(_pow2(2 * rows.shape[0]))
         _hash_build(h, rows, n)
     return rows, h
@@ -209,7 +224,7 @@ def _pow2(n: int) -> int:
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _slot(h, key):
-    mask = h.shape[1] - 1
+    mask = h.shape[0] - 1
     x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(x >> np.uint64(32)) & mask
 
@@ -217,26 +232,26 @@ def _slot(h, key):
 @njit(nogil=True, cache=True, _nrt=False)
 def h_find(h, key):
     """Row of ``key``, or -1."""
-    mask = h.shape[1] - 1
+    mask = h.shape[0] - 1
     i = _slot(h, key)
-    while h[1, i] != -1:
-        if h[0, i] == key:
-            return h[1, i]
+    while h[i, 1] != -1:
+        if h[i, 0] == key:
+            return h[i, 1]
         i = (i + 1) & mask
     return -1
 
 
 @njit(nogil=True, cache=True, _nrt=False)
 def h_put(h, key, row):
-    mask = h.shape[1] - 1
+    mask = h.shape[0] - 1
     i = _slot(h, key)
-    while h[1, i] != -1:
-        if h[0, i] == key:
-            h[1, i] = row
+    while h[i, 1] != -1:
+        if h[i, 0] == key:
+            h[i, 1] = row
             return
         i = (i + 1) & mask
-    h[0, i] = key
-    h[1, i] = row
+    h[i, 0] = key
+    h[i, 1] = row
 
 
 @njit(nogil=True, cache=True, _nrt=False)
@@ -615,6 +630,37 @@ def _m_row(ms, mh, sc, mid):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
+def _xrow(rows, r, xs, xfree, sc, alloc):
+    """The extension row of state row ``r`` (allocated when ``alloc``), or -1."""
+    x = rows[r, R_EXT] - 1
+    if x >= 0 or not alloc:
+        return x
+    if sc[S_NXFREE] > 0:
+        sc[S_NXFREE] -= 1
+        x = xfree[sc[S_NXFREE]]
+    else:
+        x = sc[S_NX]
+        if x >= xs.shape[0]:
+            return -1
+        sc[S_NX] = x + 1
+    for c in range(xs.shape[1]):
+        xs[x, c] = 0
+    rows[r, R_EXT] = x + 1
+    return x
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _kill(rows, r, xfree, sc):
+    """Mark goroutine row ``r`` dead and free its extension row."""
+    rows[r, R_ALIVE] = 0
+    x = rows[r, R_EXT] - 1
+    if x >= 0:
+        xfree[sc[S_NXFREE]] = x
+        sc[S_NXFREE] += 1
+        rows[r, R_EXT] = 0
+
+
+@njit(nogil=True, cache=True, _nrt=False)
 def _begin_range(rows, r, typ, desc):
     n = rows[r, R_NRANGE]
     for k in range(n):
@@ -718,7 +764,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
 
     status 1 = advanced (events emitted), 0 = not yet, negative = Go would stop.
     """
-    gs, ps, ms, ts, gh, ph, mh, th, sc = st
+    gs, ps, ms, ts, gh, ph, mh, th, sc, xs, xfree = st
     s_ids, s_off, s_len = tabs
     a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
     if sc[S_INITIAL_GEN] == 0:
@@ -895,7 +941,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
             return ERR_ORDER, n
         if typ == EV_GO_DESTROY:
-            gs[r, R_ALIVE] = 0
+            _kill(gs, r, xfree, sc)
         elif typ == EV_GO_STOP:
             gs[r, R_STATUS] = GO_RUNNABLE
         else:
@@ -951,7 +997,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
             gs[rc, R_STATUS] = GO_WAITING
             n = _emit(out, n, EV_GO_BLOCK, t, cg, cp, cm, z, z, z, z, -1, -1, 0, sc)
         else:
-            gs[rc, R_ALIVE] = 0
+            _kill(gs, rc, xfree, sc)
             n = _emit(out, n, EV_GO_DESTROY, t, cg, cp, cm, z, z, z, z, -1, -1, 0, sc)
         gs[rn, R_STATUS] = GO_RUNNING
         gs[rn, R_SEQ_GEN] = gen
@@ -1020,7 +1066,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         r = _get(gs, gh, cg)
         if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
             return ERR_ORDER, n
-        gs[r, R_ALIVE] = 0
+        _kill(gs, r, xfree, sc)
         ng = NO_ID
         if cp != NO_ID:
             rp = _get(ps, ph, cp)
@@ -1080,21 +1126,24 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         r = _get(gs, gh, cg)
         if r < 0:
             return ERR_ORDER, n
-        d = gs[r, R_NREG]
+        x = _xrow(gs, r, xs, xfree, sc, typ == EV_USER_REGION_BEGIN)
+        if typ == EV_USER_REGION_BEGIN and x < 0:
+            return ERR_CAPACITY, n
+        d = xs[x, R_NREG] if x >= 0 else 0
         if typ == EV_USER_REGION_BEGIN:
             if d >= MAX_REGIONS:
                 return ERR_LIMIT, n
-            gs[r, R_REG0 + 3 * d] = np.int64(a0)
-            gs[r, R_REG0 + 3 * d + 1] = noff
-            gs[r, R_REG0 + 3 * d + 2] = nlen
-            gs[r, R_NREG] = d + 1
+            xs[x, R_REG0 + 3 * d] = np.int64(a0)
+            xs[x, R_REG0 + 3 * d + 1] = noff
+            xs[x, R_REG0 + 3 * d + 2] = nlen
+            xs[x, R_NREG] = d + 1
         elif d > 0:
             c = R_REG0 + 3 * (d - 1)
-            if gs[r, c] != np.int64(a0) or not _same_bytes(
-                buf, gs[r, c + 1], gs[r, c + 2], noff, nlen
+            if xs[x, c] != np.int64(a0) or not _same_bytes(
+                buf, xs[x, c + 1], xs[x, c + 2], noff, nlen
             ):
                 return ERR_ORDER, n
-            gs[r, R_NREG] = d - 1
+            xs[x, R_NREG] = d - 1
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_GC_ACTIVE:
         seq = np.int64(a0)
@@ -1152,15 +1201,21 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         rp = _get(ps, ph, cp)
         if rp < 0:
             return ERR_ORDER, n
+        x = _xrow(ps, rp, xs, xfree, sc, typ == EV_GC_SWEEP_BEGIN)
+        if x < 0:
+            return ERR_ORDER, n
         if typ == EV_GC_SWEEP_BEGIN:
-            if not _begin_range(ps, rp, EV_GC_SWEEP_BEGIN, 0):
+            if not _begin_range(xs, x, EV_GC_SWEEP_BEGIN, 0):
                 return ERR_ORDER, n
-        elif _end_range(ps, rp, EV_GC_SWEEP_BEGIN) < 0:
+        elif _end_range(xs, x, EV_GC_SWEEP_BEGIN) < 0:
             return ERR_ORDER, n
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_GC_SWEEP_ACTIVE:
         rp = _get(ps, ph, np.int64(a0))
-        if rp < 0 or not _active_range(ps, rp, EV_GC_SWEEP_BEGIN, initial):
+        if rp < 0:
+            return ERR_ORDER, n
+        x = _xrow(ps, rp, xs, xfree, sc, initial)
+        if x < 0 or not _active_range(xs, x, EV_GC_SWEEP_BEGIN, initial):
             return ERR_ORDER, n
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_STW_BEGIN or typ == EV_GC_MARK_ASSIST_BEGIN:
@@ -1168,7 +1223,10 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
             return ERR_ORDER, n
         desc = np.int64(a0) if typ == EV_STW_BEGIN else 0
         r = _get(gs, gh, cg)
-        if r < 0 or not _begin_range(gs, r, typ, desc):
+        if r < 0:
+            return ERR_ORDER, n
+        x = _xrow(gs, r, xs, xfree, sc, True)
+        if x < 0 or not _begin_range(xs, x, typ, desc):
             return ERR_ORDER, n
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_STW_END or typ == EV_GC_MARK_ASSIST_END:
@@ -1178,21 +1236,21 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         if r < 0:
             return ERR_ORDER, n
         start = EV_STW_BEGIN if typ == EV_STW_END else EV_GC_MARK_ASSIST_BEGIN
-        if gs[r, R_NRANGE] == 0:
+        x = _xrow(gs, r, xs, xfree, sc, False)
+        if x < 0:
             return ERR_ORDER, n
-        found = False
-        for k in range(gs[r, R_NRANGE]):
-            if gs[r, R_RANGE0 + 2 * k] == start:
-                found = True
-        if not found:
+        desc = _end_range(xs, x, start)
+        if desc < 0:
             return ERR_ORDER, n
-        desc = _end_range(gs, r, start)
         if typ == EV_STW_END:
             a0 = np.uint64(desc)
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_GC_MARK_ASSIST_ACTIVE:
         r = _get(gs, gh, np.int64(a0))
-        if r < 0 or not _active_range(gs, r, EV_GC_MARK_ASSIST_BEGIN, initial):
+        if r < 0:
+            return ERR_ORDER, n
+        x = _xrow(gs, r, xs, xfree, sc, initial)
+        if x < 0 or not _active_range(xs, x, EV_GC_MARK_ASSIST_BEGIN, initial):
             return ERR_ORDER, n
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif 128 <= typ <= 136:
@@ -1499,24 +1557,24 @@ def build_columns(  # noqa: C901 - Go's per-kind accessors, one branch each
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _set_add(h, x):
-    """Add ``x`` to the open-addressing set ``h`` (row 0 keys, row 1 used); True if new."""
-    mask = h.shape[1] - 1
+    """Add ``x`` to the open-addressing set ``h`` (column 0 keys, 1 used); True if new."""
+    mask = h.shape[0] - 1
     i = _slot(h, x)
-    while h[1, i] != -1:
-        if h[0, i] == x:
+    while h[i, 1] != -1:
+        if h[i, 0] == x:
             return False
         i = (i + 1) & mask
-    h[0, i] = x
-    h[1, i] = 0
+    h[i, 0] = x
+    h[i, 1] = 0
     return True
 
 
 @njit(nogil=True, cache=True, _nrt=False)
 def set_rehash(old, new):
     """Insert every key of set ``old`` into the empty set ``new``."""
-    for i in range(old.shape[1]):
-        if old[1, i] != -1:
-            _set_add(new, old[0, i])
+    for i in range(old.shape[0]):
+        if old[i, 1] != -1:
+            _set_add(new, old[i, 0])
 
 
 @njit(nogil=True, cache=True, _nrt=False)

@@ -346,6 +346,8 @@ class TraceChunks:
                 new_p=int(counts[_E.ProcStatus]),
                 new_m=n_batches + int(counts[_E.GoStatus] + counts[_E.GoStatusStack]),
                 new_t=int(counts[_E.UserTaskBegin]),
+                new_x=int(counts[[_E.STWBegin, _E.GCMarkAssistBegin, _E.GCMarkAssistActive,
+                                  _E.UserRegionBegin, _E.GCSweepBegin, _E.GCSweepActive]].sum()),
             )  # fmt: skip
             need = 3 * len(ev) + len(dg.cpu_samples.time_ns) + 2
             if need > out_cap:
@@ -485,7 +487,7 @@ def _out_arrays(cap: int):
 
 
 def _state_tuple(s: K.KernelState):
-    return (s.g, s.p, s.m, s.t, s.gh, s.ph, s.mh, s.th, s.sc)
+    return (s.g, s.p, s.m, s.t, s.gh, s.ph, s.mh, s.th, s.sc, s.x, s.xfree)
 
 
 _EMPTY_EVENTS = EventColumns(

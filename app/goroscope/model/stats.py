@@ -185,7 +185,7 @@ class EventCounter:
         self.last = int(times[-1])
         for j in range(3):
             h = self._sets[j]
-            if 2 * (int(self._sizes[j]) + n) > h.shape[1]:
+            if 2 * (int(self._sizes[j]) + n) > h.shape[0]:
                 grown = K.new_hash(1 << (2 * (int(self._sizes[j]) + n)).bit_length())
                 K.set_rehash(h, grown)
                 self._sets[j] = grown

