@@ -525,8 +525,8 @@ class TimelineBuilder:
         ug = gs[first_i]
         first = np.zeros(len(gs), bool)
         first[first_i] = True
-        out["g_idx"] = ug
-        out["g_off"] = np.append(first_i, len(gs)).astype(np.int64)
+        out["g_idx"] = ug.astype(np.int32)
+        out["g_off"] = np.append(first_i, len(gs)).astype(np.int32)
         last_seg = self._g_last_seg.live
         out["g_prev"] = last_seg[ug].astype(np.int32)
         out["g_from"] = sfrom[order][first_i].astype(np.uint8)

@@ -139,8 +139,8 @@ class SpanSegment:
 
     base_ns : int — time of the chunk's first event (ns since origin)
     end_ns : int — time of the chunk's last event
-    g_idx : (k,) int64 — goroutines with spans here, ascending
-    g_off : (k+1,) int64 — their rows in the per-span columns
+    g_idx : (k,) int32 — goroutines with spans here, ascending
+    g_off : (k+1,) int32 — their rows in the per-span columns
     g_prev : (k,) int32 — previous segment holding spans of the same goroutine (-1: none)
     g_from : (k,) uint8 — GoState before the goroutine's first span here (Go's ``From``)
     start : (n,) uint32 | int64 — span start − ``base_ns``, ascending within a goroutine
@@ -158,8 +158,8 @@ class SpanSegment:
 
     base_ns: int
     end_ns: int
-    g_idx: NDArray[np.int64]
-    g_off: NDArray[np.int64]
+    g_idx: NDArray[np.int32]
+    g_off: NDArray[np.int32]
     g_prev: NDArray[np.int32]
     g_from: NDArray[np.uint8]
     start: NDArray
@@ -208,8 +208,8 @@ class SpanSegment:
         m[self.g_off[1:] - 1] = True
         return m
 
-    def row_goroutine(self) -> NDArray[np.int64]:
-        """(n,) int64 — g_idx of each row."""
+    def row_goroutine(self) -> NDArray[np.int32]:
+        """(n,) int32 — g_idx of each row."""
         return np.repeat(self.g_idx, np.diff(self.g_off))
 
 
