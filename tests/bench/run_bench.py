@@ -14,7 +14,11 @@ peak RSS (``wait4`` ru_maxrss) belongs to that measurement alone:
   ``--chunk-bytes``, default 1 MiB of wire data) after decoding its tables;
   ``decode whole`` materialises each generation's events at once
   (``decode_generation``; memory then grows with the largest generation);
-* ``raw`` — our ``raw_counts`` (single thread), checked equal to tracecount.
+* ``raw`` — our ``raw_counts`` (single thread), checked equal to tracecount;
+* ``tracecount -json FILE`` — Go's full reader (``internal/trace``), the semantic
+  baseline, beside ``goroscope stats`` (``goroscope.model.stats.stats``: format
+  decode + the numba ordering kernel + event construction + counting), whose
+  semantic keys are checked equal to ``tracecount -json -v`` (run once).
 
 The JIT cache is warmed (``warm_up``) before the timed interval, and its load
 time is reported (a cold cache shows up as seconds, not ~0.2 s).
@@ -124,6 +128,22 @@ def child_decode(path: str, workers: int, chunk_bytes: int) -> dict:
     }
 
 
+def child_stats(path: str) -> dict:
+    from goroscope.format import decode
+    from goroscope.model import order
+    from goroscope.model.stats import stats
+
+    t = time.perf_counter()
+    decode.warm_up()
+    order.warm_up()
+    warm_s = time.perf_counter() - t
+    t0 = time.perf_counter()
+    res = stats(path)
+    res["seconds"] = time.perf_counter() - t0
+    res["warm_up_seconds"] = warm_s
+    return res
+
+
 def child_raw(path: str) -> dict:
     from goroscope.format import decode
 
@@ -159,13 +179,18 @@ def main(argv: list[str] | None = None) -> int:
         default=1 << 20,
         help="streamed decode: wire bytes of events per chunk (default 1 MiB)",
     )
-    ap.add_argument("--child", choices=["decode", "raw"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["decode", "raw", "stats"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--only-stats", action="store_true", help="skip the wire-layer rows (decode, raw)"
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
 
     if args.child:
         if args.child == "decode":
             res = child_decode(str(args.trace), args.workers, args.chunk_bytes)
+        elif args.child == "stats":
+            res = child_stats(str(args.trace))
         else:
             res = child_raw(str(args.trace))
         print(json.dumps(res))
@@ -188,9 +213,25 @@ def main(argv: list[str] | None = None) -> int:
         "goroscope decode": [],
         "goroscope decode whole": [],
         "goroscope raw_counts": [],
+        "tracecount": [],
+        "goroscope stats": [],
     }
+    if args.only_stats:
+        for k in ("tracecount -raw", "goroscope decode", "goroscope decode whole"):
+            del rows[k]
+        del rows["goroscope raw_counts"]
+    # The semantic oracle, once: tracecount -json -v (every key goroscope stats reports).
+    out, _, _ = run_measured([str(TRACECOUNT), "-json", "-v", str(trace)])
+    oracle = json.loads(out)
     go_raw = None
     for _ in range(args.repeat):
+        out, wall, rss = run_measured([str(TRACECOUNT), "-json", str(trace)])
+        go_full = json.loads(out)
+        rows["tracecount"].append({**go_full, "wall": wall, "rss": rss})
+        out, wall, rss = run_measured([*py, "--child", "stats", "--trace", str(trace)], env)
+        rows["goroscope stats"].append({**json.loads(out), "wall": wall, "rss": rss})
+        if args.only_stats:
+            continue
         out, wall, rss = run_measured([str(TRACECOUNT), "-raw", "-json", str(trace)])
         go_raw = json.loads(out)
         rows["tracecount -raw"].append({"seconds": go_raw["seconds"], "wall": wall, "rss": rss})
@@ -203,23 +244,38 @@ def main(argv: list[str] | None = None) -> int:
         r = json.loads(out)
         rows["goroscope raw_counts"].append({**r, "wall": wall, "rss": rss})
 
-    raw_events = go_raw["events"]
-    raw_ok = rows["goroscope raw_counts"][-1]["by_kind"] == go_raw["by_kind"]
+    ignored = {"seconds", "mb_per_s", "events_per_s", "mem", "mode", "file", "version"}
+    ours = rows["goroscope stats"][-1]
+    stats_diff = {
+        k: (ours.get(k), oracle.get(k))
+        for k in set(ours) | set(oracle)
+        if k not in ignored
+        and k not in ("wall", "rss", "warm_up_seconds", "bytes")
+        and ours.get(k) != oracle.get(k)
+    }
     summary = {
         "trace": str(trace),
         "bytes": size,
-        "version": go_raw.get("version"),
-        "raw_events": raw_events,
-        "raw_counts_match_tracecount": raw_ok,
+        "events": oracle["events"],
+        "stats_match_tracecount_v": not stats_diff,
+        "stats_diff": stats_diff,
         "workers": args.workers,
         "repeat": args.repeat,
+        "load_average": os.getloadavg(),
         "results": {},
     }
-    d0 = rows["goroscope decode"][-1]
-    summary["generations"] = d0["generations"]
-    summary["timed_events"] = d0["timed_events"]
+    if not args.only_stats:
+        raw_events = go_raw["events"]
+        summary["version"] = go_raw.get("version")
+        summary["raw_events"] = raw_events
+        summary["raw_counts_match_tracecount"] = (
+            rows["goroscope raw_counts"][-1]["by_kind"] == go_raw["by_kind"]
+        )
+        d0 = rows["goroscope decode"][-1]
+        summary["generations"] = d0["generations"]
+        summary["timed_events"] = d0["timed_events"]
     summary["warm_up_seconds"] = statistics.median(
-        r["warm_up_seconds"] for r in rows["goroscope decode"]
+        r["warm_up_seconds"] for r in rows["goroscope stats"]
     )
     for name, rs in rows.items():
         s = statistics.median(r["seconds"] for r in rs)
@@ -227,38 +283,49 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": s,
             "seconds_all": [round(r["seconds"], 4) for r in rs],
             "mb_per_s": size / 1e6 / s,
-            "raw_events_per_s": raw_events / s,
+            "events_per_s": oracle["events"] / s,
             "peak_rss_mb": max(r["rss"] for r in rs) / 2**20,
+            "peak_rss_x_file": max(r["rss"] for r in rs) / size,
             "wall_s": statistics.median(r["wall"] for r in rs),
         }
-    base = summary["results"]["tracecount -raw"]["seconds"]
+    base = summary["results"]["tracecount"]["seconds"]
     for v in summary["results"].values():
-        v["speedup_vs_tracecount_raw"] = base / v["seconds"]
-    dec = summary["results"]["goroscope decode"]
-    dec["timed_events_per_s"] = summary["timed_events"] / dec["seconds"]
-    dec["index_seconds"] = statistics.median(r["index_seconds"] for r in rows["goroscope decode"])
+        v["speedup_vs_tracecount"] = base / v["seconds"]
+    if not args.only_stats:
+        base = summary["results"]["tracecount -raw"]["seconds"]
+        for v in summary["results"].values():
+            v["speedup_vs_tracecount_raw"] = base / v["seconds"]
+        dec = summary["results"]["goroscope decode"]
+        dec["timed_events_per_s"] = summary["timed_events"] / dec["seconds"]
+        dec["index_seconds"] = statistics.median(
+            r["index_seconds"] for r in rows["goroscope decode"]
+        )
 
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
-    print(
-        f"trace: {trace} ({size / 1e6:.1f} MB, {summary['version']}, {summary['generations']} generations)"
-    )
-    print(
-        f"raw events: {raw_events:,}  timed events: {summary['timed_events']:,}  raw_counts == tracecount: {raw_ok}"
-    )
-    print(
-        f"JIT warm-up (cache load) in child: {summary['warm_up_seconds']:.2f} s; median of {args.repeat}"
-    )
-    print(f"{'':24} {'seconds':>8} {'MB/s':>8} {'Mev/s':>8} {'x Go raw':>8} {'peak RSS':>9}")
-    for name, v in summary["results"].items():
+    print(f"trace: {trace} ({size / 1e6:.1f} MB, {oracle['events']:,} events)")
+    print(f"goroscope stats == tracecount -json -v (every semantic key): {not stats_diff}")
+    if stats_diff:
+        print(f"  differences: {stats_diff}")
+    if not args.only_stats:
         print(
-            f"{name:24} {v['seconds']:8.3f} {v['mb_per_s']:8.1f} {v['raw_events_per_s'] / 1e6:8.1f} "
-            f"{v['speedup_vs_tracecount_raw']:8.2f} {v['peak_rss_mb']:7.0f}MB"
+            f"raw events: {summary['raw_events']:,}  timed events: {summary['timed_events']:,}  "
+            f"raw_counts == tracecount: {summary['raw_counts_match_tracecount']}"
         )
     print(
-        f"decode: {dec['timed_events_per_s'] / 1e6:.1f} M timed events/s; index {dec['index_seconds'] * 1e3:.1f} ms"
+        f"JIT warm-up (cache load) in child: {summary['warm_up_seconds']:.2f} s; median of "
+        f"{args.repeat}; load average {summary['load_average'][0]:.2f} (a shared machine shows here)"
     )
+    print(
+        f"{'':24} {'seconds':>8} {'MB/s':>8} {'Mev/s':>8} {'x Go':>6} {'peak RSS':>9} {'x file':>6}"
+    )
+    for name, v in summary["results"].items():
+        print(
+            f"{name:24} {v['seconds']:8.3f} {v['mb_per_s']:8.1f} {v['events_per_s'] / 1e6:8.2f} "
+            f"{v['speedup_vs_tracecount']:6.2f} {v['peak_rss_mb']:7.0f}MB {v['peak_rss_x_file']:6.2f}"
+        )
+    print("(Mev/s: parsed events, tracecount's count; x Go: vs tracecount -json, the full reader)")
     return 0
 
 
