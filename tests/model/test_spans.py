@@ -453,3 +453,34 @@ def test_group_state_bins_match_exact_counts(name):
     n = len(tl.state_bins.time_ns)  # everyone also has an opening bin at t0 = 0
     for f in ("time_ns", "min", "max", "last"):
         np.testing.assert_array_equal(getattr(everyone, f)[-n:], getattr(tl.state_bins, f))
+
+
+def test_prefetching_reader_thread_gives_the_same_model():
+    name = "go1.27/restart"
+    chunks = rechunk(events(name), 900)
+    a = digest(build_timeline(chunks))
+    b = digest(build_timeline(iter(chunks), prefetch=2))
+    _same(a, b)
+
+
+def test_prefetching_reader_errors_and_cancel_propagate():
+    from goroscope.jobs import CancelToken, JobCancelled
+
+    chunks = rechunk(events("go1.27/restart"), 500)
+
+    def failing():
+        yield from chunks[:3]
+        raise ValueError("reader broke")
+
+    with pytest.raises(ValueError, match="reader broke"):
+        build_timeline(failing(), prefetch=2)
+    tok = CancelToken()
+    seen = []
+
+    def on_snapshot(tl):
+        seen.append(tl)
+        tok.cancel()
+
+    with pytest.raises(JobCancelled):
+        build_timeline(iter(chunks), prefetch=2, cancel=tok, on_snapshot=on_snapshot)
+    assert len(seen) == 1

@@ -123,6 +123,7 @@ def timeline_job(
     progress: Progress,
     on_snapshot: Callable[[Any], None] | None = None,
     chunk_events: int = 1 << 18,
+    prefetch: int = 2,
 ):
     """Build the Timeline from the event stream, generation by generation (job thread).
 
@@ -145,6 +146,7 @@ def timeline_job(
         cancel=cancel,
         on_snapshot=on_snapshot,
         state_bin_ns=_state_bin_ns(inputs.duration_hint_ns),
+        prefetch=prefetch,
     )
     return tl, chunks.error
 
