@@ -484,3 +484,13 @@ def test_prefetching_reader_errors_and_cancel_propagate():
     with pytest.raises(JobCancelled):
         build_timeline(iter(chunks), prefetch=2, cancel=tok, on_snapshot=on_snapshot)
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize("name", ["go1.22/annotations", "go1.23/cpuprofile"])
+def test_regions_of_equals_filtering(name):
+    tl = timeline(name)
+    for g in [*range(tl.n_goroutines), -1, tl.n_goroutines]:
+        got = tl.regions_of(g)
+        m = tl.regions.g_idx == g
+        np.testing.assert_array_equal(got.start_ns, tl.regions.start_ns[m])
+        np.testing.assert_array_equal(got.type, tl.regions.type[m])
