@@ -697,11 +697,16 @@ class Timeline:
         return self._occupancy("m", m_idx, t0_ns, t1_ns)
 
     def proc_row(self, p_idx: int) -> IntervalRow:
-        """:meth:`proc_spans` over the whole snapshot (cached)."""
+        """:meth:`proc_spans` over the whole snapshot (cached).
+
+        NOTE: on big traces a whole row is big (the 450 MB trace: ~12 M intervals per
+        proc, ~25 B each once materialised); views should ask :meth:`proc_spans` for
+        their (buffered) window instead.
+        """
         return self._cached(("p", p_idx), lambda: self.proc_spans(p_idx))
 
     def thread_row(self, m_idx: int) -> IntervalRow:
-        """:meth:`thread_spans` over the whole snapshot (cached)."""
+        """:meth:`thread_spans` over the whole snapshot (cached; see :meth:`proc_row`)."""
         return self._cached(("m", m_idx), lambda: self.thread_spans(m_idx))
 
     def _cached(self, key, make):
@@ -949,6 +954,18 @@ class Timeline:
         return RangeTable(r.name[m], r.scope_kind[m], r.scope_id[m], r.start_ns[m], r.end_ns[m])
 
     def regions_of(self, g_idx: int) -> RegionTable:
+        """The regions of goroutine ``g_idx`` (a CSR over ``regions`` built once, cached)."""
+
+        def make():
+            r = self.regions
+            order = np.argsort(r.g_idx, kind="stable")
+            bounds = np.searchsorted(r.g_idx[order], np.arange(self.n_goroutines + 1))
+            return order, bounds
+
+        order, bounds = self._cached(("regions",), make)
+        if not 0 <= g_idx < self.n_goroutines:
+            sel = order[:0]
+        else:
+            sel = order[bounds[g_idx] : bounds[g_idx + 1]]
         r = self.regions
-        m = r.g_idx == g_idx
-        return RegionTable(*(getattr(r, f)[m] for f in RegionTable.__dataclass_fields__))
+        return RegionTable(*(getattr(r, f)[sel] for f in RegionTable.__dataclass_fields__))
