@@ -40,32 +40,59 @@ def _grow(a: np.ndarray, n: int, fill=0) -> np.ndarray:
 
 
 class DenseIDs:
-    """Go IDs (int64) → dense indices 0.. in order of first sight, kept across chunks."""
+    """Go IDs (int64) → dense indices 0.. in order of first sight, kept across chunks.
 
-    def __init__(self) -> None:
-        self.index: dict[int, int] = {}
-        self.ids: list[int] = []
+    An open-addressing table in numba (:func:`_kernels.dense_map`): O(1) per element, so
+    mapping a chunk's columns costs about as much as reading them. ``keep_none`` maps
+    the ID -1 (NoProc) like any other.
+    """
+
+    def __init__(self, keep_none: bool = False) -> None:
+        self.keep_none = keep_none
+        self._key = np.zeros(1024, np.int64)
+        self._val = np.zeros(1024, np.int64)
+        self._used = np.zeros(1024, np.bool_)
+        self._rev = np.zeros(512, np.int64)
+        self.n = 0
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self.n
+
+    @property
+    def ids(self) -> np.ndarray:
+        """(n,) int64 — the Go ID of each dense index."""
+        return self._rev[: self.n]
+
+    def _reserve(self, more: int) -> None:
+        need = self.n + more
+        if len(self._rev) < need:
+            rev = np.zeros(max(need, 2 * len(self._rev)), np.int64)
+            rev[: self.n] = self._rev[: self.n]
+            self._rev = rev
+        if 2 * need > len(self._key):
+            size = len(self._key)
+            while 2 * need > size:
+                size *= 2
+            old = self.ids.copy()
+            self._key = np.zeros(size, np.int64)
+            self._val = np.zeros(size, np.int64)
+            self._used = np.zeros(size, np.bool_)
+            self.n = 0
+            if len(old):
+                K.dense_map(old, np.ones(len(old), np.bool_), True, self._key, self._val,
+                            self._used, self._rev, 0)  # fmt: skip
+                self.n = len(old)
 
     def map(self, ids: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-        """Dense index per element (-1 where ``ids`` is -1 or ``valid`` is False)."""
-        ids = np.asarray(ids, np.int64)
-        ok = ids != -1 if valid is None else valid & (ids != -1)
-        out = np.full(len(ids), -1, np.int64)
-        if not ok.any():
-            return out
-        uniq, inv = np.unique(ids[ok], return_inverse=True)
-        dense = np.empty(len(uniq), np.int64)
-        index = self.index
-        for j, u in enumerate(uniq.tolist()):  # per distinct ID, not per event
-            d = index.get(u)
-            if d is None:
-                d = index[u] = len(self.ids)
-                self.ids.append(u)
-            dense[j] = d
-        out[ok] = dense[inv]
+        """Dense index per element (-1 where ``valid`` is False or, unless ``keep_none``,
+        where the ID is -1)."""
+        ids = np.ascontiguousarray(ids, np.int64)
+        if valid is None:
+            valid = np.ones(len(ids), np.bool_)
+        self._reserve(len(ids))
+        out, self.n = K.dense_map(
+            ids, valid, self.keep_none, self._key, self._val, self._used, self._rev, self.n
+        )
         return out
 
 
@@ -245,7 +272,7 @@ class FastProfileCollector(ProfileCollector):
     def finish(self, analysis) -> dict[str, list[ProfileRecord]]:
         out: dict[str, list[ProfileRecord]] = {}
         gs = analysis.goroutines
-        ids = np.asarray(self.gs.ids, np.int64)
+        ids = self.gs.ids
         lo = np.zeros(len(ids), np.int64)
         hi = np.zeros(len(ids), np.int64)
         known = np.zeros(len(ids), bool)
@@ -305,9 +332,8 @@ class FastSummarizer:
 
     def __init__(self) -> None:
         self.gs = DenseIDs()
-        self.ps = DenseIDs()
-        self.ps.index = {-1: 0, 0: 1}
-        self.ps.ids = [-1, 0]
+        self.ps = DenseIDs(keep_none=True)
+        self.ps.map(np.array([-1, 0], np.int64))  # NoProc is dense 0, ProcID 0 dense 1
         self.ranges = DenseIDs()
         self.names: dict[str, int] = {"": 0}
         self.name_list: list[str] = [""]
@@ -333,19 +359,7 @@ class FastSummarizer:
 
     def _pmap(self, ids: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Dense proc index; NoProc (-1) is dense 0 and ProcID 0 dense 1 (Go's zero ProcID)."""
-        out = np.full(len(ids), -1, np.int64)
-        if not valid.any():
-            return out
-        uniq, inv = np.unique(ids[valid], return_inverse=True)
-        dense = np.empty(len(uniq), np.int64)
-        for j, u in enumerate(uniq.tolist()):
-            d = self.ps.index.get(u)
-            if d is None:
-                d = self.ps.index[u] = len(self.ps.ids)
-                self.ps.ids.append(u)
-            dense[j] = d
-        out[valid] = dense[inv]
-        return out
+        return self.ps.map(ids, valid)
 
     def _roots(self, ev: EventTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(ev)
@@ -607,6 +621,7 @@ class FastSummarizer:
                 by_g.setdefault(g, []).append(r)
         out: dict[int, GoroutineSummary] = {}
         node_k, node_v, node_n = self.mk, self.mv, self.mn
+        goids = self.gs.ids.tolist()
         for g in np.flatnonzero(gi[:ng, K.GI_EXISTS]).tolist():  # per goroutine
             row = gi[g].tolist()
             block: dict[str, int] = {}
@@ -616,7 +631,7 @@ class FastSummarizer:
                 key = int(node_k[j])
                 (rng if key & 1 else block)[s[key >> 1]] = int(node_v[j])
                 j = int(node_n[j])
-            goid = self.gs.ids[g]
+            goid = goids[g]
             stats = ExecStats(
                 row[K.GI_EXEC], row[K.GI_SCHED], block, row[K.GI_SYSCALL],
                 row[K.GI_SYSBLOCK], row[K.GI_TOTAL], rng,

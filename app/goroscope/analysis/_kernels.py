@@ -805,3 +805,38 @@ def format_transitions(ids, times, st_from, st_to, reason_idx, names, name_off, 
         out[n] = 10
         n += 1
     return n
+
+
+# --- dense IDs ---------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _slot(key, mask):
+    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64(h >> np.uint64(32)) & mask
+
+
+@njit(nogil=True, cache=True)
+def dense_map(ids, valid, keep_none, slots_key, slots_val, slots_used, rev, n):
+    """Dense index per element of ``ids`` (int64 Go IDs), assigning new ones in order of first
+    sight through an open-addressing table; -1 where ``valid`` is False or (unless
+    ``keep_none``) the ID is -1. The table must have room for every element. Returns
+    ``(out, n)``."""
+    mask = slots_key.shape[0] - 1
+    out = np.empty(ids.shape[0], np.int64)
+    for i in range(ids.shape[0]):
+        key = ids[i]
+        if not valid[i] or (key == -1 and not keep_none):
+            out[i] = -1
+            continue
+        s = _slot(key, mask)
+        while slots_used[s] and slots_key[s] != key:
+            s = (s + 1) & mask
+        if not slots_used[s]:
+            slots_used[s] = True
+            slots_key[s] = key
+            slots_val[s] = n
+            rev[n] = key
+            n += 1
+        out[i] = slots_val[s]
+    return out, n
