@@ -69,8 +69,15 @@ what the view *draws* kept in memory:
   list (``g_prev`` per segment entry, ``last_seg`` per goroutine);
   :meth:`Timeline.goroutine_row` materialises it (int64 start/end) and caches it.
 
-Measured (``tests/bench/bench_model.py``): see the numbers at the end of this
-docstring.
+Measured (``tests/bench/bench_model.py``, 2 shared vCPUs, 2026-11-27): the 450 MB
+trace (81.05 M events, 75.63 M spans, 2.16 M goroutines, 320 segments) gives a
+model of **759 MB = 1.68× the file**: span columns 529 MB (7.00 B/span), segment
+index 47 MB, goroutines 80 MB (37 B each), regions 82 MB, ranges 10 MB, metrics
+7 MB, counters 4 MB — 10.0 B per span all told. With the wire rows and unblockers
+kept it was 1,359 MB (3.0×). Fold 31–51 s (1.6–2.6 M events/s, depending on the
+machine's load); through ``TraceSession`` (reader thread + fold overlapped) the
+first timeline arrives after 1.4 s and the complete model after 31 s; peak RSS
+2.95 GB, most of it the event reader's per-generation working set, not the model.
 
 What we deliberately don't do
 -----------------------------
