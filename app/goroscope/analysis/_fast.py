@@ -221,6 +221,8 @@ class FastProfileCollector(ProfileCollector):
         self._track_h = {k: np.zeros(1024, np.int64) for k in self.kinds}
         self._out = {k: [] for k in self.kinds}
         self._cpu_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._stack_keys = DenseIDs(keep_none=True)
+        self._stack_handles: list[int] = []
 
     def cpu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._cpu_parts:
@@ -230,13 +232,13 @@ class FastProfileCollector(ProfileCollector):
         )
 
     def _handles(self, ev: EventTable, gen_idx: np.ndarray, stack_id: np.ndarray) -> np.ndarray:
+        """Stack handle per row; Python resolves each (generation, stack) once."""
         key = gen_idx.astype(np.int64) << 40 | stack_id.astype(np.int64)
-        uniq, inv = np.unique(key, return_inverse=True)
-        h = np.array(
-            [self.stacks.handle(ev, int(u >> 40), int(u & ((1 << 40) - 1))) for u in uniq.tolist()],
-            np.int64,
-        )
-        return h[inv] if len(uniq) else np.zeros(0, np.int64)
+        before = len(self._stack_keys)
+        dense = self._stack_keys.map(key)
+        for u in self._stack_keys.ids[before:].tolist():  # new stacks only
+            self._stack_handles.append(self.stacks.handle(ev, u >> 40, u & ((1 << 40) - 1)))
+        return np.asarray(self._stack_handles, np.int64)[dense] if len(key) else dense
 
     def add(self, ev: EventTable, _summarizer=None) -> None:
         if self.cpu:
@@ -338,7 +340,9 @@ class FastSummarizer:
         self.names: dict[str, int] = {"": 0}
         self.name_list: list[str] = [""]
         self.is_system = np.ones(1, np.bool_)
-        self.root_cache: dict[tuple[int, int], tuple[int, int]] = {}
+        self._root_keys = DenseIDs(keep_none=True)  # (generation << 40 | stack ID) keys
+        self._root_name: list[int] = []
+        self._root_pc: list[int] = []
         self.gi = np.zeros((0, K.GI_N), np.int64)
         self.mk = np.zeros(1024, np.int64)
         self.mv = np.zeros(1024, np.int64)
@@ -370,30 +374,29 @@ class FastSummarizer:
         key = ev.gen_idx[rows].astype(np.int64) << 40 | ev.transition_stack_id[rows].astype(
             np.int64
         )
-        uniq, inv = np.unique(key, return_inverse=True)
-        un = np.full(len(uniq), -1, np.int64)
-        up = np.zeros(len(uniq), np.int64)
+        before = len(self._root_keys)
+        dense = self._root_keys.map(key)
         from goroscope.analysis._summary_reference import is_system_goroutine
 
-        for j, u in enumerate(uniq.tolist()):  # per distinct stack
+        for u in self._root_keys.ids[before:].tolist():  # per new distinct stack
             gen, sid = u >> 40, u & ((1 << 40) - 1)
-            r = self.root_cache.get((gen, sid))
-            if r is None:
-                r = (-1, 0)
-                if gen >= 0 and sid:
-                    frames = ev.generations[gen].frames(sid)
-                    if frames:
-                        fn = frames[-1][1]
-                        nid = self.names.get(fn)
-                        if nid is None:
-                            nid = self.names[fn] = len(self.name_list)
-                            self.name_list.append(fn)
-                            self.is_system = np.append(self.is_system, is_system_goroutine(fn))
-                        r = (nid, np.uint64(frames[-1][0]).astype(np.int64))
-                self.root_cache[(gen, sid)] = r
-            un[j], up[j] = r
-        root_name[rows] = un[inv]
-        root_pc[rows] = up[inv]
+            r = (-1, 0)
+            if gen >= 0 and sid:
+                frames = ev.generations[gen].frames(sid)
+                if frames:
+                    fn = frames[-1][1]
+                    nid = self.names.get(fn)
+                    if nid is None:
+                        nid = self.names[fn] = len(self.name_list)
+                        self.name_list.append(fn)
+                        self.is_system = np.append(self.is_system, is_system_goroutine(fn))
+                    r = (nid, int(np.uint64(frames[-1][0]).astype(np.int64)))
+            self._root_name.append(r[0])
+            self._root_pc.append(r[1])
+        un = np.asarray(self._root_name, np.int64)[dense]
+        up = np.asarray(self._root_pc, np.int64)[dense]
+        root_name[rows] = un
+        root_pc[rows] = up
         return root_name, root_pc
 
     def add(self, ev: EventTable) -> None:  # noqa: PLR0915 - columns for the kernel
