@@ -140,6 +140,10 @@ N_SCALARS = 11
 
 # --- status codes ----------------------------------------------------------------------------
 OK = 0
+#: the output chunk is full; call again with the same scratch and ``rs`` to go on
+PAUSED = 1
+#: resumable state (``rs``): phase (0 = not started), heap size, next CPU sample
+RS_PHASE, RS_HN, RS_CI = 0, 1, 2
 #: any negative value: Go's reader stops here; re-read with the reference for its message
 ERR_ORDER = -1
 ERR_FAILED_ADVANCE = -2
@@ -1305,77 +1309,98 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     ev_type, time_ns, thread, args,
     cpu_time, cpu_g, cpu_p, cpu_m, cpu_stack,
     stack_ids, stack_set, s_ids, s_set, s_off, s_len, stack_args, string_args,
-    buf, st, out, scratch,
+    buf, st, out, scratch, rs,
 ):  # fmt: skip
-    """Order one generation; returns (status, rows written to ``out``).
+    """Order one generation, one output chunk per call; returns (status, rows in ``out``).
 
     ``st`` is :class:`KernelState` as a tuple (g, p, m, t rows, their hash tables,
-    scalars); ``out`` the output columns (type, time, (g, p, m), args, source row,
-    (task name offset, length)) with room for ``3·events + cpu samples + 1`` rows.
-    The first row is the generation's Sync.
+    scalars, extension rows); ``out`` the output columns (type, time, (g, p, m), args,
+    source row, (task name offset, length)), any number of rows ≥ 4. The first row of
+    a generation is its Sync. Status ``PAUSED``: ``out`` is full, call again with the
+    same ``scratch`` and ``rs`` (zeroed before a generation's first call); ``OK``:
+    the generation is done; negative: Go's reader stops in this generation.
     """
     sc = st[8]
-    o_args = out[3]
     tabs = (s_ids, s_off, s_len)
     n_ev = ev_type.shape[0]
     z = np.uint64(0)
-    sc[S_SYNCS] += 1
-    n = _emit(out, 0, EV_SYNC, min_time_ns, NO_ID, NO_ID, NO_ID,
-              np.uint64(sc[S_SYNCS]), z, z, z, -1, -1, 0, sc)  # fmt: skip
-
     m_of, rows, cur, heap, cpu_perm, work = scratch
     m_ids, cur_start, pos, ct = cur[0], cur[1], cur[2], cur[3]
-    # Cursors: one per M, in order of the M's first event (batches are in file order).
-    last_m = np.int64(-2)
-    last_k = -1
-    n_m = 0
-    for i in range(n_ev):
-        k = -1
-        if last_k >= 0 and thread[i] == last_m:
-            k = last_k  # events of one batch are contiguous
-        else:
-            for j in range(n_m):
-                if m_ids[j] == thread[i]:
-                    k = j
-                    break
-        if k < 0:
-            if n_m == m_ids.shape[0] - 1:
-                return ERR_CAPACITY, n
-            k = n_m
-            m_ids[k] = thread[i]
-            n_m += 1
-        m_of[i] = k
-        last_m = thread[i]
-        last_k = k
-    for k in range(n_m + 1):
-        cur_start[k] = 0
-    for i in range(n_ev):
-        cur_start[m_of[i] + 1] += 1
-    for k in range(n_m):
-        cur_start[k + 1] += cur_start[k]
-    for k in range(n_m):
-        pos[k] = cur_start[k]
-    for i in range(n_ev):
-        k = m_of[i]
-        rows[pos[k]] = i
-        pos[k] += 1
-    for k in range(n_m):
-        pos[k] = cur_start[k]  # ct[k]: the time of cursor k's current event
-    hn = 0
-    for k in range(n_m):
-        ct[k] = time_ns[rows[pos[k]]]
-        heap[hn] = k
-        hn += 1
-        _heap_sift_up(heap, ct, hn - 1)
-
-    # CPU samples, sorted by time with Go's pdqsort.
     n_cpu = cpu_time.shape[0]
-    for i in range(n_cpu):
-        cpu_perm[i] = i
-    pdqsort(cpu_time, cpu_perm, n_cpu, work)
-    ci = 0
+    cap = out[0].shape[0]
+    n = 0
+    if rs[RS_PHASE] == 0:
+        rs[RS_PHASE] = 1
+        sc[S_SYNCS] += 1
+        n = _emit(out, 0, EV_SYNC, min_time_ns, NO_ID, NO_ID, NO_ID,
+                  np.uint64(sc[S_SYNCS]), z, z, z, -1, -1, 0, sc)  # fmt: skip
+
+        # Cursors: one per M, in order of the M's first event (batches are in file order).
+        last_m = np.int64(-2)
+        last_k = -1
+        n_m = 0
+        for i in range(n_ev):
+            # Go's validateTableIDs, for every event up front: an event with a missing stack
+            # or string fails Go's reader when returned, and any failure sends the caller to
+            # the reference reader, so where it is detected does not matter.
+            typ = ev_type[i]
+            if stack_args[typ, 0] != 0 or string_args[typ, 0] != 0:
+                if not _valid_ids(
+                    typ, args[i], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
+                ):
+                    return ERR_TABLE_ID, n
+            k = -1
+            if last_k >= 0 and thread[i] == last_m:
+                k = last_k  # events of one batch are contiguous
+            else:
+                for j in range(n_m):
+                    if m_ids[j] == thread[i]:
+                        k = j
+                        break
+            if k < 0:
+                if n_m == m_ids.shape[0] - 1:
+                    return ERR_CAPACITY, n
+                k = n_m
+                m_ids[k] = thread[i]
+                n_m += 1
+            m_of[i] = k
+            last_m = thread[i]
+            last_k = k
+        for k in range(n_m + 1):
+            cur_start[k] = 0
+        for i in range(n_ev):
+            cur_start[m_of[i] + 1] += 1
+        for k in range(n_m):
+            cur_start[k + 1] += cur_start[k]
+        for k in range(n_m):
+            pos[k] = cur_start[k]
+        for i in range(n_ev):
+            k = m_of[i]
+            rows[pos[k]] = i
+            pos[k] += 1
+        for k in range(n_m):
+            pos[k] = cur_start[k]  # ct[k]: the time of cursor k's current event
+        hn = 0
+        for k in range(n_m):
+            ct[k] = time_ns[rows[pos[k]]]
+            heap[hn] = k
+            hn += 1
+            _heap_sift_up(heap, ct, hn - 1)
+
+        # CPU samples, sorted by time with Go's pdqsort.
+        for i in range(n_cpu):
+            cpu_perm[i] = i
+        pdqsort(cpu_time, cpu_perm, n_cpu, work)
+        rs[RS_HN] = hn
+        rs[RS_CI] = 0
+    hn = rs[RS_HN]
+    ci = rs[RS_CI]
 
     while True:
+        if n + 4 > cap:  # the output is full: pause (all cursor state is in scratch / rs)
+            rs[RS_HN] = hn
+            rs[RS_CI] = ci
+            return PAUSED, n
         if ci < n_cpu:
             s = cpu_perm[ci]
             if hn == 0 or cpu_time[s] < ct[heap[0]]:
@@ -1409,13 +1434,6 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
                 break
         if not done:
             return ERR_FAILED_ADVANCE, first
-        for j in range(first, n):
-            if o_args[j, 0] == z and o_args[j, 1] == z and o_args[j, 2] == z and o_args[j, 3] == z:
-                continue
-            if not _valid_ids(
-                out[0][j], o_args[j], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
-            ):
-                return ERR_TABLE_ID, first
     return OK, n
 
 

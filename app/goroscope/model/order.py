@@ -59,6 +59,8 @@ from goroscope.model.events import (
 __all__ = ["ReadResult", "TraceChunks", "read_trace", "warm_up"]
 
 _U64 = (1 << 64) - 1
+#: kernel output rows per call (a chunk that stays in cache; 85 B per row)
+_KERNEL_ROWS = 1 << 16
 
 
 def _lut(pairs: dict[int, int], default: int = 0, dtype=np.uint8) -> np.ndarray:
@@ -328,8 +330,9 @@ class TraceChunks:
         buf = as_buffer(src)
         state = K.KernelState()
         buffers = DecodeBuffers() if not self._keep else None
-        out_cap = 0
-        out = None
+        # One output chunk of kernel rows, reused (each chunk becomes one EventTable).
+        out = _out_arrays(max(8, min(self._chunk or _KERNEL_ROWS, _KERNEL_ROWS)))
+        rs = np.zeros(4, np.int64)
         scratch = None
         gi, bi = ix.generations, ix.batches
         for g in range(ng):
@@ -349,10 +352,6 @@ class TraceChunks:
                 new_x=int(counts[[_E.STWBegin, _E.GCMarkAssistBegin, _E.GCMarkAssistActive,
                                   _E.UserRegionBegin, _E.GCSweepBegin, _E.GCSweepActive]].sum()),
             )  # fmt: skip
-            need = 3 * len(ev) + len(dg.cpu_samples.time_ns) + 2
-            if need > out_cap:
-                out_cap = max(need, out_cap * 5 // 4)
-                out = _out_arrays(out_cap)
             cpu = dg.cpu_samples
             n_ev, n_cpu = len(ev), len(cpu.time_ns)
             if scratch is None or scratch[0].shape[0] < n_ev or scratch[3].shape[0] < n_batches + 2:
@@ -366,23 +365,26 @@ class TraceChunks:
             if scratch[4].shape[0] < n_cpu:
                 scratch = (*scratch[:4], np.empty(2 * n_cpu, np.int64), scratch[5])
             s_set = K.dense_set(dg.strings.ids)
-            status, n = K.order_generation(
-                dg.gen, dg.min_time_ns,
-                ev.ev_type, ev.time_ns, ev.thread, ev.args,
-                cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
-                dg.stacks.ids, K.dense_set(dg.stacks.ids), dg.strings.ids, s_set,
-                dg.strings.offset, dg.strings.length,
-                STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, scratch,
-            )  # fmt: skip
-            if status != K.OK:
-                raise _Fallback
             gen_idx = len(self._gens)
             tables, codes = self._gen_tables(dg, buf)
             self._gens.append(tables)
-            step = n if self._chunk is None else self._chunk
-            for lo in range(0, n, step):
-                hi = min(n, lo + step)
-                yield self._build(out, lo, hi, gen_idx, buf, dg.strings.ids, s_set, codes)
+            stack_set = K.dense_set(dg.stacks.ids)
+            rs[:] = 0
+            while True:
+                status, n = K.order_generation(
+                    dg.gen, dg.min_time_ns,
+                    ev.ev_type, ev.time_ns, ev.thread, ev.args,
+                    cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
+                    dg.stacks.ids, stack_set, dg.strings.ids, s_set,
+                    dg.strings.offset, dg.strings.length,
+                    STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, scratch, rs,
+                )  # fmt: skip
+                if status < 0:
+                    raise _Fallback
+                if n:
+                    yield self._build(out, 0, n, gen_idx, buf, dg.strings.ids, s_set, codes)
+                if status == K.OK:
+                    break
             if self._tf is not None:
                 end = int(bi.data_offset[gi.batch_end[g] - 1] + bi.size[gi.batch_end[g] - 1])
                 self._tf.release_pages(int(gi.byte_start[g]), end)
