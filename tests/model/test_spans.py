@@ -494,3 +494,15 @@ def test_regions_of_equals_filtering(name):
         m = tl.regions.g_idx == g
         np.testing.assert_array_equal(got.start_ns, tl.regions.start_ns[m])
         np.testing.assert_array_equal(got.type, tl.regions.type[m])
+
+
+def test_row_cache_is_bounded_by_bytes(monkeypatch):
+    import goroscope.model.timeline as T
+
+    tl = build_timeline(rechunk(events("go1.22/annotations"), 4000))
+    monkeypatch.setattr(T, "CACHE_BYTES", 4096)
+    rows = [tl.goroutine_row(g) for g in range(tl.n_goroutines)]
+    assert tl._cache_bytes[0] <= max(4096, max(T._nbytes(r) for r in rows))
+    assert len(tl._cache) < tl.n_goroutines
+    # evicted rows come back equal
+    np.testing.assert_array_equal(tl.goroutine_row(0).start_ns, rows[0].start_ns)

@@ -140,6 +140,21 @@ KIND_SYSCALL = int(GoState.Syscall)
 STATE_COLUMNS = (GoState.Runnable, GoState.Running, GoState.Waiting, GoState.Syscall)
 
 
+#: bytes of materialised rows a Timeline keeps (LRU; see ``Timeline._cached``)
+CACHE_BYTES = 256 << 20
+
+
+def _nbytes(v) -> int:
+    if isinstance(v, np.ndarray):
+        return int(v.nbytes)
+    if isinstance(v, tuple | list):
+        return sum(_nbytes(x) for x in v)
+    fields = getattr(v, "__dataclass_fields__", None)
+    if fields:
+        return sum(_nbytes(getattr(v, f)) for f in fields)
+    return 0
+
+
 @dataclass(frozen=True, slots=True)
 class SpanSegment:
     """The goroutine spans of one chunk of events (immutable once published).
@@ -578,6 +593,7 @@ class Timeline:
     metrics: dict[str, StepSeries]
     state_bins: StateBins
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
+    _cache_bytes: list = field(default_factory=lambda: [0], repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- sizes ----------------------------------------------------------------------------
@@ -638,18 +654,7 @@ class Timeline:
 
     def goroutine_row(self, g_idx: int) -> SpanRow:
         """All spans of goroutine ``g_idx`` (cached; a few µs per segment it touches)."""
-        key = ("g", g_idx)
-        with self._lock:
-            row = self._cache.get(key)
-            if row is not None:
-                self._cache.move_to_end(key)
-                return row
-        row = self._build_goroutine_row(g_idx)
-        with self._lock:
-            self._cache[key] = row
-            while len(self._cache) > 4096:
-                self._cache.popitem(last=False)
-        return row
+        return self._cached(("g", g_idx), lambda: self._build_goroutine_row(g_idx))
 
     def _build_goroutine_row(self, g: int) -> SpanRow:
         parts = []
@@ -717,12 +722,22 @@ class Timeline:
         return self._cached(("m", m_idx), lambda: self.thread_spans(m_idx))
 
     def _cached(self, key, make):
+        """LRU of materialised rows, bounded by bytes (``CACHE_BYTES``), not by count:
+        one long-lived goroutine's row can hold millions of spans."""
         with self._lock:
-            v = self._cache.get(key)
-        if v is None:
-            v = make()
-            with self._lock:
-                self._cache[key] = v
+            item = self._cache.get(key)
+            if item is not None:
+                self._cache.move_to_end(key)
+                return item[0]
+        v = make()
+        n = _nbytes(v)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = (v, n)
+                self._cache_bytes[0] += n
+                while self._cache_bytes[0] > CACHE_BYTES and len(self._cache) > 1:
+                    _, (_, old) = self._cache.popitem(last=False)
+                    self._cache_bytes[0] -= old
         return v
 
     def segment_bases(self) -> NDArray[np.int64]:
