@@ -483,7 +483,6 @@ class TimelineBuilder:
         reason = self._strings.remap(ev.reason[rows], ev.strings)
         kcode = self._kind_codes_for(sto, reason)
         gen = ev.gen_idx[rows]
-        ctx_g = self._gidx(ev.goroutine[rows], t)
         ctx_p = self._procs.lookup(ev.proc[rows])
         ctx_m = self._threads.lookup(ev.thread[rows])
         tstack = ev.transition_stack_id[rows]
@@ -504,7 +503,8 @@ class TimelineBuilder:
             rev = created[::-1]
             u, last_i = np.unique(g[rev], return_index=True)
             last_cr = rev[last_i]
-            self._g_creator.live[u] = ctx_g[last_cr]
+            # only creations need the context goroutine (the creator)
+            self._g_creator.live[u] = self._gidx(ev.goroutine[rows[last_cr]], t[last_cr])
             self._g_end.live[u] = -1
             self._g_func.live[u] = -1  # Go's summary names each lifetime anew
             i = np.minimum(np.searchsorted(u, g), len(u) - 1)
