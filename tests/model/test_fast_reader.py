@@ -153,3 +153,14 @@ def test_no_jit_subset():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith("ok")
+
+
+def test_warm_up_trace_takes_the_fast_path():
+    """``order.warm_up`` must reach every kernel: its trace orders without falling back."""
+    data = order.tiny_trace()
+    chunks = order.TraceChunks(data, chunk_events=None)
+    chunks._reference = None  # a fallback would call it
+    (table,) = list(chunks)
+    assert chunks.error is None
+    assert_same(order.read_trace(data), order.read_trace(data, engine="reference"))
+    assert len(table) == 10

@@ -25,12 +25,21 @@ live goroutines, not all the goroutines ever created. In-flight ranges (≤ 4)
 and regions (≤ 8 deep) are stored inline in a goroutine's row; region names
 compare by their bytes in the file, as Go compares strings.
 
+The kernel is resumable: it writes at most ``len(out)`` rows per call (64 Ki in
+``model.order``, a chunk that stays in cache) and keeps its cursors in scratch
+arrays, so memory never holds a generation's output. :func:`build_columns`
+turns a chunk of rows into :class:`EventTable` columns (Go's per-kind accessors)
+and :func:`count_chunk` folds columns into ``tracecount``'s counters (``stats``).
+
 Why numba here
 --------------
-STYLE.md lets only ``format/_kernels.py`` and ``lod/`` import numba; this module
-is the second exception (HACKING.md § Memory and kernels): ordering is a
-per-event state machine over tens of millions of events, and the issue asks for
-no per-event Python loop.
+STYLE.md §5 lets only ``format/_kernels.py`` and ``lod/`` import numba; this module
+is the model's exception (HACKING.md § Memory, "Kernels: the fast reader"):
+ordering is a per-event state machine over tens of millions of events, and the
+issue asks for no per-event Python loop. Every kernel is ``nogil``, ``cache=True``
+and ``_nrt=False``: kernels call kernels with arrays, and numba's reference
+counting on each such call cost more than the ordering itself, so nothing here
+allocates (scratch comes from the caller). ``model.order.warm_up`` runs them all.
 
 What we deliberately don't do
 -----------------------------

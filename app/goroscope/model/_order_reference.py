@@ -64,6 +64,9 @@ and on damaged copies; each ``.test`` gives SUCCESS or its expected FAILURE.
 
 Towards the numba kernel (design notes)
 ---------------------------------------
+(Built: ``model._order_kernel`` + ``model.order``, checked equal to this module by
+``tests/model/test_fast_reader.py``; the notes below are the plan it followed,
+except that errors make the fast reader hand over to this one.)
 The kernel should take the format layer's columns (``decode_generation``) and
 return, per generation, a *permutation*: for each output row the source row
 (or a code for the few synthesized events: GoSwitch's GoBlock/GoDestroy and

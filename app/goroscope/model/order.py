@@ -523,8 +523,64 @@ def _concat(tables: list[EventTable], strings: list[str], gens) -> EventTable:
     return EventTable(**cols, strings=tuple(strings), generations=gens)
 
 
-def warm_up() -> None:
-    """Run the ordering kernel once on a tiny trace (loads the JIT cache, or compiles it)."""
-    from goroscope.format.decode import tiny_trace
+def tiny_trace() -> bytes:
+    """A minimal valid Go 1.26 trace that Go's reader orders without error.
 
-    read_trace(tiny_trace())
+    Like ``format.decode.tiny_trace`` (every batch kind), with events the ordering
+    accepts: a proc and a goroutine status, GoStart, a stop-the-world range, GoBlock
+    with a reason and a stack, an AllocFree event and a CPU sample.
+    """
+    from goroscope.format.decode import _uv
+    from goroscope.format.version import Version
+
+    def batch(m: int, t: int, data: bytes, exp: int | None = None) -> bytes:
+        head = bytes([49, exp]) if exp is not None else b"\x01"
+        pad = bytes([0x80 | (len(data) & 0x7F)] + [0x80] * 8 + [0])
+        return head + _uv(1) + _uv(m) + _uv(t) + pad + data
+
+    def ev(typ: int, *args: int) -> bytes:
+        return bytes([typ]) + b"".join(_uv(a) for a in (1, *args))
+
+    no = (1 << 64) - 1
+    sync = bytes([50, 8]) + _uv(15625000) + bytes([51]) + _uv(1) + _uv(64) + _uv(1) + _uv(2)
+    strings = bytes([4, 5]) + _uv(1) + _uv(4) + b"main" + bytes([5]) + _uv(2) + _uv(1) + b"f"
+    stacks = bytes([2, 3]) + _uv(1) + _uv(1) + _uv(0x401000) + _uv(1) + _uv(2) + _uv(7)
+    cpu = bytes([6, 7]) + _uv(101) + _uv(5) + _uv(0) + _uv(0) + _uv(1)
+    evs = (
+        ev(_E.ProcStatus, 0, 1)
+        + ev(_E.GoStatus, 1, 5, 1)
+        + ev(_E.GoStart, 1, 1)
+        + ev(_E.STWBegin, 1, 1)
+        + ev(_E.STWEnd)
+        + ev(_E.GoBlock, 1, 1)
+        + ev(_E.Span, 3, 1, 2)
+    )
+    return (
+        Version.GO126.header
+        + batch(no, 100, sync)
+        + batch(5, 100, evs)
+        + batch(no, 100, strings)
+        + batch(no, 100, stacks)
+        + batch(no, 100, cpu)
+        + batch(5, 100, b"\x00", exp=1)
+        + b"\x34"
+    )
+
+
+def warm_up() -> None:
+    """Call every kernel of the fast reader and of ``stats`` once (loads the JIT cache).
+
+    For a background job at startup, like ``goroscope.format.warm_up`` (which it calls).
+    """
+    import tempfile
+
+    from goroscope.format.decode import warm_up as format_warm_up
+    from goroscope.model.stats import stats
+
+    format_warm_up()
+    data = tiny_trace()
+    read_trace(data)
+    with tempfile.NamedTemporaryFile(suffix=".trace") as f:
+        f.write(data)
+        f.flush()
+        stats(f.name)

@@ -2,8 +2,10 @@
 
 ``tracecount`` (``../shared/tools/tracecount``) reads a trace with Go's own
 ``internal/trace.Reader`` and counts what ``ReadEvent`` returns until ``io.EOF``
-or the first error. :func:`stats` does the same over our
-:class:`~goroscope.model.events.EventTable`, so every semantic key must agree
+or the first error. :func:`stats` does the same over the
+:class:`~goroscope.model.events.EventTable` chunks of the fast reader
+(``model.order``; ``engine="reference"`` for the pure-Python twin), counted by a
+numba kernel (``_order_kernel.count_chunk``), so every semantic key must agree
 with it exactly:
 
 ``file``
@@ -150,7 +152,7 @@ def count_events(ev: EventTable) -> dict:
 
 
 class EventCounter:
-    """tracecount's counters, fed :class:`EventTable` chunks in order (a numba kernel per chunk).
+    """tracecount's counters, fed :class:`EventTable` chunks in order (``count_chunk`` per chunk).
 
     String-valued keys are counted per string code inside a chunk and turned into
     text after it, so chunks may come from readers with different string tables.
