@@ -652,11 +652,14 @@ class TimelineBuilder:
         for c, v in zip(cols, (name[pe], rk[pe], rid[pe], t[pe - 1], t[pe]), strict=True):
             c.extend(v)
         # ends whose begin is carried; begins left open
-        for i in np.flatnonzero(is_end & ~paired).tolist():
-            key = (int(name[i]), int(rk[i]), int(rid[i]))
-            s = self._rng_open.pop(key, -1)
-            for c, v in zip(cols, (key[0], key[1], key[2], s, int(t[i])), strict=True):
-                c.extend([v])
+        ue = np.flatnonzero(is_end & ~paired)  # ends whose begin is carried (or unknown)
+        if len(ue):
+            starts = [
+                self._rng_open.pop(key, -1)
+                for key in zip(name[ue].tolist(), rk[ue].tolist(), rid[ue].tolist(), strict=True)
+            ]
+            for c, v in zip(cols, (name[ue], rk[ue], rid[ue], starts, t[ue]), strict=True):
+                c.extend(v)
         nxt_end = np.zeros(len(t), bool)
         nxt_end[:-1] = is_end[1:] & same[1:]
         for i in np.flatnonzero(~is_end & ~nxt_end).tolist():
@@ -696,10 +699,20 @@ class TimelineBuilder:
         paired = ~b2 & same & prev_b
         pe = np.flatnonzero(paired)
         self._region_rows(g2[pe], lv[pe], t2[pe - 1], t2[pe], ty2[pe - 1], tk2[pe - 1])
-        for i in np.flatnonzero(~b2 & ~paired).tolist():
-            key = (int(g2[i]), int(lv[i]))
-            s, ty, tk = self._reg_open.pop(key, (-1, int(ty2[i]), int(tk2[i])))
-            self._region_rows([key[0]], [key[1]], [s], [int(t2[i])], [ty], [tk])
+        ue = np.flatnonzero(~b2 & ~paired)  # ends whose begin is carried (or unknown)
+        if len(ue):
+            got = [
+                self._reg_open.pop((g, d), (-1, ty, tk))
+                for g, d, ty, tk in zip(
+                    g2[ue].tolist(),
+                    lv[ue].tolist(),
+                    ty2[ue].tolist(),
+                    tk2[ue].tolist(),
+                    strict=True,
+                )
+            ]
+            s_, ty_, tk_ = zip(*got, strict=True)
+            self._region_rows(g2[ue], lv[ue], s_, t2[ue], ty_, tk_)
         nxt_end = np.r_[~b2[1:] & same[1:], False]
         for i in np.flatnonzero(b2 & ~nxt_end).tolist():
             self._reg_open[(int(g2[i]), int(lv[i]))] = (int(t2[i]), int(ty2[i]), int(tk2[i]))
