@@ -771,30 +771,70 @@ def _emit(out, n, typ, t, g, p, m, a0, a1, a2, a3, row, xoff, xlen, sc):
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
-    typ, t, a, row, cm, gen, st, tabs, buf, out, n
+    typ, t, a0, a1, a2, a3, row, cm, mr, gen, st, tabs, buf, out, n
 ):
     """Go's ``ordering.Advance`` for one event; returns (status, rows emitted so far).
 
     status 1 = advanced (events emitted), 0 = not yet, negative = Go would stop.
+    ``mr`` is the row of thread ``cm`` (-1 for NoThread), created at the M's first
+    event like Go's ``Advance`` does.
     """
     gs, ps, ms, ts, gh, ph, mh, th, sc, xs, xfree = st
     s_ids, s_off, s_len = tabs
-    a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
     if sc[S_INITIAL_GEN] == 0:
         sc[S_INITIAL_GEN] = gen
     initial = gen == sc[S_INITIAL_GEN]
-    mr = -1
     cg, cp = NO_ID, NO_ID
-    if cm != NO_ID:
-        mr = _m_row(ms, mh, sc, cm)
-        if mr < 0:
-            return ERR_CAPACITY, n
+    if mr >= 0:
         cg, cp = ms[mr, M_G], ms[mr, M_P]
     ng, np_ = cg, cp  # the new context
     eg, ep, em = cg, cp, cm  # the context the event is pushed with
     u8 = np.uint64(0xFF)
 
-    if typ == EV_PROC_STATUS:
+    if typ == EV_GO_START:  # the most frequent types first
+        gid = np.int64(a0)
+        r = _get(gs, gh, gid)
+        if (
+            r < 0
+            or gs[r, R_STATUS] != GO_RUNNABLE
+            or not (gs[r, R_SEQ_GEN] == gen and np.uint64(gs[r, R_SEQ]) + np.uint64(1) == a1)
+        ):
+            return 0, n
+        if not _validate(cg, cp, cm, 2, 2, 0):
+            return ERR_ORDER, n
+        gs[r, R_STATUS] = GO_RUNNING
+        gs[r, R_SEQ_GEN] = gen
+        gs[r, R_SEQ] = np.int64(a1)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        ng = gid
+    elif typ == EV_GO_UNBLOCK:
+        gid = np.int64(a0)
+        r = _get(gs, gh, gid)
+        if (
+            r < 0
+            or gs[r, R_STATUS] != GO_WAITING
+            or not (gs[r, R_SEQ_GEN] == gen and np.uint64(gs[r, R_SEQ]) + np.uint64(1) == a1)
+        ):
+            return 0, n
+        gs[r, R_STATUS] = GO_RUNNABLE
+        gs[r, R_SEQ_GEN] = gen
+        gs[r, R_SEQ] = np.int64(a1)
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+    elif typ == EV_GO_DESTROY or typ == EV_GO_STOP or typ == EV_GO_BLOCK:
+        if not _validate(cg, cp, cm, 2, 2, 2):
+            return ERR_ORDER, n
+        r = _get(gs, gh, cg)
+        if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
+            return ERR_ORDER, n
+        if typ == EV_GO_DESTROY:
+            _kill(gs, r, xfree, sc)
+        elif typ == EV_GO_STOP:
+            gs[r, R_STATUS] = GO_RUNNABLE
+        else:
+            gs[r, R_STATUS] = GO_WAITING
+        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
+        ng = NO_ID
+    elif typ == EV_PROC_STATUS:
         pid = np.int64(a0)
         status = np.int64(a1 & u8)
         if status >= 5:
@@ -946,49 +986,6 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
             return ERR_CAPACITY, n
         gs[r, R_STATUS] = GO_WAITING if typ == EV_GO_CREATE_BLOCKED else GO_RUNNABLE
         gs[r, R_SEQ_GEN] = gen
-        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
-    elif typ == EV_GO_DESTROY or typ == EV_GO_STOP or typ == EV_GO_BLOCK:
-        if not _validate(cg, cp, cm, 2, 2, 2):
-            return ERR_ORDER, n
-        r = _get(gs, gh, cg)
-        if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
-            return ERR_ORDER, n
-        if typ == EV_GO_DESTROY:
-            _kill(gs, r, xfree, sc)
-        elif typ == EV_GO_STOP:
-            gs[r, R_STATUS] = GO_RUNNABLE
-        else:
-            gs[r, R_STATUS] = GO_WAITING
-        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
-        ng = NO_ID
-    elif typ == EV_GO_START:
-        gid = np.int64(a0)
-        r = _get(gs, gh, gid)
-        if (
-            r < 0
-            or gs[r, R_STATUS] != GO_RUNNABLE
-            or not (gs[r, R_SEQ_GEN] == gen and np.uint64(gs[r, R_SEQ]) + np.uint64(1) == a1)
-        ):
-            return 0, n
-        if not _validate(cg, cp, cm, 2, 2, 0):
-            return ERR_ORDER, n
-        gs[r, R_STATUS] = GO_RUNNING
-        gs[r, R_SEQ_GEN] = gen
-        gs[r, R_SEQ] = np.int64(a1)
-        n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
-        ng = gid
-    elif typ == EV_GO_UNBLOCK:
-        gid = np.int64(a0)
-        r = _get(gs, gh, gid)
-        if (
-            r < 0
-            or gs[r, R_STATUS] != GO_WAITING
-            or not (gs[r, R_SEQ_GEN] == gen and np.uint64(gs[r, R_SEQ]) + np.uint64(1) == a1)
-        ):
-            return 0, n
-        gs[r, R_STATUS] = GO_RUNNABLE
-        gs[r, R_SEQ_GEN] = gen
-        gs[r, R_SEQ] = np.int64(a1)
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_GO_SWITCH or typ == EV_GO_SWITCH_DESTROY:
         if not _validate(cg, cp, cm, 2, 2, 2):
@@ -1334,7 +1331,8 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     n_ev = ev_type.shape[0]
     z = np.uint64(0)
     m_of, rows, cur, heap, cpu_perm, work = scratch
-    m_ids, cur_start, pos, ct = cur[0], cur[1], cur[2], cur[3]
+    m_ids, cur_start, pos, ct, mrow = cur[0], cur[1], cur[2], cur[3], cur[4]
+    ms_rows, mh_rows = st[2], st[6]
     n_cpu = cpu_time.shape[0]
     cap = out[0].shape[0]
     n = 0
@@ -1389,6 +1387,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
             pos[k] += 1
         for k in range(n_m):
             pos[k] = cur_start[k]  # ct[k]: the time of cursor k's current event
+            mrow[k] = -2  # the M's state row, once looked up
         hn = 0
         for k in range(n_m):
             ct[k] = time_ns[rows[pos[k]]]
@@ -1427,8 +1426,17 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
             i = attempt
             k = heap[i]
             r = rows[pos[k]]
-            status, n = _advance(ev_type[r], time_ns[r], args[r], r, m_ids[k], gen,
-                                 st, tabs, buf, out, n)  # fmt: skip
+            cm = m_ids[k]
+            mr = mrow[k]
+            if mr == -2:  # Go's Advance creates the M's state at its first event
+                mr = -1
+                if cm != NO_ID:
+                    mr = _m_row(ms_rows, mh_rows, sc, cm)
+                    if mr < 0:
+                        return ERR_CAPACITY, first
+                mrow[k] = mr
+            status, n = _advance(ev_type[r], time_ns[r], args[r, 0], args[r, 1], args[r, 2],
+                                 args[r, 3], r, cm, mr, gen, st, tabs, buf, out, n)  # fmt: skip
             if status < 0:
                 return status, first
             if status == 1:

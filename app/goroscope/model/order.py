@@ -359,7 +359,7 @@ class TraceChunks:
                 mcap = max(n_batches + 2, 64)
                 scratch = (
                     np.empty(cap, np.int32), np.empty(cap, np.int64),
-                    np.empty((4, mcap + 1), np.int64), np.empty(mcap, np.int64),
+                    np.empty((5, mcap + 1), np.int64), np.empty(mcap, np.int64),
                     np.empty(0, np.int64), K.pdq_work(),
                 )  # fmt: skip
             if scratch[4].shape[0] < n_cpu:
