@@ -1018,6 +1018,9 @@ class DetailResolver:
     generation is its k-th span there. Each generation re-decodes in O(its events)
     and the last ``cache`` generations are kept (≈ 40 B per goroutine transition).
     ``tests/model/test_spans.py`` checks the result against the full read.
+    Measured on the 450 MB trace: the first detail in a 27.7 MB generation takes
+    2.5 s (+360 MB peak while it re-reads), later ones in it 1.5 ms — a job, not
+    the GUI thread. OPT: keep only the asked goroutines' rows while re-reading.
 
     source : the trace bytes (``bytes``, ``mmap``, a uint8 array or a ``TraceFile``)
     index : its ``TraceIndex`` (generation rows = the timeline's generation indices)
