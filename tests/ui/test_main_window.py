@@ -1,34 +1,68 @@
-"""The bare main window: opens a file by path and by a simulated drop; screenshot mode."""
+"""The wired explorer: opening (argument, drop, errors, damage), progressive loading, the timeline on real traces."""
 
 from __future__ import annotations
 
+import math
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtTest import QTest
 
 from goroscope.ui.main import demo_trace_path
 from goroscope.ui.main_window import MainWindow
+from goroscope.ui.panels.trace_source import R_GOROUTINE, R_GROUP
+from goroscope.ui.selection import SpanRef
 
 pytestmark = pytest.mark.gui
 
+TRACES = Path(__file__).resolve().parents[2] / "testdata" / "traces"
+SERVICE = TRACES / "go1.22" / "service.trace"
+LOAD_TIMEOUT_MS = 60_000
+
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
     qtbot.addWidget(win)
+    win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    if win.session is not None:
+        win.session.cancel()
+        win.session.wait(30)
 
 
-def test_drop_opens_file(qtbot, window, tmp_path):
-    f = tmp_path / "dropped.trace"
-    f.write_bytes(b"go 1.26 trace\x00\x00\x00")
+def _open(qtbot, win, path) -> None:
+    with qtbot.waitSignal(win.loaded, timeout=LOAD_TIMEOUT_MS):
+        win.open_path(path)
+    qtbot.wait(1)  # one event-loop turn: layout after the last set_source
+
+
+def test_open_by_argument_shows_timeline(qtbot, window):
+    _open(qtbot, window, SERVICE)
+    assert window.view is not None
+    src = window.view.data.source
+    tl = src.timeline
+    assert tl.complete
+    assert window.view.timeline.row_count() == src.row_count() > len(tl.proc_ids)
+    assert src.stats is not None  # the aggregate/blocked job ran
+    assert "goroutines" in window.statusBar().currentMessage()
+    assert not window.progress.isVisible()
+    assert window.recent_files()[0] == str(SERVICE.resolve())
+
+
+def test_drop_opens_trace(qtbot, window):
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(f))])
+    mime.setUrls([QUrl.fromLocalFile(str(SERVICE))])
     ev = QDropEvent(
         QPointF(10, 10),
         Qt.DropAction.CopyAction,
@@ -36,15 +70,65 @@ def test_drop_opens_file(qtbot, window, tmp_path):
         Qt.MouseButton.NoButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    with qtbot.waitSignal(window.path_opened, timeout=1000) as blocker:
+    with (
+        qtbot.waitSignal(window.path_opened, timeout=1000) as opened,
+        qtbot.waitSignal(window.loaded, timeout=LOAD_TIMEOUT_MS),
+    ):
         window.dropEvent(ev)
-    assert blocker.args == [str(f)]
-    assert "dropped.trace" in window.windowTitle()
+    assert opened.args == [str(SERVICE)]
+    assert "service.trace" in window.windowTitle()
+    assert window.view is not None
+
+
+def test_progress_then_ready(qtbot, window):
+    seen: list[tuple[str, float, bool]] = []
+    window.progress.valueChanged.connect(
+        lambda v: seen.append((window.stage_label.text(), v, window.progress.isVisible()))
+    )
+    _open(qtbot, window, TRACES / "go1.27" / "gc.trace")
+    assert seen, "no progress reported"
+    assert all(visible for _, _, visible in seen)
+    values = [v for _, v, _ in seen]
+    assert values == sorted(values)  # monotonic
+    assert any("timeline" in s for s, _, _ in seen)
+    assert not window.progress.isVisible() and not window.cancel_button.isVisible()
+    assert window.snapshots_shown >= 1 and window.first_view_s is not None
+
+
+def test_damaged_trace_shows_banner(qtbot, window, tmp_path):
+    data = SERVICE.read_bytes()
+    cut = tmp_path / "cut.trace"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    _open(qtbot, window, cut)
+    assert window.view.banner.isVisible()
+    text = window.view.banner.text()
+    assert "Damaged trace" in text and "byte" in text and "%" in text
+    assert window.last_error is None
+
+
+@pytest.mark.parametrize(
+    ("content", "title"),
+    [
+        (b"this is not a go execution trace at all\n" * 4, "Not a Go execution trace"),
+        (b"go 1.19 trace\x00\x00\x00\x01\x02\x03", "Unsupported trace version"),
+    ],
+)
+def test_not_a_trace_shows_dialog(qtbot, window, tmp_path, content, title):
+    f = tmp_path / "bad.trace"
+    f.write_bytes(content)
+    with qtbot.waitSignal(window.load_failed, timeout=LOAD_TIMEOUT_MS):
+        window.open_path(f)
+    assert window.last_error is not None and window.last_error[0] == title
+    box = window.error_box
+    assert box is not None and box.isVisible() and not box.isModal()
+    assert "Traceback" not in box.text()
+    box.close()
 
 
 def test_missing_file_shows_message_not_traceback(window, tmp_path):
     window.open_path(tmp_path / "nope.trace")
-    assert "Cannot open" in window.centralWidget().text()
+    assert window.last_error[0] == "Cannot open file"
+    window.error_box.close()
 
 
 def test_demo_trace_is_bundled():
@@ -52,13 +136,149 @@ def test_demo_trace_is_bundled():
     assert demo_trace_path().read_bytes()[:5] == b"go 1."
 
 
+@pytest.fixture
+def loaded(qtbot, window):
+    _open(qtbot, window, SERVICE)
+    return window
+
+
+def test_keys_change_view_range(qtbot, loaded):
+    tp = loaded.view.timeline
+    dur = tp.source.duration_ns()
+    x0, x1 = tp.view_range()
+    assert x0 <= 1 and x1 >= dur * 0.999  # default: the whole trace
+    QTest.keyClick(tp.plot, Qt.Key.Key_W)
+    a0, a1 = tp.view_range()
+    assert math.isclose(a1 - a0, (x1 - x0) * 0.7, rel_tol=1e-3)
+    QTest.keyClick(tp.plot, Qt.Key.Key_D)
+    b0, b1 = tp.view_range()
+    assert math.isclose(b0 - a0, (a1 - a0) * 0.2, rel_tol=1e-3)
+    QTest.keyClick(tp.plot, Qt.Key.Key_S)
+    assert tp.view_range()[1] - tp.view_range()[0] > b1 - b0
+    QTest.keyClick(tp.plot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.allclose(tp.view_range(), (b0, b1))
+    QTest.keyClick(tp.plot, Qt.Key.Key_Home)
+    assert np.allclose(tp.view_range(), (0, dur), atol=1)
+
+
+def _first_goroutine_row(src, min_spans=5) -> int:
+    for row in np.flatnonzero(src.row_kind == R_GOROUTINE).tolist():
+        if len(src.spans(row)[0]) >= min_spans:
+            return row
+    raise AssertionError("no goroutine row with spans")
+
+
+def test_click_on_known_span_selects_it(qtbot, loaded):
+    tp = loaded.view.timeline
+    src = tp.source
+    row = _first_goroutine_row(src)
+    g = int(src.row_res[row])
+    model_row = src.timeline.goroutine_row(g)  # the span, straight from the model
+    i = int(np.argmax(model_row.end_ns - model_row.start_ns))
+    a, b = int(model_row.start_ns[i]), int(model_row.end_ns[i])
+    tp.show_range(a - (b - a) // 4, b + (b - a) // 4)
+    tp.scroll_to_row(row)
+    qtbot.wait(1)
+    pos = tp.viewport_pos_for(row, (a + b) / 2)
+    with qtbot.waitSignal(tp.selection.changed, timeout=1000):
+        qtbot.mouseClick(tp.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert tp.selection.current == SpanRef.goroutine(g, i)
+    assert "duration" in tp.status.text()
+    text = tp.hover_text(row, (a + b) / 2)
+    assert f"G{int(src.timeline.goroutines.goid[g])}" in text and "start" in text
+
+
+def test_click_on_group_header_expands_it(qtbot, loaded):
+    tp = loaded.view.timeline
+    src = tp.source
+    headers = np.flatnonzero(src.row_kind == R_GROUP)
+    k = next(int(r) for r in headers if not src.group_expanded(int(src.row_res[r])))
+    n = tp.row_count()
+    tp.scroll_to_row(k)
+    qtbot.wait(1)
+    assert src.aggregate(k) is not None  # collapsed: an aggregate strip
+    qtbot.mouseClick(
+        tp.plot.viewport(), Qt.MouseButton.LeftButton, pos=tp.viewport_pos_for(k, 1000)
+    )
+    grp = int(src.row_res[k])
+    assert src.group_expanded(grp)
+    assert tp.row_count() >= n + len(src.group_members[grp])
+
+
+def test_sort_by_blocked_time(qtbot, loaded):
+    loaded.set_sort("blocked")
+    src = loaded.view.timeline.source
+    rows = np.flatnonzero(src.row_kind == R_GOROUTINE)
+    grp = src.group_of_g[src.row_res[rows]]
+    first = grp == grp[0]
+    blocked = src.stats.blocked_ns[src.row_res[rows][first]]
+    assert (np.diff(blocked) <= 0).all()
+
+
+def test_lod_rect_bound_on_real_trace(qtbot, loaded):
+    tp = loaded.view.timeline
+    src = tp.source
+    src.set_group_expanded(0, True)  # the biggest group: thousands of rows
+    tp.set_source(src)
+    tp.fit_all()
+    tp.plot.viewport().repaint()
+    vis = tp.visible_row_count()
+    width = tp.view_box.width()
+    n = tp.track.drawn_rect_count()
+    assert 0 < n <= math.ceil(vis + 1) * (width / 2 + 2)
+
+
+def _stall_trace() -> Path:
+    big = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "goroscope"))
+    cand = big / "big" / "big-12mb.trace"
+    return cand if cand.is_file() else TRACES / "go1.27" / "gc.trace"
+
+
+@pytest.mark.slow
+def test_gui_thread_never_stalls_while_loading(qtbot, window):
+    """A 5 ms QTimer on the GUI thread keeps ticking while a big-ish trace loads."""
+    path = _stall_trace()
+    clock = QElapsedTimer()
+    gaps: list[int] = []
+    last = [0]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(window.loaded, timeout=LOAD_TIMEOUT_MS):
+        window.open_path(path)
+    timer.stop()
+    elapsed = time.perf_counter() - t0
+    gaps = gaps[1:]
+    worst = max(gaps)
+    p99 = float(np.percentile(gaps, 99))
+    sys.stderr.write(
+        f"\n{path.name}: loaded in {elapsed:.1f}s, GUI tick gaps max {worst} ms, p99 {p99:.0f} ms, "
+        f"{window.snapshots_shown} snapshots shown\n"
+    )
+    # Budget 10 ms of GUI work on a 5 ms timer → gaps ≤ ~15 ms; the machine is shared
+    # (2 cores, other jobs), so allow scheduling noise on the worst gap, not on p99.
+    assert p99 <= 20, gaps
+    assert worst <= 120, gaps
+
+
 def test_screenshot_mode_writes_png(tmp_path):
     out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     proc = subprocess.run(
-        [sys.executable, "-m", "goroscope", "--screenshot", str(out)],
+        [sys.executable, "-m", "goroscope", "--screenshot", str(out), str(SERVICE)],
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     img = QImage(str(out))

@@ -1,53 +1,423 @@
-"""The main window: menus, drag-and-drop of trace files, the central view (GUI thread only).
+"""The main window: opening traces, background loading with progress, the explorer view (GUI thread only).
 
-For now the central view shows what was opened; the timeline and panels are
-built by the desktop-explorer issue on top of this window.
+Opening
+-------
+File → Open, File → Open Recent (QSettings ``recent``, newest first, 10), drag
+and drop of a file, ``goroscope TRACE`` (:func:`goroscope.ui.main.run_gui`), the
+bundled demo trace when none is given. Problems never show a traceback:
+
+* not a Go trace / unsupported version / unreadable file → :meth:`MainWindow.report_error`
+  (a *non-modal* message box — tests and the screenshot mode never block on it —
+  and :attr:`MainWindow.last_error`);
+* a damaged trace opens what is complete and shows a yellow banner above the
+  timeline saying where the damage is and how much of the file was not read.
+
+Loading
+-------
+A :class:`~goroscope.jobs.TraceSession` runs the jobs (index → timeline →
+analyses) on a :class:`~goroscope.jobs.ThreadExecutor`. Its callbacks run on job
+threads; :class:`_SessionSignals` re-emits them as queued signals on the GUI
+thread (STYLE §4.4). Each Timeline snapshot is turned into view data *on the job
+thread* (:func:`~goroscope.ui.panels.trace_view.build_view_data`, throttled to
+one every ``SNAPSHOT_MIN_S``), so the GUI thread only swaps objects: the
+timeline appears with the first generations and fills in. The status bar shows
+the stage name, a percent progress bar and a Cancel button. When the model is
+complete, per-goroutine blocked time and the collapsed groups' aggregate strips
+are computed as one more job through the :class:`~goroscope.ui.bridge.JobBridge`.
+
+Signals: ``path_opened(str)`` when a load starts, ``loaded()`` when the view
+shows the complete model (and its stats), ``load_failed(str)``.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+)
+
+from goroscope.jobs import JobCancelled, Stage, ThreadExecutor, TraceSession
+from goroscope.ui.bridge import JobBridge
+from goroscope.ui.panels.timeline import SHORTCUTS
+from goroscope.ui.panels.trace_source import SORT_KEYS, goroutine_stats
+from goroscope.ui.panels.trace_view import TraceView, ViewData, build_view_data
+from goroscope.ui.selection import SelectionModel
+
+#: At most one progressive snapshot is turned into view data per this many seconds.
+SNAPSHOT_MIN_S = 1.0
+MAX_RECENT = 10
+
+
+class _SessionSignals(QObject):
+    """TraceSession callbacks (job threads) → queued signals (GUI thread)."""
+
+    view_ready = Signal(object, object)  # (session, ViewData)
+    progressed = Signal(object, str, float)  # (session, stage, overall)
+    stage_reached = Signal(object, int)
+    failed = Signal(object, object)
+
+
+def describe_error(exc: BaseException, path: Path) -> tuple[str, str]:
+    """(title, text) for a failed open, in a Go engineer's words."""
+    from goroscope.format.errors import TraceFormatError, UnsupportedVersionError
+
+    header = bytes(getattr(exc, "header", b"") or b"")
+    if isinstance(exc, UnsupportedVersionError) and header.startswith(b"go 1."):
+        return (
+            "Unsupported trace version",
+            f"{path.name} is a Go execution trace in a format Goroscope cannot read:\n{exc}\n\n"
+            "Goroscope reads traces written by Go 1.21 and later (runtime/trace, "
+            "go test -trace, net/http/pprof/trace, the flight recorder).",
+        )
+    if isinstance(exc, TraceFormatError):
+        return (
+            "Not a Go execution trace",
+            f"{path.name} does not look like a Go execution trace:\n{exc}\n\n"
+            "Expected a file written by runtime/trace (it starts with “go 1.xx trace”).",
+        )
+    if isinstance(exc, OSError):
+        return ("Cannot open file", f"Cannot open {path}:\n{exc.strerror or exc}")
+    return ("Cannot open trace", f"Opening {path.name} failed:\n{type(exc).__name__}: {exc}")
+
+
+def damage_banner(read_error: BaseException, size: int, covered_ns: int) -> str:
+    """Banner text for a damaged trace: where, what, how much was not read."""
+    from goroscope.ui.items.time_axis import format_duration
+
+    off = getattr(read_error, "offset", None)
+    gen = getattr(read_error, "generation", None)
+    msg = getattr(read_error, "message", str(read_error))
+    lost = ""
+    if off is not None and size:
+        lost = f" About {100 * (size - off) / size:.0f}% of the file ({size - off:,} bytes) after it was not read."
+    where = f"byte {off:,}" if off is not None else "an unknown offset"
+    gen_s = f", generation {gen}" if gen is not None else ""
+    return (
+        f"⚠ Damaged trace: {msg} (at {where}{gen_s}). Showing the complete part, "
+        f"the first {format_duration(covered_ns)}.{lost}"
+    )
 
 
 class MainWindow(QMainWindow):
     """Goroscope's top-level window."""
 
     path_opened = Signal(str)
+    loaded = Signal()
+    load_failed = Signal(str)
+    view_shown = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, *, executor=None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Goroscope")
         self.setAcceptDrops(True)
         self.path: Path | None = None
-        self._label = QLabel("Drop a Go execution trace here, or use File → Open.")
-        self._label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(self._label)
+        self.selection = SelectionModel()
+        self.session: TraceSession | None = None
+        self.view: TraceView | None = None
+        self.last_error: tuple[str, str] | None = None
+        self.error_box: QMessageBox | None = None
+        self.snapshots_shown = 0
+        self.load_started_s = 0.0
+        self.first_view_s: float | None = None
+        self._executor = executor or ThreadExecutor(max_workers=2)
+        self._bridge = JobBridge(self._executor, self)
+        self._bridge.finished.connect(self._on_job_finished)
+        self._bridge.failed.connect(self._on_job_failed)
+        self._stats_request = -1
+        self._settings = settings or QSettings()
+        self._signals = _SessionSignals(self)
+        self._signals.view_ready.connect(self._on_view_ready)
+        self._signals.progressed.connect(self._on_progress)
+        self._signals.failed.connect(self._on_failed)
+        self._signals.stage_reached.connect(self._on_stage)
+        self._last_build = 0.0
+        self._final_pending = False
+
+        self._placeholder = QLabel(
+            "Drop a Go execution trace here, or use File → Open.\n\n"
+            "(runtime/trace, go test -trace=trace.out, /debug/pprof/trace, the flight recorder)"
+        )
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._placeholder)
+        self.setCentralWidget(self._stack)
+
+        self._build_menus()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%p%")
+        self.stage_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_load)
+        sb = self.statusBar()
+        sb.addPermanentWidget(self.stage_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        self._set_loading(False)
+        sb.showMessage("Ready")
+
+    # -- menus ---------------------------------------------------------------------
+    def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
         act_open = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
         act_open.triggered.connect(self._on_open_triggered)
         menu.addAction(act_open)
+        self.recent_menu = menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        act_demo = QAction("Open &Demo Trace", self)
+        act_demo.triggered.connect(self._open_demo)
+        menu.addAction(act_demo)
+        menu.addSeparator()
         act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         act_quit.triggered.connect(self.close)
         menu.addAction(act_quit)
-        self.statusBar().showMessage("Ready")
 
+        view = self.menuBar().addMenu("&View")
+        sort = view.addMenu("&Sort goroutines by")
+        group = QActionGroup(self)
+        self.sort_actions: dict[str, QAction] = {}
+        for key, text in zip(
+            SORT_KEYS, ("Goroutine &ID", "&Start time", "Total &blocked time"), strict=True
+        ):
+            a = QAction(text, self, checkable=True)
+            a.setChecked(key == "id")
+            a.triggered.connect(lambda _=False, k=key: self.set_sort(k))
+            group.addAction(a)
+            sort.addAction(a)
+            self.sort_actions[key] = a
+        act_fit = QAction("&Fit whole trace", self)
+        act_fit.triggered.connect(lambda: self.view and self.view.timeline.fit_all())
+        view.addAction(act_fit)
+        helpm = self.menuBar().addMenu("&Help")
+        act_keys = QAction("&Keyboard shortcuts", self)
+        act_keys.triggered.connect(self._show_shortcuts)
+        helpm.addAction(act_keys)
+
+    def _show_shortcuts(self) -> None:
+        if self.view is not None:
+            self.view.timeline.show_shortcuts()
+        else:
+            self.statusBar().showMessage("  ".join(f"{k}: {a}" for k, a in SHORTCUTS), 10_000)
+
+    def recent_files(self) -> list[str]:
+        got = self._settings.value("recent", [])
+        if isinstance(got, str):
+            got = [got]
+        return [str(x) for x in (got or [])]
+
+    def _remember(self, path: Path) -> None:
+        p = str(path.resolve())
+        items = [x for x in self.recent_files() if x != p]
+        self._settings.setValue("recent", [p, *items][:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.recent_files():
+            a = self.recent_menu.addAction(p)
+            a.triggered.connect(lambda _=False, q=p: self.open_path(Path(q)))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _open_demo(self) -> None:
+        from goroscope.ui.main import demo_trace_path
+
+        self.open_path(demo_trace_path())
+
+    # -- opening -------------------------------------------------------------------
     def open_path(self, path: Path) -> None:
-        """Show ``path`` as the open trace (GUI thread)."""
+        """Start loading ``path`` (GUI thread). The view appears with the first snapshot."""
+        path = Path(path)
+        self.cancel_load()
         self.path = path
         self.setWindowTitle(f"{path.name} — Goroscope")
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            self._label.setText(f"Cannot open {path}:\n{exc.strerror}")
-            self.statusBar().showMessage("Open failed")
+        if not path.is_file():
+            self.report_error("Cannot open file", f"{path} does not exist or is not a file.")
             return
-        self._label.setText(f"{path.name}\n{size:,} bytes")
-        self.statusBar().showMessage(str(path))
+        self.snapshots_shown = 0
+        self.first_view_s = None
+        self.load_started_s = time.perf_counter()
+        self._last_build = 0.0
+        self._final_pending = True
+        sig = self._signals
+        holder: dict = {}
+
+        def on_timeline(tl) -> None:  # job thread
+            now = time.perf_counter()
+            if holder.get("final") or tl.complete:
+                return  # the complete model is shown from on_stage(STACKS_READY)
+            if now - self._last_build < SNAPSHOT_MIN_S and self.snapshots_shown:
+                return
+            self._last_build = now
+            data = build_view_data(tl, holder.get("src"))
+            holder["src"] = data.source
+            sig.view_ready.emit(session, data)
+
+        def on_stage(stage) -> None:  # job thread
+            if stage == Stage.STACKS_READY:  # the model is complete: final view data
+                holder["final"] = True
+                data = build_view_data(session.timeline, holder.get("src"))
+                holder["src"] = data.source
+                sig.view_ready.emit(session, data)
+            sig.stage_reached.emit(session, int(stage))
+
+        session = TraceSession(
+            str(path),
+            self._executor,
+            on_stage=on_stage,
+            on_timeline=on_timeline,
+            on_progress=lambda u: sig.progressed.emit(session, u.stage, u.overall),
+            on_error=lambda e: sig.failed.emit(session, e),
+        )
+        self.session = session
+        self._set_loading(True, "index", 0.0)
+        self.statusBar().showMessage(f"Opening {path}…")
+        self._remember(path)
         self.path_opened.emit(str(path))
+        session.start()
+
+    def cancel_load(self) -> None:
+        """Stop the current load (what is shown stays)."""
+        if self.session is not None and not self.session.done:
+            self.session.cancel()
+        self._set_loading(False)
+
+    def set_sort(self, key: str) -> None:
+        """Sort goroutines within their groups (``id``, ``start``, ``blocked``)."""
+        self.sort_actions[key].setChecked(True)
+        if self.view is None:
+            return
+        src = self.view.data.source
+        src.set_sort(key)
+        self.view.timeline.set_source(src)
+        if key == "blocked" and src.stats is None:
+            self.statusBar().showMessage("Blocked times are computed once the trace is loaded…")
+
+    def report_error(self, title: str, text: str) -> None:
+        """Tell the user (non-modal box, never a traceback); also kept in ``last_error``."""
+        self.last_error = (title, text)
+        self._set_loading(False)
+        self.statusBar().showMessage(title)
+        if self.view is None:
+            self._placeholder.setText(f"{title}\n\n{text}")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        box.setModal(False)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        self.error_box = box
+        self.load_failed.emit(f"{title}: {text}")
+
+    # -- session signals (GUI thread) ------------------------------------------------
+    def _set_loading(self, on: bool, stage: str = "", overall: float = 0.0) -> None:
+        self.progress.setVisible(on)
+        self.cancel_button.setVisible(on)
+        self.stage_label.setVisible(on)
+        if on:
+            self.stage_label.setText(f"{stage}…")
+            self.progress.setValue(int(round(overall * 100)))
+
+    @Slot(object, str, float)
+    def _on_progress(self, session, stage: str, overall: float) -> None:
+        if session is self.session and not session.done:
+            self._set_loading(True, stage, overall)
+
+    @Slot(object, object)
+    def _on_view_ready(self, session, data: ViewData) -> None:
+        if session is not self.session:
+            return
+        if self.view is None or self.view.data.timeline is None:
+            self._make_view(data)
+        elif self.view.data.source is not data.source:
+            # keep the user's sort / expansion: the job built data.source from the previous one
+            self.view.show_data(data)
+        self.snapshots_shown += 1
+        if self.first_view_s is None:
+            self.first_view_s = time.perf_counter() - self.load_started_s
+        tl = data.timeline
+        self.statusBar().showMessage(
+            f"{self.path.name}: {tl.n_goroutines:,} goroutines, {len(tl.proc_ids)} procs, "
+            f"{len(tl.thread_ids)} threads, {tl.n_spans:,} spans"
+            + ("" if tl.complete else " (loading…)")
+        )
+
+    def _make_view(self, data: ViewData) -> None:
+        old = self.view
+        self.view = TraceView(data, self.selection, bridge=None)
+        self._stack.addWidget(self.view)
+        self._stack.setCurrentWidget(self.view)
+        if old is not None:
+            self._stack.removeWidget(old)
+            old.deleteLater()
+        self.view.timeline.setFocus()
+        self.view_shown.emit()
+
+    @Slot(object, int)
+    def _on_stage(self, session, stage: int) -> None:
+        if session is not self.session:
+            return
+        if stage == Stage.STACKS_READY and self.view is not None:
+            src = self.view.data.source
+            if session.read_error is not None and self.session.index is not None:
+                self.view.show_banner(
+                    damage_banner(session.read_error, self.session.index.size, src.duration_ns())
+                )
+            else:
+                self.view.show_banner("")
+            self._stats_request = self._bridge.submit(
+                ("stats",), goroutine_stats, src.timeline, src.group_of_g, len(src.group_names)
+            )
+        if stage == Stage.ANALYSES_READY:
+            self._set_loading(False)
+            if self._stats_request < 0:
+                self._emit_loaded()
+
+    @Slot(int, object)
+    def _on_job_finished(self, request_id: int, result) -> None:
+        if request_id != self._stats_request or self.view is None:
+            return
+        self._stats_request = -1
+        src = self.view.data.source
+        src.set_stats(result)
+        self.view.timeline.set_source(src)
+        if self.session is not None and self.session.stage >= Stage.ANALYSES_READY:
+            self._set_loading(False)
+        self._emit_loaded()
+
+    @Slot(int, object)
+    def _on_job_failed(self, request_id: int, exc) -> None:
+        if request_id == self._stats_request:
+            self._stats_request = -1
+            self.statusBar().showMessage(f"Goroutine statistics failed: {exc}")
+            self._emit_loaded()
+
+    def _emit_loaded(self) -> None:
+        if self._final_pending and self.view is not None:
+            self._final_pending = False
+            self.loaded.emit()
+
+    @Slot(object, object)
+    def _on_failed(self, session, exc) -> None:
+        if session is not self.session:
+            return
+        if isinstance(exc, JobCancelled):
+            self._set_loading(False)
+            self.statusBar().showMessage("Loading cancelled")
+            return
+        title, text = describe_error(exc, self.path or Path("?"))
+        self.report_error(title, text)
 
     def _on_open_triggered(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
@@ -66,3 +436,8 @@ class MainWindow(QMainWindow):
         if urls:
             self.open_path(Path(urls[0].toLocalFile()))
             event.acceptProposedAction()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.session is not None and not self.session.done:
+            self.session.cancel()
+        super().closeEvent(event)

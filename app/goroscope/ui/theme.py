@@ -48,6 +48,10 @@ class StateFamily(IntEnum):
     CREATED = 12
     EXITED = 13
     UNKNOWN = 14
+    GC = 15
+    STW = 16
+    REGION = 17
+    CPU_SAMPLE = 18
 
 
 #: Human names, as shown in tooltips and the legend.
@@ -67,6 +71,10 @@ FAMILY_NAMES: dict[StateFamily, str] = {
     StateFamily.CREATED: "created",
     StateFamily.EXITED: "exited",
     StateFamily.UNKNOWN: "unknown",
+    StateFamily.GC: "GC (mark phase)",
+    StateFamily.STW: "stop-the-world",
+    StateFamily.REGION: "user region",
+    StateFamily.CPU_SAMPLE: "CPU sample",
 }
 
 # (light, dark) hex per family. Chosen for distinct hues and similar weight;
@@ -87,6 +95,10 @@ _COLORS: dict[StateFamily, tuple[str, str]] = {
     StateFamily.CREATED: ("#cfe8c6", "#4a6b44"),
     StateFamily.EXITED: ("#2b2b2b", "#d0d0d0"),
     StateFamily.UNKNOWN: ("#ffff00", "#ffff00"),
+    StateFamily.GC: ("#5b3a8c", "#4a2f7a"),
+    StateFamily.STW: ("#e0115f", "#ff3d7f"),
+    StateFamily.REGION: ("#9fc5e8", "#4f7fa8"),
+    StateFamily.CPU_SAMPLE: ("#000000", "#ffffff"),
 }
 
 

@@ -139,12 +139,16 @@ class SpanTrackItem(pg.GraphicsObject):
         row_height: float = 0.8,
         min_px: float = MIN_SPAN_PX,
         highlight_color: QColor | None = None,
+        lifetime_of: Callable[[int], bool] | None = None,
     ) -> None:
         super().__init__()
         self._n_rows = int(n_rows)
         self._spans_of = spans_of
         self._duration_ns = int(duration_ns)
         self._label_of = label_of
+        self._lifetime_of = (
+            lifetime_of  # rows with "not yet created"/"exited" whiskers (default all)
+        )
         self._row_height = float(row_height)
         self._min_px = float(min_px)
         self._highlight_color = QColor(highlight_color or QColor("#ff00ff"))
@@ -426,6 +430,8 @@ class SpanTrackItem(pg.GraphicsObject):
         """
         unborn, dead = [], []
         for row in range(row_lo, row_hi):
+            if self._lifetime_of is not None and not self._lifetime_of(row):
+                continue
             start, end, _ = self.spans(row)
             if len(start) == 0:
                 continue

@@ -57,12 +57,15 @@ from PySide6.QtWidgets import (
 )
 
 from goroscope.ui.bridge import JobBridge
+from goroscope.ui.items.aggregate_rows import AggregateRowsItem
 from goroscope.ui.items.span_track import SpanTrackItem
 from goroscope.ui.items.state_strip import StateStripItem
 from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
 from goroscope.ui.selection import Selection, SelectionModel, SpanRef, TimeRange
 from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily
 
+#: Width of the row-name axis (px).
+ROW_AXIS_PX = 250
 #: Height of one row in device pixels.
 ROW_PX = 18
 #: Pan step of A/D (fraction of the visible width) and zoom factor of W/S.
@@ -221,7 +224,7 @@ class _RowAxis(pg.AxisItem):
     def __init__(self, panel: TimelinePanel) -> None:
         super().__init__("left")
         self._panel = panel
-        self.setWidth(200)
+        self.setWidth(ROW_AXIS_PX)
 
     # pyqtgraph override (camelCase)
     def paint(self, p: QPainter, *args) -> None:
@@ -262,6 +265,7 @@ class TimelinePanel(QWidget):
     """
 
     view_changed = Signal(float, float)
+    rows_changed = Signal()
 
     def __init__(
         self,
@@ -271,12 +275,13 @@ class TimelinePanel(QWidget):
         parent: QWidget | None = None,
         *,
         bridge: JobBridge | None = None,
+        summary: bool = True,
     ) -> None:
         super().__init__(parent)
         self.source = source
         self.selection = selection
         self.palette_ = palette or Palette()
-        self._rows: list = list(source.rows())
+        self._rows: Sequence = source.rows()  # may be lazy (virtual rows)
         self._duration = max(int(source.duration_ns()), 1)
         self._history = ViewHistory()
         self._restoring = False
@@ -313,8 +318,17 @@ class TimelinePanel(QWidget):
             self._duration,
             label_of=source.span_label,
             highlight_color=self.palette_.selection,
+            lifetime_of=getattr(source, "has_lifetime", None),
         )
         self.view_box.addItem(self.track)
+        self.aggregates = AggregateRowsItem(
+            len(self._rows),
+            self._aggregate_of,
+            self.palette_.color,
+            self._duration,
+            scale_of=self._aggregate_scale,
+        )
+        self.view_box.addItem(self.aggregates)
         self._origin_line = pg.InfiniteLine(
             pos=0,
             angle=90,
@@ -338,19 +352,20 @@ class TimelinePanel(QWidget):
         spi.setMenuEnabled(False)
         spi.layout.setContentsMargins(0, 0, 4, 0)
         sleft = spi.getAxis("left")
-        sleft.setWidth(200)
+        sleft.setWidth(ROW_AXIS_PX)
         sleft.setTicks([[(0.5, f"all {len(self._rows)} rows")], []])
         sleft.setTextPen(self.palette_.foreground)
         sleft.setPen(self.palette_.grid)
         sleft.setStyle(tickLength=0)
         self.summary.setFixedHeight(40)
+        self.summary.setVisible(summary)
         svb = spi.getViewBox()
         svb.setMouseEnabled(x=False, y=False)
         svb.setYRange(0, 1, padding=0)
         svb.invertY(True)
         svb.setXLink(self.view_box)
         self.summary_strip = StateStripItem(
-            lambda: [self.track.spans(r) for r in range(len(self._rows))],
+            lambda: [self.track.spans(r) for r in range(len(self._rows))] if summary else [],
             self.palette_.table(source.state_families()),
             self._duration,
             row_height=1.0,
@@ -383,6 +398,10 @@ class TimelinePanel(QWidget):
         summary_row = QHBoxLayout()
         summary_row.setContentsMargins(0, 0, self.scrollbar.sizeHint().width(), 0)
         summary_row.addWidget(self.summary)
+        self._header_layout = QVBoxLayout()
+        self._header_layout.setContentsMargins(0, 0, self.scrollbar.sizeHint().width(), 0)
+        self._header_layout.setSpacing(0)
+        lay.addLayout(self._header_layout)
         lay.addLayout(summary_row)
         lay.addLayout(top, 1)
         lay.addWidget(self.status)
@@ -406,6 +425,58 @@ class TimelinePanel(QWidget):
         self._apply_rows()
         self._history.record(self.view_state())
 
+    # -- data ----------------------------------------------------------------------
+    def set_source(self, source: TimelineSource, *, keep_view: bool = True) -> None:
+        """Replace the rows (a newer snapshot, a regrouping); the view stays unless it showed everything."""
+        x0, x1 = self.view_range()
+        was_all = x0 <= 0 and x1 >= self._duration * 0.999
+        self.source = source
+        self._rows = source.rows()
+        self._duration = max(int(source.duration_ns()), 1)
+        self.track.set_rows(len(self._rows), source.spans, self._duration)
+        self.track._label_of = source.span_label
+        self.track._lifetime_of = getattr(source, "has_lifetime", None)
+        self.aggregates.set_rows(
+            len(self._rows), self._aggregate_of, self._duration, scale_of=self._aggregate_scale
+        )
+        self.view_box.setLimits(xMin=0, xMax=self._duration, minXRange=MIN_RANGE_NS)
+        if not keep_view or was_all:
+            self.view_box.setXRange(0, self._duration, padding=0)
+        self._apply_rows()
+        self._on_selection_changed(None, self.selection.current)
+        self.rows_changed.emit()
+
+    def add_header_plot(self, height_px: int, label: str = "") -> pg.PlotWidget:
+        """A plot pinned above the rows, x-linked to the timeline, its left axis as wide as the row names."""
+        w = pg.PlotWidget(background=self.palette_.background)
+        pi = w.getPlotItem()
+        pi.hideAxis("bottom")
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.layout.setContentsMargins(0, 0, 4, 0)
+        ax = pi.getAxis("left")
+        ax.setWidth(self.row_axis.width())
+        ax.setTextPen(self.palette_.foreground)
+        ax.setPen(self.palette_.grid)
+        if label:
+            ax.setLabel(label)
+        vb = pi.getViewBox()
+        vb.setMouseEnabled(x=False, y=False)
+        vb.enableAutoRange(x=False)  # x follows the timeline only (data must not move the view)
+        vb.setXLink(self.view_box)
+        vb.setDefaultPadding(0.0)
+        w.setFixedHeight(height_px)
+        self._header_layout.addWidget(w)
+        return w
+
+    def _aggregate_of(self, row: int):
+        fn = getattr(self.source, "aggregate", None)
+        return None if fn is None else fn(row)
+
+    def _aggregate_scale(self, row: int) -> float:
+        fn = getattr(self.source, "aggregate_scale", None)
+        return 0.0 if fn is None else fn(row)
+
     # -- geometry ------------------------------------------------------------------
     def visible_row_count(self) -> float:
         h = self.view_box.height() if self.view_box.height() > 0 else self.plot.height()
@@ -423,6 +494,11 @@ class TimelinePanel(QWidget):
         self.scrollbar.setValue(int(round(self._top)))
         self.scrollbar.blockSignals(False)
         self.row_axis.update()
+
+    def visible_rows(self) -> range:
+        """The rows intersecting the view."""
+        _, (y0, y1) = self.view_box.viewRange()
+        return range(max(0, int(math.floor(y0))), min(len(self._rows), int(math.ceil(y1))))
 
     def row_count(self) -> int:
         return len(self._rows)
@@ -535,6 +611,9 @@ class TimelinePanel(QWidget):
         return (x1 - x0) / max(self.view_box.width(), 1.0)
 
     def row_of(self, ref: SpanRef) -> int | None:
+        index = getattr(self.source, "row_of", None)
+        if index is not None:  # the source's (kind, resource_idx) → row index
+            return index(ref)
         for i, r in enumerate(self._rows):  # OPT: index by (kind, resource_idx) when rows are many
             if r.kind == ref.resource_kind and r.resource_idx == ref.resource_idx:
                 return i
@@ -575,6 +654,12 @@ class TimelinePanel(QWidget):
         i = self.track.hit_test(t_ns, row, tol)
         if i < 0:
             return ""
+        describe = getattr(self.source, "describe", None)
+        if describe is not None:
+            return (
+                f"{describe(row, i)}\n"
+                f"start {format_duration(start[i])}, duration {format_duration(end[i] - start[i])}"
+            )
         fam = _family(fams, int(state[i]))
         return (
             f"{label}\n{FAMILY_NAMES.get(fam, '?')}\n"
@@ -600,6 +685,10 @@ class TimelinePanel(QWidget):
     # -- event handlers ---------------------------------------------------------------
     def _on_view_clicked(self, t_ns: float, y: float) -> None:
         row = int(math.floor(y))
+        toggle = getattr(self.source, "toggle", None)
+        if toggle is not None and 0 <= row < len(self._rows) and toggle(row):
+            self.set_source(self.source)  # a group header: expanded or collapsed
+            return
         idx = self.track.hit_test(t_ns, row, 2 * self.ns_per_px())
         if idx < 0:
             self.selection.clear()
@@ -630,25 +719,33 @@ class TimelinePanel(QWidget):
         self.track.set_highlight(None)
         if isinstance(new, SpanRef):
             row = self.row_of(new)
-            if row is not None:
+            if row is not None and 0 <= new.span_idx < len(self.track.spans(row)[0]):
                 self.track.set_highlight(row, new.span_idx)
                 s, e, st = self.track.spans(row)
                 fam = _family(list(self.source.state_families()), int(st[new.span_idx]))
+                describe = getattr(self.source, "describe", None)
+                what = (
+                    describe(row, new.span_idx).replace("\n", " — ")
+                    if describe is not None
+                    else f"{self._rows[row].label} — {FAMILY_NAMES.get(fam, '?')}"
+                )
                 self.status.setText(
-                    f"{self._rows[row].label} — {FAMILY_NAMES.get(fam, '?')}, "
+                    f"{what}, "
                     f"start {format_duration(s[new.span_idx])}, "
                     f"duration {format_duration(e[new.span_idx] - s[new.span_idx])}"
                 )
                 return
         if isinstance(new, TimeRange):
             self._range_band.setRegion((new.t0_ns, new.t1_ns))
-            per = self.time_per_state(new.t0_ns, new.t1_ns)
+            rows = self.visible_rows() if len(self._rows) > 2000 else None
+            per = self.time_per_state(new.t0_ns, new.t1_ns, rows)
             fams = list(self.source.state_families())
             top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
             parts = ", ".join(
                 f"{FAMILY_NAMES.get(_family(fams, k), '?')} {format_duration(per[k])}" for k in top
             )
-            self.status.setText(f"range {format_duration(new.duration_ns)} — {parts}")
+            where = f" across {len(rows)} visible rows" if rows is not None else ""
+            self.status.setText(f"range {format_duration(new.duration_ns)}{where} — {parts}")
             return
         self.status.setText("")
 

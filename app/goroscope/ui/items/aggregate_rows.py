@@ -1,0 +1,114 @@
+"""AggregateRowsItem: stacked state strips on the visible header rows of collapsed groups (GUI thread only).
+
+A collapsed goroutine group (thousands of goroutines of one start function)
+shows one row: per pixel column how many of the group are running, runnable,
+blocked or in a syscall, stacked bottom-up in the state colours. The data are
+fixed bins over the whole trace computed once by a job
+(:func:`goroscope.ui.panels.trace_source.goroutine_stats`), so painting is a
+slice of the bins in view → :func:`goroscope.lod.raster.stacked_strip` → one
+``drawImage`` per visible header row; no span is touched while painting. Rows
+outside the view cost nothing (virtualised like the span rows).
+
+Columns are scaled to the group's size (the height reads "fraction of the
+group"); a thin outline marks the full height. OPT: bins finer than a pixel
+only when zoomed in far (per-zoom-level bins computed in a job).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from goroscope.lod.raster import stacked_strip
+
+#: aggregate_of(row) -> (t0_ns, bin_ns, times (bins, states), families) or None
+AggregateFn = Callable[[int], tuple | None]
+
+
+class AggregateRowsItem(pg.GraphicsObject):
+    """Draws ``aggregate_of(row)`` strips for the visible rows that have one."""
+
+    def __init__(
+        self,
+        n_rows: int,
+        aggregate_of: AggregateFn,
+        color_of: Callable[[int], QColor],
+        duration_ns: int,
+        *,
+        row_height: float = 0.8,
+        scale_of: Callable[[int], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self._n_rows = int(n_rows)
+        self._aggregate_of = aggregate_of
+        self._color_of = color_of
+        self._duration_ns = int(duration_ns)
+        self._row_height = row_height
+        self._scale_of = scale_of
+        self.drawn_rows = 0
+        self.setZValue(5)
+
+    def set_rows(
+        self, n_rows: int, aggregate_of: AggregateFn, duration_ns: int, scale_of=None
+    ) -> None:
+        self.prepareGeometryChange()
+        self._n_rows = int(n_rows)
+        self._aggregate_of = aggregate_of
+        self._duration_ns = int(duration_ns)
+        self._scale_of = scale_of
+        self.update()
+
+    def _lut(self, families: Sequence[int]) -> np.ndarray:
+        cols = [self._color_of(int(f)).rgba() for f in families] + [0x00000000]
+        return np.array(cols, np.uint32)
+
+    # pyqtgraph overrides (camelCase)
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return QRectF(0.0, 0.0, float(max(self._duration_ns, 1)), float(max(self._n_rows, 1)))
+
+    def paint(self, p: QPainter, *args) -> None:
+        vb = self.getViewBox()
+        self.drawn_rows = 0
+        if vb is None or self._n_rows == 0:
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        tr = p.worldTransform()
+        sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
+        if not x1 > x0:
+            return
+        pad = (1 - self._row_height) / 2
+        for row in range(max(0, int(math.floor(y0))), min(self._n_rows, int(math.ceil(y1)))):
+            agg = self._aggregate_of(row)
+            if agg is None:
+                continue
+            t0, bin_ns, times, families = agg
+            n_bins = times.shape[0]
+            b0 = max(0, int((x0 - t0) // bin_ns))
+            b1 = min(n_bins, int(math.ceil((x1 - t0) / bin_ns)) + 1)
+            if b1 <= b0:
+                continue
+            sl = times[b0:b1]
+            scale = self._scale_of(row) * bin_ns if self._scale_of else 0.0
+            if scale <= 0:  # no fixed scale: the tallest column in view fills the row
+                scale = float(sl.sum(axis=1).max())
+            if scale <= 0:
+                continue
+            ya, yb = (row + pad) * sy + dy, (row + 1 - pad) * sy + dy
+            h = max(1, int(round(abs(yb - ya))))
+            pixels = stacked_strip(np.rint(sl).astype(np.int64), scale, h, self._lut(families))
+            img = QImage(
+                pixels.data, pixels.shape[1], h, pixels.shape[1] * 4, QImage.Format.Format_ARGB32
+            )
+            xa = (t0 + b0 * bin_ns) * sx + dx
+            xb = (t0 + b1 * bin_ns) * sx + dx
+            p.save()
+            p.resetTransform()
+            target = QRectF(min(xa, xb), min(ya, yb), abs(xb - xa), h)
+            p.drawImage(target, img)
+            p.restore()
+            self.drawn_rows += 1

@@ -1,0 +1,535 @@
+"""TraceTimelineSource: the timeline's rows over a model :class:`~goroscope.model.timeline.Timeline`.
+
+What
+----
+Adapts one immutable ``Timeline`` snapshot to the :class:`TimelineSource`
+protocol of :mod:`goroscope.ui.panels.timeline`:
+
+* one row per **proc** (the goroutines it runs, labelled ``G<id> <start func>``),
+* a collapsible **Threads** group (one row per M: running green, syscall blue),
+* **goroutines grouped by start function** (Go's summary names): a header row per
+  group, collapsible; groups larger than :data:`COLLAPSE_ABOVE` start collapsed and
+  their header shows an aggregate strip (how many of the group are running,
+  runnable, blocked, in syscall over time) once :func:`goroutine_stats` has run;
+  members sortable by ID, start time or total blocked time,
+* a **regions** row beneath each goroutine that has user regions (outermost).
+
+Rows are *virtual*: the layout is a few numpy arrays (kind, resource index per
+row) and :class:`RowSpec` objects are built only for the rows asked for, so
+two million goroutines cost ~20 MB of layout, not two million Python objects.
+:meth:`TraceTimelineSource.row_of` is an index ``(kind, resource_idx) → row``
+(a dict for the few proc/thread rows, an array for goroutines), not a scan.
+
+State codes are :class:`~goroscope.ui.theme.StateFamily` values: the model's
+``(GoState, reason)`` kinds fold into families through :func:`family_of_kind`.
+
+:func:`goroutine_stats` is a *job* (pure numpy, any thread): one pass over the
+span segments giving per-goroutine blocked time and per-group state time per
+bin. Everything else here runs on the GUI thread and only for visible rows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from goroscope.model.events import GoState
+from goroscope.model.timeline import KIND_EXITED, Timeline
+from goroscope.ui.theme import FAMILY_NAMES, StateFamily
+
+F = StateFamily
+
+#: Groups with more goroutines than this start collapsed.
+COLLAPSE_ABOVE = 24
+#: Bins of the per-group aggregate (over the whole trace).
+AGG_BINS = 4096
+#: Row kinds (layout codes).
+R_PROC, R_THREADS, R_THREAD, R_GROUP, R_GOROUTINE, R_REGIONS = range(6)
+_KIND_NAMES = ("proc", "threads", "thread", "group", "goroutine", "region")
+SORT_KEYS = ("id", "start", "blocked")
+
+_REASON_FAMILY = {
+    "chan send": F.BLOCKED_CHAN_SEND,
+    "chan receive": F.BLOCKED_CHAN_RECV,
+    "select": F.BLOCKED_SELECT,
+    "network": F.BLOCKED_NET,
+    "sleep": F.SLEEP,
+    "GC mark assist wait for work": F.GC_ASSIST,
+    "GC background sweeper wait": F.SWEEP,
+}
+
+
+def family_of_kind(state: GoState, reason: str) -> StateFamily:
+    """The colour family of a model span kind ``(GoState, reason)``."""
+    if state == GoState.Running:
+        return F.RUNNING
+    if state == GoState.Runnable:
+        return F.RUNNABLE
+    if state == GoState.Syscall:
+        return F.SYSCALL
+    if state == GoState.NotExist:
+        return F.EXITED
+    if state == GoState.Waiting:
+        fam = _REASON_FAMILY.get(reason)
+        if fam is not None:
+            return fam
+        if reason.startswith("sync"):
+            return F.BLOCKED_SYNC
+        return F.WAITING_OTHER
+    return F.WAITING_OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    """One row: label, kind (``proc``/``thread``/``goroutine``/``group``/…) and index."""
+
+    label: str
+    kind: str = "goroutine"
+    resource_idx: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class GoroutineStats:
+    """What :func:`goroutine_stats` computes (read-only arrays).
+
+    blocked_ns : (n_goroutines,) int64 — time in GoState.Waiting
+    agg_t0_ns, agg_bin_ns : int — aggregate bins ``[t0 + i*bin, t0 + (i+1)*bin)``
+    agg_times : (n_groups, AGG_BINS, 4) float64 — per group, time in Running,
+        Runnable, Waiting, Syscall per bin (divide by ``agg_bin_ns``: mean goroutines)
+    """
+
+    blocked_ns: NDArray[np.int64]
+    agg_t0_ns: int
+    agg_bin_ns: int
+    agg_times: NDArray[np.float64]
+
+
+#: aggregate columns, in the order the strip stacks them (bottom first)
+_AGG_STATES = (GoState.Running, GoState.Runnable, GoState.Waiting, GoState.Syscall)
+_AGG_FAMILIES = (F.RUNNING, F.RUNNABLE, F.BLOCKED_SYNC, F.SYSCALL)
+
+
+def goroutine_stats(
+    timeline: Timeline,
+    group_of_g: NDArray[np.int32],
+    n_groups: int,
+    *,
+    cancel=None,
+    progress=None,
+    n_bins: int = AGG_BINS,
+) -> GoroutineStats:
+    """Job: per-goroutine blocked time and per-group state time per bin (pure; any thread).
+
+    One pass over the span segments in time order, carrying each goroutine's last
+    kind and start across segments (a span ends where the goroutine's next one
+    starts). Group aggregates integrate the step function "goroutines of group k
+    in state c" over fixed bins: a change of ``d`` at ``t`` adds
+    ``d·(bin_end − t)`` to its bin and ``d·bin_ns`` to every later bin (a
+    difference array, one cumsum at the end).
+
+    group_of_g : (n_goroutines,) int32 — group index per g_idx (-1: no aggregate)
+    """
+    n_g = timeline.n_goroutines
+    dur = max(int(timeline.covered_ns), 1)
+    bin_ns = max(1, -(-dur // n_bins))
+    col_of_state = np.full(256, -1, np.int64)
+    for c, s in enumerate(_AGG_STATES):
+        col_of_state[int(s)] = c
+    ks = timeline.kind_state.astype(np.int64)
+    waiting = int(GoState.Waiting)
+    last_kind = np.full(n_g, -1, np.int64)
+    last_start = np.zeros(n_g, np.int64)
+    blocked = np.zeros(n_g, np.int64)
+    n_keys = max(n_groups, 1) * 4 * (n_bins + 1)
+    part = np.zeros(n_keys, np.float64)
+    step = np.zeros(n_keys, np.float64)
+    grp = np.asarray(group_of_g, np.int64)
+    segs = timeline.segments
+    for si, seg in enumerate(segs):
+        if cancel is not None:
+            cancel.raise_if_set()
+        n = len(seg.kind)
+        if n == 0:
+            continue
+        start = seg.start.astype(np.int64) + seg.base_ns
+        state = ks[seg.kind]
+        g = np.repeat(seg.g_idx, np.diff(seg.g_off))
+        first = np.zeros(n, bool)
+        first[seg.g_off[:-1]] = True
+        prev_state = np.empty(n, np.int64)
+        prev_start = np.empty(n, np.int64)
+        prev_state[1:] = state[:-1]
+        prev_start[1:] = start[:-1]
+        fk = last_kind[seg.g_idx]
+        prev_state[first] = np.where(fk >= 0, ks[np.maximum(fk, 0)], -1)
+        prev_start[first] = last_start[seg.g_idx]
+        # blocked time: spans in Waiting closed by this transition
+        w = prev_state == waiting
+        if w.any():
+            blocked += np.bincount(g[w], weights=start[w] - prev_start[w], minlength=n_g).astype(
+                np.int64
+            )
+        last = seg.g_off[1:] - 1
+        last_kind[seg.g_idx] = seg.kind[last]
+        last_start[seg.g_idx] = start[last]
+        if n_groups:
+            gg = grp[g]
+            b = np.minimum(start // bin_ns, n_bins - 1)
+            frac = ((b + 1) * bin_ns - start).astype(np.float64)
+            for cols, d in (
+                (col_of_state[state], 1.0),
+                (col_of_state[np.maximum(prev_state, 0)], -1.0),
+            ):
+                ok = (gg >= 0) & (cols >= 0)
+                if d < 0:
+                    ok &= prev_state >= 0
+                if not ok.any():
+                    continue
+                key = (gg[ok] * 4 + cols[ok]) * (n_bins + 1) + b[ok]
+                part += d * np.bincount(key, weights=frac[ok], minlength=n_keys)
+                step += d * bin_ns * np.bincount(key + 1, minlength=n_keys)[:n_keys]
+        if progress is not None:
+            progress.update((si + 1) / len(segs))
+    # still waiting at the end of the trace
+    open_w = (last_kind >= 0) & (ks[np.maximum(last_kind, 0)] == waiting)
+    blocked[open_w] += dur - last_start[open_w]
+    cum = np.cumsum(step.reshape(-1, n_bins + 1), axis=1)
+    times = part.reshape(-1, n_bins + 1) + cum
+    times = times[:, :n_bins].reshape(max(n_groups, 1), 4, n_bins).transpose(0, 2, 1)
+    times = np.clip(times, 0.0, None)[:n_groups]
+    blocked.flags.writeable = False
+    return GoroutineStats(blocked, 0, bin_ns, np.ascontiguousarray(times))
+
+
+class _Rows(Sequence):
+    """The layout as a lazy sequence of :class:`RowSpec` (built per access)."""
+
+    def __init__(self, source: TraceTimelineSource) -> None:
+        self._src = source
+
+    def __len__(self) -> int:
+        return len(self._src.row_kind)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._src.row_spec(i)
+
+
+class TraceTimelineSource:
+    """``TimelineSource`` over one Timeline snapshot (GUI thread; reads are cheap per row).
+
+    Parameters
+    ----------
+    timeline : Timeline
+        The snapshot (may be partial while loading; pass the next one to :meth:`updated`).
+    previous : TraceTimelineSource, optional
+        Carries expanded/collapsed groups, the sort key and computed stats over to a
+        newer snapshot of the same trace.
+    """
+
+    def __init__(self, timeline: Timeline, previous: TraceTimelineSource | None = None) -> None:
+        self.timeline = timeline
+        tl = timeline
+        self._families = np.array(
+            [int(family_of_kind(s, r)) for s, r in tl.kinds] + [int(F.UNKNOWN)], np.uint8
+        )
+        self._families[KIND_EXITED] = int(F.EXITED)
+        # groups by start function, biggest first
+        groups = tl.groups()
+        names = sorted(groups, key=lambda k: (-len(groups[k]), k))
+        self.group_names: list[str] = [n or "(unknown start)" for n in names]
+        self.group_members: list[NDArray[np.int64]] = [groups[n] for n in names]
+        self.group_of_g = np.full(tl.n_goroutines, -1, np.int32)
+        for k, m in enumerate(self.group_members):
+            self.group_of_g[m] = k
+        self._func_of_g = tl.goroutines.start_func
+        # regions: goroutines that have any (outermost regions form their row)
+        r = tl.regions
+        self._has_regions = np.zeros(tl.n_goroutines, bool)
+        if len(r):
+            self._has_regions[r.g_idx[(r.g_idx >= 0) & (r.g_idx < tl.n_goroutines)]] = True
+        self.stats: GoroutineStats | None = None
+        self.sort_key = "id"
+        self.threads_expanded = False
+        self._expanded: dict[str, bool] = {}
+        if previous is not None:
+            self._expanded = dict(previous._expanded)
+            self.sort_key = previous.sort_key
+            self.threads_expanded = previous.threads_expanded
+            if previous.stats is not None and len(previous.stats.blocked_ns) == tl.n_goroutines:
+                self.stats = previous.stats
+        self._spans: OrderedDict = OrderedDict()
+        self._labels: dict[int, str] = {}
+        self.relayout()
+
+    # -- layout ---------------------------------------------------------------------
+    def group_expanded(self, k: int) -> bool:
+        name = self.group_names[k]
+        got = self._expanded.get(name)
+        return got if got is not None else len(self.group_members[k]) <= COLLAPSE_ABOVE
+
+    def set_group_expanded(self, k: int, expanded: bool) -> None:
+        self._expanded[self.group_names[k]] = bool(expanded)
+        self.relayout()
+
+    def set_sort(self, key: str) -> None:
+        """Order goroutines within groups by ``"id"``, ``"start"`` or ``"blocked"`` (desc)."""
+        if key not in SORT_KEYS:
+            raise ValueError(f"sort key {key!r} not in {SORT_KEYS}")
+        self.sort_key = key
+        self.relayout()
+
+    def set_stats(self, stats: GoroutineStats) -> None:
+        self.stats = stats
+        self.relayout()
+
+    def _sorted(self, members: NDArray[np.int64]) -> NDArray[np.int64]:
+        tl = self.timeline
+        if self.sort_key == "start":
+            return members[np.argsort(tl.goroutines.first_ns[members], kind="stable")]
+        if self.sort_key == "blocked" and self.stats is not None:
+            return members[np.argsort(-self.stats.blocked_ns[members], kind="stable")]
+        return members[np.argsort(tl.goroutines.goid[members], kind="stable")]
+
+    def relayout(self) -> None:
+        """Rebuild the row layout (numpy; O(visible goroutines of expanded groups))."""
+        tl = self.timeline
+        kinds: list[NDArray] = []
+        res: list[NDArray] = []
+        n_p, n_m = len(tl.proc_ids), len(tl.thread_ids)
+        p_order = np.argsort(tl.proc_ids, kind="stable")
+        kinds.append(np.full(n_p, R_PROC, np.int8))
+        res.append(p_order.astype(np.int64))
+        if n_m:
+            kinds.append(np.array([R_THREADS], np.int8))
+            res.append(np.array([-1], np.int64))
+            if self.threads_expanded:
+                kinds.append(np.full(n_m, R_THREAD, np.int8))
+                res.append(np.argsort(tl.thread_ids, kind="stable").astype(np.int64))
+        for k, members in enumerate(self.group_members):
+            kinds.append(np.array([R_GROUP], np.int8))
+            res.append(np.array([k], np.int64))
+            if not self.group_expanded(k):
+                continue
+            m = self._sorted(members)
+            reg = self._has_regions[m]
+            rep = 1 + reg.astype(np.int64)
+            rk = np.full(int(rep.sum()), R_GOROUTINE, np.int8)
+            rr = np.repeat(m, rep)
+            pos = np.cumsum(rep) - 1  # the last row of each goroutine
+            rk[pos[reg]] = R_REGIONS
+            kinds.append(rk)
+            res.append(rr)
+        self.row_kind = np.concatenate(kinds)
+        self.row_res = np.concatenate(res)
+        # index (kind, resource) → row
+        g_rows = np.flatnonzero(self.row_kind == R_GOROUTINE)
+        self._g_row = np.full(tl.n_goroutines, -1, np.int64)
+        self._g_row[self.row_res[g_rows]] = g_rows
+        small = np.flatnonzero((self.row_kind != R_GOROUTINE) & (self.row_kind != R_REGIONS))
+        self._small_index = {
+            (_KIND_NAMES[int(self.row_kind[i])], int(self.row_res[i])): int(i)
+            for i in small.tolist()
+        }
+        self._spans.clear()
+        self._labels.clear()
+
+    # -- TimelineSource --------------------------------------------------------------
+    def duration_ns(self) -> int:
+        return max(int(self.timeline.covered_ns), 1)
+
+    def rows(self) -> Sequence[RowSpec]:
+        return _Rows(self)
+
+    def row_count(self) -> int:
+        return len(self.row_kind)
+
+    def row_spec(self, i: int) -> RowSpec:
+        k, r = int(self.row_kind[i]), int(self.row_res[i])
+        return RowSpec(self.row_label(i), _KIND_NAMES[k], r)
+
+    def row_of(self, ref) -> int | None:
+        """Row of a SpanRef-like ``(resource_kind, resource_idx)`` (an index, not a scan)."""
+        kind, idx = ref.resource_kind, int(ref.resource_idx)
+        if kind == "goroutine":
+            if 0 <= idx < len(self._g_row) and self._g_row[idx] >= 0:
+                return int(self._g_row[idx])
+            return None
+        if kind == "region":
+            r = self.row_of(type("R", (), {"resource_kind": "goroutine", "resource_idx": idx})())
+            return None if r is None else r + 1
+        return self._small_index.get((kind, idx))
+
+    def goroutine_label(self, g: int) -> str:
+        tl = self.timeline
+        f = int(self._func_of_g[g]) if g < len(self._func_of_g) else -1
+        name = tl.strings[f] if f >= 0 else "?"
+        return f"G{int(tl.goroutines.goid[g])} {name}"
+
+    def row_label(self, i: int) -> str:
+        got = self._labels.get(i)
+        if got is not None:
+            return got
+        tl = self.timeline
+        k, r = int(self.row_kind[i]), int(self.row_res[i])
+        if k == R_PROC:
+            text = f"P{int(tl.proc_ids[r])}"
+        elif k == R_THREADS:
+            text = f"{'▾' if self.threads_expanded else '▸'} Threads ({len(tl.thread_ids)})"
+        elif k == R_THREAD:
+            text = f"    M{int(tl.thread_ids[r])}"
+        elif k == R_GROUP:
+            mark = "▾" if self.group_expanded(r) else "▸"
+            text = f"{mark} {self.group_names[r]} ×{len(self.group_members[r]):,}"
+        elif k == R_GOROUTINE:
+            text = "    " + self.goroutine_label(r)
+        else:
+            text = "        regions"
+        if len(self._labels) > 20_000:
+            self._labels.clear()
+        self._labels[i] = text
+        return text
+
+    def state_families(self) -> Sequence[StateFamily]:
+        return list(StateFamily)
+
+    def spans(self, row: int):
+        got = self._spans.get(row)
+        if got is not None:
+            return got[:3]
+        got = self._build_spans(row)
+        self._spans[row] = got
+        if len(self._spans) > 2048:
+            self._spans.popitem(last=False)
+        return got[:3]
+
+    def _build_spans(self, row: int):
+        """(start, end, family, extra) — extra: g_idx per span (procs/threads), region types."""
+        tl = self.timeline
+        k, r = int(self.row_kind[row]), int(self.row_res[row])
+        if k == R_GOROUTINE:
+            sr = tl.goroutine_row(r)
+            return sr.start_ns, sr.end_ns, self._families[sr.kind], sr.kind
+        if k in (R_PROC, R_THREAD):
+            ir = tl.proc_row(r) if k == R_PROC else tl.thread_row(r)
+            fam = np.where(ir.state == int(GoState.Syscall), int(F.SYSCALL), int(F.RUNNING))
+            return ir.start_ns, np.maximum(ir.end_ns, ir.start_ns), fam.astype(np.uint8), ir.g_idx
+        if k == R_REGIONS:
+            reg = tl.regions_of(r)
+            m = reg.depth == 0
+            s = np.where(reg.start_ns[m] < 0, 0, reg.start_ns[m])
+            e = np.where(reg.end_ns[m] < 0, tl.covered_ns, reg.end_ns[m])
+            o = np.argsort(s, kind="stable")
+            s, e, typ = s[o], e[o], reg.type[m][o]
+            # outermost regions of one goroutine never overlap; clip defensively
+            if len(s) > 1:
+                e[:-1] = np.minimum(e[:-1], s[1:])
+            return s, np.maximum(e, s), np.full(len(s), int(F.REGION), np.uint8), typ
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0, np.uint8), z
+
+    def span_label(self, row: int, span_idx: int) -> tuple[str, ...]:
+        """Label candidates, longest first."""
+        self.spans(row)
+        start, end, fam, extra = self._spans[row]
+        k = int(self.row_kind[row])
+        tl = self.timeline
+        if k in (R_PROC, R_THREAD):
+            g = int(extra[span_idx])
+            if g < 0:
+                return ()
+            full = self.goroutine_label(g)
+            return (full, full.split(" ")[0])
+        if k == R_REGIONS:
+            t = int(extra[span_idx])
+            return (tl.strings[t] if t >= 0 else "region",)
+        if k == R_GOROUTINE:
+            state, reason = tl.kinds[int(extra[span_idx])]
+            name = FAMILY_NAMES[StateFamily(int(fam[span_idx]))]
+            if reason and reason not in name:
+                return (f"{name} ({reason})", name.split(": ")[-1])
+            return (name, name.split(": ")[-1])
+        return ()
+
+    def describe(self, row: int, span_idx: int) -> str:
+        """Tooltip/status text of one span: state, reason, goroutine (start and duration are added by the panel)."""
+        self.spans(row)
+        start, end, fam, extra = self._spans[row]
+        k = int(self.row_kind[row])
+        tl = self.timeline
+        if k == R_GOROUTINE:
+            state, reason = tl.kinds[int(extra[span_idx])]
+            g = int(self.row_res[row])
+            text = f"{self.goroutine_label(g)}\n{state.name.lower()}"
+            if reason:
+                text += f" — {reason}"
+            return text
+        if k in (R_PROC, R_THREAD):
+            g = int(extra[span_idx])
+            where = self.row_label(row).strip()
+            what = "syscall" if int(fam[span_idx]) == int(F.SYSCALL) else "running"
+            return f"{where}: {what} {self.goroutine_label(g) if g >= 0 else ''}"
+        if k == R_REGIONS:
+            t = int(extra[span_idx])
+            g = int(self.row_res[row])
+            return f"region {tl.strings[t] if t >= 0 else '?'}\n{self.goroutine_label(g)}"
+        return self.row_label(row)
+
+    def span_goroutine(self, row: int, span_idx: int) -> int:
+        """g_idx of the goroutine a span belongs to (-1 none)."""
+        k = int(self.row_kind[row])
+        if k in (R_GOROUTINE, R_REGIONS):
+            return int(self.row_res[row])
+        if k in (R_PROC, R_THREAD):
+            self.spans(row)
+            return int(self._spans[row][3][span_idx])
+        return -1
+
+    # -- groups and aggregates -------------------------------------------------------
+    def toggle(self, row: int) -> bool:
+        """Expand/collapse the group whose header is ``row``; True if it was a header."""
+        k, r = int(self.row_kind[row]), int(self.row_res[row])
+        if k == R_GROUP:
+            self.set_group_expanded(r, not self.group_expanded(r))
+            return True
+        if k == R_THREADS:
+            self.threads_expanded = not self.threads_expanded
+            self.relayout()
+            return True
+        return False
+
+    def has_lifetime(self, row: int) -> bool:
+        """Goroutine rows show "not yet created" / "exited" whiskers; procs and threads don't."""
+        return int(self.row_kind[row]) == R_GOROUTINE
+
+    def is_header(self, row: int) -> bool:
+        return int(self.row_kind[row]) in (R_GROUP, R_THREADS)
+
+    def aggregate(self, row: int):
+        """``(t0_ns, bin_ns, times (bins, 4), families)`` for a collapsed group header, else None."""
+        if self.stats is None or int(self.row_kind[row]) != R_GROUP:
+            return None
+        k = int(self.row_res[row])
+        if self.group_expanded(k) or k >= len(self.stats.agg_times):
+            return None
+        st = self.stats
+        return st.agg_t0_ns, st.agg_bin_ns, st.agg_times[k], _AGG_FAMILIES
+
+
+__all__ = [
+    "COLLAPSE_ABOVE",
+    "GoroutineStats",
+    "RowSpec",
+    "TraceTimelineSource",
+    "family_of_kind",
+    "goroutine_stats",
+]

@@ -1,0 +1,263 @@
+"""TraceView: the explorer's central widget for one opened trace (GUI thread only).
+
+Layout, top to bottom:
+
+* a **banner** (hidden unless the trace is damaged: what was read, what was lost),
+* pinned tracks above the rows, x-linked to the timeline: **GC / STW** (GC mark
+  phases, stop-the-world pauses, CPU samples when the trace has them), **heap**
+  (in use and goal, MiB) and **goroutines** (how many are running, runnable,
+  waiting, in syscall, from the model's binned counters),
+* the :class:`~goroscope.ui.panels.timeline.TimelinePanel` over a
+  :class:`~goroscope.ui.panels.trace_source.TraceTimelineSource` (procs, threads,
+  goroutine groups), with its legend and status line.
+
+:func:`build_view_data` is the job-side half (pure numpy, any thread): given a
+Timeline snapshot it makes the source, prefetches proc/thread rows (their first
+build walks every segment: too slow for the GUI thread on big traces) and the
+pinned tracks' arrays, so :meth:`TraceView.show_data` only swaps objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from goroscope.model.events import GoState
+from goroscope.model.timeline import Timeline
+from goroscope.ui.bridge import JobBridge
+from goroscope.ui.items.span_track import SpanTrackItem
+from goroscope.ui.panels.timeline import TimelinePanel
+from goroscope.ui.panels.trace_source import TraceTimelineSource
+from goroscope.ui.selection import SelectionModel
+from goroscope.ui.theme import Palette, StateFamily
+
+F = StateFamily
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedRows:
+    """Span rows of the pinned GC/STW track: labels and (start, end, family) per row."""
+
+    labels: tuple[str, ...]
+    spans: tuple[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]], ...]
+    names: tuple[NDArray[np.int32], ...]  # string code per span (range names), -1 none
+
+
+@dataclass(frozen=True, slots=True)
+class ViewData:
+    """Everything the view shows for one snapshot (built off the GUI thread)."""
+
+    timeline: Timeline
+    source: TraceTimelineSource
+    pinned: PinnedRows
+    heap: dict[str, tuple[NDArray, NDArray]]
+    counts: dict[str, tuple[NDArray, NDArray]]
+
+
+def _ranges_row(tl: Timeline, prefix: str, fam: StateFamily):
+    r = tl.ranges_named(prefix)
+    s = np.where(r.start_ns < 0, 0, r.start_ns)
+    e = np.where(r.end_ns < 0, tl.covered_ns, r.end_ns)
+    o = np.argsort(s, kind="stable")
+    s, e, name = s[o].astype(np.int64), e[o].astype(np.int64), r.name[o]
+    if len(s) > 1:  # overlapping ranges (per-proc scopes) merge into one row
+        e = np.maximum.accumulate(e)
+        keep = np.ones(len(s), bool)
+        keep[1:] = s[1:] >= e[:-1]
+        starts = s[keep]
+        ends = np.maximum.reduceat(e, np.flatnonzero(keep))
+        name = name[keep]
+        s, e = starts, ends
+    return (s, np.maximum(e, s), np.full(len(s), int(fam), np.uint8)), name
+
+
+def _pinned_rows(tl: Timeline) -> PinnedRows:
+    labels, spans, names = [], [], []
+    for label, prefix, fam in (
+        ("GC", "GC concurrent mark phase", F.GC),
+        ("STW", "stop-the-world", F.STW),
+        ("GC assist", "GC mark assist", F.GC_ASSIST),
+    ):
+        row, name = _ranges_row(tl, prefix, fam)
+        labels.append(label)
+        spans.append(row)
+        names.append(name)
+    cs = tl.cpu_samples
+    if len(cs):
+        t = np.sort(cs.time_ns)
+        labels.append(f"CPU samples ({len(t):,})")
+        spans.append((t, t + 1, np.full(len(t), int(F.CPU_SAMPLE), np.uint8)))
+        names.append(np.full(len(t), -1, np.int32))
+    return PinnedRows(tuple(labels), tuple(spans), tuple(names))
+
+
+def _step_xy(time_ns: NDArray, value: NDArray, end_ns: int, scale: float = 1.0):
+    """x (n+1,), y (n,) for a ``stepMode="center"`` curve ending at ``end_ns``."""
+    t = np.asarray(time_ns, np.float64)
+    v = np.asarray(value, np.float64) * scale
+    if len(t) == 0:
+        return np.array([0.0, float(end_ns)]), np.array([0.0])
+    return np.append(t, max(float(end_ns), t[-1])), v
+
+
+def build_view_data(
+    timeline: Timeline,
+    previous: TraceTimelineSource | None = None,
+    *,
+    prefetch: bool = True,
+) -> ViewData:
+    """Job: the source, prefetched proc/thread rows and pinned-track arrays (pure; any thread)."""
+    tl = timeline
+    src = TraceTimelineSource(tl, previous)
+    if prefetch:
+        for p in range(len(tl.proc_ids)):
+            tl.proc_row(p)
+        for m in range(len(tl.thread_ids)):
+            tl.thread_row(m)
+    end = tl.covered_ns
+    heap = {}
+    mib = 1.0 / (1 << 20)
+    for key, name in (("heap_in_use", "heap in use (MiB)"), ("heap_goal", "heap goal")):
+        s = tl.metrics.get(key)
+        if s is not None and len(s):
+            heap[name] = _step_xy(s.time_ns, s.value, end, mib)
+    counts = {}
+    sb = tl.state_bins
+    for st, name in (
+        (GoState.Running, "goroutines running"),
+        (GoState.Runnable, "runnable"),
+        (GoState.Waiting, "waiting"),
+        (GoState.Syscall, "syscall"),
+    ):
+        if len(sb.time_ns):
+            s = sb.series(st)
+            counts[name] = _step_xy(s.time_ns, s.value, end)
+    return ViewData(tl, src, _pinned_rows(tl), heap, counts)
+
+
+_CURVE_FAMILIES = {
+    "goroutines running": F.RUNNING,
+    "runnable": F.RUNNABLE,
+    "waiting": F.BLOCKED_SYNC,
+    "syscall": F.SYSCALL,
+    "heap in use (MiB)": F.SYSCALL,
+    "heap goal": F.WAITING_OTHER,
+}
+
+
+class TraceView(QWidget):
+    """Banner + pinned tracks + timeline of one trace (GUI thread only)."""
+
+    def __init__(
+        self,
+        data: ViewData,
+        selection: SelectionModel,
+        palette: Palette | None = None,
+        *,
+        bridge: JobBridge | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.palette_ = palette or Palette()
+        self.data = data
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "background: #fff3cd; color: #5c4400; border: 1px solid #e0c060; padding: 6px;"
+        )
+        self.banner.setVisible(False)
+        self.timeline = TimelinePanel(
+            data.source, selection, self.palette_, bridge=bridge, summary=False
+        )
+        tp = self.timeline
+        # pinned GC / STW / CPU-sample rows
+        self.pinned_plot = tp.add_header_plot(18 * len(data.pinned.labels) + 4)
+        pvb = self.pinned_plot.getPlotItem().getViewBox()
+        pvb.invertY(True)
+        self.pinned_track = SpanTrackItem(
+            len(data.pinned.labels),
+            self._pinned_spans,
+            self.palette_.default_table(),
+            data.source.duration_ns(),
+            label_of=self._pinned_label,
+            min_px=1.0,
+            lifetime_of=lambda _row: False,
+        )
+        pvb.addItem(self.pinned_track)
+        pvb.setYRange(0, len(data.pinned.labels), padding=0)
+        self._set_pinned_ticks()
+        # counters
+        self.heap_plot = tp.add_header_plot(60)
+        self.count_plot = tp.add_header_plot(60)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        for plot, names in (
+            (self.heap_plot, ("heap in use (MiB)", "heap goal")),
+            (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
+        ):
+            pi = plot.getPlotItem()
+            legend = pi.addLegend(offset=(4, 1), colCount=len(names), labelTextSize="8pt")
+            legend.setBrush(pg.mkBrush(253, 253, 248, 200))
+            for name in names:
+                pen = pg.mkPen(self.palette_.color(_CURVE_FAMILIES[name]), width=1.5)
+                if name == "heap goal":
+                    pen.setStyle(Qt.PenStyle.DashLine)
+                c = pg.PlotDataItem(
+                    stepMode="center", pen=pen, name=name, clipToView=True, autoDownsample=True
+                )
+                c.setDownsampling(auto=True, method="peak")
+                pi.addItem(c)
+                self._curves[name] = c
+            pi.getViewBox().enableAutoRange(axis="y", enable=True)
+            pi.getViewBox().setAutoVisible(y=True)
+        self._set_curves(data)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.banner)
+        lay.addWidget(tp, 1)
+
+    # -- pinned rows ------------------------------------------------------------------
+    def _pinned_spans(self, row: int):
+        return self.data.pinned.spans[row]
+
+    def _pinned_label(self, row: int, span_idx: int):
+        code = int(self.data.pinned.names[row][span_idx])
+        if code < 0:
+            return ()
+        text = self.data.timeline.strings[code]
+        short = text.replace("stop-the-world ", "STW ").replace("GC concurrent mark phase", "GC")
+        return (text, short)
+
+    def _set_pinned_ticks(self) -> None:
+        ax = self.pinned_plot.getPlotItem().getAxis("left")
+        ax.setTicks([[(i + 0.5, s) for i, s in enumerate(self.data.pinned.labels)], []])
+        ax.setStyle(tickLength=0)
+
+    def _set_curves(self, data: ViewData) -> None:
+        for name, c in self._curves.items():
+            xy = data.heap.get(name) or data.counts.get(name)
+            if xy is None:
+                c.setData([], [])
+            else:
+                c.setData(*xy)
+
+    # -- updates ----------------------------------------------------------------------
+    def show_data(self, data: ViewData) -> None:
+        """A newer snapshot (progressive loading) or a regrouped source."""
+        self.data = data
+        dur = data.source.duration_ns()
+        self.pinned_track.set_rows(len(data.pinned.labels), self._pinned_spans, dur)
+        self._set_pinned_ticks()
+        self.pinned_plot.setFixedHeight(18 * len(data.pinned.labels) + 4)
+        self.pinned_plot.getPlotItem().getViewBox().setYRange(0, len(data.pinned.labels), padding=0)
+        self._set_curves(data)
+        self.timeline.set_source(data.source)
+
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
