@@ -428,6 +428,16 @@ def _sub_into(reg, r, sk, sv, cnt, cur_off, cur_n, scal):
 
 
 @njit(nogil=True, cache=True)
+def _drop_block(sk, sv, cnt, off, n):
+    """Remove the dead snapshot ``snap[off:off+n]``, moving what follows it down by ``n``."""
+    end = cnt[C_SNAP]
+    for j in range(off + n, end):
+        sk[j - n] = sk[j]
+        sv[j - n] = sv[j]
+    cnt[C_SNAP] = end - n
+
+
+@njit(nogil=True, cache=True)
 def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system):
     """Go's GoroutineSummary.finalize(t, trigger)."""
     scal = np.zeros(5, np.int64)
@@ -460,8 +470,10 @@ def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, re
             reg[r, R_HAS_END] = 1 if trigger else 0
             reg[r, R_END] = t_trig if trigger else 0
             _sub_into(reg, r, sk, sv, cnt, off, n, scal)
+            reg[r, R_FIN_OFF] -= n  # moved down over the dead snapshot below
             reg[r, R_DONE] = cnt[C_DONE]
             cnt[C_DONE] += 1
+    _drop_block(sk, sv, cnt, off, n)
     gi[g, GI_LAST_START] = 0
     gi[g, GI_LAST_RUNNABLE] = 0
     gi[g, GI_LAST_BLOCK] = 0
@@ -727,6 +739,8 @@ def summarize(  # noqa: C901, PLR0912, PLR0913, PLR0915 - Go's Summarizer.Event
                 row_fabricated[i] = True
             off, n = _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal)
             _sub_into(reg, r, sk, sv, cnt, off, n, scal)
+            reg[r, R_FIN_OFF] -= n
+            _drop_block(sk, sv, cnt, off, n)
             reg[r, R_HAS_END] = 1
             reg[r, R_END] = t
             reg[r, R_DONE] = cnt[C_DONE]
