@@ -50,12 +50,46 @@ from goroscope.jobs import JobCancelled, Stage, ThreadExecutor, TraceSession
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.panels.timeline import SHORTCUTS
 from goroscope.ui.panels.trace_source import SORT_KEYS, goroutine_stats
-from goroscope.ui.panels.trace_view import TraceView, ViewData, build_view_data
+from goroscope.ui.panels.trace_view import TraceView, ViewData, build_view_data, empty_view_data
 from goroscope.ui.selection import SelectionModel
 
 #: At most one progressive snapshot is turned into view data per this many seconds.
 SNAPSHOT_MIN_S = 1.0
 MAX_RECENT = 10
+
+
+_WARMED: list[bool] = []
+
+
+def _warm_job() -> None:
+    """Load the drawing kernels' JIT caches on a job thread (~60 ms the GUI would otherwise pay).
+
+    Runs the real merge path (same argument types as a paint) on tiny rows.
+    """
+    import numpy as np
+
+    from goroscope.lod.raster import stacked_strip
+    from goroscope.lod.viewport import Viewport
+    from goroscope.ui.items.span_track import MIN_SPAN_PX, _merge_rows
+
+    for ro_s, ro_e in ((0, 0), (0, 1), (1, 0), (1, 1)):  # read-only arrays: other signatures
+        s = np.array([0, 10, 20], np.int64)
+        e = np.array([10, 20, 30], np.int64)
+        s.flags.writeable, e.flags.writeable = not ro_s, not ro_e
+        for px in (MIN_SPAN_PX, 1.0):
+            vp = Viewport(0.0, 30.0, 100.0)
+            b = vp.buffered()
+            min_ns = vp.merge_min_ns(px, b.resolution_ns)
+            for dt in (np.uint8, np.int64):
+                _merge_rows([(s, e, np.array([0, 1, 0], dt))], b, min_ns, 19)
+    stacked_strip(np.ones((4, 2), np.int64), 2.0, 4, np.zeros(3, np.uint32))
+
+
+def warm_kernels(executor) -> None:
+    """Submit :func:`_warm_job` once per process."""
+    if not _WARMED:
+        _WARMED.append(True)
+        executor.submit(_warm_job)
 
 
 class _SessionSignals(QObject):
@@ -151,6 +185,11 @@ class MainWindow(QMainWindow):
         self._stack = QStackedWidget()
         self._stack.addWidget(self._placeholder)
         self.setCentralWidget(self._stack)
+        # Built now, not when the first snapshot arrives: creating the plots costs ~100 ms
+        # of GUI time, which would stall a loading window (the ~10 ms budget).
+        self.view = TraceView(empty_view_data(), self.selection, bridge=None)
+        self._stack.addWidget(self.view)
+        self._has_trace = False
 
         self._build_menus()
         self.progress = QProgressBar()
@@ -245,7 +284,10 @@ class MainWindow(QMainWindow):
             self.report_error("Cannot open file", f"{path} does not exist or is not a file.")
             return
         self.snapshots_shown = 0
+        self._has_trace = False
+        self.view.show_banner("")
         self.first_view_s = None
+        warm_kernels(self._executor)
         self.load_started_s = time.perf_counter()
         self._last_build = 0.0
         self._final_pending = True
@@ -308,8 +350,9 @@ class MainWindow(QMainWindow):
         self.last_error = (title, text)
         self._set_loading(False)
         self.statusBar().showMessage(title)
-        if self.view is None:
+        if not self._has_trace:
             self._placeholder.setText(f"{title}\n\n{text}")
+            self._stack.setCurrentWidget(self._placeholder)
         box = QMessageBox(
             QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
         )
@@ -338,8 +381,12 @@ class MainWindow(QMainWindow):
     def _on_view_ready(self, session, data: ViewData) -> None:
         if session is not self.session:
             return
-        if self.view is None or self.view.data.timeline is None:
-            self._make_view(data)
+        if not self._has_trace:
+            self._has_trace = True
+            self.view.show_data(data)
+            self._stack.setCurrentWidget(self.view)
+            self.view.timeline.setFocus()
+            self.view_shown.emit()
         elif self.view.data.source is not data.source:
             # keep the user's sort / expansion: the job built data.source from the previous one
             self.view.show_data(data)
@@ -352,17 +399,6 @@ class MainWindow(QMainWindow):
             f"{len(tl.thread_ids)} threads, {tl.n_spans:,} spans"
             + ("" if tl.complete else " (loading…)")
         )
-
-    def _make_view(self, data: ViewData) -> None:
-        old = self.view
-        self.view = TraceView(data, self.selection, bridge=None)
-        self._stack.addWidget(self.view)
-        self._stack.setCurrentWidget(self.view)
-        if old is not None:
-            self._stack.removeWidget(old)
-            old.deleteLater()
-        self.view.timeline.setFocus()
-        self.view_shown.emit()
 
     @Slot(object, int)
     def _on_stage(self, session, stage: int) -> None:

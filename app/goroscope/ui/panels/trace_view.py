@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from goroscope.model.events import GoState
 from goroscope.model.timeline import Timeline
 from goroscope.ui.bridge import JobBridge
+from goroscope.ui.items.counter_curve import CounterCurve
 from goroscope.ui.items.span_track import SpanTrackItem
 from goroscope.ui.panels.timeline import TimelinePanel
 from goroscope.ui.panels.trace_source import TraceTimelineSource
@@ -97,12 +98,33 @@ def _pinned_rows(tl: Timeline) -> PinnedRows:
 
 
 def _step_xy(time_ns: NDArray, value: NDArray, end_ns: int, scale: float = 1.0):
-    """x (n+1,), y (n,) for a ``stepMode="center"`` curve ending at ``end_ns``."""
-    t = np.asarray(time_ns, np.float64)
-    v = np.asarray(value, np.float64) * scale
-    if len(t) == 0:
-        return np.array([0.0, float(end_ns)]), np.array([0.0])
-    return np.append(t, max(float(end_ns), t[-1])), v
+    """(time_ns (n,) int64, value (n,) float64 × scale): one counter series."""
+    return np.asarray(time_ns, np.int64), np.asarray(value, np.float64) * scale
+
+
+class _EmptySource:
+    """The timeline before a trace is loaded (no rows)."""
+
+    def duration_ns(self) -> int:
+        return 1_000_000
+
+    def rows(self):
+        return []
+
+    def spans(self, row: int):
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0, np.uint8)
+
+    def state_families(self):
+        return list(StateFamily)
+
+    def span_label(self, row: int, span_idx: int):
+        return ()
+
+
+def empty_view_data() -> ViewData:
+    """What the view shows before the first snapshot (built once, with the window)."""
+    return ViewData(None, _EmptySource(), PinnedRows((), (), ()), {}, {})  # type: ignore[arg-type]
 
 
 def build_view_data(
@@ -206,14 +228,11 @@ class TraceView(QWidget):
                 pen = pg.mkPen(self.palette_.color(_CURVE_FAMILIES[name]), width=1.5)
                 if name == "heap goal":
                     pen.setStyle(Qt.PenStyle.DashLine)
-                c = pg.PlotDataItem(
-                    stepMode="center", pen=pen, name=name, clipToView=True, autoDownsample=True
-                )
-                c.setDownsampling(auto=True, method="peak")
+                c = CounterCurve(pen=pen, name=name)
                 pi.addItem(c)
                 self._curves[name] = c
-            pi.getViewBox().enableAutoRange(axis="y", enable=True)
-            pi.getViewBox().setAutoVisible(y=True)
+            pi.getViewBox().enableAutoRange(axis="y", enable=False)
+        tp.view_changed.connect(self._on_view_changed)
         self._set_curves(data)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -239,12 +258,23 @@ class TraceView(QWidget):
         ax.setStyle(tickLength=0)
 
     def _set_curves(self, data: ViewData) -> None:
+        end = data.source.duration_ns()
         for name, c in self._curves.items():
             xy = data.heap.get(name) or data.counts.get(name)
             if xy is None:
-                c.setData([], [])
+                c.set_series(np.zeros(0, np.int64), np.zeros(0), end)
             else:
-                c.setData(*xy)
+                c.set_series(xy[0], xy[1], end)
+        for plot, names in (
+            (self.heap_plot, ("heap in use (MiB)", "heap goal")),
+            (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
+        ):
+            top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
+            plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.25, padding=0)
+
+    def _on_view_changed(self, _t0: float, _t1: float) -> None:
+        for c in self._curves.values():
+            c.refresh()
 
     # -- updates ----------------------------------------------------------------------
     def show_data(self, data: ViewData) -> None:

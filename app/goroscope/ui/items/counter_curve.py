@@ -1,0 +1,80 @@
+"""CounterCurve: a step-function counter (heap, goroutines per state) drawn per pixel (GUI thread only).
+
+A counter of the big trace has ~400k samples; pyqtgraph's own downsampling
+does not apply to ``stepMode`` curves and drawing them took ~175 ms a frame.
+This item keeps the full series and, on every x-range change, hands the
+``PlotDataItem`` only what the view can show: the samples in view when there
+are fewer than ``2 × width_px`` (drawn as exact steps), else per-pixel
+min/max pairs (a vertical line per pixel column spans the range the counter
+took there). Cost: ``searchsorted`` + one ``reduceat`` over the samples in
+view, a few ms for the whole big trace.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+
+
+def step_points(
+    time_ns: NDArray[np.int64], value: NDArray, t0: float, t1: float, width_px: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """x, y to draw ``value[i]`` from ``time_ns[i]`` until ``time_ns[i+1]`` inside ``[t0, t1]``.
+
+    time_ns : (n,) ascending; value : (n,). Returns at most ~``4 × width_px`` points.
+    """
+    n = len(time_ns)
+    if n == 0 or t1 <= t0:
+        return np.zeros(0), np.zeros(0)
+    lo = max(0, int(np.searchsorted(time_ns, t0, "right")) - 1)
+    hi = min(n, int(np.searchsorted(time_ns, t1, "right")) + 1)
+    t = np.asarray(time_ns[lo:hi], np.float64)
+    v = np.asarray(value[lo:hi], np.float64)
+    width_px = max(int(width_px), 1)
+    if len(t) <= 2 * width_px:
+        x = np.repeat(t, 2)[1:]
+        x = np.append(x, max(t1, t[-1]))
+        y = np.repeat(v, 2)
+        return x, y
+    # per-pixel min/max (the first sample of a column also covers the column's start)
+    px = ((t - t0) * (width_px / (t1 - t0))).astype(np.int64).clip(0, width_px - 1)
+    starts = np.flatnonzero(np.r_[True, px[1:] != px[:-1]])
+    vmin = np.minimum.reduceat(v, starts)
+    vmax = np.maximum.reduceat(v, starts)
+    xc = t0 + (px[starts] + 0.5) * ((t1 - t0) / width_px)
+    x = np.repeat(xc, 2)
+    y = np.empty(2 * len(starts))
+    y[0::2], y[1::2] = vmin, vmax
+    return x, y
+
+
+class CounterCurve(pg.PlotDataItem):
+    """A counter series re-sampled to the view on each x-range change."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._time = np.zeros(0, np.int64)
+        self._value = np.zeros(0)
+        self._end_ns = 0
+
+    def set_series(self, time_ns: NDArray[np.int64], value: NDArray, end_ns: int) -> None:
+        self._time = np.asarray(time_ns, np.int64)
+        self._value = np.asarray(value)
+        self._end_ns = int(end_ns)
+        self.refresh()
+
+    def refresh(self) -> None:
+        vb = self.getViewBox()
+        if vb is None:
+            t0, t1, w = 0.0, float(max(self._end_ns, 1)), 1000
+        else:
+            (t0, t1), _ = vb.viewRange()
+            w = int(max(vb.width(), 100))
+        x, y = step_points(self._time, self._value, t0, t1, w)
+        self.setData(x, y)
+
+    def value_range(self) -> tuple[float, float]:
+        if len(self._value) == 0:
+            return 0.0, 1.0
+        return float(np.min(self._value)), float(np.max(self._value))
