@@ -506,3 +506,15 @@ def test_row_cache_is_bounded_by_bytes(monkeypatch):
     assert len(tl._cache) < tl.n_goroutines
     # evicted rows come back equal
     np.testing.assert_array_equal(tl.goroutine_row(0).start_ns, rows[0].start_ns)
+
+
+def test_snapshot_cadence():
+    """A snapshot per new generation, plus one whenever ``snapshot_every_s`` elapsed."""
+    chunks = rechunk(events("go1.27/restart"), 600)
+    per_gen: list[Timeline] = []
+    build_timeline(chunks, on_snapshot=per_gen.append, snapshot_every_s=None)
+    every: list[Timeline] = []
+    build_timeline(chunks, on_snapshot=every.append, snapshot_every_s=0.0)
+    assert len(every) == len(chunks)
+    assert 1 <= len(per_gen) < len(every)
+    assert [s.covered_ns for s in every] == sorted(s.covered_ns for s in every)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -884,14 +885,16 @@ def build_timeline(
     state_bin_ns: int = 1 << 14,
     total_events: int | None = None,
     prefetch: int = 0,
+    snapshot_every_s: float | None = 1.0,
 ) -> Timeline:
     """Fold ``chunks`` into a Timeline (job thread; pure apart from the callbacks).
 
     cancel : a :class:`goroscope.jobs.CancelToken`-like object (``raise_if_set()``),
         checked before every chunk
     progress : called with the fraction done (by ``total_events`` when given)
-    on_snapshot : called with a fresh snapshot after each chunk that completed a
-        generation (progressive readiness); not called for the final one
+    on_snapshot : called with a fresh snapshot after each chunk that began a new
+        generation, and at least every ``snapshot_every_s`` seconds of building
+        (progressive readiness: the view fills in); not called for the final one
     prefetch : read up to this many chunks ahead on a second thread (0: none). The
         reader's kernels and numpy release the GIL, so reading the next chunk overlaps
         folding this one (wall ≈ max(read, fold) rather than the sum on 2 cores).
@@ -900,6 +903,7 @@ def build_timeline(
     b = TimelineBuilder(state_bin_ns=state_bin_ns)
     done = 0
     gens_seen = 0
+    last_snap = time.monotonic()
     source = _prefetched(chunks, prefetch) if prefetch > 0 else iter(chunks)
     try:
         for chunk in source:
@@ -909,9 +913,13 @@ def build_timeline(
             done += len(chunk)
             if progress is not None and total_events:
                 progress(min(1.0, done / total_events))
-            if on_snapshot is not None and len(b._gen_first) > gens_seen:
-                gens_seen = len(b._gen_first)
-                on_snapshot(b.snapshot())
+            if on_snapshot is not None:
+                now = time.monotonic()
+                due = snapshot_every_s is not None and now - last_snap >= snapshot_every_s
+                if len(b._gen_first) > gens_seen or due:
+                    gens_seen = len(b._gen_first)
+                    on_snapshot(b.snapshot())
+                    last_snap = time.monotonic()
     finally:
         close = getattr(source, "close", None)
         if close is not None:
