@@ -339,6 +339,7 @@ class TimelineBuilder:
         self._g_creator = _Col(np.int32)
         self._g_last_seg = _Col(np.int32)
         self._occ = _Occupying()
+        self._p_thread = np.zeros(0, np.int64)  # per p_idx: thread of its last Running span
         self._func_cache: dict[tuple[int, int], int] = {}
         # state counters
         self._binner = StateBinner(1 << self._shift)
@@ -537,12 +538,42 @@ class TimelineBuilder:
         out["start"] = _narrow(ts - base)
         out["kind"] = kcode[order]
         out["proc"] = _narrow_idx(ctx_p[order])
-        out["thread"] = _narrow_idx(ctx_m[order])
         to = sto[order]
+        sysr = np.flatnonzero(to == _SYSCALL)
+        out["sys_row"] = sysr.astype(np.uint32)
+        out["sys_thread"] = ctx_m[order][sysr].astype(np.int32)
+        out.update(self._proc_thread_changes(t, sto, ctx_p, ctx_m))
         out.update(self._carry_occupancy(gs, ts, to, ctx_p[order], ctx_m[order], first))
         for v in out.values():
             _ro(v)
         return out
+
+    def _proc_thread_changes(self, t, sto, ctx_p, ctx_m) -> dict:
+        """Run-length code of the thread running each proc's Running spans (time order)."""
+        run = np.flatnonzero((sto == _RUNNING) & (ctx_p >= 0))
+        if len(run) == 0:
+            z32 = np.zeros(0, np.int32)
+            return {"pm_p": z32, "pm_time": np.zeros(0, np.int64), "pm_thread": z32}
+        p, m, tt = ctx_p[run], ctx_m[run], t[run]
+        o = _group_order(p)
+        p, m, tt = p[o], m[o], tt[o]
+        n_p = int(p.max()) + 1
+        if n_p > len(self._p_thread):
+            grown = np.full(n_p, -2, np.int64)
+            grown[: len(self._p_thread)] = self._p_thread
+            self._p_thread = grown
+        prev = np.empty(len(p), np.int64)
+        prev[1:] = m[:-1]
+        first = _group_starts(p)
+        prev[first] = self._p_thread[p[first]]
+        change = m != prev
+        last = np.append(first[1:], len(p)) - 1
+        self._p_thread[p[last]] = m[last]
+        return {
+            "pm_p": p[change].astype(np.int32),
+            "pm_time": tt[change],
+            "pm_thread": m[change].astype(np.int32),
+        }
 
     def _carry_occupancy(self, gs, ts, to, cp, cm, first) -> dict:
         """Head (occupying at chunk start), late (ended here, began before) and the new carry."""

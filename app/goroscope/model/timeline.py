@@ -167,9 +167,13 @@ class SpanSegment:
     g_from : (k,) uint8 — GoState before the goroutine's first span here (Go's ``From``)
     start : (n,) uint32 | int64 — span start − ``base_ns``, ascending within a goroutine
     kind : (n,) uint8 — :attr:`Timeline.kinds` code
-    proc, thread : (n,) uint8 | uint16 | int32 — p_idx / m_idx of the event's context
-        (the proc and thread a Running span runs on, the thread of a Syscall span);
-        the dtype's max (or -1 for int32) means none; read with :func:`idx_col`
+    proc : (n,) uint8 | uint16 | int32 — p_idx of the event's context (the proc a Running
+        span runs on); the dtype's max (or -1 for int32) means none; read with :func:`idx_col`
+    sys_row : (y,) uint32, sys_thread : (y,) int32 — the thread (m_idx) of each Syscall span
+    pm_p, pm_time, pm_thread : (c,) int32 / int64 / int32 — where the thread running a
+        proc's Running spans changes (p_idx, ns, m_idx); the thread of a Running span is
+        the last change at or before its start (a run-length code: procs rarely move
+        between threads, so this replaces a per-span thread column)
     head_* : (h,) — goroutines occupying a proc or thread (Running or Syscall) when the
         chunk began: g, start_ns (int64, since origin), proc, thread (int32), state (uint8)
     late_* : (l,) — occupancy spans that began in an earlier chunk and ended in this one
@@ -187,7 +191,11 @@ class SpanSegment:
     start: NDArray
     kind: NDArray[np.uint8]
     proc: NDArray
-    thread: NDArray
+    sys_row: NDArray[np.uint32]
+    sys_thread: NDArray[np.int32]
+    pm_p: NDArray[np.int32]
+    pm_time: NDArray[np.int64]
+    pm_thread: NDArray[np.int32]
     head_g: NDArray[np.int64]
     head_start: NDArray[np.int64]
     head_proc: NDArray[np.int32]
@@ -616,7 +624,7 @@ class Timeline:
                 if isinstance(getattr(obj, f), np.ndarray)
             )
 
-        per_span = ("start", "kind", "proc", "thread")
+        per_span = ("start", "kind", "proc")
         span_cols = sum(sum(getattr(s, f).nbytes for f in per_span) for s in self.segments)
         seg_index = sum(
             s.g_idx.nbytes + s.g_off.nbytes + s.g_prev.nbytes + s.g_from.nbytes
@@ -758,7 +766,7 @@ class Timeline:
             seg = self.segments[si]
             st = ks[seg.kind]
             proc = idx_col(seg.proc)
-            thread = idx_col(seg.thread)
+            thread = self._thread_col(seg, st, proc)
             col = proc if which == "p" else thread
             occ = st == KIND_RUNNING
             if which == "m":
@@ -852,6 +860,40 @@ class Timeline:
         for a in (row.start_ns, row.end_ns, row.g_idx, row.state, row.proc):
             a.flags.writeable = False
         return row
+
+    def _thread_col(self, seg: SpanSegment, st: NDArray[np.uint8], proc) -> NDArray[np.int32]:
+        """(n,) int32 — m_idx of each Running (from the proc→thread run-length code) and
+        Syscall span of ``seg``; -1 elsewhere."""
+        th = np.full(len(st), -1, np.int32)
+        th[seg.sys_row] = seg.sys_thread
+        run = np.flatnonzero((st == KIND_RUNNING) & (proc >= 0))
+        if len(run):
+            rle_t, rle_m = self._proc_threads()
+            start = seg.start[run].astype(np.int64) + seg.base_ns
+            pr = proc[run]
+            for p in np.unique(pr).tolist():
+                sel = pr == p
+                if p >= len(rle_t) or not len(rle_t[p]):
+                    continue
+                j = np.searchsorted(rle_t[p], start[sel], side="right") - 1
+                th[run[sel]] = np.where(j >= 0, rle_m[p][np.maximum(j, 0)], -1)
+        return th
+
+    def _proc_threads(self) -> tuple[list[NDArray[np.int64]], list[NDArray[np.int32]]]:
+        """Per p_idx: (times, m_idx) where the thread running the proc's spans changes."""
+
+        def make():
+            p = np.concatenate([s.pm_p for s in self.segments] or [np.zeros(0, np.int32)])
+            t = np.concatenate([s.pm_time for s in self.segments] or [np.zeros(0, np.int64)])
+            m = np.concatenate([s.pm_thread for s in self.segments] or [np.zeros(0, np.int32)])
+            ts, ms = [], []
+            for k in range(len(self.proc_ids)):
+                sel = p == k
+                ts.append(t[sel])
+                ms.append(m[sel])
+            return ts, ms
+
+        return self._cached(("proc_threads",), make)
 
     def _span_end(self, g: int, start_ns: int) -> int:
         row = self.goroutine_row(g)
