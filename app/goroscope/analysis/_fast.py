@@ -553,14 +553,11 @@ class FastSummarizer:
     def last_ts(self) -> int:
         return int(self.cnt[K.C_LAST])
 
-    def finalize(self):
-        """Go's ``Finalize``; returns ``(goroutines, tasks)`` like the reference."""
-        from goroscope.analysis._summary_reference import (
-            ExecStats,
-            GoroutineSummary,
-            RegionSummary,
-        )
-
+    def finish(self) -> None:
+        """Go's ``Finalize`` on the arrays (idempotent); :meth:`finalize` then builds objects."""
+        if getattr(self, "_finished", False):
+            return
+        self._finished = True
         ng = len(self.gs)
         # the final finalize may add one node per pending block/range and copy region maps
         while True:
@@ -576,6 +573,92 @@ class FastSummarizer:
             self.gi, ng, self.mk, self.mv, self.mn, self.lk, self.lt, self.ln,
             self.reg, self.sk, self.sv, self.cnt, self.is_system,
         )  # fmt: skip
+
+    def tracecount_summary(self) -> dict:
+        """The goroutine, region and task keys of ``tracecount -summary`` straight from the
+        arrays (numpy per goroutine/node, no Python object per goroutine or region)."""
+        from goroscope.analysis.summary import go_quote
+
+        self.finish()
+        s = self.strings
+        ng = len(self.gs)
+        gi = self.gi[:ng]
+        ex = np.flatnonzero(gi[:, K.GI_EXISTS])
+        out: dict = {"goroutines": len(ex), "groups": {}, "totals_ns": {}, "range_ns": {}}
+        out["regions"], out["region_exec_ns"] = {}, {}
+        names = np.asarray(self.name_list, dtype=object)
+        nid, counts = np.unique(gi[ex, K.GI_NAME], return_counts=True)
+        for i, c in zip(nid.tolist(), counts.tolist(), strict=True):
+            out["groups"][names[i]] = out["groups"].get(names[i], 0) + c
+        own, key, val = K.collect_nodes(self.gi, ng, self.mk, self.mv, self.mn)
+        blk = (key & 1) == 0
+        totals = out["totals_ns"]
+        if len(ex):
+            col = gi[ex]
+            block_g = np.zeros(ng, np.int64)
+            np.add.at(block_g, own[blk], val[blk])
+            known = col[:, K.GI_EXEC] + col[:, K.GI_SCHED] + col[:, K.GI_SYSCALL]
+            known = known + col[:, K.GI_SYSBLOCK] + block_g[ex]
+            total = col[:, K.GI_TOTAL]
+            totals["Execution time"] = int(col[:, K.GI_EXEC].sum())
+            totals["Sched wait time"] = int(col[:, K.GI_SCHED].sum())
+            totals["Syscall execution time"] = int(col[:, K.GI_SYSCALL].sum())
+            totals["Block time (syscall)"] = int(col[:, K.GI_SYSBLOCK].sum())
+            totals["Unknown time"] = int(np.where(known < total, total - known, 0).sum())
+            totals["Total time"] = int(total.sum())
+        for mask, prefix, dest in ((blk, "Block time (", totals), (~blk, "", out["range_ns"])):
+            codes, inv = np.unique(key[mask] >> 1, return_inverse=True)
+            sums = np.zeros(len(codes), np.int64)
+            np.add.at(sums, inv, val[mask])
+            for c, v in zip(codes.tolist(), sums.tolist(), strict=True):
+                k = prefix + s[c] + ")" if prefix else s[c]
+                dest[k] = dest.get(k, 0) + v
+        reg = self.reg[: int(self.cnt[K.C_REG])]
+        if len(reg):
+            live = (reg[:, K.R_DONE] >= 0) & (
+                reg[:, K.R_EPOCH] == self.gi[reg[:, K.R_G], K.GI_EPOCH]
+            )
+            codes, inv = np.unique(reg[live, K.R_NAME], return_inverse=True)
+            cnt = np.bincount(inv, minlength=len(codes))
+            exe = np.zeros(len(codes), np.int64)
+            np.add.at(exe, inv, reg[live, K.R_F0])
+            for c, n, e in zip(codes.tolist(), cnt.tolist(), exe.tolist(), strict=True):
+                out["regions"][s[c]] = out["regions"].get(s[c], 0) + n
+                out["region_exec_ns"][s[c]] = out["region_exec_ns"].get(s[c], 0) + e
+        goids = self.gs.ids[ex].tolist()
+        lines = [
+            f"{goid} {go_quote(names[r[0]])} {r[1]} {r[2]} {r[3]} {r[4]} {r[5]} {r[6]} {r[7]}"
+            for goid, r in zip(
+                goids,
+                gi[ex][
+                    :,
+                    [
+                        K.GI_NAME,
+                        K.GI_CREATION,
+                        K.GI_START,
+                        K.GI_END,
+                        K.GI_EXEC,
+                        K.GI_SCHED,
+                        K.GI_SYSCALL,
+                        K.GI_TOTAL,
+                    ],
+                ].tolist(),  # fmt: skip
+                strict=True,
+            )
+        ]
+        out["stat_lines"] = lines
+        return out
+
+    def finalize(self):
+        """Go's ``Finalize``; returns ``(goroutines, tasks)`` like the reference."""
+        from goroscope.analysis._summary_reference import (
+            ExecStats,
+            GoroutineSummary,
+            RegionSummary,
+        )
+
+        self.finish()
+        ng = len(self.gs)
         s = self.strings
 
         def maps(off: int, length: int) -> tuple[dict[str, int], dict[str, int]]:

@@ -854,3 +854,26 @@ def dense_map(ids, valid, keep_none, slots_key, slots_val, slots_used, rev, n):
             n += 1
         out[i] = slots_val[s]
     return out, n
+
+
+@njit(nogil=True, cache=True)
+def collect_nodes(gi, n_g, mk, mv, mn):
+    """Every map node of every existing goroutine as ``(goroutine, key, value)`` columns."""
+    total = 0
+    for g in range(n_g):
+        if gi[g, GI_EXISTS]:
+            total += gi[g, GI_NMAP]
+    own = np.empty(total, np.int64)
+    key = np.empty(total, np.int64)
+    val = np.empty(total, np.int64)
+    n = 0
+    for g in range(n_g):
+        if gi[g, GI_EXISTS]:
+            j = gi[g, GI_MAP_HEAD]
+            while j >= 0:
+                own[n] = g
+                key[n] = mk[j]
+                val[n] = mv[j]
+                n += 1
+                j = mn[j]
+    return own[:n], key[:n], val[:n]

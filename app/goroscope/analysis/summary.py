@@ -114,14 +114,34 @@ class Analysis:
     last_ns: int = 0
     error: str | None = None
     header_error: bool = False
-    goroutines: dict[int, GoroutineSummary] = field(default_factory=dict)
-    tasks: dict[int, TaskSummary] = field(default_factory=dict)
+    _goroutines: dict[int, GoroutineSummary] | None = None
+    _tasks: dict[int, TaskSummary] | None = None
+    _summarizer: object = None  # a finished FastSummarizer whose objects are built on demand
     util_times_ns: list[int] = field(default_factory=list)
     util: list[float] = field(default_factory=list)
     g_digest: str = ""
     p_digest: str = ""
     profiles: dict = field(default_factory=dict)
     collector: object = None  # the ProfileCollector, for re-filtering CPU samples
+
+    def _build(self) -> None:
+        if self._goroutines is None:
+            if self._summarizer is not None:
+                self._goroutines, self._tasks = self._summarizer.finalize()
+            else:
+                self._goroutines, self._tasks = {}, {}
+
+    @property
+    def goroutines(self) -> dict[int, GoroutineSummary]:
+        """GoID → Go's ``GoroutineSummary`` (built on first access on the fast path)."""
+        self._build()
+        return self._goroutines
+
+    @property
+    def tasks(self) -> dict[int, TaskSummary]:
+        """TaskID → Go's ``UserTaskSummary``."""
+        self._build()
+        return self._tasks
 
     def mmu_curve(self) -> MMUCurve:
         return MMUCurve(self.util_times_ns, self.util)
@@ -305,7 +325,11 @@ def analyze(
     finally:
         if closer is not None:
             closer.close()
-    out.goroutines, out.tasks = summ.finalize()
+    if reference:
+        out._goroutines, out._tasks = summ.finalize()
+    else:
+        summ.finish()
+        out._summarizer = summ
     series = util.finish()
     if series is not None:
         out.util_times_ns, out.util = series
@@ -377,11 +401,11 @@ def summary_of(a: Analysis) -> dict:
         "events": a.events,
         "first_ns": a.first_ns,
         "last_ns": a.last_ns,
-        "goroutines": len(a.goroutines),
+        "goroutines": 0,
         "groups": {},
         "totals_ns": {},
         "range_ns": {},
-        "tasks": len(a.tasks),
+        "tasks": 0,
         "tasks_complete": 0,
         "task_types": {},
         "task_logs": 0,
@@ -400,23 +424,17 @@ def summary_of(a: Analysis) -> dict:
     def add(d: dict, k, v) -> None:
         d[k] = d.get(k, 0) + v
 
-    stat_lines = []
-    for goid, g in a.goroutines.items():
-        add(out["groups"], g.name, 1)
-        for k, v in g.stats.non_overlapping().items():
-            add(out["totals_ns"], k, v)
-        add(out["totals_ns"], "Total time", g.stats.total_ns)
-        for k, v in g.stats.range_ns.items():
-            add(out["range_ns"], k, v)
-        for r in g.regions:
-            add(out["regions"], r.name, 1)
-            add(out["region_exec_ns"], r.name, r.stats.exec_ns)
-        s = g.stats
-        stat_lines.append(
-            f"{goid} {go_quote(g.name)} {g.creation_ns} {g.start_ns} {g.end_ns} "
-            f"{s.exec_ns} {s.sched_wait_ns} {s.syscall_ns} {s.total_ns}"
-        )
-    for t in a.tasks.values():
+    if a._goroutines is None and a._summarizer is not None:
+        # the fast path: straight from the arrays, no object per goroutine or region
+        cols = a._summarizer.tracecount_summary()
+        stat_lines = cols.pop("stat_lines")
+        out.update(cols)
+        tasks = a._summarizer.tasks
+    else:
+        stat_lines = _stat_lines_of(a, out, add)
+        tasks = a.tasks
+    out["tasks"] = len(tasks)
+    for t in tasks.values():
         if t.complete:
             out["tasks_complete"] += 1
         add(out["task_types"], t.name, 1)
@@ -433,6 +451,28 @@ def summary_of(a: Analysis) -> dict:
             sorted(out[k].items(), key=lambda kv: kv[0].encode("utf-8", "surrogateescape"))
         )
     return {k: out[k] for k in SUMMARY_KEYS if k in out}
+
+
+def _stat_lines_of(a: Analysis, out: dict, add) -> list[str]:
+    """The goroutine and region keys of :func:`summary_of` from Go's summary objects."""
+    out["goroutines"] = len(a.goroutines)
+    stat_lines = []
+    for goid, g in a.goroutines.items():
+        add(out["groups"], g.name, 1)
+        for k, v in g.stats.non_overlapping().items():
+            add(out["totals_ns"], k, v)
+        add(out["totals_ns"], "Total time", g.stats.total_ns)
+        for k, v in g.stats.range_ns.items():
+            add(out["range_ns"], k, v)
+        for r in g.regions:
+            add(out["regions"], r.name, 1)
+            add(out["region_exec_ns"], r.name, r.stats.exec_ns)
+        s = g.stats
+        stat_lines.append(
+            f"{goid} {go_quote(g.name)} {g.creation_ns} {g.start_ns} {g.end_ns} "
+            f"{s.exec_ns} {s.sched_wait_ns} {s.syscall_ns} {s.total_ns}"
+        )
+    return stat_lines
 
 
 # --- beyond tracecount: distributions, tasks and regions -----------------------------------
