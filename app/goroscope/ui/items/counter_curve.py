@@ -46,6 +46,9 @@ def step_points(
     x = np.repeat(xc, 2)
     y = np.empty(2 * len(starts))
     y[0::2], y[1::2] = vmin, vmax
+    if t[-1] < t1:  # the last value holds until the view's end
+        x = np.append(x, t1)
+        y = np.append(y, v[-1])
     return x, y
 
 
@@ -71,7 +74,8 @@ class CounterCurve(pg.PlotDataItem):
         else:
             (t0, t1), _ = vb.viewRange()
             w = int(max(vb.width(), 100))
-        x, y = step_points(self._time, self._value, t0, t1, w)
+        # a counter holds its last value until the end of the trace, not of its samples
+        x, y = step_points(self._time, self._value, t0, min(t1, max(self._end_ns, t0 + 1)), w)
         self.setData(x, y)
 
     def value_range(self) -> tuple[float, float]:

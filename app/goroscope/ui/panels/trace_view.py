@@ -85,6 +85,10 @@ def _pinned_rows(tl: Timeline) -> PinnedRows:
         ("GC assist", "GC mark assist", F.GC_ASSIST),
     ):
         row, name = _ranges_row(tl, prefix, fam)
+        if len(row[0]) == 0 and label != "GC":
+            continue  # no empty rows; "GC" stays so "no GC in this trace" is visible
+        if len(row[0]) == 0:
+            label = "GC (none)"
         labels.append(label)
         spans.append(row)
         names.append(name)
