@@ -43,14 +43,15 @@ Go transition, the end implied by the next span of the same goroutine, and only
 what the view *draws* kept in memory:
 
 * **Goroutine spans** live in per-chunk :class:`SpanSegment` s (a chunk is what
-  the event stream yields, ~256 Ki events). A segment is a CSR table over the
+  the event stream yields, 64–256 Ki events). A segment is a CSR table over the
   goroutines that had transitions in it (``g_idx`` sorted, ``g_off``) with, per
   span: ``start`` relative to the segment's ``base_ns`` (uint32 while a chunk
   spans < 4.29 s, else int64), ``kind`` (uint8: a (GoState, reason) pair interned
-  in :attr:`Timeline.kinds`), ``proc`` and ``thread`` (uint8 while there are
-  < 255 procs / threads, else uint16 / int32: the context of the event, i.e. where
-  a Running span runs and which thread a Syscall span holds). **7 bytes per span**
-  (measured: 7.00 on the committed traces and the 12 MB generator trace).
+  in :attr:`Timeline.kinds`) and ``proc`` (uint8 while there are < 255 procs, else
+  uint16 / int32: where a Running span runs). **6 bytes per span** (measured).
+* The thread of a Running span is not stored per span: procs rarely move between
+  threads, so a per-proc run-length code (``pm_*``, 2.5 k changes on the big
+  trace) gives it; Syscall spans keep theirs in a sparse table (``sys_*``).
 * The generation of a span is not stored: Go's event times strictly increase
   across the stream, so it is ``searchsorted(gen_first_ns, start)``.
 * Proc and thread rows are not stored either: a proc's row is the Running spans
@@ -69,15 +70,16 @@ what the view *draws* kept in memory:
   list (``g_prev`` per segment entry, ``last_seg`` per goroutine);
   :meth:`Timeline.goroutine_row` materialises it (int64 start/end) and caches it.
 
-Measured (``tests/bench/bench_model.py``, 2 shared vCPUs, 2026-11-27): the 450 MB
-trace (81.05 M events, 75.63 M spans, 2.16 M goroutines, 320 segments) gives a
-model of **759 MB = 1.68× the file**: span columns 529 MB (7.00 B/span), segment
-index 47 MB, goroutines 80 MB (37 B each), regions 82 MB, ranges 10 MB, metrics
-7 MB, counters 4 MB — 10.0 B per span all told. With the wire rows and unblockers
-kept it was 1,359 MB (3.0×). Fold 31–51 s (1.6–2.6 M events/s, depending on the
-machine's load); through ``TraceSession`` (reader thread + fold overlapped) the
-first timeline arrives after 1.4 s and the complete model after 31 s; peak RSS
-2.95 GB, most of it the event reader's per-generation working set, not the model.
+Measured (``tests/bench/bench_model.py``, 2 vCPUs shared with other jobs, so
+times vary ±50 % run to run): the 450 MB trace (81.05 M events, 75.63 M spans,
+2.16 M goroutines, 1,245 segments) gives a model of **669 MB = 1.49× the file**:
+span columns 454 MB (6.00 B/span), segment index 32 MB, goroutines 80 MB (37 B
+each), regions 82 MB, ranges 10 MB, metrics 7 MB, counters 4 MB — 8.85 B per span
+all told. Keeping wire rows, unblockers and per-span threads, it was 1,359 MB (3.0×).
+The fold runs at 2–4 M events/s (20–40 s); through ``TraceSession`` (reader
+thread + fold) the first timeline arrives after 0.6–0.9 s and the complete model
+after 29–51 s. Peak RSS 2.0–3.1 GB, of which the event reader alone peaks at
+2.0 GB on this trace (its per-generation working set), the model 0.67 GB.
 
 What we deliberately don't do
 -----------------------------
@@ -90,7 +92,7 @@ What we deliberately don't do
   ``state_bin_ns`` (a power of two, ≤ 64 Ki bins) with min/max/last per bin, which
   is what a plot can show; exact step series for a set of goroutines (a group's
   aggregate row, a zoomed window) come from :meth:`Timeline.state_counts`.
-* No delta-coded times (yet): 4 of the 7 bytes are the start. OPT: u16 deltas with
+* No delta-coded times (yet): 4 of the 6 bytes are the start. OPT: u16 deltas with
   an exception list would bring a span to ~4 B; queries would then cumsum a
   segment's starts (~1 ms per segment).
 
