@@ -77,8 +77,8 @@ span columns 454 MB (6.00 B/span), segment index 32 MB, goroutines 80 MB (37 B
 each), regions 82 MB, ranges 10 MB, metrics 7 MB, counters 4 MB — 8.85 B per span
 all told. Keeping wire rows, unblockers and per-span threads, it was 1,359 MB (3.0×).
 The fold runs at 2–4 M events/s (20–40 s); through ``TraceSession`` (reader
-thread + fold) the first timeline arrives after 0.6–0.9 s and the complete model
-after 29–51 s. Peak RSS 2.0–3.1 GB, of which the event reader alone peaks at
+thread + fold) the first timeline arrives after 0.6–1.5 s and the complete model
+after 29–71 s. Peak RSS 2.0–3.1 GB, of which the event reader alone peaks at
 2.0 GB on this trace (its per-generation working set), the model 0.67 GB.
 
 What we deliberately don't do
