@@ -67,13 +67,19 @@ class CounterCurve(pg.PlotDataItem):
         self._end_ns = int(end_ns)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, t0: float | None = None, t1: float | None = None) -> None:
+        """Resample for the view ``[t0, t1]`` (default: this item's view box range).
+
+        Pass the timeline's range when reacting to its change: a linked view box
+        may not have followed yet.
+        """
         vb = self.getViewBox()
-        if vb is None:
-            t0, t1, w = 0.0, float(max(self._end_ns, 1)), 1000
-        else:
-            (t0, t1), _ = vb.viewRange()
-            w = int(max(vb.width(), 100))
+        w = int(max(vb.width(), 100)) if vb is not None else 1000
+        if t0 is None or t1 is None:
+            if vb is None:
+                t0, t1 = 0.0, float(max(self._end_ns, 1))
+            else:
+                (t0, t1), _ = vb.viewRange()
         # a counter holds its last value until the end of the trace, not of its samples
         x, y = step_points(self._time, self._value, t0, min(t1, max(self._end_ns, t0 + 1)), w)
         self.setData(x, y)

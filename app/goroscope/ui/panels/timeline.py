@@ -60,6 +60,7 @@ from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.aggregate_rows import AggregateRowsItem
 from goroscope.ui.items.span_track import SpanTrackItem
 from goroscope.ui.items.state_strip import StateStripItem
+from goroscope.ui.items.tick_rows import TickRowsItem
 from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
 from goroscope.ui.selection import Selection, SelectionModel, SpanRef, TimeRange
 from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily
@@ -329,6 +330,13 @@ class TimelinePanel(QWidget):
             scale_of=self._aggregate_scale,
         )
         self.view_box.addItem(self.aggregates)
+        self.ticks = TickRowsItem(
+            len(self._rows),
+            getattr(source, "ticks", None),
+            self._duration,
+            self.palette_.color(StateFamily.CPU_SAMPLE),
+        )
+        self.view_box.addItem(self.ticks)
         self._origin_line = pg.InfiniteLine(
             pos=0,
             angle=90,
@@ -439,6 +447,7 @@ class TimelinePanel(QWidget):
         self.aggregates.set_rows(
             len(self._rows), self._aggregate_of, self._duration, scale_of=self._aggregate_scale
         )
+        self.ticks.set_rows(len(self._rows), getattr(source, "ticks", None), self._duration)
         self.view_box.setLimits(xMin=0, xMax=self._duration, minXRange=MIN_RANGE_NS)
         if not keep_view or was_all:
             self.view_box.setXRange(0, self._duration, padding=0)

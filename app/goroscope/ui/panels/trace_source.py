@@ -257,6 +257,11 @@ class TraceTimelineSource:
         self._has_regions = np.zeros(tl.n_goroutines, bool)
         if len(r):
             self._has_regions[r.g_idx[(r.g_idx >= 0) & (r.g_idx < tl.n_goroutines)]] = True
+        cs = tl.cpu_samples
+        self._cpu_g = self._cpu_t = None
+        if len(cs):
+            o = np.lexsort((cs.time_ns, cs.g_idx))
+            self._cpu_g, self._cpu_t = cs.g_idx[o], cs.time_ns[o]
         self.stats: GoroutineStats | None = None
         self.sort_key = "id"
         self.threads_expanded = False
@@ -316,10 +321,11 @@ class TraceTimelineSource:
                 kinds.append(np.full(n_m, R_THREAD, np.int8))
                 res.append(np.argsort(tl.thread_ids, kind="stable").astype(np.int64))
         for k, members in enumerate(self.group_members):
-            kinds.append(np.array([R_GROUP], np.int8))
-            res.append(np.array([k], np.int64))
-            if not self.group_expanded(k):
-                continue
+            if len(members) > 1:  # a lone goroutine needs no header: its label names the function
+                kinds.append(np.array([R_GROUP], np.int8))
+                res.append(np.array([k], np.int64))
+                if not self.group_expanded(k):
+                    continue
             m = self._sorted(members)
             reg = self._has_regions[m]
             rep = 1 + reg.astype(np.int64)
@@ -506,6 +512,14 @@ class TraceTimelineSource:
             self.relayout()
             return True
         return False
+
+    def ticks(self, row: int) -> NDArray[np.int64] | None:
+        """CPU-sample times (ns, ascending) of the goroutine on ``row``; None for other rows."""
+        if int(self.row_kind[row]) != R_GOROUTINE or self._cpu_g is None:
+            return None
+        g = int(self.row_res[row])
+        lo, hi = np.searchsorted(self._cpu_g, [g, g + 1])
+        return self._cpu_t[lo:hi] if hi > lo else None
 
     def has_lifetime(self, row: int) -> bool:
         """Goroutine rows show "not yet created" / "exited" whiskers; procs and threads don't."""

@@ -265,10 +265,12 @@ class TraceView(QWidget):
         end = data.source.duration_ns()
         for name, c in self._curves.items():
             xy = data.heap.get(name) or data.counts.get(name)
+            t0, t1 = self.timeline.view_range()
             if xy is None:
                 c.set_series(np.zeros(0, np.int64), np.zeros(0), end)
             else:
                 c.set_series(xy[0], xy[1], end)
+            c.refresh(t0, t1)
         for plot, names in (
             (self.heap_plot, ("heap in use (MiB)", "heap goal")),
             (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
@@ -276,9 +278,9 @@ class TraceView(QWidget):
             top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
             plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.25, padding=0)
 
-    def _on_view_changed(self, _t0: float, _t1: float) -> None:
+    def _on_view_changed(self, t0: float, t1: float) -> None:
         for c in self._curves.values():
-            c.refresh()
+            c.refresh(t0, t1)
 
     # -- updates ----------------------------------------------------------------------
     def show_data(self, data: ViewData) -> None:
@@ -289,8 +291,8 @@ class TraceView(QWidget):
         self._set_pinned_ticks()
         self.pinned_plot.setFixedHeight(18 * len(data.pinned.labels) + 4)
         self.pinned_plot.getPlotItem().getViewBox().setYRange(0, len(data.pinned.labels), padding=0)
-        self._set_curves(data)
         self.timeline.set_source(data.source)
+        self._set_curves(data)
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
