@@ -171,13 +171,26 @@ class _Digests:
                     cols += (ev.reason[m],)
                 out.append(cols)
 
-    def _digest(self, parts, with_reason: bool, name, fast: bool = True) -> str:
+    def _digest(self, parts, with_reason: bool, name, fast: bool = True, consume=False) -> str:
         h = hashlib.sha256()
         if not parts:
             return h.hexdigest()
         ids = np.concatenate([p[0] for p in parts])
         order = np.argsort(ids, kind="stable")
-        cols = [np.concatenate([p[j] for p in parts])[order] for j in range(len(parts[0]))]
+        ids = ids[order]
+        cols = [ids]
+        # one column at a time; with ``consume`` each chunk's piece is dropped once copied
+        # (peak: the parts and two columns)
+        for j in range(1, len(parts[0])):
+            col = np.concatenate([p[j] for p in parts])
+            if consume:
+                for k, p in enumerate(parts):
+                    parts[k] = p[:j] + (None,) + p[j + 1 :]
+            cols.append(col[order])
+            del col
+        if consume:
+            parts.clear()
+        del order
         strings = self.reasons
         names = [name(v) for v in range(256)]
         if not fast:  # the reference: one formatted line per transition
@@ -222,10 +235,11 @@ class _Digests:
             h.update(buf[:used].tobytes())
         return h.hexdigest()
 
-    def result(self, fast: bool = True) -> tuple[str, str]:
+    def result(self, fast: bool = True, consume: bool = False) -> tuple[str, str]:
+        """The two digests; ``consume`` frees the columns while hashing (then call once)."""
         return (
-            self._digest(self.g, True, go_state_name, fast),
-            self._digest(self.p, False, proc_state_name, fast),
+            self._digest(self.g, True, go_state_name, fast, consume),
+            self._digest(self.p, False, proc_state_name, fast, consume),
         )
 
 
@@ -315,6 +329,7 @@ def analyze(
                 feed(table)
             if chunks.error is not None:
                 out.error = chunks.error.message
+            chunks = table = None  # the reader's state, before the digests need memory
         else:
             for table in source:
                 feed(table)
@@ -334,7 +349,7 @@ def analyze(
     if series is not None:
         out.util_times_ns, out.util = series
     if digests:
-        out.g_digest, out.p_digest = dig.result(fast=not reference)
+        out.g_digest, out.p_digest = dig.result(fast=not reference, consume=True)
     if prof is not None:
         out.profiles = prof.finish(out)
         out.collector = prof
