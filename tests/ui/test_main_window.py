@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest
 from goroscope.ui.main import demo_trace_path
 from goroscope.ui.main_window import MainWindow
 from goroscope.ui.panels.trace_source import R_GOROUTINE, R_GROUP
-from goroscope.ui.selection import SpanRef
+from goroscope.ui.selection import SpanRef, TimeRange
 
 pytestmark = pytest.mark.gui
 
@@ -293,3 +293,24 @@ def test_screenshot_mode_writes_png(tmp_path):
     img = QImage(str(out))
     assert img.width() >= 1280
     assert img.height() >= 800
+
+
+def test_cpu_samples_tick_goroutine_rows(qtbot, window):
+    _open(qtbot, window, TRACES / "go1.24" / "cpuprofile.trace")
+    src = window.view.timeline.source
+    cs = src.timeline.cpu_samples
+    g = int(np.bincount(cs.g_idx[cs.g_idx >= 0]).argmax())  # the most sampled goroutine
+    row = src.row_of(SpanRef.goroutine(g, 0))
+    assert row is not None
+    ticks = src.ticks(row)
+    assert ticks is not None
+    assert len(ticks) == int((cs.g_idx == g).sum())
+    assert "CPU samples" in " ".join(window.view.data.pinned.labels)
+
+
+def test_shift_drag_range_reports_time_per_state(qtbot, loaded):
+    tp = loaded.view.timeline
+    dur = tp.source.duration_ns()
+    tp.selection.set(TimeRange(dur // 4, dur // 2))
+    assert tp.status.text().startswith("range")
+    assert "running" in tp.status.text() or "blocked" in tp.status.text()
