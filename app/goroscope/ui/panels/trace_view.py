@@ -63,9 +63,13 @@ class ViewData:
 def _ranges_row(tl: Timeline, prefix: str, fam: StateFamily):
     r = tl.ranges_named(prefix)
     s = np.where(r.start_ns < 0, 0, r.start_ns)
-    e = np.where(r.end_ns < 0, tl.covered_ns, r.end_ns)
     o = np.argsort(s, kind="stable")
-    s, e, name = s[o].astype(np.int64), e[o].astype(np.int64), r.name[o]
+    s, e, name = s[o].astype(np.int64), r.end_ns[o].astype(np.int64), r.name[o]
+    # An open range (end -1) lasts until the trace end — or, NOTE: until the next range of
+    # the same kind begins (the model reports some GCs as still open at a generation
+    # boundary although later ones begin and end: go1.27/gc.trace at 167 ms).
+    nxt = np.append(s[1:], tl.covered_ns)
+    e = np.where(e < 0, nxt, e)
     if len(s) > 1:  # overlapping ranges (per-proc scopes) merge into one row
         e = np.maximum.accumulate(e)
         keep = np.ones(len(s), bool)
