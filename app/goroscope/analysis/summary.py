@@ -41,6 +41,13 @@ the per-goroutine/per-task results) and feeds each chunk to:
 ``error``
     Go's error message (left out when there is none).
 
+Memory: the pass keeps, besides the reader's generation, the summarizer's arrays
+(per goroutine ~200 B, per region ~200 B plus its stat maps), the utilization
+changes, 22 bytes per state transition for the digests (``digests=False`` skips
+them) and, with profiles, 32 bytes per blocking interval. :func:`summary` reads
+the tracecount keys straight from those arrays; ``Analysis.goroutines`` builds
+Go's summary objects (~1 KB per goroutine or region) only when asked.
+
 Beyond tracecount, :func:`group_distributions` gives per start-function group
 and category the min / median / p90 / p99 / max over goroutines, and
 :func:`task_stats` / :func:`region_stats` the per-type counts, go tool trace's
