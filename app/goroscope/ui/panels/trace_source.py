@@ -272,6 +272,9 @@ class TraceTimelineSource:
             self.threads_expanded = previous.threads_expanded
             if previous.stats is not None and len(previous.stats.blocked_ns) == tl.n_goroutines:
                 self.stats = previous.stats
+        # proc/thread rows built off the GUI thread (prefetch); an older snapshot's rows
+        # stay valid for its covered time (segments are append-only), so they carry over
+        self._occ_rows: dict = dict(previous._occ_rows) if previous is not None else {}
         self._spans: OrderedDict = OrderedDict()
         self._labels: dict[int, str] = {}
         self.relayout()
@@ -418,6 +421,13 @@ class TraceTimelineSource:
             self._spans.popitem(last=False)
         return got[:3]
 
+    def prefetch_occupancy(self) -> None:
+        """Build every proc and thread row of this snapshot (job thread: walks all segments)."""
+        tl = self.timeline
+        rows = {("p", p): tl.proc_row(p) for p in range(len(tl.proc_ids))}
+        rows.update({("m", m): tl.thread_row(m) for m in range(len(tl.thread_ids))})
+        self._occ_rows = rows
+
     def _build_spans(self, row: int):
         """(start, end, family, extra) — extra: g_idx per span (procs/threads), region types."""
         tl = self.timeline
@@ -426,7 +436,9 @@ class TraceTimelineSource:
             sr = tl.goroutine_row(r)
             return sr.start_ns, sr.end_ns, self._families[sr.kind], sr.kind
         if k in (R_PROC, R_THREAD):
-            ir = tl.proc_row(r) if k == R_PROC else tl.thread_row(r)
+            ir = self._occ_rows.get(("p" if k == R_PROC else "m", r))
+            if ir is None:  # not prefetched: only cheap for small snapshots
+                ir = tl.proc_row(r) if k == R_PROC else tl.thread_row(r)
             fam = np.where(ir.state == int(GoState.Syscall), int(F.SYSCALL), int(F.RUNNING))
             return ir.start_ns, np.maximum(ir.end_ns, ir.start_ns), fam.astype(np.uint8), ir.g_idx
         if k == R_REGIONS:

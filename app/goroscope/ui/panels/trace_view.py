@@ -38,6 +38,8 @@ from goroscope.ui.selection import SelectionModel
 from goroscope.ui.theme import Palette, StateFamily
 
 F = StateFamily
+#: Snapshots with fewer spans get their proc/thread rows rebuilt every time.
+PREFETCH_SPANS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +146,10 @@ def build_view_data(
     """Job: the source, prefetched proc/thread rows and pinned-track arrays (pure; any thread)."""
     tl = timeline
     src = TraceTimelineSource(tl, previous)
-    if prefetch:
-        for p in range(len(tl.proc_ids)):
-            tl.proc_row(p)
-        for m in range(len(tl.thread_ids)):
-            tl.thread_row(m)
+    # Proc/thread rows walk every segment: for the first and the complete snapshot, and for
+    # small ones; in between the previous rows carry over (valid for their covered time).
+    if prefetch and (previous is None or tl.complete or tl.n_spans < PREFETCH_SPANS):
+        src.prefetch_occupancy()
     end = tl.covered_ns
     heap = {}
     mib = 1.0 / (1 << 20)
