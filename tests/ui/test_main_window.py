@@ -314,3 +314,12 @@ def test_shift_drag_range_reports_time_per_state(qtbot, loaded):
     tp.selection.set(TimeRange(dur // 4, dur // 2))
     assert tp.status.text().startswith("range")
     assert "running" in tp.status.text() or "blocked" in tp.status.text()
+
+
+def test_hover_on_collapsed_group_reports_counts(qtbot, loaded):
+    tp = loaded.view.timeline
+    src = tp.source
+    k = next(int(r) for r in np.flatnonzero(src.row_kind == R_GROUP) if src.aggregate(int(r)))
+    text = tp.hover_text(k, src.duration_ns() / 2)
+    assert "mean goroutines" in text
+    assert "running" in text

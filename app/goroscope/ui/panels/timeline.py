@@ -636,6 +636,21 @@ class TimelinePanel(QWidget):
         """Tooltip for the span (or merged run) of ``row`` at ``t_ns``; '' when none."""
         if not 0 <= row < len(self._rows):
             return ""
+        agg = self._aggregate_of(row)
+        if agg is not None:  # a collapsed group: how many of it are in each state here
+            t0, bin_ns, times, families = agg
+            b = int((t_ns - t0) // bin_ns)
+            if 0 <= b < len(times):
+                mean = times[b] / bin_ns
+                parts = ", ".join(
+                    f"{m:.1f} {FAMILY_NAMES.get(StateFamily(int(f)), '?').split(': ')[0]}"
+                    for m, f in zip(mean.tolist(), families, strict=True)
+                )
+                return (
+                    f"{self._rows[row].label}\nmean goroutines at {format_duration(t_ns)} "
+                    f"(±{format_duration(bin_ns / 2)}): {parts}"
+                )
+            return ""
         tol = 2 * self.ns_per_px()
         run = self.track.run_at(t_ns, row, tol)
         start, end, state = self.track.spans(row)
