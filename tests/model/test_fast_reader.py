@@ -164,3 +164,26 @@ def test_warm_up_trace_takes_the_fast_path():
     assert chunks.error is None
     assert_same(order.read_trace(data), order.read_trace(data, engine="reference"))
     assert len(table) == 10
+
+
+def test_prefetch_path(monkeypatch):
+    """Decoding the next generation on a worker thread gives the same events."""
+    monkeypatch.setattr(order, "_PREFETCH", True)
+    trace = sample_traces()[-1]
+    data = trace.read_bytes()
+    parts = list(order.TraceChunks(data, chunk_events=5000, keep_columns=False))
+    ref = order.read_trace(data, engine="reference").events
+    assert np.array_equal(np.concatenate([p.time_ns for p in parts]), ref.time_ns)
+    assert np.array_equal(np.concatenate([p.goroutine for p in parts]), ref.goroutine)
+
+
+def test_stats_path_never_falls_back(monkeypatch):
+    """``stats`` (reused buffers, chunked) stays on the fast path for a clean trace."""
+    from goroscope.model.stats import stats
+
+    def no(*_a, **_k):
+        raise AssertionError("fell back to the reference reader")
+
+    monkeypatch.setattr(order.TraceChunks, "_reference", no)
+    for trace in sample_traces()[-3:]:
+        assert "error" not in stats(trace)
