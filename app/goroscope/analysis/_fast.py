@@ -96,6 +96,40 @@ class DenseIDs:
         return out
 
 
+class GlobalStrings:
+    """Chunk string codes → codes of one table for the whole trace.
+
+    A reader may give every chunk its own ``strings`` (codes then differ between
+    chunks) or one growing table (a later chunk's strings extend the earlier ones);
+    both become stable codes here. Work per chunk is per *new* string.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {"": 0}
+        self.strings: list[str] = [""]
+        self._last: tuple[str, ...] = ("",)
+        self._map = np.zeros(1, np.int64)
+
+    def remap(self, table: tuple[str, ...]) -> np.ndarray:
+        """(len(table),) int64 — the global code of each of ``table``'s codes."""
+        last = self._last
+        if table is last:
+            return self._map
+        start = len(last) if len(table) >= len(last) and table[: len(last)] == last else 0
+        m = self._map[:start] if start else np.zeros(0, np.int64)
+        new = np.empty(len(table) - start, np.int64)
+        index = self.index
+        for j, text in enumerate(table[start:]):
+            c = index.get(text)
+            if c is None:
+                c = index[text] = len(self.strings)
+                self.strings.append(text)
+            new[j] = c
+        self._map = np.concatenate([m, new])
+        self._last = table
+        return self._map
+
+
 def _code_table(strings: tuple[str, ...], pred) -> np.ndarray:
     return np.fromiter((pred(s) for s in strings), bool, len(strings))
 
@@ -132,6 +166,7 @@ class FastMutatorUtilization:
         self.utils = np.zeros(1024, np.float64)
         self.n = 0
         self.last_time: int | None = None
+        self._str = GlobalStrings()
         f = flags
         self._gmp = _CodeFlags(lambda s: s == "/sched/gomaxprocs:threads")
         self._stw = _CodeFlags(lambda s: bool(f & UTIL_STW) and is_gc_stw(s))
@@ -147,8 +182,8 @@ class FastMutatorUtilization:
             return
         self.last_time = int(ev.time_ns[-1])
         kind = ev.kind
-        s = ev.strings
-        name = ev.name
+        name = self._str.remap(ev.strings)[ev.name]
+        s = self._str.strings
         is_metric = kind == EventKind.Metric
         is_range = (kind >= EventKind.RangeBegin) & (kind <= EventKind.RangeEnd)
         flags = np.zeros(n, np.uint8)
@@ -222,7 +257,8 @@ class FastProfileCollector(ProfileCollector):
         self._out = {k: [] for k in self.kinds}
         self._cpu_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._stack_keys = DenseIDs(keep_none=True)
-        self._stack_handles: list[int] = []
+        self._str = GlobalStrings()
+        self._stack_handles = np.zeros(0, np.int64)  # per dense stack key
 
     def cpu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._cpu_parts:
@@ -236,9 +272,13 @@ class FastProfileCollector(ProfileCollector):
         key = gen_idx.astype(np.int64) << 40 | stack_id.astype(np.int64)
         before = len(self._stack_keys)
         dense = self._stack_keys.map(key)
-        for u in self._stack_keys.ids[before:].tolist():  # new stacks only
-            self._stack_handles.append(self.stacks.handle(ev, u >> 40, u & ((1 << 40) - 1)))
-        return np.asarray(self._stack_handles, np.int64)[dense] if len(key) else dense
+        new = [
+            self.stacks.handle(ev, u >> 40, u & ((1 << 40) - 1))
+            for u in self._stack_keys.ids[before:].tolist()  # new stacks only
+        ]
+        if new:
+            self._stack_handles = np.concatenate([self._stack_handles, np.array(new, np.int64)])
+        return self._stack_handles[dense] if len(key) else dense
 
     def add(self, ev: EventTable, _summarizer=None) -> None:
         if self.cpu:
@@ -257,13 +297,13 @@ class FastProfileCollector(ProfileCollector):
         gidx = self.gs.map(ev.resource_id[m])
         ng = len(self.gs)
         handles = self._handles(ev, ev.gen_idx[m], ev.stack_id[m])
-        reasons = ev.reason[m]
+        reasons = self._str.remap(ev.strings)[ev.reason[m]]
         to = ev.state_to[m]
         t = ev.time_ns[m]
         for kind in self.kinds:
             self._track_t[kind] = tt = _grow(self._track_t[kind], ng, -1)
             self._track_h[kind] = th = _grow(self._track_h[kind], ng)
-            match = self._match[kind](ev.strings, reasons)
+            match = self._match[kind](self._str.strings, reasons)
             cap = len(m)
             og, oa, ob, oh = (np.empty(cap, np.int64) for _ in range(4))
             k = K.blocking_intervals(
@@ -341,8 +381,9 @@ class FastSummarizer:
         self.name_list: list[str] = [""]
         self.is_system = np.ones(1, np.bool_)
         self._root_keys = DenseIDs(keep_none=True)  # (generation << 40 | stack ID) keys
-        self._root_name: list[int] = []
+        self._root_name: list[int] = []  # new stacks of this chunk
         self._root_pc: list[int] = []
+        self._root_arr = np.zeros((2, 0), np.int64)  # per dense stack key: name id, PC
         self.gi = np.zeros((0, K.GI_N), np.int64)
         self.mk = np.zeros(1024, np.int64)
         self.mv = np.zeros(1024, np.int64)
@@ -357,7 +398,8 @@ class FastSummarizer:
         self.rangesp = np.full((2, 1), -1, np.int64)
         self.cnt = np.zeros(7, np.int64)
         self._forever = _CodeFlags(lambda s: s == "forever")
-        self.strings: tuple[str, ...] = ("",)
+        self._str = GlobalStrings()
+        self.strings = self._str.strings  # global codes (see GlobalStrings)
         self.tasks: dict = {}
         self._task_regions: dict[int, list[int]] = {}
 
@@ -393,8 +435,13 @@ class FastSummarizer:
                     r = (nid, int(np.uint64(frames[-1][0]).astype(np.int64)))
             self._root_name.append(r[0])
             self._root_pc.append(r[1])
-        un = np.asarray(self._root_name, np.int64)[dense]
-        up = np.asarray(self._root_pc, np.int64)[dense]
+        if len(self._root_name):  # new stacks: extend the lookup arrays (amortised)
+            self._root_arr = np.concatenate(
+                [self._root_arr, np.array([self._root_name, self._root_pc], np.int64)], axis=1
+            )
+            self._root_name, self._root_pc = [], []
+        un = self._root_arr[0][dense]
+        up = self._root_arr[1][dense]
         root_name[rows] = un
         root_pc[rows] = up
         return root_name, root_pc
@@ -404,7 +451,7 @@ class FastSummarizer:
         n = len(ev)
         if n == 0:
             return
-        self.strings = ev.strings
+        gmap = self._str.remap(ev.strings)
         kind = ev.kind
         is_tr = kind == EventKind.StateTransition
         is_range = (kind >= EventKind.RangeBegin) & (kind <= EventKind.RangeEnd)
@@ -415,15 +462,15 @@ class FastSummarizer:
         all_rows = np.ones(n, bool)
         cur_p = self._pmap(ev.proc, all_rows)
         res_p = self._pmap(ev.resource_id, (is_tr | is_range) & rk_p)
-        reason = ev.reason.astype(np.int64)
-        forever = self._forever(ev.strings, ev.reason)
+        reason = gmap[ev.reason]
+        forever = self._forever(self.strings, reason)
         tr_rows = np.flatnonzero(is_tr & rk_g & (ev.transition_stack_id != 0))
         root_name, root_pc = self._roots(ev, tr_rows)
         range_idx = np.zeros(n, np.int64)
         rr = np.flatnonzero(is_range)
+        name = gmap[ev.name]
         if len(rr):
-            range_idx[rr] = self.ranges.map(ev.name[rr].astype(np.int64))
-        name = ev.name.astype(np.int64)
+            range_idx[rr] = self.ranges.map(name[rr])
         task_id = ev.task_id.view(np.int64)
         ng, npr, nr = len(self.gs), len(self.ps), max(len(self.ranges), 1)
         if self.gi.shape[0] < ng:

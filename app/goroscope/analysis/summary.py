@@ -160,13 +160,16 @@ class _Digests:
     def __init__(self) -> None:
         self.g: list[tuple[np.ndarray, ...]] = []
         self.p: list[tuple[np.ndarray, ...]] = []
-        self.reasons: tuple[str, ...] = ("",)
+        from goroscope.analysis._fast import GlobalStrings  # numpy only
+
+        self._str = GlobalStrings()
+        self.reasons = self._str.strings
 
     def add(self, ev: EventTable) -> None:
         st = ev.kind == EventKind.StateTransition
         if not st.any():
             return
-        self.reasons = ev.strings
+        gmap = self._str.remap(ev.strings)
         for rk, out, with_reason in (
             (ResourceKind.Goroutine, self.g, True),
             (ResourceKind.Proc, self.p, False),
@@ -175,7 +178,7 @@ class _Digests:
             if m.any():
                 cols = (ev.resource_id[m], ev.time_ns[m], ev.state_from[m], ev.state_to[m])
                 if with_reason:
-                    cols += (ev.reason[m],)
+                    cols += (gmap[ev.reason[m]].astype(np.int32),)
                 out.append(cols)
 
     def _digest(self, parts, with_reason: bool, name, fast: bool = True, consume=False) -> str:
