@@ -421,12 +421,21 @@ class TraceTimelineSource:
             self._spans.popitem(last=False)
         return got[:3]
 
-    def prefetch_occupancy(self) -> None:
-        """Build every proc and thread row of this snapshot (job thread: walks all segments)."""
+    def prefetch_occupancy(self, threads: bool = True) -> None:
+        """Build every proc (and thread) row of this snapshot (job thread: walks all segments).
+
+        Thread rows sit in a group that starts collapsed and cost the most on big
+        traces (each segment's open tails resolve through a goroutine row):
+        ``threads=False`` leaves them to the first expansion.
+        """
         tl = self.timeline
         rows = {("p", p): tl.proc_row(p) for p in range(len(tl.proc_ids))}
-        rows.update({("m", m): tl.thread_row(m) for m in range(len(tl.thread_ids))})
-        self._occ_rows = rows
+        if threads or self.threads_expanded:
+            rows.update({("m", m): tl.thread_row(m) for m in range(len(tl.thread_ids))})
+        old = self._occ_rows
+        if tl.complete:  # partial rows of older snapshots must not stand in for complete ones
+            old = {}
+        self._occ_rows = {**old, **rows}
 
     def _build_spans(self, row: int):
         """(start, end, family, extra) — extra: g_idx per span (procs/threads), region types."""

@@ -149,7 +149,7 @@ def build_view_data(
     # Proc/thread rows walk every segment: for the first and the complete snapshot, and for
     # small ones; in between the previous rows carry over (valid for their covered time).
     if prefetch and (previous is None or tl.complete or tl.n_spans < PREFETCH_SPANS):
-        src.prefetch_occupancy()
+        src.prefetch_occupancy(threads=tl.n_spans < PREFETCH_SPANS)
     end = tl.covered_ns
     heap = {}
     mib = 1.0 / (1 << 20)
@@ -232,7 +232,7 @@ class TraceView(QWidget):
         ):
             pi = plot.getPlotItem()
             legend = pi.addLegend(offset=(4, 1), colCount=len(names), labelTextSize="8pt")
-            legend.setBrush(pg.mkBrush(253, 253, 248, 200))
+            legend.setBrush(None)  # a filled box hid the data under it (big.trace)
             for name in names:
                 pen = pg.mkPen(self.palette_.color(_CURVE_FAMILIES[name]), width=1.5)
                 if name == "heap goal":
