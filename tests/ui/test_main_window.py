@@ -245,16 +245,24 @@ def _stall_trace() -> Path:
 
 @pytest.mark.slow
 def test_gui_thread_never_stalls_while_loading(qtbot, window):
-    """A 5 ms QTimer on the GUI thread keeps ticking while a big-ish trace loads."""
+    """A 5 ms QTimer on the GUI thread keeps ticking while a big-ish trace loads.
+
+    Two figures per gap between ticks: wall time (what the user feels; includes
+    waiting for a CPU and for the GIL while job threads run Python/numpy) and the
+    GUI thread's own CPU time (``time.thread_time``: our work on the GUI thread).
+    The machine is shared (2 cores, other sessions), so the wall bound is on p99.
+    """
     path = _stall_trace()
     clock = QElapsedTimer()
     gaps: list[int] = []
-    last = [0]
+    cpu_ms: list[float] = []
+    last = [0, time.thread_time()]
 
     def tick() -> None:
-        now = clock.elapsed()
+        now, cpu = clock.elapsed(), time.thread_time()
         gaps.append(now - last[0])
-        last[0] = now
+        cpu_ms.append((cpu - last[1]) * 1e3)
+        last[0], last[1] = now, cpu
 
     timer = QTimer()
     timer.setInterval(5)
@@ -266,17 +274,17 @@ def test_gui_thread_never_stalls_while_loading(qtbot, window):
         window.open_path(path)
     timer.stop()
     elapsed = time.perf_counter() - t0
-    gaps = gaps[1:]
-    worst = max(gaps)
+    gaps, cpu_ms = gaps[1:], cpu_ms[1:]
     p99 = float(np.percentile(gaps, 99))
     sys.stderr.write(
-        f"\n{path.name}: loaded in {elapsed:.1f}s, GUI tick gaps max {worst} ms, p99 {p99:.0f} ms, "
-        f"{window.snapshots_shown} snapshots shown\n"
+        f"\n{path.name}: loaded in {elapsed:.1f}s, {window.snapshots_shown} snapshots shown; "
+        f"GUI tick gaps max {max(gaps)} ms, p99 {p99:.0f} ms; GUI-thread CPU per gap "
+        f"max {max(cpu_ms):.0f} ms, p99 {np.percentile(cpu_ms, 99):.1f} ms\n"
     )
-    # Budget 10 ms of GUI work on a 5 ms timer → gaps ≤ ~15 ms; the machine is shared
-    # (2 cores, other jobs), so allow scheduling noise on the worst gap, not on p99.
     assert p99 <= 60, gaps
-    assert worst <= 600, gaps
+    # NOTE: the worst gap is a snapshot swap (set_source + first paint of the new rows),
+    # ~30–100 ms of GUI work on this trace: above the ~10 ms goal (issue 6, left to do).
+    assert max(cpu_ms) <= 250, cpu_ms
 
 
 def test_screenshot_mode_writes_png(tmp_path):
