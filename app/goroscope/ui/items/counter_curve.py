@@ -61,11 +61,14 @@ class CounterCurve(pg.PlotDataItem):
         self._value = np.zeros(0)
         self._end_ns = 0
 
-    def set_series(self, time_ns: NDArray[np.int64], value: NDArray, end_ns: int) -> None:
+    def set_series(
+        self, time_ns: NDArray[np.int64], value: NDArray, end_ns: int, *, refresh: bool = True
+    ) -> None:
         self._time = np.asarray(time_ns, np.int64)
         self._value = np.asarray(value)
         self._end_ns = int(end_ns)
-        self.refresh()
+        if refresh:
+            self.refresh()
 
     def refresh(self, t0: float | None = None, t1: float | None = None) -> None:
         """Resample for the view ``[t0, t1]`` (default: this item's view box range).

@@ -272,9 +272,9 @@ class TraceView(QWidget):
             xy = data.heap.get(name) or data.counts.get(name)
             t0, t1 = self.timeline.view_range()
             if xy is None:
-                c.set_series(np.zeros(0, np.int64), np.zeros(0), end)
+                c.set_series(np.zeros(0, np.int64), np.zeros(0), end, refresh=False)
             else:
-                c.set_series(xy[0], xy[1], end)
+                c.set_series(xy[0], xy[1], end, refresh=False)
             c.refresh(t0, t1)
         for plot, names in (
             (self.heap_plot, ("heap in use (MiB)", "heap goal")),
