@@ -120,37 +120,52 @@ def child(path: str) -> dict:
     src = tp.source
     res["goroutines"] = src.timeline.n_goroutines
     res["spans"] = src.timeline.n_spans
-    src.set_group_expanded(0, True)  # the biggest group: goroutine rows fill the view
-    tp.set_source(src)
-    tp.scroll_to_row(0)
-    app.processEvents()
-    res["rows"] = tp.row_count()
     dur = src.duration_ns()
     vp = tp.plot.viewport()
-    levels = []
-    for k in range(5):
-        width = dur / (10**k)
-        mid = dur / 2
-        tp.show_range(mid - width / 2, mid + width / 2)
-        app.processEvents()
-        t = time.perf_counter()
-        vp.repaint()
-        first_ms = (time.perf_counter() - t) * 1e3
-        steady = []
-        for _ in range(5):
+
+    def levels_now() -> list[dict]:
+        out = []
+        for k in range(5):
+            width = dur / (10**k)
+            mid = dur / 2
+            tp.show_range(mid - width / 2, mid + width / 2)
+            app.processEvents()
             t = time.perf_counter()
             vp.repaint()
-            steady.append((time.perf_counter() - t) * 1e3)
-        levels.append(
-            {
-                "view_ns": width,
-                "first_ms": first_ms,
-                "median_ms": statistics.median(steady),
-                "rects": tp.track.drawn_rect_count(),
-            }
-        )
-    res["repaint"] = levels
-    res["repaint_median_ms"] = float(np.median([lv["median_ms"] for lv in levels]))
+            first_ms = (time.perf_counter() - t) * 1e3
+            steady = []
+            for _ in range(5):
+                t = time.perf_counter()
+                vp.repaint()
+                steady.append((time.perf_counter() - t) * 1e3)
+            out.append(
+                {
+                    "view_ns": width,
+                    "first_ms": first_ms,
+                    "median_ms": statistics.median(steady),
+                    "rects": tp.track.drawn_rect_count(),
+                    "strips": tp.aggregates.drawn_rows,
+                }
+            )
+        return out
+
+    # scene 1: the default layout (procs, collapsed groups' strips, long-lived goroutines)
+    tp.scroll_to_row(0)
+    app.processEvents()
+    scenes = {"default layout": levels_now()}
+    # scene 2: the biggest group expanded, scrolled to its middle (goroutines created
+    # around the middle of the trace, alive in the centred zoomed-in windows)
+    src.set_group_expanded(0, True)
+    tp.set_source(src)
+    members = np.flatnonzero(src.row_kind == 4)  # R_GOROUTINE
+    tp.scroll_to_row(int(members[len(members) // 2]) + int(tp.visible_row_count()) - 1)
+    app.processEvents()
+    res["rows"] = tp.row_count()
+    scenes["biggest group expanded"] = levels_now()
+    res["repaint"] = scenes
+    res["repaint_median_ms"] = float(
+        np.median([lv["median_ms"] for lv in scenes["default layout"]])
+    )
     return res
 
 
@@ -188,14 +203,16 @@ def main(argv: list[str] | None = None) -> int:
     f = res["open_to_first_drawn_s"]
     w(f"  open → first timeline drawn: {f:.2f} s [target ≤ {TARGET_OPEN_S} s]; ")
     w(f"complete model + stats: {res['open_to_loaded_s']:.1f} s\n")
-    w(f"  repaint ({res['rows']:,} rows, biggest group expanded):\n")
-    for lv in res["repaint"]:
-        w(
-            f"    view {lv['view_ns'] / 1e6:12.3f} ms: first frame {lv['first_ms']:6.1f} ms, "
-            f"steady median {lv['median_ms']:5.1f} ms, {lv['rects']:5d} rects\n"
-        )
+    for scene, levels in res["repaint"].items():
+        w(f"  repaint, {scene} ({res['rows']:,} rows when expanded):\n")
+        for lv in levels:
+            w(
+                f"    view {lv['view_ns'] / 1e6:12.3f} ms: first frame {lv['first_ms']:6.1f} ms, "
+                f"steady median {lv['median_ms']:5.1f} ms, {lv['rects']:5d} rects, "
+                f"{lv['strips']} strips\n"
+            )
     w(
-        f"  median over levels: {res['repaint_median_ms']:.1f} ms [target ≤ {TARGET_REPAINT_MS} ms]\n"
+        f"  median over levels (default layout): {res['repaint_median_ms']:.1f} ms [target ≤ {TARGET_REPAINT_MS} ms]\n"
     )
     return 0
 
