@@ -223,8 +223,8 @@ class TraceView(QWidget):
         pvb.setYRange(0, len(data.pinned.labels), padding=0)
         self._set_pinned_ticks()
         # counters
-        self.heap_plot = tp.add_header_plot(60)
-        self.count_plot = tp.add_header_plot(60)
+        self.heap_plot = tp.add_header_plot(68)
+        self.count_plot = tp.add_header_plot(68)
         self._curves: dict[str, pg.PlotDataItem] = {}
         for plot, names in (
             (self.heap_plot, ("heap in use (MiB)", "heap goal")),
@@ -232,7 +232,7 @@ class TraceView(QWidget):
         ):
             pi = plot.getPlotItem()
             legend = pi.addLegend(offset=(4, 1), colCount=len(names), labelTextSize="8pt")
-            legend.setBrush(None)  # a filled box hid the data under it (big.trace)
+            legend.setBrush(pg.mkBrush(253, 253, 248, 170))  # the curves keep out of its band
             for name in names:
                 pen = pg.mkPen(self.palette_.color(_CURVE_FAMILIES[name]), width=1.5)
                 if name == "heap goal":
@@ -281,7 +281,8 @@ class TraceView(QWidget):
             (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
         ):
             top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
-            plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.25, padding=0)
+            # headroom: the top third is the legend's band (dense curves made it unreadable)
+            plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.55, padding=0)
 
     def _on_view_changed(self, t0: float, t1: float) -> None:
         for c in self._curves.values():
