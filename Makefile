@@ -45,6 +45,7 @@ testdata: $(VENV)/.test-installed
 ## bench: performance benchmarks beside Go's tracecount (big traces, outside the repo)
 bench: $(VENV)/.test-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/bench/run_bench.py $(BENCH_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/bench/bench_model.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/bench/bench_gui.py
 
 ## fuzz: long fuzz campaign (reserved; see README)
