@@ -7,31 +7,19 @@ trace.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
 
 import pytest
-
-try:
-    from tests import tracegen
-except ImportError:  # pragma: no cover - plain `pytest` puts tests/ itself on sys.path
-    import tracegen  # type: ignore[no-redef]
+from tests import tracegen
+from tests.support import find_goroot
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = ROOT / "testdata"
 #: traces larger than this only run with GOROSCOPE_FULL=1 (keeps tests/model under a minute)
 ORACLE_MAX_BYTES = 200_000
 FULL = os.environ.get("GOROSCOPE_FULL") == "1"
-
-
-def find_goroot() -> Path | None:
-    spec = importlib.util.find_spec("go")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(list(spec.submodule_search_locations)[0])
-    return root if (root / "src" / "internal" / "trace").is_dir() else None
 
 
 GOROOT = find_goroot()
