@@ -67,6 +67,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from goroscope.format._kernels import _add_i64, _mul, _uvarint
+
 # --- wire event types (format.spec.EventType) ------------------------------------------------
 EV_CPU_SAMPLE = 7
 EV_PROCS_CHANGE = 9
@@ -152,7 +154,7 @@ OK = 0
 #: the output chunk is full; call again with the same scratch and ``rs`` to go on
 PAUSED = 1
 #: resumable state (``rs``): phase (0 = not started), heap size, next CPU sample
-RS_PHASE, RS_HN, RS_CI = 0, 1, 2
+RS_PHASE, RS_HN, RS_CI, RS_NM = 0, 1, 2, 3
 #: any negative value: Go's reader stops here; re-read with the reference for its message
 ERR_ORDER = -1
 ERR_FAILED_ADVANCE = -2
@@ -1310,30 +1312,149 @@ def _valid_ids(typ, a, stack_ids, stack_set, s_ids, s_set, stack_args, string_ar
 
 
 @njit(nogil=True, cache=True, _nrt=False)
+def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts):
+    """Count the timed events of each M batch (and per type) without storing them.
+
+    ``order_generation`` decodes each M's batches lazily; this pass sizes the
+    state tables, numbers the events in file order (``source_row``) and sizes
+    each M's decode slot. Returns 0, or -1 for any malformed event (the reader
+    then hands the trace to the reference reader, which reports Go's error).
+    """
+    for bi in range(b_doff.shape[0]):
+        pos = b_doff[bi]
+        end = pos + b_size[bi]
+        c = 0
+        while pos < end:
+            t = buf[pos]
+            if timed[t] == 0:
+                return -1
+            pos += 1
+            for _ in range(nargs[t]):
+                _x, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    return -1
+            counts[t] += 1
+            c += 1
+        b_count[bi] = c
+    return 0
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _decode_batch(buf, pos, end, bt, nspt, nargs, timed, s_typ, s_time, s_args, at):
+    """Decode one M batch into slot rows ``at…`` (``format.decode_events`` for one batch).
+
+    Returns the event count, -1 if malformed."""
+    last = _mul(bt, nspt)
+    j = at
+    while pos < end:
+        t = buf[pos]
+        if timed[t] == 0:
+            return -1
+        na = nargs[t] - 1
+        dt, pos = _uvarint(buf, pos + 1, end)
+        if pos < 0:
+            return -1
+        a0 = a1 = a2 = a3 = np.uint64(0)
+        if na > 0:
+            a0, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                return -1
+            if na > 1:
+                a1, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    return -1
+                if na > 2:
+                    a2, pos = _uvarint(buf, pos, end)
+                    if pos < 0:
+                        return -1
+                    if na > 3:
+                        a3, pos = _uvarint(buf, pos, end)
+                        if pos < 0:
+                            return -1
+        last = _add_i64(_mul(dt, nspt), last)
+        s_typ[j] = t
+        s_time[j] = last
+        s_args[j, 0] = a0
+        s_args[j, 1] = a1
+        s_args[j, 2] = a2
+        s_args[j, 3] = a3
+        j += 1
+    return j - at
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _load_batch(k, cur, mb_rows, bat, nspt, nargs, timed, slots, ids, stack_args, string_args,
+                buf):  # fmt: skip
+    """Decode cursor ``k``'s next batch into its slot (Go's ``batchCursor.nextEvent``).
+
+    Returns 1 (loaded), 0 (the M has no more batches) or a negative status."""
+    c_bp, c_bend, c_lp, c_lend, c_soff, c_row0 = cur[1], cur[2], cur[5], cur[6], cur[7], cur[8]
+    b_doff, b_size, b_time, b_row0 = bat
+    s_typ, s_time, s_args = slots
+    stack_ids, stack_set, s_ids, s_set = ids
+    while c_bp[k] < c_bend[k]:
+        b = mb_rows[c_bp[k]]
+        c_bp[k] += 1
+        at = c_soff[k]
+        pos = b_doff[b]
+        cnt = _decode_batch(buf, pos, pos + b_size[b], b_time[b], nspt, nargs, timed,
+                            s_typ, s_time, s_args, at)  # fmt: skip
+        if cnt < 0:
+            return ERR_ORDER
+        if cnt == 0:
+            continue
+        # Go's validateTableIDs: an event with a missing stack or string fails Go's reader
+        # when returned; any failure sends the caller to the reference reader, so checking
+        # the whole batch now is equivalent.
+        for r in range(at, at + cnt):
+            typ = s_typ[r]
+            if stack_args[typ, 0] != 0 or string_args[typ, 0] != 0:
+                if not _valid_ids(
+                    typ, s_args[r], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
+                ):
+                    return ERR_TABLE_ID
+        c_lp[k] = at
+        c_lend[k] = at + cnt
+        c_row0[k] = b_row0[b] - at
+        return 1
+    return 0
+
+
+@njit(nogil=True, cache=True, _nrt=False)
 def order_generation(  # noqa: C901 - Go's ReadEvent loop
-    gen, min_time_ns,
-    ev_type, time_ns, thread, args,
+    gen, min_time_ns, nspt, nargs, timed, bat, mb_rows,
     cpu_time, cpu_g, cpu_p, cpu_m, cpu_stack,
     stack_ids, stack_set, s_ids, s_set, s_off, s_len, stack_args, string_args,
     buf, st, out, scratch, rs,
 ):  # fmt: skip
     """Order one generation, one output chunk per call; returns (status, rows in ``out``).
 
+    Events are decoded lazily from ``buf``, one batch per M at a time (Go's
+    ``batchCursor``): ``bat`` = (data offset, size, base time, first source row) of
+    the generation's M batches in file order; cursor k owns ``mb_rows[cur[1][k]:
+    cur[2][k]]`` (its non-empty batches, file order) and slot rows from ``cur[7][k]``
+    (sized for its largest batch). ``scratch`` = (cur (9, m) int64 — M id, next
+    batch, batch end, current time, M state row, slot row, slot end, slot start,
+    source row offset —, heap, CPU permutation, pdqsort work, slot type / time /
+    args); ``rs[3]`` the number of cursors.
+
     ``st`` is :class:`KernelState` as a tuple (g, p, m, t rows, their hash tables,
     scalars, extension rows); ``out`` the output columns (type, time, (g, p, m), args,
     source row, (task name offset, length)), any number of rows ≥ 4. The first row of
     a generation is its Sync. Status ``PAUSED``: ``out`` is full, call again with the
-    same ``scratch`` and ``rs`` (zeroed before a generation's first call); ``OK``:
-    the generation is done; negative: Go's reader stops in this generation.
+    same ``scratch`` and ``rs`` (zeroed but for ``rs[3]`` before a generation's first
+    call); ``OK``: the generation is done; negative: Go's reader stops in this generation.
     """
     sc = st[8]
     tabs = (s_ids, s_off, s_len)
-    n_ev = ev_type.shape[0]
+    ids = (stack_ids, stack_set, s_ids, s_set)
     z = np.uint64(0)
-    m_of, rows, cur, heap, cpu_perm, work = scratch
-    m_ids, cur_start, pos, ct, mrow = cur[0], cur[1], cur[2], cur[3], cur[4]
+    cur, heap, cpu_perm, work, s_typ, s_time, s_args = scratch
+    slots = (s_typ, s_time, s_args)
+    m_ids, ct, mrow, c_lp, c_lend, c_row0 = cur[0], cur[3], cur[4], cur[5], cur[6], cur[8]
     ms_rows, mh_rows = st[2], st[6]
     n_cpu = cpu_time.shape[0]
+    n_m = rs[RS_NM]
     cap = out[0].shape[0]
     n = 0
     if rs[RS_PHASE] == 0:
@@ -1341,56 +1462,17 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
         sc[S_SYNCS] += 1
         n = _emit(out, 0, EV_SYNC, min_time_ns, NO_ID, NO_ID, NO_ID,
                   np.uint64(sc[S_SYNCS]), z, z, z, -1, -1, 0, sc)  # fmt: skip
-
         # Cursors: one per M, in order of the M's first event (batches are in file order).
-        last_m = np.int64(-2)
-        last_k = -1
-        n_m = 0
-        for i in range(n_ev):
-            # Go's validateTableIDs, for every event up front: an event with a missing stack
-            # or string fails Go's reader when returned, and any failure sends the caller to
-            # the reference reader, so where it is detected does not matter.
-            typ = ev_type[i]
-            if stack_args[typ, 0] != 0 or string_args[typ, 0] != 0:
-                if not _valid_ids(
-                    typ, args[i], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
-                ):
-                    return ERR_TABLE_ID, n
-            k = -1
-            if last_k >= 0 and thread[i] == last_m:
-                k = last_k  # events of one batch are contiguous
-            else:
-                for j in range(n_m):
-                    if m_ids[j] == thread[i]:
-                        k = j
-                        break
-            if k < 0:
-                if n_m == m_ids.shape[0] - 1:
-                    return ERR_CAPACITY, n
-                k = n_m
-                m_ids[k] = thread[i]
-                n_m += 1
-            m_of[i] = k
-            last_m = thread[i]
-            last_k = k
-        for k in range(n_m + 1):
-            cur_start[k] = 0
-        for i in range(n_ev):
-            cur_start[m_of[i] + 1] += 1
-        for k in range(n_m):
-            cur_start[k + 1] += cur_start[k]
-        for k in range(n_m):
-            pos[k] = cur_start[k]
-        for i in range(n_ev):
-            k = m_of[i]
-            rows[pos[k]] = i
-            pos[k] += 1
-        for k in range(n_m):
-            pos[k] = cur_start[k]  # ct[k]: the time of cursor k's current event
-            mrow[k] = -2  # the M's state row, once looked up
         hn = 0
         for k in range(n_m):
-            ct[k] = time_ns[rows[pos[k]]]
+            mrow[k] = -2  # the M's state row, once looked up
+            s = _load_batch(k, cur, mb_rows, bat, nspt, nargs, timed, slots, ids,
+                            stack_args, string_args, buf)  # fmt: skip
+            if s < 0:
+                return s, 0
+            if s == 0:
+                continue
+            ct[k] = s_time[c_lp[k]]
             heap[hn] = k
             hn += 1
             _heap_sift_up(heap, ct, hn - 1)
@@ -1425,7 +1507,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
                 pdqsort(ct, heap, hn, work)  # Go sorts the frontier, then tries 1..n-1
             i = attempt
             k = heap[i]
-            r = rows[pos[k]]
+            r = c_lp[k]
             cm = m_ids[k]
             mr = mrow[k]
             if mr == -2:  # Go's Advance creates the M's state at its first event
@@ -1435,14 +1517,21 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
                     if mr < 0:
                         return ERR_CAPACITY, first
                 mrow[k] = mr
-            status, n = _advance(ev_type[r], time_ns[r], args[r, 0], args[r, 1], args[r, 2],
-                                 args[r, 3], r, cm, mr, gen, st, tabs, buf, out, n)  # fmt: skip
+            status, n = _advance(s_typ[r], s_time[r], s_args[r, 0], s_args[r, 1], s_args[r, 2],
+                                 s_args[r, 3], r + c_row0[k], cm, mr, gen, st, tabs, buf, out,
+                                 n)  # fmt: skip
             if status < 0:
                 return status, first
             if status == 1:
-                pos[k] += 1
-                if pos[k] < cur_start[k + 1]:
-                    ct[k] = time_ns[rows[pos[k]]]
+                c_lp[k] += 1
+                more = 1
+                if c_lp[k] >= c_lend[k]:
+                    more = _load_batch(k, cur, mb_rows, bat, nspt, nargs, timed, slots, ids,
+                                       stack_args, string_args, buf)  # fmt: skip
+                    if more < 0:
+                        return more, first
+                if more == 1:
+                    ct[k] = s_time[c_lp[k]]
                     if _heap_sift_up(heap, ct, i) == i:
                         _heap_sift_down(heap, hn, ct, i)
                 else:

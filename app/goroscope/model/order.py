@@ -60,6 +60,7 @@ from goroscope.model.events import (
 __all__ = ["ReadResult", "TraceChunks", "read_trace", "warm_up"]
 
 _U64 = (1 << 64) - 1
+_KIND_EVENTS = 0  # format._kernels.KIND_EVENTS: an M event batch
 #: decode generation g+1 on a worker thread while generation g is ordered: one more
 #: generation of decoded columns in memory (+50% RSS on the 450 MB trace) for a wall-time
 #: gain we could not measure on the shared 2-core machine; off
@@ -367,7 +368,8 @@ class TraceChunks:
         rs = np.zeros(4, np.int64)
 
         def decode(g: int):
-            return decode_generation(src, ix, g, buffers=buffers[g % 2])
+            # the kernel decodes the M batches itself, lazily; read_trace keeps the columns
+            return decode_generation(src, ix, g, buffers=buffers[g % 2], events=self._keep)
 
         nxt = pool.submit(decode, 0)
         try:
@@ -399,9 +401,22 @@ class TraceChunks:
                 raise _Fallback from None
             if g + 1 < ng:
                 nxt = pool.submit(decode, g + 1)
-            ev = dg.events
-            counts = np.bincount(ev.ev_type, minlength=256)
-            n_batches = int(gi.batch_end[g] - gi.batch_start[g])
+            # The M batches: counted here (sizes and source rows), decoded lazily by the
+            # kernel, one batch per M at a time (Go's batchCursor).
+            a, b = int(gi.batch_start[g]), int(gi.batch_end[g])
+            sel = np.flatnonzero(bi.kind[a:b] == _KIND_EVENTS) + a
+            b_doff = bi.data_offset[sel]
+            b_size = bi.size[sel]
+            b_count = np.zeros(sel.shape[0], np.int64)
+            counts = np.zeros(256, np.int64)
+            if K.count_batches(buf, b_doff, b_size, wire.NARGS, wire.TIMED, b_count, counts):
+                raise _Fallback
+            b_row0 = np.zeros(sel.shape[0], np.int64)
+            np.cumsum(b_count[:-1], out=b_row0[1:])
+            cur, mb_rows, slot_rows = _cursors(bi.thread[sel], b_count)
+            n_m = cur.shape[1] - 1
+            bat = (b_doff, b_size, bi.base_time[sel], b_row0)
+            n_batches = b - a
             state.reserve(
                 new_g=int(counts[[_E.GoCreate, _E.GoCreateBlocked, _E.GoCreateSyscall,
                                   _E.GoStatus, _E.GoStatusStack]].sum()),
@@ -412,27 +427,29 @@ class TraceChunks:
                                   _E.UserRegionBegin, _E.GCSweepBegin, _E.GCSweepActive]].sum()),
             )  # fmt: skip
             cpu = dg.cpu_samples
-            n_ev, n_cpu = len(ev), len(cpu.time_ns)
-            if scratch is None or scratch[0].shape[0] < n_ev or scratch[3].shape[0] < n_batches + 2:
-                cap = max(n_ev, 1 if scratch is None else scratch[0].shape[0] * 5 // 4)
-                mcap = max(n_batches + 2, 64)
+            n_cpu = len(cpu.time_ns)
+            if scratch is None or scratch[4].shape[0] < slot_rows or scratch[1].shape[0] < n_m + 1:
+                old = 0 if scratch is None else scratch[4].shape[0]
+                cap = max(slot_rows, old * 5 // 4, 64)
+                mcap = max(n_m + 1, 64)
                 scratch = (
-                    np.empty(cap, np.int32), np.empty(cap, np.int64),
-                    np.empty((5, mcap + 1), np.int64), np.empty(mcap, np.int64),
-                    np.empty(0, np.int64), K.pdq_work(),
+                    None, np.empty(mcap, np.int64), np.empty(0, np.int64), K.pdq_work(),
+                    np.empty(cap, np.uint8), np.empty(cap, np.int64), np.empty((cap, 4), np.uint64),
                 )  # fmt: skip
-            if scratch[4].shape[0] < n_cpu:
-                scratch = (*scratch[:4], np.empty(2 * n_cpu, np.int64), scratch[5])
+            if scratch[2].shape[0] < n_cpu:
+                scratch = (*scratch[:2], np.empty(2 * n_cpu, np.int64), *scratch[3:])
+            scratch = (cur, *scratch[1:])
             s_set = K.dense_set(dg.strings.ids)
             gen_idx = len(self._gens)
             tables, codes = self._gen_tables(dg, buf)
             self._gens.append(tables)
             stack_set = K.dense_set(dg.stacks.ids)
             rs[:] = 0
+            rs[K.RS_NM] = n_m
+            nspt = float(gi.ns_per_tick[g])
             while True:
                 status, n = K.order_generation(
-                    dg.gen, dg.min_time_ns,
-                    ev.ev_type, ev.time_ns, ev.thread, ev.args,
+                    dg.gen, dg.min_time_ns, nspt, wire.NARGS, wire.TIMED, bat, mb_rows,
                     cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
                     dg.stacks.ids, stack_set, dg.strings.ids, s_set,
                     dg.strings.offset, dg.strings.length,
@@ -521,6 +538,37 @@ class TraceChunks:
         for arr in c.values():
             arr.flags.writeable = False
         return EventTable(**c, strings=tuple(self._strings), generations=tuple(self._gens))
+
+
+def _cursors(thread: np.ndarray, count: np.ndarray):
+    """The kernel's per-M cursors over a generation's M batches (file order).
+
+    Returns (cur (9, m + 1) int64 with rows 0 M id, 1/2 batch range in ``mb_rows``,
+    7 slot start filled), ``mb_rows`` (each M's non-empty batches, file order, M
+    after M) and the slot rows needed (each M: its largest batch). Ms are in order
+    of their first event, as Go's reader builds its heap from them.
+    """
+    ne = np.flatnonzero(count > 0)
+    th = thread[ne]
+    uniq, first, label = np.unique(th, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # M ids by first event
+    rank = np.empty(order.shape[0], np.int64)
+    rank[order] = np.arange(order.shape[0])
+    lab = rank[label.reshape(-1)]
+    perm = np.argsort(lab, kind="stable")
+    mb_rows = ne[perm].astype(np.int64)
+    n_m = order.shape[0]
+    per_m = np.bincount(lab, minlength=n_m)
+    cur = np.zeros((9, n_m + 1), np.int64)
+    cur[0, :n_m] = uniq[order]
+    ends = np.cumsum(per_m)
+    cur[2, :n_m] = ends
+    cur[1, :n_m] = ends - per_m
+    slot = np.zeros(n_m, np.int64)
+    if n_m:
+        np.maximum.at(slot, lab, count[ne])
+    cur[7, 1 : n_m + 1] = np.cumsum(slot)
+    return cur, mb_rows, int(slot.sum())
 
 
 def _out_arrays(cap: int):
