@@ -48,7 +48,7 @@ def cases(draw):
 
 def _merged(start, end, t0, t1, min_ns):
     lo, hi = window(start, end, t0, t1)
-    return merge_spans(start, end, lo, hi, min_ns)
+    return merge_spans(start, end, lo, hi, min_ns, t0)
 
 
 def _coverage(start, end, size):
@@ -105,6 +105,20 @@ def test_runs_are_wide_or_followed_by_a_wide_gap(case):
             continue  # the row's last run
         next_start = rs[k + 1] if k + 1 < len(rs) else start[nxt]
         assert re_[k] - rs[k] >= min_ns or next_start - re_[k] >= min_ns, k
+
+
+def test_run_left_of_window_is_not_counted():
+    """Regression (hypothesis, CI): ten empty spans at 0 merge into a run that takes
+    the start of span lo (rule 4) and ends at 27, left of the window (29, 55); it is
+    invisible there and must not count against the pixel bound."""
+    start = np.array([0] * 10 + [18, 54], np.int64)
+    end = np.array([0] * 10 + [54, 54], np.int64)
+    lo, hi = window(start, end, 29, 55)
+    rs_all, re_all, *_ = merge_spans(start, end, lo, hi, 27)
+    rs, re_, *_ = merge_spans(start, end, lo, hi, 27, 29)
+    assert list(zip(rs_all, re_all, strict=True)) == [(0, 27), (27, 54), (54, 54)]
+    assert list(zip(rs, re_, strict=True)) == [(27, 54), (54, 54)]
+    assert len(rs) <= (55 - 29) / 27 + 2
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

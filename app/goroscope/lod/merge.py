@@ -143,6 +143,7 @@ def merge_spans(
     lo: int,
     hi: int,
     min_ns: int,
+    t0_ns: float | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Merge the spans of one row that a window touches into runs (see module doc).
 
@@ -157,6 +158,11 @@ def merge_spans(
         and so is the run before them if it took the start of span ``lo`` (rule 4).
     min_ns : int
         Minimum width, ns (2 px); ``<= 0`` disables merging.
+    t0_ns : float, optional
+        The window's left edge. When given, a leading run that ends at or before
+        it (the rule-4 run left of span ``lo``, invisible in the window) is
+        dropped, so the result is bounded by ``(t1 - t0) / min_ns + 2`` runs.
+        Dropping it changes no other run: boundaries never depend on the window.
 
     Returns
     -------
@@ -186,7 +192,11 @@ def merge_spans(
         out_count,
         out_first,
     )
-    return out_start[:m], out_end[:m], out_count[:m], out_first[:m]
+    k = 0
+    if t0_ns is not None:
+        while k < m and out_end[k] <= t0_ns:
+            k += 1
+    return out_start[k:m], out_end[k:m], out_count[k:m], out_first[k:m]
 
 
 def window(start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], t0_ns: float, t1_ns: float):
