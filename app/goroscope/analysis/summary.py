@@ -8,8 +8,8 @@ the per-goroutine/per-task results) and feeds each chunk to:
   :mod:`goroscope.analysis._summary_reference`);
 * the mutator utilization tracker (Go's ``MutatorUtilizationV2`` with
   STW | Background | Assist | Sweep, :mod:`goroscope.analysis._mmu_reference`);
-* the transition digests of ``tracecount -summary`` (compact columns per chunk:
-  goroutine/proc ID, time, states, reason code; formatted and hashed at the end);
+* the transition digests of ``tracecount -summary`` (fixed-width records per
+  chunk, spilled to a temporary file; formatted and hashed by ID range at the end);
 * optionally the blocking-profile trackers (:mod:`goroscope.analysis.profiles`).
 
 :func:`summary` reduces an :class:`Analysis` to exactly the keys and meanings of
@@ -43,9 +43,11 @@ the per-goroutine/per-task results) and feeds each chunk to:
 
 Memory: the pass keeps, besides the reader's generation, the summarizer's arrays
 (per goroutine ~200 B, per region ~200 B plus its stat maps), the utilization
-changes, 22 bytes per state transition for the digests (``digests=False`` skips
-them) and, with profiles, 32 bytes per blocking interval. :func:`summary` reads
-the tracecount keys straight from those arrays; ``Analysis.goroutines`` builds
+changes, the digests' transition records (22 B per goroutine transition, 18 B per
+proc transition, in memory up to 64 MB and then in an anonymous temporary file,
+hashed at the end in ID ranges of 4 Mi records: ~250 MB peak whatever the size;
+``digests=False`` skips them) and, with profiles, 32 bytes per blocking interval.
+:func:`summary` reads the tracecount keys straight from those arrays; ``Analysis.goroutines`` builds
 Go's summary objects (~1 KB per goroutine or region) only when asked.
 
 Beyond tracecount, :func:`group_distributions` gives per start-function group
@@ -154,14 +156,74 @@ class Analysis:
         return MMUCurve(self.util_times_ns, self.util)
 
 
-class _Digests:
-    """The transition lines of tracecount -summary, kept as compact columns per chunk."""
+_G_REC = np.dtype([("id", "<i8"), ("t", "<i8"), ("f", "u1"), ("to", "u1"), ("r", "<i4")])
+_P_REC = np.dtype([("id", "<i8"), ("t", "<i8"), ("f", "u1"), ("to", "u1")])
 
-    def __init__(self) -> None:
-        self.g: list[tuple[np.ndarray, ...]] = []
-        self.p: list[tuple[np.ndarray, ...]] = []
+
+class _Spill:
+    """Fixed-width transition records in trace order: in memory up to ``mem_bytes``, then
+    appended to an anonymous temporary file (page cache, not RSS); read back in blocks."""
+
+    def __init__(self, dtype: np.dtype, mem_bytes: int) -> None:
+        self.dtype = dtype
+        self.mem_bytes = mem_bytes
+        self.parts: list[np.ndarray] = []
+        self.held = 0
+        self.n = 0
+        self.file = None
+
+    def append(self, rec: np.ndarray) -> None:
+        self.parts.append(rec)
+        self.held += rec.nbytes
+        self.n += len(rec)
+        if self.held > self.mem_bytes:
+            if self.file is None:
+                import tempfile
+
+                self.file = tempfile.TemporaryFile(prefix="goroscope-digest-")
+            self.file.seek(0, os.SEEK_END)
+            for p in self.parts:
+                self.file.write(p.view(np.uint8).data)
+            self.parts, self.held = [], 0
+
+    def blocks(self, rows: int):
+        """The records in order, ``rows`` at a time (views of memory parts, or fresh reads)."""
+        if self.file is not None:
+            self.file.seek(0)
+            on_disk = (self.n - sum(len(p) for p in self.parts)) * self.dtype.itemsize
+            left = on_disk // self.dtype.itemsize
+            while left > 0:
+                k = min(rows, left)
+                b = np.frombuffer(self.file.read(k * self.dtype.itemsize), self.dtype)
+                left -= k
+                yield b
+        yield from self.parts
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        self.file, self.parts, self.held, self.n = None, [], 0, 0
+
+
+class _Digests:
+    """The transition lines of tracecount -summary, hashed in Go's order in bounded memory.
+
+    Go hashes the lines grouped by ascending ID, event order within an ID. Transitions
+    arrive in event order, so each chunk appends fixed-width records (22 B per goroutine
+    transition: ID, time, states, global reason code; 18 B per proc transition) to a
+    :class:`_Spill` (a temporary file past ``mem_bytes``). :meth:`result` counts
+    transitions per ID, cuts the ID axis into ranges of at most ``pass_rows`` records
+    (one ID never splits), and per range reads the records back, keeps those in range,
+    sorts them stably by ID and hashes their lines: peak memory ~60 B × ``pass_rows``
+    whatever the trace's size, at the cost of one read of the records per range.
+    """
+
+    def __init__(self, mem_bytes: int = 64 << 20, pass_rows: int = 1 << 22) -> None:
         from goroscope.analysis._fast import GlobalStrings  # numpy only
 
+        self.g = _Spill(_G_REC, mem_bytes)
+        self.p = _Spill(_P_REC, mem_bytes)
+        self.pass_rows = pass_rows
         self._str = GlobalStrings()
         self.reasons = self._str.strings
 
@@ -170,87 +232,119 @@ class _Digests:
         if not st.any():
             return
         gmap = self._str.remap(ev.strings)
-        for rk, out, with_reason in (
-            (ResourceKind.Goroutine, self.g, True),
-            (ResourceKind.Proc, self.p, False),
-        ):
+        for rk, out in ((ResourceKind.Goroutine, self.g), (ResourceKind.Proc, self.p)):
             m = st & (ev.resource_kind == rk)
             if m.any():
-                cols = (ev.resource_id[m], ev.time_ns[m], ev.state_from[m], ev.state_to[m])
-                if with_reason:
-                    cols += (gmap[ev.reason[m]].astype(np.int32),)
-                out.append(cols)
+                rec = np.empty(int(m.sum()), out.dtype)
+                rec["id"] = ev.resource_id[m]
+                rec["t"] = ev.time_ns[m]
+                rec["f"] = ev.state_from[m]
+                rec["to"] = ev.state_to[m]
+                if out is self.g:
+                    rec["r"] = gmap[ev.reason[m]]
+                out.append(rec)
 
-    def _digest(self, parts, with_reason: bool, name, fast: bool = True, consume=False) -> str:
+    def _ranges(self, spill: _Spill) -> list[tuple[int, int]]:
+        """Inclusive ID ranges of at most ``pass_rows`` records each (or one ID)."""
+        if spill.n <= self.pass_rows:
+            return [(-(1 << 63), (1 << 63) - 1)]
+        uids = np.zeros(0, np.int64)
+        cnts = np.zeros(0, np.int64)
+        for b in spill.blocks(self.pass_rows):
+            u, c = np.unique(b["id"], return_counts=True)
+            uids, inv = np.unique(np.concatenate([uids, u]), return_inverse=True)
+            acc = np.zeros(len(uids), np.int64)
+            np.add.at(acc, inv, np.concatenate([cnts, c]))
+            cnts = acc
+        out = []
+        cum = np.cumsum(cnts)
+        start, base = 0, 0
+        while start < len(uids):
+            # the last ID whose cumulative count stays within this range's budget
+            end = int(np.searchsorted(cum, base + self.pass_rows, side="right")) - 1
+            end = max(end, start)
+            out.append((int(uids[start]), int(uids[end])))
+            base = int(cum[end])
+            start = end + 1
+        return out
+
+    def _digest(self, spill: _Spill, with_reason: bool, name, fast: bool = True) -> str:
         h = hashlib.sha256()
-        if not parts:
+        if spill.n == 0:
             return h.hexdigest()
-        ids = np.concatenate([p[0] for p in parts])
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        cols = [ids]
-        # one column at a time; with ``consume`` each chunk's piece is dropped once copied
-        # (peak: the parts and two columns)
-        for j in range(1, len(parts[0])):
-            col = np.concatenate([p[j] for p in parts])
-            if consume:
-                for k, p in enumerate(parts):
-                    parts[k] = p[:j] + (None,) + p[j + 1 :]
-            cols.append(col[order])
-            del col
-        if consume:
-            parts.clear()
-        del order
         strings = self.reasons
         names = [name(v) for v in range(256)]
-        if not fast:  # the reference: one formatted line per transition
-            lines = []
-            if with_reason:
-                for gid, t, f, to, r in zip(*(c.tolist() for c in cols), strict=True):
-                    lines.append(f"{gid} {t} {names[f]}->{names[to]} {strings[r]}\n")
-            else:
-                for pid, t, f, to in zip(*(c.tolist() for c in cols), strict=True):
-                    lines.append(f"{pid} {t} {names[f]}->{names[to]}\n")
-            h.update("".join(lines).encode("utf-8", "surrogateescape"))
-            return h.hexdigest()
-        from goroscope.analysis._kernels import format_transitions
+        if fast:
+            from goroscope.analysis._kernels import format_transitions
 
-        name_b = [s.encode() for s in names]
-        name_off = np.zeros(257, np.int64)
-        name_off[1:] = np.cumsum([len(b) for b in name_b])
-        name_arr = np.frombuffer(b"".join(name_b), np.uint8)
-        if with_reason:
-            codes, ridx = np.unique(cols[4], return_inverse=True)
-            rb = [strings[c].encode("utf-8", "surrogateescape") for c in codes.tolist()]
+            name_b = [s.encode() for s in names]
+            name_off = np.zeros(257, np.int64)
+            name_off[1:] = np.cumsum([len(b) for b in name_b])
+            name_arr = np.frombuffer(b"".join(name_b), np.uint8)
+            max_name = int(np.diff(name_off).max())
+            if with_reason:
+                rb = [s.encode("utf-8", "surrogateescape") for s in strings]
+            else:
+                rb = []
             rlen = np.array([len(b) for b in rb], np.int64)
-            ridx = ridx.astype(np.int64)
-        else:
-            rb, rlen = [], np.zeros(0, np.int64)
-            ridx = np.full(len(ids), -1, np.int64)
-        rs_off = np.zeros(len(rb) + 1, np.int64)
-        rs_off[1:] = np.cumsum(rlen)
-        rs = np.frombuffer(b"".join(rb) or b"\0", np.uint8)
-        # at most 20 + 1 + 20 + 1 + names + 2 + 1 + reason + 1 bytes per line, in blocks
-        block = 1 << 18
-        max_name = int(np.diff(name_off).max())
-        for a in range(0, len(ids), block):
-            b = min(a + block, len(ids))
-            ri = ridx[a:b]
-            extra = int(rlen[ri[ri >= 0]].sum()) if len(rlen) else 0
-            buf = np.empty((b - a) * (48 + 2 * max_name) + extra, np.uint8)
-            used = format_transitions(
-                cols[0][a:b], cols[1][a:b], cols[2][a:b], cols[3][a:b], ri,
-                name_arr, name_off, rs, rs_off, buf,
-            )  # fmt: skip
-            h.update(buf[:used].tobytes())
+            rs_off = np.zeros(len(rb) + 1, np.int64)
+            rs_off[1:] = np.cumsum(rlen)
+            rs = np.frombuffer(b"".join(rb) or b"\0", np.uint8)
+        for lo, hi in self._ranges(spill):
+            sel = []
+            for b in spill.blocks(self.pass_rows):
+                ids = b["id"]
+                if lo == -(1 << 63) and hi == (1 << 63) - 1:
+                    sel.append(b)
+                else:
+                    sel.append(b[(ids >= lo) & (ids <= hi)])
+            recs = np.concatenate(sel) if len(sel) != 1 else sel[0]
+            del sel
+            recs = recs[np.argsort(recs["id"], kind="stable")]
+            if not fast:  # the reference: one formatted line per transition
+                cols = [recs[k].tolist() for k in recs.dtype.names]
+                if with_reason:
+                    lines = [
+                        f"{gid} {t} {names[f]}->{names[to]} {strings[r]}\n"
+                        for gid, t, f, to, r in zip(*cols, strict=True)
+                    ]
+                else:
+                    lines = [
+                        f"{pid} {t} {names[f]}->{names[to]}\n"
+                        for pid, t, f, to in zip(*cols, strict=True)
+                    ]
+                h.update("".join(lines).encode("utf-8", "surrogateescape"))
+                continue
+            # at most 20 + 1 + 20 + 1 + names + 2 + 1 + reason + 1 bytes per line, in blocks
+            block = 1 << 18
+            for a in range(0, len(recs), block):
+                part = recs[a : a + block]
+                if with_reason:
+                    ri = part["r"].astype(np.int64)
+                    extra = int(rlen[ri].sum())
+                else:
+                    ri = np.full(len(part), -1, np.int64)
+                    extra = 0
+                buf = np.empty(len(part) * (48 + 2 * max_name) + extra, np.uint8)
+                used = format_transitions(
+                    np.ascontiguousarray(part["id"]), np.ascontiguousarray(part["t"]),
+                    np.ascontiguousarray(part["f"]), np.ascontiguousarray(part["to"]), ri,
+                    name_arr, name_off, rs, rs_off, buf,
+                )  # fmt: skip
+                h.update(buf[:used].data)
+            del recs
         return h.hexdigest()
 
     def result(self, fast: bool = True, consume: bool = False) -> tuple[str, str]:
-        """The two digests; ``consume`` frees the columns while hashing (then call once)."""
-        return (
-            self._digest(self.g, True, go_state_name, fast, consume),
-            self._digest(self.p, False, proc_state_name, fast, consume),
+        """The two digests; ``consume`` drops the records afterwards (then call once)."""
+        out = (
+            self._digest(self.g, True, go_state_name, fast),
+            self._digest(self.p, False, proc_state_name, fast),
         )
+        if consume:
+            self.g.close()
+            self.p.close()
+        return out
 
 
 def _open(source) -> tuple[str, object, object]:
@@ -282,9 +376,9 @@ def analyze(
     profile_tool_minor : follow ``go tool trace`` of Go 1.N for blocking profiles
     reference : use the pure-Python reference twins instead of the numba fast path
         (the same results, slowly; for tests)
-    digests : compute tracecount's transition digests; they keep 22 bytes per state
-        transition until the end (the lines are hashed grouped by ID), the one part of
-        the pass whose memory grows with the trace rather than with its goroutines
+    digests : compute tracecount's transition digests; they spill 22 bytes per state
+        transition to a temporary file past 64 MB (the lines are hashed grouped by ID at
+        the end, one ID range at a time), so their memory stays bounded
 
     Never raises for damaged traces: the reader's error goes to ``Analysis.error``
     and everything before it is analysed. Job thread; pure.
