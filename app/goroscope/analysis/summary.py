@@ -180,7 +180,7 @@ class _Spill:
             if self.file is None:
                 import tempfile
 
-                self.file = tempfile.TemporaryFile(prefix="goroscope-digest-")
+                self.file = tempfile.TemporaryFile(prefix="goroscope-digest-")  # noqa: SIM115
             self.file.seek(0, os.SEEK_END)
             for p in self.parts:
                 self.file.write(p.view(np.uint8).data)
