@@ -12,6 +12,7 @@ from goroscope.lod.merge import merge_spans
 from goroscope.lod.raster import (
     StateTimeAccumulator,
     dominant_state,
+    run_coverage,
     run_state_durations,
     stacked_strip,
     state_time_per_bin,
@@ -35,6 +36,24 @@ def test_zero_length_runs_fall_back_to_counts():
     state = np.array([3, 0, 3], np.uint8)
     rs, re_, count, first = merge_spans(s, e, 0, 3, 10)
     assert dominant_state(s, e, state, rs, re_, first, count, 4).tolist() == [3]
+
+
+def test_coverage_of_sparse_merged_run():
+    # ten 1 ns spans 10 ns apart merged into one run of 91 ns: ~11 % covered, not solid
+    s = np.arange(0, 100, 10, dtype=np.int64)
+    e = s + 1
+    rs, re_, count, first = merge_spans(s, e, 0, 10, 50)
+    assert count.tolist() == [10]
+    cov = run_coverage(s, e, rs, re_, first, count)
+    assert cov.tolist() == pytest.approx([10 / (re_[0] - rs[0])])
+    assert cov[0] < 0.12
+    # a tiny run widened into the next span (merge rule 4) is covered by that span: 100 %
+    s = np.array([0, 1, 2, 100, 200], np.int64)
+    e = np.array([1, 2, 100, 200, 300], np.int64)
+    rs, re_, count, first = merge_spans(s, e, 0, 5, 50)
+    assert count.tolist()[0] == 2
+    assert re_[0] == 50
+    assert run_coverage(s, e, rs, re_, first, count).tolist() == [1.0] * len(rs)
 
 
 @st.composite
@@ -61,6 +80,20 @@ def test_kernels_equal_reference(row, min_ns, data):
     args = (s, e, state, rs, re_, first, count, 5)  # state 5 is out of range: ignored
     np.testing.assert_array_equal(run_state_durations(*args), ref.run_state_durations(*args))
     np.testing.assert_array_equal(dominant_state(*args), ref.dominant_state(*args))
+    # coverage = time covered by any span / run extent
+    cov = run_coverage(s, e, rs, re_, first, count)
+    # brute force: every span's overlap with each run's extent
+    tot = np.array(
+        [
+            np.clip(np.minimum(e, b) - np.maximum(s, a), 0, None).sum()
+            for a, b in zip(rs, re_, strict=True)
+        ],
+        np.float64,
+    )
+    ext = re_ - rs
+    want = np.where(ext > 0, tot / np.maximum(ext, 1), 1.0)
+    np.testing.assert_allclose(cov, want)
+    assert ((cov >= 0) & (cov <= 1 + 1e-12)).all()
 
 
 @pytest.mark.nojit

@@ -46,6 +46,18 @@ def test_plan_merges_and_windows(qapp):
     assert plan.first.tolist() == [0, 1, 2, 3]
 
 
+def test_sparse_merged_runs_carry_their_coverage(qapp):
+    # 1 ns stop-the-world pauses every 10 ns: merged at overview, 10 % covered, not solid
+    s = np.arange(0, 1000, 10, dtype=np.int64)
+    item = _item(1, lambda row: (s, s + 1, np.zeros(len(s), np.uint8)))
+    plan = item.plan(Viewport(0, 1000, 10), 0, 1)
+    assert (plan.count > 1).all()
+    assert ((plan.cover > 0.05) & (plan.cover < 0.2)).all()
+    # contiguous spans stay fully covered
+    plan = _item().plan(Viewport(0, 200, 20), 0, 1)
+    assert plan.cover[plan.count > 1].min() == pytest.approx(1.0)
+
+
 def test_plan_reuses_cached_runs_while_panning(qapp):
     calls = []
 

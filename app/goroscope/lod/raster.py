@@ -10,6 +10,11 @@ state. Ties go to the lowest state code, so colours are deterministic.
 ``state_time_per_bin`` is the per-bin (per-pixel) variant for aggregate rows of
 collapsed groups: ns in each state per time bin, summed over the group's rows.
 
+``run_coverage`` is the fraction of each run's drawn extent that spans actually
+cover (absorbed gaps excluded): a merged run of tiny stop-the-world spans that
+fill 1 % of it must not be drawn as a solid bar, so the painter scales a merged
+run's height by it.
+
 ``run_state_durations`` also gives tooltips their breakdown ("37 spans merged:
 61 % running, 30 % runnable, …"). The alternative of STYLE §4.5.5 — a stacked
 strip per pixel drawn as a LUT-coloured ``QImage`` — is left for aggregate
@@ -43,6 +48,63 @@ def _durations_kernel(start_ns, end_ns, state, run_start, run_end, run_first, ru
                 e = b
             if e > s:
                 out[r, st] += e - s
+
+
+@njit(nogil=True, cache=True)
+def _cover_kernel(start_ns, end_ns, run_start, run_end, run_first, run_count, out):
+    for r in range(run_first.shape[0]):
+        a = run_start[r]
+        b = run_end[r]
+        if b <= a:
+            out[r] = 1.0
+            continue
+        tot = 0
+        # the neighbours too: rule 4 of lod.merge widens a run into the next span
+        j0 = run_first[r] - 1
+        if j0 < 0:
+            j0 = 0
+        j1 = run_first[r] + run_count[r] + 1
+        if j1 > start_ns.shape[0]:
+            j1 = start_ns.shape[0]
+        for j in range(j0, j1):
+            s = start_ns[j]
+            if s < a:
+                s = a
+            e = end_ns[j]
+            if e > b:
+                e = b
+            if e > s:
+                tot += e - s
+        out[r] = tot / (b - a)
+
+
+def run_coverage(
+    start_ns: NDArray[np.int64],
+    end_ns: NDArray[np.int64],
+    run_start: NDArray[np.int64],
+    run_end: NDArray[np.int64],
+    run_first: NDArray[np.int64],
+    run_count: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """(m,) float64 in [0, 1]: the fraction of each run's extent covered by its spans.
+
+    Every span overlapping the run's ``[run_start, run_end)`` counts, clipped to
+    it — the run's own and its neighbours, since ``lod.merge`` widens a tiny run
+    into the start of the next span (rule 4), which is covered time all the same;
+    absorbed gaps count as uncovered. An empty extent (a zero-length run) counts as fully covered.
+    Parameters as :func:`run_state_durations`.
+    """
+    out = np.empty(len(run_first), np.float64)
+    _cover_kernel(
+        np.asarray(start_ns, np.int64),
+        np.asarray(end_ns, np.int64),
+        np.asarray(run_start, np.int64),
+        np.asarray(run_end, np.int64),
+        np.asarray(run_first, np.int64),
+        np.asarray(run_count, np.int64),
+        out,
+    )
+    return out
 
 
 @njit(nogil=True, cache=True)

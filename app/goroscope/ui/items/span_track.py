@@ -16,7 +16,10 @@ of it, centred); x is ns since trace start. Each frame (``paint``):
    into one ``RectArray`` per colour and one ``drawRects`` per colour with
    ``NoPen``. Merged runs (≥ 2 spans) use a lighter variant of their dominant
    state's colour plus a thin base line, so "many tiny spans" reads differently
-   from one long span.
+   from one long span. A merged run is drawn **as full as it is covered**
+   (``lod.run_coverage``): a faint box over its extent and, from the bottom, a
+   bar of ``coverage × height`` (at least 1 px) — so a stop-the-world row whose
+   runs are 1 % STW looks nearly empty at full zoom-out, not solid.
 4. **Labels** only on unmerged spans at least ``LABEL_MIN_PX`` (5 px, Perfetto's
    constant) wide whose elided label still shows a character.
 
@@ -48,7 +51,7 @@ from PySide6.QtCore import QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
 from goroscope.lod.merge import merge_spans, window
-from goroscope.lod.raster import dominant_state
+from goroscope.lod.raster import dominant_state, run_coverage
 from goroscope.lod.viewport import BufferedBounds, Viewport
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.prims import RectArray
@@ -74,6 +77,7 @@ class _RowRuns:
     count: NDArray[np.int64]
     first: NDArray[np.int64]
     state: NDArray[np.int64]
+    cover: NDArray[np.float64]  # fraction of each run's extent its spans cover
 
 
 def _merge_rows(
@@ -85,7 +89,8 @@ def _merge_rows(
         lo, hi = window(start, end, bounds.t0_ns, bounds.t1_ns)
         rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
         dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
-        out.append(_RowRuns(bounds, rs, re_, count, first, dom))
+        cov = run_coverage(start, end, rs, re_, first, count)
+        out.append(_RowRuns(bounds, rs, re_, count, first, dom, cov))
     return out
 
 
@@ -100,6 +105,7 @@ class FramePlan:
     count: NDArray[np.int64]
     first: NDArray[np.int64]
     state: NDArray[np.int64]
+    cover: NDArray[np.float64]
 
     def __len__(self) -> int:
         return len(self.row)
@@ -272,7 +278,8 @@ class SpanTrackItem(pg.GraphicsObject):
         rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
         n_states = max(len(self._colors), 1)
         dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
-        runs = _RowRuns(b, rs, re_, count, first, dom)
+        cov = run_coverage(start, end, rs, re_, first, count)
+        runs = _RowRuns(b, rs, re_, count, first, dom, cov)
         self._cache[row] = runs
         return runs
 
@@ -307,6 +314,7 @@ class SpanTrackItem(pg.GraphicsObject):
                         runs.count[sl],
                         runs.first[sl],
                         runs.state[sl],
+                        runs.cover[sl],
                     )
                 )
         if len(self._cache) > 4 * (row_hi - row_lo) + 512:  # keep the cache near the view
@@ -316,7 +324,7 @@ class SpanTrackItem(pg.GraphicsObject):
         if parts:
             cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
         else:
-            cols = [np.empty(0, np.int64) for _ in range(6)]
+            cols = [np.empty(0, np.int64) for _ in range(6)] + [np.empty(0, np.float64)]
         return FramePlan(vp, *cols)
 
     # -- queries ---------------------------------------------------------------------
@@ -348,7 +356,10 @@ class SpanTrackItem(pg.GraphicsObject):
     def run_at(
         self, t_ns: float, row: int, tolerance_ns: float = 0.0
     ) -> tuple[int, int, int, int] | None:
-        """The drawn run of ``row`` at ``t_ns`` in the last frame: ``(first, count, start_ns, end_ns)``."""
+        """The drawn run of ``row`` at ``t_ns`` in the last frame: ``(first, count, start_ns, end_ns)``.
+
+        Its covered fraction is ``(spans' time inside it) / (end_ns - start_ns)``.
+        """
         p = self._last_plan
         if p is None:
             return None
@@ -405,12 +416,25 @@ class SpanTrackItem(pg.GraphicsObject):
         p.setPen(Qt.PenStyle.NoPen)
         n_colors = len(self._colors)
         key = np.where(plan.state < n_colors, plan.state, n_colors - 1) * 2 + merged
+        # merged runs: a bar as high as the run is covered, bottom-aligned, over a faint box
+        fill_h = np.where(merged, np.clip(plan.cover * h, 1.0, h), h)
+        sparse = merged & (plan.cover < 0.95)
         for k in np.unique(key):
             sel = key == k
             state, is_merged = divmod(int(k), 2)
             color = self._merged_colors[state] if is_merged else self._colors[state]
+            if is_merged:
+                faint = sel & sparse
+                if faint.any():
+                    arr = self._rect_arrays.setdefault(-10 - int(k), RectArray())
+                    arr.set(xs[faint], ytop[faint], w[faint], h)
+                    c = QColor(color)
+                    c.setAlpha(45)
+                    p.setBrush(c)
+                    arr.draw(p)
             arr = self._rect_arrays.setdefault(int(k), RectArray())
-            arr.set(xs[sel], ytop[sel], w[sel], h)
+            fh = fill_h[sel]
+            arr.set(xs[sel], ytop[sel] + h - fh, w[sel], fh)
             p.setBrush(color)
             arr.draw(p)
         if merged.any() and h >= 6:  # a thin dark base line marks merged runs

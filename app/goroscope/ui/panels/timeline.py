@@ -671,8 +671,14 @@ class TimelinePanel(QWidget):
                 for k in top
                 if per[k] > 0
             )
+            # covered time: the run's spans and its neighbours (a run may be widened into them)
+            nb = slice(max(first - 1, 0), min(first + count + 1, len(start)))
+            cov_ns = float((np.minimum(end[nb], b) - np.maximum(start[nb], a)).clip(0).sum())
+            covered = cov_ns / max(b - a, 1)
             return (
                 f"{label}\n{count} spans merged: {parts}\n"
+                f"spans cover {100 * covered:.0f}% of it "
+                f"({format_duration(cov_ns)} of {format_duration(b - a)})\n"
                 f"start {format_duration(a)}, duration {format_duration(b - a)}"
             )
         i = self.track.hit_test(t_ns, row, tol)
