@@ -331,3 +331,28 @@ def test_hover_on_collapsed_group_reports_counts(qtbot, loaded):
     text = tp.hover_text(k, src.duration_ns() / 2)
     assert "mean goroutines" in text
     assert "running" in text
+
+
+def test_nested_regions_get_their_own_row(qtbot, window):
+    from goroscope.ui.panels.trace_source import R_REGIONS, R_REGIONS_NESTED
+
+    _open(qtbot, window, TRACES / "go1.22" / "annotations.trace")
+    src = window.view.data.source
+    reg = src.timeline.regions
+    if not (reg.depth == 1).any():
+        pytest.skip("no nested regions in this trace")
+    for k in range(len(src.group_members)):  # expand every group
+        src.set_group_expanded(k, True)
+    src.relayout()
+    nested = np.flatnonzero(src.row_kind == R_REGIONS_NESTED)
+    assert len(nested) > 0
+    row = int(nested[0])
+    g = int(src.row_res[row])
+    assert int(src.row_kind[row - 1]) == R_REGIONS  # beneath the outermost row
+    assert int(src.row_kind[row - 2]) == R_GOROUTINE
+    assert int(src.row_res[row - 2]) == g
+    s, e, _ = src.spans(row)
+    n1 = int(((reg.g_idx == g) & (reg.depth == 1)).sum())
+    assert len(s) == n1
+    assert (e[:-1] <= s[1:]).all()
+    assert "nested" in src.row_label(row)

@@ -12,7 +12,9 @@ protocol of :mod:`goroscope.ui.panels.timeline`:
   their header shows an aggregate strip (how many of the group are running,
   runnable, blocked, in syscall over time) once :func:`goroutine_stats` has run;
   members sortable by ID, start time or total blocked time,
-* a **regions** row beneath each goroutine that has user regions (outermost).
+* a **regions** row beneath each goroutine that has user regions (outermost),
+  and a **nested regions** row beneath that for goroutines with regions one
+  level deep (deeper levels are not drawn).
 
 Rows are *virtual*: the layout is a few numpy arrays (kind, resource index per
 row) and :class:`RowSpec` objects are built only for the rows asked for, so
@@ -48,8 +50,8 @@ COLLAPSE_ABOVE = 24
 #: Bins of the per-group aggregate (over the whole trace).
 AGG_BINS = 4096
 #: Row kinds (layout codes).
-R_PROC, R_THREADS, R_THREAD, R_GROUP, R_GOROUTINE, R_REGIONS = range(6)
-_KIND_NAMES = ("proc", "threads", "thread", "group", "goroutine", "region")
+R_PROC, R_THREADS, R_THREAD, R_GROUP, R_GOROUTINE, R_REGIONS, R_REGIONS_NESTED = range(7)
+_KIND_NAMES = ("proc", "threads", "thread", "group", "goroutine", "region", "region")
 SORT_KEYS = ("id", "start", "blocked")
 
 _REASON_FAMILY = {
@@ -255,8 +257,11 @@ class TraceTimelineSource:
         # regions: goroutines that have any (outermost regions form their row)
         r = tl.regions
         self._has_regions = np.zeros(tl.n_goroutines, bool)
+        self._has_nested = np.zeros(tl.n_goroutines, bool)  # regions one level deep
         if len(r):
-            self._has_regions[r.g_idx[(r.g_idx >= 0) & (r.g_idx < tl.n_goroutines)]] = True
+            ok = (r.g_idx >= 0) & (r.g_idx < tl.n_goroutines)
+            self._has_regions[r.g_idx[ok]] = True
+            self._has_nested[r.g_idx[ok & (r.depth == 1)]] = True
         cs = tl.cpu_samples
         self._cpu_g = self._cpu_t = None
         if len(cs):
@@ -331,11 +336,13 @@ class TraceTimelineSource:
                     continue
             m = self._sorted(members)
             reg = self._has_regions[m]
-            rep = 1 + reg.astype(np.int64)
+            nest = self._has_nested[m] & reg
+            rep = 1 + reg.astype(np.int64) + nest.astype(np.int64)
             rk = np.full(int(rep.sum()), R_GOROUTINE, np.int8)
             rr = np.repeat(m, rep)
-            pos = np.cumsum(rep) - 1  # the last row of each goroutine
-            rk[pos[reg]] = R_REGIONS
+            pos = np.cumsum(rep) - rep  # the goroutine's own row
+            rk[pos[reg] + 1] = R_REGIONS
+            rk[pos[nest] + 2] = R_REGIONS_NESTED
             kinds.append(rk)
             res.append(rr)
         self.row_kind = np.concatenate(kinds)
@@ -344,7 +351,7 @@ class TraceTimelineSource:
         g_rows = np.flatnonzero(self.row_kind == R_GOROUTINE)
         self._g_row = np.full(tl.n_goroutines, -1, np.int64)
         self._g_row[self.row_res[g_rows]] = g_rows
-        small = np.flatnonzero((self.row_kind != R_GOROUTINE) & (self.row_kind != R_REGIONS))
+        small = np.flatnonzero(self.row_kind < R_GOROUTINE)
         self._small_index = {
             (_KIND_NAMES[int(self.row_kind[i])], int(self.row_res[i])): int(i)
             for i in small.tolist()
@@ -401,8 +408,10 @@ class TraceTimelineSource:
             text = f"{mark} {self.group_names[r]} ×{len(self.group_members[r]):,}"
         elif k == R_GOROUTINE:
             text = "    " + self.goroutine_label(r)
-        else:
+        elif k == R_REGIONS:
             text = "        regions"
+        else:
+            text = "          nested regions"
         if len(self._labels) > 20_000:
             self._labels.clear()
         self._labels[i] = text
@@ -450,14 +459,14 @@ class TraceTimelineSource:
                 ir = tl.proc_row(r) if k == R_PROC else tl.thread_row(r)
             fam = np.where(ir.state == int(GoState.Syscall), int(F.SYSCALL), int(F.RUNNING))
             return ir.start_ns, np.maximum(ir.end_ns, ir.start_ns), fam.astype(np.uint8), ir.g_idx
-        if k == R_REGIONS:
+        if k in (R_REGIONS, R_REGIONS_NESTED):
             reg = tl.regions_of(r)
-            m = reg.depth == 0
+            m = reg.depth == (0 if k == R_REGIONS else 1)
             s = np.where(reg.start_ns[m] < 0, 0, reg.start_ns[m])
             e = np.where(reg.end_ns[m] < 0, tl.covered_ns, reg.end_ns[m])
             o = np.argsort(s, kind="stable")
             s, e, typ = s[o], e[o], reg.type[m][o]
-            # outermost regions of one goroutine never overlap; clip defensively
+            # regions of one goroutine at one depth never overlap; clip defensively
             if len(s) > 1:
                 e[:-1] = np.minimum(e[:-1], s[1:])
             return s, np.maximum(e, s), np.full(len(s), int(F.REGION), np.uint8), typ
@@ -476,7 +485,7 @@ class TraceTimelineSource:
                 return ()
             full = self.goroutine_label(g)
             return (full, full.split(" ")[0])
-        if k == R_REGIONS:
+        if k in (R_REGIONS, R_REGIONS_NESTED):
             t = int(extra[span_idx])
             return (tl.strings[t] if t >= 0 else "region",)
         if k == R_GOROUTINE:
@@ -505,7 +514,7 @@ class TraceTimelineSource:
             where = self.row_label(row).strip()
             what = "syscall" if int(fam[span_idx]) == int(F.SYSCALL) else "running"
             return f"{where}: {what} {self.goroutine_label(g) if g >= 0 else ''}"
-        if k == R_REGIONS:
+        if k in (R_REGIONS, R_REGIONS_NESTED):
             t = int(extra[span_idx])
             g = int(self.row_res[row])
             return f"region {tl.strings[t] if t >= 0 else '?'}\n{self.goroutine_label(g)}"
@@ -514,7 +523,7 @@ class TraceTimelineSource:
     def span_goroutine(self, row: int, span_idx: int) -> int:
         """g_idx of the goroutine a span belongs to (-1 none)."""
         k = int(self.row_kind[row])
-        if k in (R_GOROUTINE, R_REGIONS):
+        if k in (R_GOROUTINE, R_REGIONS, R_REGIONS_NESTED):
             return int(self.row_res[row])
         if k in (R_PROC, R_THREAD):
             self.spans(row)

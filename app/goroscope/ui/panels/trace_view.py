@@ -281,8 +281,9 @@ class TraceView(QWidget):
             (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
         ):
             top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
-            # headroom: the top third is the legend's band (dense curves made it unreadable)
-            plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.55, padding=0)
+            # headroom: the top ~45 % is the legend's band (dense curves made it unreadable;
+            # at 1/3 the legend's box still overlapped the curves' peaks and paled them)
+            plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.8, padding=0)
 
     def _on_view_changed(self, t0: float, t1: float) -> None:
         for c in self._curves.values():
