@@ -232,7 +232,9 @@ class TraceView(QWidget):
         ):
             pi = plot.getPlotItem()
             legend = pi.addLegend(offset=(4, 1), colCount=len(names), labelTextSize="8pt")
-            legend.setBrush(pg.mkBrush(253, 253, 248, 170))  # the curves keep out of its band
+            # no box: the curves keep out of the legend's band (headroom below), and a
+            # translucent box over a peak that still reached it paled the data
+            legend.setBrush(pg.mkBrush(0, 0, 0, 0))
             for name in names:
                 pen = pg.mkPen(self.palette_.color(_CURVE_FAMILIES[name]), width=1.5)
                 if name == "heap goal":
