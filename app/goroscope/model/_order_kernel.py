@@ -1712,15 +1712,25 @@ def count_chunk(kind, goroutine, proc, thread, rkind, sfrom, sto, reason, name, 
     full, ``names`` as wide as the string table and ``touched`` as long as the chunk.
     """
     kinds, trans, names, touched, gset, pset, mset, sizes = acc
+    # Neighbouring events mostly share their context: a value equal to the previous
+    # event's is already in its set (adding is idempotent), so skip the hash probe.
+    lg = lp = lm = np.int64(-1)
     for i in range(kind.shape[0]):
         k = kind[i]
         kinds[k] += 1
-        if goroutine[i] != -1 and _set_add(gset, goroutine[i]):
-            sizes[0] += 1
-        if proc[i] != -1 and _set_add(pset, proc[i]):
-            sizes[1] += 1
-        if thread[i] != -1 and _set_add(mset, thread[i]):
-            sizes[2] += 1
+        g, p, m = goroutine[i], proc[i], thread[i]
+        if g != lg:
+            lg = g
+            if g != -1 and _set_add(gset, g):
+                sizes[0] += 1
+        if p != lp:
+            lp = p
+            if p != -1 and _set_add(pset, p):
+                sizes[1] += 1
+        if m != lm:
+            lm = m
+            if m != -1 and _set_add(mset, m):
+                sizes[2] += 1
         row = -1
         code = 0
         if k == 13:

@@ -264,8 +264,9 @@ class TraceChunks:
         engine: str = "fast",
         _reuse: bool = False,
     ):
-        """``_reuse``: chunks share their column buffers (each is overwritten by the next);
-        for consumers that fold a chunk before asking for the next (``stats``)."""
+        """``_reuse``: chunks share two column buffers in turn (chunk i is overwritten by
+        chunk i + 2); for consumers that are done with a chunk before asking for the one
+        after next (``stats``, which counts chunk i on a worker while i + 1 is ordered)."""
         from goroscope.model._order_reference import Reader
 
         if engine not in ("fast", "reference"):
@@ -297,7 +298,8 @@ class TraceChunks:
             const[t] = self._code(wire.EVENT_SPECS[t].name)
         self._luts = (KIND, STACK_ARGS[:, 0].copy(), _T_RK, _T_FROM, _T_TO, _T_TARGET_ARG,
                       _T_STACK, const)  # fmt: skip
-        self._cols: dict[str, np.ndarray] | None = None
+        self._cols: list[dict[str, np.ndarray] | None] = [None, None]
+        self._flip = 0
         self._fix = np.empty(0, np.int64)
 
     # --- iteration -------------------------------------------------------------------------
@@ -506,12 +508,17 @@ class TraceChunks:
     def _build(self, out, lo, hi, gen_idx, buf, s_ids, s_set, codes) -> EventTable:
         """EventTable columns of the kernel's rows ``out[lo:hi]`` (numba, one pass)."""
         n = hi - lo
-        if self._reuse and self._cols is not None and self._cols["kind"].shape[0] >= n:
-            c = {name: arr[:n] for name, arr in self._cols.items()}
+        # With _reuse, two column sets in turn: a consumer may still read chunk i (on
+        # another thread) while chunk i + 1 is built.
+        slot = self._flip
+        self._flip ^= 1
+        held = self._cols[slot]
+        if self._reuse and held is not None and held["kind"].shape[0] >= n:
+            c = {name: arr[:n] for name, arr in held.items()}
         else:
             c = {name: np.empty(max(n, 1), dt) for name, dt in COLUMNS.items()}
             if self._reuse:
-                self._cols = c
+                self._cols[slot] = c
             c = {name: arr[:n] for name, arr in c.items()}
         for arr in c.values():
             arr.flags.writeable = True
