@@ -475,7 +475,8 @@ class FastSummarizer:
         ng, npr, nr = len(self.gs), len(self.ps), max(len(self.ranges), 1)
         if self.gi.shape[0] < ng:
             old = self.gi.shape[0]
-            gi = np.zeros((max(ng, 2 * old, 1024), K.GI_N), np.int64)
+            # 1.25x: gi is 200 B per goroutine, doubling left up to 2x unused rows
+            gi = np.zeros((max(ng, old + old // 4, 1024), K.GI_N), np.int64)
             gi[:old] = self.gi
             gi[old:, K.GI_SYSG_P] = -1
             gi[old:, K.GI_MAP_HEAD] = -1
@@ -529,14 +530,41 @@ class FastSummarizer:
             )
             if status == K.ST_OK:
                 break
-            self._grow_pools()
+            g = int(res_g[row] if kind[row] == EventKind.StateTransition else cur_g[row])
+            if g >= 0:
+                need_n = 3 + int(self.gi[g, K.GI_NLR])
+                need_s = (int(self.gi[g, K.GI_DEPTH]) + 3) * (
+                    int(self.gi[g, K.GI_NMAP]) + int(self.gi[g, K.GI_NLR]) + 2
+                )
+            else:
+                need_n, need_s = 3, 4
+            if not self._grow_pools(need_n, 2, 2, need_s):  # never: the check is the kernel's
+                self._grow_pools(len(self.mk), len(self.lk), self.reg.shape[0], len(self.sk))
         self._annotations(ev, row_region, row_fab)
 
-    def _grow_pools(self) -> None:
-        for a in ("mk", "mv", "mn", "lk", "lt", "ln", "sk", "sv"):
-            v = getattr(self, a)
-            setattr(self, a, _grow(v, 2 * len(v)))
-        self.reg = _grow2(self.reg, 2 * self.reg.shape[0], 0)
+    def _grow_pools(self, need_n: int, need_lr: int, need_reg: int, need_s: int) -> bool:
+        """Grow (doubling) only the pools short of the kernel's capacity check: the
+        region rows (192 B each) and the per-goroutine nodes dominate the memory, and
+        doubling all of them whenever one ran short cost GBs on 2 M goroutines."""
+        cnt = self.cnt
+        grew = False
+        for names, used, need in (
+            (("mk", "mv", "mn"), int(cnt[K.C_MAPS]), need_n),
+            (("lk", "lt", "ln"), int(cnt[K.C_LR]), need_lr),
+            (("sk", "sv"), int(cnt[K.C_SNAP]), need_s),
+        ):
+            for a in names:
+                v = getattr(self, a)
+                if used + need > len(v):
+                    setattr(self, a, _grow(v, max(2 * len(v), used + need)))
+                    grew = True
+        if int(cnt[K.C_REG]) + need_reg > self.reg.shape[0]:
+            old = self.reg.shape[0]  # 1.25x: a region row is 192 B (one per goroutine here)
+            reg = np.zeros((max(old + old // 4, int(cnt[K.C_REG]) + need_reg), K.R_N), np.int64)
+            reg[:old] = self.reg
+            self.reg = reg
+            grew = True
+        return grew
 
     def _task(self, task_id: int):
         from goroscope.analysis._summary_reference import TaskSummary
@@ -615,7 +643,8 @@ class FastSummarizer:
             need_s = int(self.cnt[K.C_SNAP]) + int(per_g.sum()) + 2
             if need_n <= len(self.mk) and need_s <= len(self.sk):
                 break
-            self._grow_pools()
+            used_n, used_s = int(self.cnt[K.C_MAPS]), int(self.cnt[K.C_SNAP])
+            self._grow_pools(need_n - used_n, 0, 0, need_s - used_s)
         K.summarize_finalize(
             self.gi, ng, self.mk, self.mv, self.mn, self.lk, self.lt, self.ln,
             self.reg, self.sk, self.sv, self.cnt, self.is_system,
@@ -672,27 +701,23 @@ class FastSummarizer:
             for c, n, e in zip(codes.tolist(), cnt.tolist(), exe.tolist(), strict=True):
                 out["regions"][s[c]] = out["regions"].get(s[c], 0) + n
                 out["region_exec_ns"][s[c]] = out["region_exec_ns"].get(s[c], 0) + e
-        goids = self.gs.ids[ex].tolist()
-        lines = [
-            f"{goid} {go_quote(names[r[0]])} {r[1]} {r[2]} {r[3]} {r[4]} {r[5]} {r[6]} {r[7]}"
-            for goid, r in zip(
-                goids,
-                gi[ex][
-                    :,
-                    [
-                        K.GI_NAME,
-                        K.GI_CREATION,
-                        K.GI_START,
-                        K.GI_END,
-                        K.GI_EXEC,
-                        K.GI_SCHED,
-                        K.GI_SYSCALL,
-                        K.GI_TOTAL,
-                    ],
-                ].tolist(),  # fmt: skip
-                strict=True,
-            )
-        ]
+        # the g_stats lines as UTF-8 bytes (what Go sorts and hashes), built per block of
+        # goroutines: one Python list of 8 ints per goroutine at once cost ~1 GB on 2 M
+        quoted = [
+            go_quote(n).encode("utf-8", "surrogateescape") for n in self.name_list
+        ]  # per name id
+        cols = [K.GI_NAME, K.GI_CREATION, K.GI_START, K.GI_END, K.GI_EXEC, K.GI_SCHED,
+                K.GI_SYSCALL, K.GI_TOTAL]  # fmt: skip
+        ids = self.gs.ids
+        lines: list[bytes] = []
+        step = 1 << 16
+        for a in range(0, len(ex), step):
+            rows = ex[a : a + step]
+            for goid, r in zip(ids[rows].tolist(), gi[rows][:, cols].tolist(), strict=True):
+                lines.append(
+                    b"%d %s %d %d %d %d %d %d %d"
+                    % (goid, quoted[r[0]], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+                )
         out["stat_lines"] = lines
         return out
 

@@ -213,9 +213,10 @@ class _Digests:
     transition: ID, time, states, global reason code; 18 B per proc transition) to a
     :class:`_Spill` (a temporary file past ``mem_bytes``). :meth:`result` counts
     transitions per ID, cuts the ID axis into ranges of at most ``pass_rows`` records
-    (one ID never splits), and per range reads the records back, keeps those in range,
-    sorts them stably by ID and hashes their lines: peak memory ~60 B × ``pass_rows``
-    whatever the trace's size, at the cost of one read of the records per range.
+    (one ID never splits), scatters the records into one temporary file per range
+    (trace order kept within each) and per range reads them back, sorts them stably by
+    ID and hashes their lines: peak memory ~60 B × ``pass_rows`` whatever the trace's
+    size, at the cost of three reads and one write of the records.
     """
 
     def __init__(self, mem_bytes: int = 64 << 20, pass_rows: int = 1 << 22) -> None:
@@ -248,14 +249,30 @@ class _Digests:
         """Inclusive ID ranges of at most ``pass_rows`` records each (or one ID)."""
         if spill.n <= self.pass_rows:
             return [(-(1 << 63), (1 << 63) - 1)]
-        uids = np.zeros(0, np.int64)
-        cnts = np.zeros(0, np.int64)
+        dense = np.zeros(0, np.int64)  # counts per ID while IDs are small and >= 0
+        uids = cnts = None
         for b in spill.blocks(self.pass_rows):
-            u, c = np.unique(b["id"], return_counts=True)
+            ids = b["id"]
+            if uids is None and len(ids) and ids.min() >= 0 and ids.max() < (1 << 26):
+                c = np.bincount(ids)
+                if len(c) > len(dense):
+                    c[: len(dense)] += dense
+                    dense = c
+                else:
+                    dense[: len(c)] += c
+                continue
+            if uids is None:  # large or negative IDs: sorted (ID, count) pairs
+                uids = np.flatnonzero(dense).astype(np.int64)
+                cnts = dense[uids]
+            u, c = np.unique(ids, return_counts=True)
             uids, inv = np.unique(np.concatenate([uids, u]), return_inverse=True)
             acc = np.zeros(len(uids), np.int64)
             np.add.at(acc, inv, np.concatenate([cnts, c]))
             cnts = acc
+        if uids is None:
+            uids = np.flatnonzero(dense).astype(np.int64)
+            cnts = dense[uids]
+        del dense
         out = []
         cum = np.cumsum(cnts)
         start, base = 0, 0
@@ -267,6 +284,41 @@ class _Digests:
             base = int(cum[end])
             start = end + 1
         return out
+
+    def _partitions(self, spill: _Spill):
+        """The records of each ID range in turn (trace order within a range): one read to
+        count per ID, one to scatter the records into a temporary file per range, then
+        each range's file once."""
+        ranges = self._ranges(spill)
+        if len(ranges) == 1:
+            parts = list(spill.blocks(self.pass_rows))
+            yield np.concatenate(parts) if len(parts) != 1 else parts[0]
+            return
+        import tempfile
+
+        his = np.array([hi for _, hi in ranges], np.int64)
+        files = [tempfile.TemporaryFile(prefix="goroscope-digest-") for _ in ranges]  # noqa: SIM115
+        try:
+            for b in spill.blocks(self.pass_rows):
+                j = np.searchsorted(his, b["id"], side="left")
+                order = np.argsort(j, kind="stable")
+                js = j[order]
+                cuts = np.searchsorted(js, np.arange(len(ranges) + 1), side="left")
+                b = b[order]
+                del j, order, js
+                for r in range(len(ranges)):
+                    if cuts[r + 1] > cuts[r]:
+                        files[r].write(b[cuts[r] : cuts[r + 1]].view(np.uint8).data)
+                del b
+            for r, f in enumerate(files):
+                f.seek(0)
+                yield np.frombuffer(f.read(), spill.dtype)
+                f.close()
+                files[r] = None
+        finally:
+            for f in files:
+                if f is not None:
+                    f.close()
 
     def _digest(self, spill: _Spill, with_reason: bool, name, fast: bool = True) -> str:
         h = hashlib.sha256()
@@ -290,16 +342,7 @@ class _Digests:
             rs_off = np.zeros(len(rb) + 1, np.int64)
             rs_off[1:] = np.cumsum(rlen)
             rs = np.frombuffer(b"".join(rb) or b"\0", np.uint8)
-        for lo, hi in self._ranges(spill):
-            sel = []
-            for b in spill.blocks(self.pass_rows):
-                ids = b["id"]
-                if lo == -(1 << 63) and hi == (1 << 63) - 1:
-                    sel.append(b)
-                else:
-                    sel.append(b[(ids >= lo) & (ids <= hi)])
-            recs = np.concatenate(sel) if len(sel) != 1 else sel[0]
-            del sel
+        for recs in self._partitions(spill):
             recs = recs[np.argsort(recs["id"], kind="stable")]
             if not fast:  # the reference: one formatted line per transition
                 cols = [recs[k].tolist() for k in recs.dtype.names]
@@ -560,8 +603,16 @@ def summary_of(a: Analysis) -> dict:
         out["task_logs"] += len(t.logs)
     out["g_transitions_sha256"] = a.g_digest
     out["p_transitions_sha256"] = a.p_digest
-    stat_lines.sort(key=lambda s: s.encode("utf-8", "surrogateescape"))
-    out["g_stats_sha256"] = _hash_lines(stat_lines)
+    if stat_lines and isinstance(stat_lines[0], bytes):  # the fast path gives UTF-8 lines
+        stat_lines.sort()
+        h = hashlib.sha256()
+        for i in range(0, len(stat_lines), 1 << 16):
+            h.update(b"".join(line + b"\n" for line in stat_lines[i : i + (1 << 16)]))
+        out["g_stats_sha256"] = h.hexdigest()
+    else:
+        stat_lines.sort(key=lambda s: s.encode("utf-8", "surrogateescape"))
+        out["g_stats_sha256"] = _hash_lines(stat_lines)
+    del stat_lines
     if a.error is None and a.events > 0 and a.util_times_ns:
         curve = a.mmu_curve()
         out["mmu"] = {k: curve.mmu(w) for k, w in MMU_WINDOWS.items()}
