@@ -282,9 +282,11 @@ def test_gui_thread_never_stalls_while_loading(qtbot, window):
         f"max {max(cpu_ms):.0f} ms, p99 {np.percentile(cpu_ms, 99):.1f} ms\n"
     )
     assert p99 <= 60, gaps
-    # NOTE: the worst gap is a snapshot swap (set_source + first paint of the new rows),
-    # ~30–100 ms of GUI work on this trace: above the ~10 ms goal (issue 6, left to do).
-    assert max(cpu_ms) <= 250, cpu_ms
+    # NOTE: the worst gap is a snapshot swap (set_source + first paint of the new rows:
+    # per-row spans built and merged on the GUI thread), measured 38–61 ms of GUI-thread
+    # CPU on this trace (2026-11-27, load 4–5): above the ~10 ms goal (issue 6, left to do).
+    # The bound is 2× the worst measured, so a regression shows.
+    assert max(cpu_ms) <= 120, cpu_ms
 
 
 def test_screenshot_mode_writes_png(tmp_path):
