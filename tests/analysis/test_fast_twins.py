@@ -63,10 +63,14 @@ def test_fast_equals_reference(name, size):
     ref_u, fast_u = MutatorUtilization(), FastMutatorUtilization()
     ref_p, fast_p = ProfileCollector(KINDS), FastProfileCollector(KINDS)
     dig = _Digests()
+    # tiny budgets: records spill to a temporary file and hash in many ID ranges
+    spilled = _Digests(mem_bytes=1000, pass_rows=777)
     for c in chunks:
-        for obj in (ref_s, fast_s, ref_u, fast_u, ref_p, fast_p, dig):
+        for obj in (ref_s, fast_s, ref_u, fast_u, ref_p, fast_p, dig, spilled):
             obj.add(c)
     assert dig.result(fast=True) == dig.result(fast=False)
+    assert spilled.result(fast=True) == dig.result(fast=True)
+    assert spilled.result(fast=False, consume=True) == dig.result(fast=True)
     gs, tasks = ref_s.finalize()
     assert fast_s.finalize() == (gs, tasks)
     assert fast_u.finish() == ref_u.finish()
