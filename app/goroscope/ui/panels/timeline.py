@@ -480,6 +480,8 @@ class TimelinePanel(QWidget):
         pi.layout.setContentsMargins(0, 0, 4, 0)
         ax = pi.getAxis("left")
         ax.setWidth(self.row_axis.width())
+        # stacked plots: a tick label may not spill into the next plot's (they overlapped)
+        ax.setStyle(hideOverlappingLabels=2)
         ax.setTextPen(self.palette_.foreground)
         ax.setPen(self.palette_.grid)
         if label:
