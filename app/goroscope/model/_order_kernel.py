@@ -2,8 +2,9 @@
 
 What
 ----
-:func:`order_generation` does, for the decoded columns of one generation
-(``goroscope.format.decode_generation``), what ``model._order_reference`` does
+:func:`order_generation` does, for the M batches of one generation (decoded
+lazily, one batch per M at a time, like Go's ``batchCursor``; counted first by
+:func:`count_batches`), what ``model._order_reference`` does
 one Python object at a time: per-M cursors in order of each M's first batch,
 Go's min-heap of cursors with its exact tie-breaking (strict ``<``/``>`` on
 time only), the frontier fallback sorted with Go's pdqsort (:func:`pdqsort`,

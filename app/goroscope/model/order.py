@@ -6,16 +6,19 @@ What
 ``internal/trace.Reader`` returns (the same columns as the reference reader,
 ``model._order_reference``), one generation at a time:
 
-1. ``goroscope.format`` indexes the file and decodes one generation into
-   columns (numba, reused :class:`~goroscope.format.decode.DecodeBuffers`);
-2. ``model._order_kernel.order_generation`` merges the per-M streams like Go
+1. ``goroscope.format`` indexes the file and decodes one generation's tables
+   (strings, stacks, CPU samples; reused :class:`~goroscope.format.decode.DecodeBuffers`);
+   ``_order_kernel.count_batches`` counts its M batches' events;
+2. ``model._order_kernel.order_generation`` decodes each M's batches lazily (one
+   batch per M at a time, Go's ``batchCursor``), merges the per-M streams like Go
    (heap, frontier fallback with Go's pdqsort, CPU samples, state machines,
    Sync, +1 ns fix-up) and writes one row per returned event;
 3. numpy turns those rows into :class:`EventTable` columns (kinds, states,
    names as string codes), resolving only the string IDs actually used.
 
-Memory is one generation's columns plus its output rows; file pages are
-released after each generation (HACKING.md § Memory).
+Memory is one decoded batch per M plus the output rows, whatever the size of a
+generation (``read_trace``, which keeps everything, also decodes whole generations);
+file pages are released after each generation (HACKING.md § Memory).
 
 Errors
 ------
@@ -61,9 +64,8 @@ __all__ = ["ReadResult", "TraceChunks", "read_trace", "warm_up"]
 
 _U64 = (1 << 64) - 1
 _KIND_EVENTS = 0  # format._kernels.KIND_EVENTS: an M event batch
-#: decode generation g+1 on a worker thread while generation g is ordered: one more
-#: generation of decoded columns in memory (+50% RSS on the 450 MB trace) for a wall-time
-#: gain we could not measure on the shared 2-core machine; off
+#: decode generation g+1's tables on a worker thread while generation g is ordered (the
+#: M batches are decoded lazily by the kernel, so little is left to overlap); off
 _PREFETCH = False
 #: kernel output rows per call (a chunk that stays in cache; 85 B per row)
 _KERNEL_ROWS = 1 << 16
@@ -264,9 +266,8 @@ class TraceChunks:
         engine: str = "fast",
         _reuse: bool = False,
     ):
-        """``_reuse``: chunks share two column buffers in turn (chunk i is overwritten by
-        chunk i + 2); for consumers that are done with a chunk before asking for the one
-        after next (``stats``, which counts chunk i on a worker while i + 1 is ordered)."""
+        """``_reuse``: chunks share their column buffers (each is overwritten by the next);
+        for consumers that fold a chunk before asking for the next (``stats``)."""
         from goroscope.model._order_reference import Reader
 
         if engine not in ("fast", "reference"):
@@ -298,8 +299,7 @@ class TraceChunks:
             const[t] = self._code(wire.EVENT_SPECS[t].name)
         self._luts = (KIND, STACK_ARGS[:, 0].copy(), _T_RK, _T_FROM, _T_TO, _T_TARGET_ARG,
                       _T_STACK, const)  # fmt: skip
-        self._cols: list[dict[str, np.ndarray] | None] = [None, None]
-        self._flip = 0
+        self._cols: dict[str, np.ndarray] | None = None
         self._fix = np.empty(0, np.int64)
 
     # --- iteration -------------------------------------------------------------------------
@@ -508,17 +508,12 @@ class TraceChunks:
     def _build(self, out, lo, hi, gen_idx, buf, s_ids, s_set, codes) -> EventTable:
         """EventTable columns of the kernel's rows ``out[lo:hi]`` (numba, one pass)."""
         n = hi - lo
-        # With _reuse, two column sets in turn: a consumer may still read chunk i (on
-        # another thread) while chunk i + 1 is built.
-        slot = self._flip
-        self._flip ^= 1
-        held = self._cols[slot]
-        if self._reuse and held is not None and held["kind"].shape[0] >= n:
-            c = {name: arr[:n] for name, arr in held.items()}
+        if self._reuse and self._cols is not None and self._cols["kind"].shape[0] >= n:
+            c = {name: arr[:n] for name, arr in self._cols.items()}
         else:
             c = {name: np.empty(max(n, 1), dt) for name, dt in COLUMNS.items()}
             if self._reuse:
-                self._cols[slot] = c
+                self._cols = c
             c = {name: arr[:n] for name, arr in c.items()}
         for arr in c.values():
             arr.flags.writeable = True

@@ -48,7 +48,6 @@ import os
 import resource
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -132,16 +131,8 @@ def stats(
             return _finish(out, start)
         out["version"] = f"go1.{chunks.version}"
         acc = EventCounter()
-        # Count chunk i on a worker thread while the reader orders chunk i + 1 (both
-        # kernels release the GIL; the reader's chunks use two buffers in turn).
-        with ThreadPoolExecutor(1) as pool:
-            pending = None
-            for table in chunks:
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(acc.add, table)
-            if pending is not None:
-                pending.result()
+        for table in chunks:
+            acc.add(table)
         out.update(acc.result())
         if chunks.error is not None:
             out["error"] = chunks.error.message
