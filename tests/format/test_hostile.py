@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 
 import pytest
 from tests.format import wire
-from tests.format.conftest import ROOT, committed_traces, find_goroot, is_v1
+from tests.format.conftest import committed_traces, find_goroot, is_v1
+from tests.support import run_nojit_subset
 
 from goroscope.format.decode import decode_generation, raw_counts
 from goroscope.format.errors import TraceFormatError
@@ -117,24 +116,4 @@ def test_mutations_of_a_committed_trace():
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="already without JIT")
 def test_nojit_subset_in_subprocess():
     """Run the ``nojit``-marked tests with NUMBA_DISABLE_JIT=1 (kernels as plain Python)."""
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-m",
-            "nojit",
-            "tests/format",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert " passed" in r.stdout
+    run_nojit_subset("tests/format")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import run_nojit_subset
 
 from goroscope.lod import _reference as ref
 from goroscope.lod.merge import merge_spans, window
@@ -180,24 +179,4 @@ def test_no_merge_when_min_is_zero():
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="already without JIT")
 def test_nojit_subset_in_subprocess():
     """Run the ``nojit``-marked lod tests with NUMBA_DISABLE_JIT=1 (kernels as plain Python)."""
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-m",
-            "nojit",
-            "tests/lod",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert " passed" in r.stdout
+    run_nojit_subset("tests/lod")
