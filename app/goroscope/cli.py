@@ -101,7 +101,7 @@ def _run_stats(args: argparse.Namespace) -> int:
         r = stats(name)
         failed = failed or "error" in r
         if args.json:
-            print(_go_json(r), flush=True)
+            print(_go_json_value(r), flush=True)
         else:
             head = f"{r['file']}: {r.get('version', '?')} events={r['events']}"
             if "generations" in r:
