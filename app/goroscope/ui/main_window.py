@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 
 from goroscope.jobs import JobCancelled, Stage, ThreadExecutor, TraceSession
 from goroscope.ui.bridge import JobBridge
+from goroscope.ui.panels.docks import PanelContext, install_panels
 from goroscope.ui.panels.timeline import SHORTCUTS
 from goroscope.ui.panels.trace_source import SORT_KEYS, goroutine_stats
 from goroscope.ui.panels.trace_view import TraceView, ViewData, build_view_data, empty_view_data
@@ -209,6 +210,9 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_button)
         self._set_loading(False)
         sb.showMessage("Ready")
+        # Linked panels (issue #9): docks around the timeline, each with its own bridge.
+        self.panel_bridge = JobBridge(self._executor, self)
+        self.docks = install_panels(self, PanelContext(self, self.selection, self.panel_bridge))
 
     # -- menus ---------------------------------------------------------------------
     def _build_menus(self) -> None:

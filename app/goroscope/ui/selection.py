@@ -80,6 +80,9 @@ class SelectionModel(QObject):
     """
 
     changed = Signal(object, object)
+    #: ``reveal(value)``: a panel asks the views to bring ``value`` into view (scroll to
+    #: its row, zoom to its time); emitted by :meth:`reveal` after selecting it.
+    revealed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -101,3 +104,12 @@ class SelectionModel(QObject):
 
     def clear(self) -> None:
         self.set(None)
+
+    def reveal(self, value: Selection) -> None:
+        """Select ``value`` and ask the views to show it (a link in a panel: "go to").
+
+        Unlike :meth:`set`, this always emits ``revealed`` (the user clicked the link
+        again after scrolling away)."""
+        self.set(value)
+        if value is not None:
+            self.revealed.emit(value)
