@@ -1,0 +1,66 @@
+"""NumpyTableModel: Qt-model consistency, sort and filter by permutation, sorting as a job."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from goroscope.jobs.executor import ImmediateExecutor
+from goroscope.ui.bridge import JobBridge
+from goroscope.ui.models.table import Column, NumpyTableModel, format_ns, sort_rows
+
+pytestmark = pytest.mark.gui
+
+
+def _model(n=1000, **kw):
+    rng = np.random.default_rng(1)
+    v = rng.integers(0, 100, n)
+    m = NumpyTableModel(**kw)
+    m.set_columns([Column("a", v, format_ns), Column("b", np.arange(n))])
+    return m, v
+
+
+def test_model_passes_qtmodeltester_through_sort_and_filter(qtmodeltester):
+    m, v = _model()
+    qtmodeltester.check(m)
+    m.sort(0, Qt.SortOrder.DescendingOrder)
+    assert (np.diff(v[m.rows]) <= 0).all()
+    # stable: ties keep source order
+    for val in (3, 50):
+        r = m.rows[v[m.rows] == val]
+        assert (np.diff(r) > 0).all()
+    m.filter(v > 50)
+    assert set(m.rows.tolist()) == set(np.flatnonzero(v > 50).tolist())
+    assert (np.diff(v[m.rows]) <= 0).all()
+    qtmodeltester.check(m)
+    assert m.view_row(int(m.rows[3])) == 3
+    assert m.view_row(int(np.flatnonzero(v <= 50)[0])) == -1
+    idx = m.index(0, 0)
+    assert m.data(idx, Qt.ItemDataRole.UserRole) == int(v[m.rows[0]])
+    assert m.data(idx) == format_ns(v[m.rows[0]])
+
+
+def test_sort_rows_matches_python_sorted():
+    rng = np.random.default_rng(7)
+    key = rng.integers(0, 20, 500)
+    rows = rng.permutation(500)[:300]
+    for desc in (False, True):
+        want = sorted(rows.tolist(), key=lambda r: -key[r] if desc else key[r])  # stable
+        assert sort_rows(key, rows, desc).tolist() == want
+
+
+def test_big_sort_runs_as_job_and_keeps_selection(qtbot):
+    bridge = JobBridge(ImmediateExecutor())
+    m, v = _model(n=500, bridge=bridge, sync_rows=10)
+    pidx = m.index(7, 1)
+    from PySide6.QtCore import QPersistentModelIndex
+
+    keep = QPersistentModelIndex(pidx)
+    src = m.source_row(7)
+    with qtbot.waitSignal(m.sort_applied, timeout=5000):
+        m.sort(0)
+        assert m.sorting
+    assert not m.sorting
+    assert (np.diff(v[m.rows]) >= 0).all()
+    assert m.source_row(keep.row()) == src  # the persistent index followed its row
