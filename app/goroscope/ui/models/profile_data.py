@@ -1,0 +1,382 @@
+"""Blocking and CPU profiles of a loaded trace, per scope (pure data; job thread to build).
+
+What
+----
+:func:`profile_job` makes **one** pass over the trace's events (Go's reader,
+``TraceChunks`` without kept columns) through the analysis layer's
+``FastProfileCollector`` (numba; the rules of ``go tool trace -pprof=net|sync|
+syscall|sched``, see :mod:`goroscope.analysis.profiles`) and keeps, per
+blocking kind, every *interval* (goroutine, start, end, stack key) and every
+CPU sample (time, goroutine, stack key). Go charges an interval to a goroutine
+only within ``[StartTime, EndTime]`` of Go's summary; those come from the
+Timeline (``StartTime`` = the goroutine's first Running span, ``EndTime`` = its
+exit or the last event), so no goroutine summary is built. The whole-trace
+profile equals ``go tool trace -pprof=KIND`` stack for stack
+(``tests/ui/test_panels_blocking.py``).
+
+A :class:`Scope` then selects intervals in numpy without another pass:
+
+* ``whole`` — everything (Go's profile);
+* ``time`` — intervals and samples clipped to ``[t0, t1)`` (delay = overlap);
+* ``group`` — the goroutines of one start-function group (``Timeline.groups``);
+* ``task`` — the task's regions, per goroutine the outermost ones (as
+  ``cmd/trace``'s ``pprofMatchingRegions`` selects regions), or, for a task
+  without regions, its begin/end goroutines over the task's time; intervals
+  clipped to those windows.
+
+Times are ns since the Timeline's origin (STYLE §4.3).
+
+NOTE: the pass reaches into ``FastProfileCollector``'s interval columns
+(``_out``, ``gs``, ``stacks``); TODO(D2): switch to analysis' public filtered
+profiles when they land (issue #9 / engineer B).
+
+Cost on the 450 MB trace: see the README "Panels" section (one extra read of
+the file, like ``goroscope stats``, plus 32 B per blocking interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from goroscope.analysis.profiles import BLOCKING_KINDS, ProfileRecord
+from goroscope.model.timeline import KIND_RUNNING, Timeline
+
+__all__ = [
+    "BLOCKING_KINDS",
+    "ProfileData",
+    "ProfileView",
+    "Scope",
+    "first_running_ns",
+    "profile_flame",
+    "profile_job",
+    "records",
+    "scope_view",
+]
+
+_I64_MIN = np.iinfo(np.int64).min
+_I64_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """Blocking intervals of one kind, clipped to their goroutine's lifetime (Go's rule).
+
+    g_idx : (n,) int64 — goroutine (-1: unknown to the timeline, never counted)
+    start_ns, end_ns : (n,) int64 — ns since origin, ``end > start``
+    key : (n,) int64 — stack key: stacks with the same first 128 PCs share one
+    handle : (n,) int64 — the stack itself (index into ``ProfileData.frames``)
+
+    Rows are in the order Go's tracker closed them, so the last row of a key names the
+    stack Go's record shows.
+    """
+
+    g_idx: NDArray[np.int64]
+    start_ns: NDArray[np.int64]
+    end_ns: NDArray[np.int64]
+    key: NDArray[np.int64]
+    handle: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.g_idx.shape[0])
+
+    def take(self, m) -> Intervals:
+        return Intervals(
+            self.g_idx[m], self.start_ns[m], self.end_ns[m], self.key[m], self.handle[m]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileData:
+    """Everything the Blocking and CPU panels show, for every scope (immutable).
+
+    intervals : kind → :class:`Intervals`
+    cpu : :class:`Intervals` of the CPU samples (``start_ns`` = ``end_ns`` - 1 = time)
+    frames : per stack handle, ``[(pc, func, file, line), ...]`` leaf first
+    last_ns : time of the last event (ns since origin)
+    tool_minor : which ``go tool trace`` rules were followed
+    """
+
+    intervals: dict[str, Intervals]
+    cpu: Intervals
+    frames: tuple[list[tuple[int, str, str, int]], ...]
+    last_ns: int
+    tool_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a profile is restricted to (see the module doc).
+
+    kind : "whole" | "time" | "group" | "task"
+    t0_ns, t1_ns : for ``time``; name : group name or task label (for display)
+    func_code : for ``group``, the start function's string code (``GoroutineTable.start_func``;
+        -1 = the goroutines without one); task_idx : for ``task``, a row of ``Timeline.tasks``
+    """
+
+    kind: str = "whole"
+    t0_ns: int = 0
+    t1_ns: int = 0
+    name: str = ""
+    func_code: int = -1
+    task_idx: int = -1
+
+    def describe(self) -> str:
+        if self.kind == "time":
+            return f"time range {_fmt_ns(self.t0_ns)} – {_fmt_ns(self.t1_ns)}"
+        if self.kind == "group":
+            return f"goroutine group {self.name or '(unnamed)'}"
+        if self.kind == "task":
+            return f"task {self.name}"
+        return "whole trace"
+
+
+def _fmt_ns(ns: int) -> str:
+    return f"{ns / 1e6:.3f} ms"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """One kind's profile in one scope: the selected intervals and the per-stack records.
+
+    iv : the selected intervals (clipped to the scope)
+    keys, counts, totals_ns : (r,) int64 — per stack key, sorted by total descending
+    handles : (r,) int64 — the stack each record shows (the last one merged, as Go's)
+    """
+
+    iv: Intervals
+    keys: NDArray[np.int64]
+    counts: NDArray[np.int64]
+    totals_ns: NDArray[np.int64]
+    handles: NDArray[np.int64]
+
+    @property
+    def total_ns(self) -> int:
+        return int(self.totals_ns.sum())
+
+
+def first_running_ns(tl: Timeline) -> NDArray[np.int64]:
+    """Per goroutine, the start of its first Running span (ns since origin); int64 max if
+    it never ran (Go's summary ``StartTime``). Vectorised over the span segments."""
+    out = np.full(tl.n_goroutines, _I64_MAX, np.int64)
+    running = tl.kind_state == KIND_RUNNING
+    for seg in tl.segments:
+        m = running[seg.kind]
+        if not m.any():
+            continue
+        g = seg.row_goroutine()[m]
+        t = seg.start[m].astype(np.int64) + seg.base_ns
+        np.minimum.at(out, g, t)
+    return out
+
+
+def _g_idx_of(tl: Timeline, goids: NDArray[np.int64]) -> NDArray[np.int64]:
+    goid = tl.goroutines.goid
+    order = np.argsort(goid, kind="stable")
+    srt = goid[order]
+    i = np.searchsorted(srt, goids)
+    i = np.minimum(i, max(len(srt) - 1, 0))
+    if len(srt) == 0:
+        return np.full(len(goids), -1, np.int64)
+    ok = srt[i] == goids
+    return np.where(ok, order[i], -1).astype(np.int64)
+
+
+def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileData:
+    """The profile pass (job thread; pure). ``tracefile``: the session's TraceFile (or bytes)."""
+    from goroscope.analysis._fast import FastProfileCollector
+    from goroscope.model import TraceChunks
+
+    progress.stage(progress.stages[0])
+    chunks = TraceChunks(
+        tracefile, chunk_events=1 << 18, keep_columns=False, progress=progress.update
+    )
+    minor = int(chunks.version)
+    col = FastProfileCollector((*BLOCKING_KINDS, "cpu"), tool_minor=minor)
+    last_abs = None
+    for table in chunks:
+        cancel.raise_if_set()
+        if len(table):
+            col.add(table)
+            last_abs = int(table.time_ns[-1])
+    tl = timeline
+    origin = tl.origin_ns
+    last_ns = (last_abs - origin) if last_abs is not None else tl.covered_ns
+    cancel.raise_if_set()
+
+    # stack keys: Go merges records by their first 128 PCs (and shows the last stack merged)
+    key_of = np.asarray(col.stacks.key_of, np.int64)
+    frames = tuple(col.stacks.frames)
+
+    # lifetimes: [StartTime, EndTime or trace end] per goroutine (Go's pprofMatchingGoroutines)
+    lo = first_running_ns(tl)
+    lo = np.where(lo == _I64_MAX, _I64_MIN // 2, lo)  # never ran: StartTime 0, no clipping
+    end = tl.goroutines.end_ns
+    hi = np.where(end >= 0, end, last_ns)
+    dense_g = _g_idx_of(tl, col.gs.ids)
+
+    intervals: dict[str, Intervals] = {}
+    for kind in BLOCKING_KINDS:
+        parts = col._out[kind]
+        if parts:
+            gi, a, b, h = (np.concatenate([p[j] for p in parts]) for j in range(4))
+        else:
+            gi = a = b = h = np.zeros(0, np.int64)
+        g = dense_g[gi] if len(gi) else gi
+        known = g >= 0
+        a = a - origin
+        b = b - origin
+        glo = np.where(known, lo[np.maximum(g, 0)], 0)
+        ghi = np.where(known, hi[np.maximum(g, 0)], 0)
+        s = np.maximum(a, glo)
+        e = np.minimum(b, ghi)
+        ok = known & ~((ghi < a) | (b < glo)) & (e > s)
+        h = h[ok]
+        intervals[kind] = Intervals(
+            g[ok].astype(np.int64), s[ok], e[ok], key_of[h] if len(h) else h, h
+        )
+    t, goid, h = col.cpu_columns()
+    g = _g_idx_of(tl, goid) if len(goid) else goid
+    g = np.where(goid < 0, -1, g)
+    t = t - origin
+    cpu = Intervals(g, t, t + 1, key_of[h] if len(h) else h, h)
+    return ProfileData(intervals, cpu, frames, int(last_ns), minor)
+
+
+# -- scopes ------------------------------------------------------------------------------------
+
+
+def _windows_of_task(tl: Timeline, task_idx: int, last_ns: int):
+    """(g_idx, start, end) windows of a task: its outermost regions per goroutine, or its
+    begin/end goroutines over the task's time when it has no regions."""
+    tasks = tl.tasks
+    tid = tasks.task_id[task_idx]
+    r = tl.regions
+    m = r.task_id == tid
+    if m.any():
+        g = r.g_idx[m]
+        s = np.where(r.start_ns[m] < 0, 0, r.start_ns[m])
+        e = np.where(r.end_ns[m] < 0, last_ns, r.end_ns[m])
+        o = np.lexsort((e, s, g))
+        g, s, e = g[o], s[o], e[o]
+        keep = np.ones(len(g), bool)
+        # outermost only: drop windows starting before the previous kept end of the same g
+        last_end = {}
+        for i, (gg, ss, ee) in enumerate(zip(g.tolist(), s.tolist(), e.tolist(), strict=True)):
+            le = last_end.get(gg)
+            if le is not None and ss < le:
+                keep[i] = False
+            else:
+                last_end[gg] = ee
+        return g[keep], s[keep], e[keep]
+    t0 = int(tasks.start_ns[task_idx])
+    t1 = int(tasks.end_ns[task_idx])
+    t0 = 0 if t0 < 0 else t0
+    t1 = last_ns if t1 < 0 else t1
+    gs = sorted({int(x) for x in (tasks.begin_g[task_idx], tasks.end_g[task_idx]) if x >= 0})
+    n = len(gs)
+    return (np.array(gs, np.int64), np.full(n, t0, np.int64), np.full(n, t1, np.int64))
+
+
+def task_goroutines(tl: Timeline, task_idx: int) -> NDArray[np.int64]:
+    """The goroutines a task scope covers (its regions' or begin/end goroutines)."""
+    g, _, _ = _windows_of_task(tl, task_idx, tl.covered_ns)
+    return np.unique(g)
+
+
+def _clip_to_windows(iv: Intervals, wg, ws, we) -> Intervals:
+    """Intervals clipped to per-goroutine windows (one output row per overlap)."""
+    if len(iv) == 0 or len(wg) == 0:
+        return iv.take(np.zeros(0, np.int64))
+    order = np.argsort(iv.g_idx, kind="stable")
+    gsorted = iv.g_idx[order]
+    out_rows, out_s, out_e = [], [], []
+    for g, s, e in zip(wg.tolist(), ws.tolist(), we.tolist(), strict=True):
+        a, b = np.searchsorted(gsorted, [g, g + 1])
+        if b <= a:
+            continue
+        rows = order[a:b]
+        cs = np.maximum(iv.start_ns[rows], s)
+        ce = np.minimum(iv.end_ns[rows], e)
+        ok = ce > cs
+        out_rows.append(rows[ok])
+        out_s.append(cs[ok])
+        out_e.append(ce[ok])
+    if not out_rows:
+        return iv.take(np.zeros(0, np.int64))
+    rows = np.concatenate(out_rows)
+    o = np.argsort(rows, kind="stable")  # keep Go's closing order
+    rows = rows[o]
+    return Intervals(
+        iv.g_idx[rows],
+        np.concatenate(out_s)[o],
+        np.concatenate(out_e)[o],
+        iv.key[rows],
+        iv.handle[rows],
+    )
+
+
+def select(tl: Timeline, data: ProfileData, iv: Intervals, scope: Scope) -> Intervals:
+    """The intervals (or samples) of ``iv`` inside ``scope``, clipped to it."""
+    if scope.kind == "whole":
+        return iv
+    if scope.kind == "time":
+        s = np.maximum(iv.start_ns, scope.t0_ns)
+        e = np.minimum(iv.end_ns, scope.t1_ns)
+        ok = e > s
+        return Intervals(iv.g_idx[ok], s[ok], e[ok], iv.key[ok], iv.handle[ok])
+    if scope.kind == "group":
+        member = np.zeros(tl.n_goroutines + 1, bool)  # g_idx -1 → the spare last slot
+        member[:-1] = tl.goroutines.start_func == scope.func_code
+        return iv.take(member[iv.g_idx])
+    if scope.kind == "task":
+        wg, ws, we = _windows_of_task(tl, scope.task_idx, data.last_ns)
+        return _clip_to_windows(iv, wg, ws, we)
+    raise ValueError(f"unknown scope kind {scope.kind!r}")
+
+
+def aggregate(iv: Intervals) -> ProfileView:
+    """Per stack key: count and total (``end - start``), sorted by total, then count."""
+    if len(iv) == 0:
+        z = np.zeros(0, np.int64)
+        return ProfileView(iv, z, z, z, z)
+    keys, inv, counts = np.unique(iv.key, return_inverse=True, return_counts=True)
+    totals = np.zeros(len(keys), np.int64)
+    np.add.at(totals, inv, iv.end_ns - iv.start_ns)
+    last = np.zeros(len(keys), np.int64)
+    np.maximum.at(last, inv, np.arange(len(inv)))
+    o = np.lexsort((keys, -counts, -totals))
+    return ProfileView(iv, keys[o], counts[o].astype(np.int64), totals[o], iv.handle[last[o]])
+
+
+def scope_view(tl: Timeline, data: ProfileData, kind: str, scope: Scope) -> ProfileView:
+    """The profile of ``kind`` ("net", "sync", "syscall", "sched" or "cpu") in ``scope``.
+
+    For ``cpu`` counts are samples and totals are counts too (one per sample). Job thread
+    for big traces (numpy over all intervals of the kind).
+    """
+    iv = data.cpu if kind == "cpu" else data.intervals[kind]
+    return aggregate(select(tl, data, iv, scope))
+
+
+def profile_flame(tl: Timeline, data: ProfileData, kind: str, scope: Scope):
+    """``(ProfileView, FlameData)`` of ``kind`` in ``scope`` (job thread): the flame graph is
+    built from the view's records in their order (``FlameData.stack_nodes[i]`` is record i's
+    leaf), weighted by total delay (blocking) or samples (CPU)."""
+    from goroscope.ui.models.flame_data import build_flame
+
+    view = scope_view(tl, data, kind, scope)
+    flame = build_flame([data.frames[h] for h in view.handles.tolist()], view.totals_ns)
+    return view, flame
+
+
+def records(data: ProfileData, view: ProfileView) -> list[ProfileRecord]:
+    """The view as ``ProfileRecord`` s (frames, count, total), e.g. for pprof export."""
+    return [
+        ProfileRecord(data.frames[h], c, t)
+        for h, c, t in zip(
+            view.handles.tolist(), view.counts.tolist(), view.totals_ns.tolist(), strict=True
+        )
+    ]

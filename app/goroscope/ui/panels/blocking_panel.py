@@ -1,0 +1,513 @@
+"""Blocking panel: net / sync / syscall / sched profiles as a flame graph and a top table (GUI thread).
+
+What it shows (issue #9, part 2):
+
+* a **flame graph** (icicle, :class:`~goroscope.ui.items.flame_graph.FlameGraphView`)
+  of the chosen profile — the blocking delay per call path, root frame on top;
+  a click on a frame zooms to it and lists what is behind it;
+* a **top table** by stack (leaf function, total delay, count, share), sortable;
+* the **intervals behind** the selected frame or stack: goroutine, start, delay —
+  the goroutine and the time are links (``selection.reveal`` of a ``GoroutineRef`` /
+  the goroutine's ``SpanRef`` at that time);
+* **Export pprof…** writes the shown profile for ``go tool pprof``.
+
+Scope: the whole trace, or — with "Follow selection" — the selected time range
+(``TimeRange``), the start-function group of the selected goroutine or span
+(``GoroutineRef`` / goroutine ``SpanRef``), or the selected task (``TaskRef``, a
+region ``SpanRef`` of a task). Links this panel follows itself do not change the
+scope.
+
+Work: the profile pass (one more read of the trace, shared with the CPU panel
+through :class:`~goroscope.ui.models.profile_hub.ProfilePass`) starts when the
+panel is first shown on a loaded trace; each (kind, scope) view is aggregated
+and laid out in a job (:func:`~goroscope.ui.models.profile_data.profile_flame`).
+The GUI thread only swaps models.
+
+:class:`ProfilePanelBase` is shared with :class:`goroscope.ui.panels.cpu_panel.CpuPanel`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from goroscope.analysis.profiles import BLOCKING_KINDS
+from goroscope.ui.bridge import JobBridge
+from goroscope.ui.items.flame_graph import FlameGraphView
+from goroscope.ui.items.time_axis import format_duration
+from goroscope.ui.models.profile_data import Scope, profile_flame, records
+from goroscope.ui.models.profile_hub import ProfilePass
+from goroscope.ui.models.profile_table import ArrayTableModel, Column
+from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
+
+__all__ = ["BlockingPanel", "ProfilePanelBase", "format_time", "make_table_view"]
+
+
+def format_time(ns) -> str:
+    """A time since the trace start, in ms with µs precision."""
+    return f"{int(ns) / 1e6:,.3f} ms"
+
+
+def make_table_view(model, *, stretch_last: bool = True) -> QTableView:
+    v = QTableView()
+    v.setModel(model)
+    v.setSortingEnabled(True)
+    v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    v.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    v.verticalHeader().setVisible(False)
+    v.verticalHeader().setDefaultSectionSize(20)
+    v.horizontalHeader().setStretchLastSection(stretch_last)
+    v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    v.setWordWrap(False)
+    return v
+
+
+def _user_frame(frames) -> str:
+    """The first frame outside the runtime (``func file:line``), else the leaf."""
+    for _pc, fn, file, line in frames:
+        pkg = fn[: fn.find(".", fn.rfind("/") + 1)]
+        if not (pkg in ("runtime", "sync", "syscall") or pkg.startswith(("runtime/", "internal/"))):
+            return f"{fn}  {file.rsplit('/', 1)[-1]}:{line}"
+    return frames[0][1] if frames else ""
+
+
+class ProfilePanelBase(QWidget):
+    """A profile (flame graph + top table + intervals behind a frame) per kind and scope."""
+
+    KINDS: tuple[str, ...] = BLOCKING_KINDS
+    TITLE = "Blocking"
+    EMPTY = "No blocking of this kind in this scope."
+    #: column of the intervals list sorted descending by default; what its rows are
+    BEHIND_SORT = 2
+    BEHIND_WHAT = "intervals"
+
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self.window_ = ctx.window
+        self.selection = ctx.selection
+        self.bridge: JobBridge = ctx.bridge
+        self.scope = Scope()
+        self.kind = self.KINDS[0]
+        self.follow = True
+        self.data = None  # ProfileData
+        self.view = None  # ProfileView shown
+        self.flame_data = None
+        self.behind_rows = np.zeros(0, np.int64)
+        self._pass: ProfilePass | None = None
+        self._timeline = None
+        self._rid = -1
+        self._revealing = False
+        self.views_shown = 0
+
+        # toolbar
+        self.kind_box = QComboBox()
+        self.kind_box.addItems(list(self.KINDS))
+        self.kind_box.setVisible(len(self.KINDS) > 1)
+        self.kind_box.currentTextChanged.connect(self.set_kind)
+        self.scope_label = QLabel("Scope: whole trace")
+        self.follow_box = QCheckBox("Follow selection")
+        self.follow_box.setChecked(True)
+        self.follow_box.toggled.connect(self._on_follow_toggled)
+        self.whole_button = QPushButton("Whole trace")
+        self.whole_button.clicked.connect(lambda: self.set_scope(Scope()))
+        self.export_button = QPushButton("Export pprof…")
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.status = QLabel()
+        bar = QHBoxLayout()
+        for w in (self.kind_box, self.scope_label, self.follow_box, self.whole_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.status)
+        bar.addWidget(self.export_button)
+
+        # flame graph
+        self.flame = FlameGraphView(value_label=self._value_text)
+        self.flame.node_clicked.connect(self._on_node_clicked)
+        self.flame_scroll = QScrollArea()
+        self.flame_scroll.setWidgetResizable(True)
+        self.flame_scroll.setWidget(self.flame)
+        self.flame_scroll.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        # top table and the intervals behind a frame
+        self.top_model = ArrayTableModel(self)
+        self.top_view = make_table_view(self.top_model)
+        self.top_view.clicked.connect(self._on_top_clicked)
+        self.behind_label = QLabel("Click a frame or a stack to list what is behind it.")
+        self.behind_model = ArrayTableModel(self)
+        self.behind_view = make_table_view(self.behind_model)
+        self.behind_view.clicked.connect(self._on_behind_clicked)
+        self.behind_view.doubleClicked.connect(self._on_behind_double_clicked)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.top_view)
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.behind_label)
+        lay.addWidget(self.behind_view)
+        right.addWidget(box)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.flame_scroll)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.splitter = split
+        root = QVBoxLayout(self)
+        root.setContentsMargins(4, 4, 4, 4)
+        root.addLayout(bar)
+        root.addWidget(split, 1)
+
+        self.bridge.finished.connect(self._on_job_finished)
+        self.bridge.failed.connect(self._on_job_failed)
+        ctx.window.path_opened.connect(self._on_path_opened)
+        ctx.window.loaded.connect(self._on_loaded)
+        ctx.selection.changed.connect(self._on_selection_changed)
+        self._set_status("Open a trace.")
+        self.export_button.setEnabled(False)
+
+    # -- public API (GUI thread) -----------------------------------------------------------
+    def set_kind(self, kind: str) -> None:
+        if kind not in self.KINDS or kind == self.kind and self.view is not None:
+            return
+        self.kind = kind
+        if self.kind_box.currentText() != kind:
+            self.kind_box.setCurrentText(kind)
+        self._refresh()
+
+    def set_scope(self, scope: Scope) -> None:
+        self.scope = scope
+        self.scope_label.setText(f"Scope: {scope.describe()}")
+        self._refresh()
+
+    def start(self) -> None:
+        """Start (or join) the profile pass of the loaded trace."""
+        session = getattr(self.window_, "session", None)
+        if session is None or session.details is None:
+            return
+        if self._pass is None:
+            self._timeline = session.timeline
+            p = ProfilePass.for_session(session, self.bridge)
+            self._pass = p
+            p.ready.connect(self._on_pass_ready)
+            p.failed.connect(self._on_pass_failed)
+            p.progressed.connect(self._on_pass_progress)
+            if p.result is not None:
+                self._on_pass_ready(p.result)
+                return
+        if not self._pass.started:
+            self._pass.start()
+            self._set_status("Reading the trace for profiles…")
+
+    def export_pprof(self, path: str) -> int:
+        """Write the shown profile as gzipped pprof; returns the number of records."""
+        from goroscope.export.pprof import write_records
+
+        if self.view is None or self.data is None:
+            raise RuntimeError("no profile to export")
+        recs = records(self.data, self.view)
+        write_records(path, recs, "cpu" if self.kind == "cpu" else self.kind)
+        return len(recs)
+
+    def select_frame(self, node: int) -> None:
+        """Select (and zoom to) a flame-graph node; lists what is behind it."""
+        self.flame.select(node)
+
+    # -- value formatting --------------------------------------------------------------------
+    def _value_text(self, v) -> str:
+        return format_duration(float(v))
+
+    def _value_columns(self, view):
+        total = max(view.total_ns, 1)
+        return [
+            Column("Total delay", view.totals_ns, lambda v: format_duration(float(v))),
+            Column("Count", view.counts, lambda v: f"{int(v):,}"),
+            Column("%", view.totals_ns * (100.0 / total), lambda v: f"{float(v):.1f}"),
+        ]
+
+    def _behind_columns(self, iv):
+        return [
+            Column("Goroutine", iv.g_idx, self._g_label, numeric=False, link=True),
+            Column("Start", iv.start_ns, format_time, link=True),
+            Column("Delay", iv.end_ns - iv.start_ns, lambda v: format_duration(float(v))),
+        ]
+
+    # -- internals ---------------------------------------------------------------------------
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _g_label(self, g) -> str:
+        tl = self._timeline
+        g = int(g)
+        if tl is None or g < 0:
+            return "—"
+        f = int(tl.goroutines.start_func[g])
+        return f"G{int(tl.goroutines.goid[g])} {tl.strings[f] if f >= 0 else ''}".rstrip()
+
+    def showEvent(self, ev) -> None:  # noqa: N802
+        super().showEvent(ev)
+        self.start()
+
+    @Slot(str)
+    def _on_path_opened(self, _path: str) -> None:
+        if self._pass is not None:
+            self._pass.ready.disconnect(self._on_pass_ready)
+            self._pass.failed.disconnect(self._on_pass_failed)
+            self._pass.progressed.disconnect(self._on_pass_progress)
+            self._pass.cancel()
+        self._pass = None
+        self._timeline = None
+        self.data = self.view = self.flame_data = None
+        self._rid = -1
+        self.scope = Scope()
+        self.scope_label.setText("Scope: whole trace")
+        self.flame.set_data(None)
+        self.top_model.clear()
+        self.behind_model.clear()
+        self.export_button.setEnabled(False)
+        self._set_status("Loading…")
+
+    @Slot()
+    def _on_loaded(self) -> None:
+        if self.isVisible():
+            self.start()
+        else:
+            self._set_status("Computed when shown.")
+
+    @Slot(object)
+    def _on_pass_ready(self, data) -> None:
+        self.data = data
+        self._refresh()
+
+    @Slot(object)
+    def _on_pass_failed(self, exc) -> None:
+        self._set_status(f"Profiles failed: {exc}")
+
+    @Slot(float)
+    def _on_pass_progress(self, fraction: float) -> None:
+        self._set_status(f"Reading the trace for profiles… {fraction:.0%}")
+
+    def _refresh(self) -> None:
+        if self.data is None or self._timeline is None:
+            return
+        self._set_status("Computing…")
+        self._rid = self.bridge.submit(
+            ("profile-view", id(self)),
+            profile_flame,
+            self._timeline,
+            self.data,
+            self.kind,
+            self.scope,
+        )
+
+    @Slot(int, object)
+    def _on_job_finished(self, rid: int, result) -> None:
+        if rid != self._rid:
+            return
+        self._rid = -1
+        self.view, self.flame_data = result
+        self._show_view()
+
+    @Slot(int, object)
+    def _on_job_failed(self, rid: int, exc) -> None:
+        if rid == self._rid:
+            self._rid = -1
+            self._set_status(f"Failed: {exc}")
+
+    def _show_view(self) -> None:
+        view, data = self.view, self.data
+        self.flame.set_data(self.flame_data)
+        leaf = [data.frames[h][0][1] if data.frames[h] else "(no stack)" for h in view.handles]
+        where = [_user_frame(data.frames[h]) for h in view.handles]
+
+        def stack_tip(i: int) -> str:
+            fr = data.frames[int(view.handles[i])]
+            return "\n".join(f"{fn}  {file}:{line}" for _pc, fn, file, line in fr) or "(no stack)"
+
+        self.top_model.set_columns(
+            [
+                Column(
+                    "Function (leaf)",
+                    np.array(leaf, dtype=object),
+                    str,
+                    numeric=False,
+                    tooltip=stack_tip,
+                ),  # fmt: skip
+                *self._value_columns(view),
+                Column(
+                    "Called from (first non-runtime frame)",
+                    np.array(where, dtype=object),
+                    str,
+                    numeric=False,
+                    tooltip=stack_tip,
+                ),  # fmt: skip
+            ]
+        )
+        self.top_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        for c in range(self.top_model.columnCount()):
+            self.top_view.resizeColumnToContents(c)
+            self.top_view.setColumnWidth(c, min(self.top_view.columnWidth(c), 300))
+        self.behind_model.clear()
+        self.behind_label.setText("Click a frame or a stack to list what is behind it.")
+        n = len(view.iv)
+        self.export_button.setEnabled(True)
+        self.views_shown += 1
+        if n == 0:
+            self._set_status(self.EMPTY)
+        else:
+            self._set_status(self._summary_text(view))
+
+    def _summary_text(self, view) -> str:
+        return (
+            f"{self.kind}: {len(view.iv):,} intervals, {len(view.keys):,} stacks, "
+            f"{format_duration(float(view.total_ns))} in total"
+        )
+
+    def _list_behind(self, rec_idx: np.ndarray, what: str) -> None:
+        """List the intervals of records ``rec_idx`` (indices into the view's records)."""
+        view = self.view
+        keys = view.keys[rec_idx]
+        rows = np.flatnonzero(np.isin(view.iv.key, keys))
+        self.behind_rows = rows
+        iv = view.iv.take(rows)
+        self.behind_model.set_columns(self._behind_columns(iv))
+        self.behind_view.sortByColumn(self.BEHIND_SORT, Qt.SortOrder.DescendingOrder)
+        self.behind_label.setText(f"{len(rows):,} {self.BEHIND_WHAT} behind {what}")
+        for c in range(self.behind_model.columnCount()):
+            self.behind_view.resizeColumnToContents(c)
+            self.behind_view.setColumnWidth(c, min(self.behind_view.columnWidth(c), 320))
+
+    @Slot(int)
+    def _on_node_clicked(self, node: int) -> None:
+        fd = self.flame_data
+        if fd is None or self.view is None or not 0 <= node < len(fd):
+            return
+        self._list_behind(fd.stacks_under(node), fd.name[node])
+
+    def _on_top_clicked(self, index) -> None:
+        i = self.top_model.source_row(index.row())
+        fd = self.flame_data
+        if fd is not None and fd.stack_nodes[i] >= 0:
+            self.flame.item.set_selected(int(fd.stack_nodes[i]))
+            self.flame.zoom_to(int(fd.stack_nodes[i]))
+        self._list_behind(np.array([i]), "this stack")
+
+    def behind_ref(self, row: int, column: str):
+        """The selection value a link in the intervals list stands for (view row)."""
+        src = self.behind_model.source_row(row)
+        iv = self.view.iv
+        r = int(self.behind_rows[src])
+        g = int(iv.g_idx[r])
+        if g < 0:
+            return None
+        if column == "Goroutine":
+            return GoroutineRef(g)
+        return self._span_ref_at(g, int(iv.start_ns[r]))
+
+    def _span_ref_at(self, g: int, t_ns: int) -> SpanRef:
+        row = self._timeline.goroutine_row(g)
+        i = int(np.searchsorted(row.start_ns, t_ns, side="right")) - 1
+        return SpanRef.goroutine(g, max(i, 0))
+
+    def _reveal(self, value) -> None:
+        if value is None:
+            return
+        self._revealing = True
+        try:
+            self.selection.reveal(value)
+        finally:
+            self._revealing = False
+
+    def _on_behind_clicked(self, index) -> None:
+        col = self.behind_model.column(index.column())
+        if col.link:
+            self._reveal(self.behind_ref(index.row(), col.title))
+
+    def _on_behind_double_clicked(self, index) -> None:
+        self._reveal(self.behind_ref(index.row(), "Start"))
+
+    def _on_follow_toggled(self, on: bool) -> None:
+        self.follow = on
+        if on:
+            self._follow(self.selection.current)
+
+    @Slot(object, object)
+    def _on_selection_changed(self, _old, new) -> None:
+        if self.follow and not self._revealing:
+            self._follow(new)
+
+    def scope_for(self, sel) -> Scope | None:
+        """The scope a selection value stands for (None: keep the current one)."""
+        tl = self._timeline
+        if tl is None:
+            return None
+        if isinstance(sel, TimeRange):
+            return Scope("time", sel.t0_ns, sel.t1_ns)
+        if isinstance(sel, TaskRef):
+            return self._task_scope(sel.task_idx)
+        g = -1
+        if isinstance(sel, GoroutineRef):
+            g = sel.goroutine_idx
+        elif isinstance(sel, SpanRef) and sel.resource_kind == "goroutine":
+            g = sel.resource_idx
+        elif isinstance(sel, SpanRef) and sel.resource_kind == "region":
+            g = sel.resource_idx
+            task = self._task_of_region(g, sel.span_idx)
+            if task >= 0:
+                return self._task_scope(task)
+        if 0 <= g < tl.n_goroutines:
+            code = int(tl.goroutines.start_func[g])
+            return Scope("group", name=tl.strings[code] if code >= 0 else "", func_code=code)
+        return None
+
+    def _task_scope(self, task_idx: int) -> Scope | None:
+        tl = self._timeline
+        if not 0 <= task_idx < len(tl.tasks):
+            return None
+        t = tl.tasks
+        typ = int(t.type[task_idx])
+        label = f"{int(t.task_id[task_idx])} {tl.strings[typ] if typ >= 0 else ''}".rstrip()
+        return Scope("task", name=label, task_idx=task_idx)
+
+    def _task_of_region(self, g: int, span_idx: int) -> int:
+        """The task row of the timeline's region span ``span_idx`` of goroutine ``g`` (-1)."""
+        tl = self._timeline
+        reg = tl.regions_of(g)
+        m = reg.depth == 0
+        s = np.where(reg.start_ns[m] < 0, 0, reg.start_ns[m])
+        o = np.argsort(s, kind="stable")
+        if not 0 <= span_idx < len(o):
+            return -1
+        tid = reg.task_id[m][o][span_idx]
+        rows = np.flatnonzero(tl.tasks.task_id == tid)
+        return int(rows[0]) if len(rows) and int(tid) != 0 else -1
+
+    def _follow(self, sel) -> None:
+        scope = self.scope_for(sel)
+        if scope is not None and scope != self.scope:
+            self.set_scope(scope)
+
+    def _on_export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export pprof", f"{self.kind}.pb.gz", "pprof (*.pb.gz);;All files (*)"
+        )
+        if path:
+            n = self.export_pprof(path)
+            self._set_status(f"Wrote {n:,} stacks to {path}")
+
+
+class BlockingPanel(ProfilePanelBase):
+    """net / sync / syscall / sched blocking profiles (see the module doc)."""

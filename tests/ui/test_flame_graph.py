@@ -1,0 +1,164 @@
+"""Flame-graph layout (``models.flame_data``) and item (``items.flame_graph``).
+
+The layout is checked against a plain recursive computation of the same tree
+(stacks merged by function from the root), the item's hit test against the
+layout, and the view's click-to-zoom, tooltip and reset through real mouse events.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from goroscope.ui.items.flame_graph import FlameGraphView, package_of
+from goroscope.ui.models.flame_data import build_flame
+
+pytestmark = pytest.mark.gui
+
+
+def _random_stacks(seed: int, n: int = 60):
+    rnd = random.Random(seed)
+    funcs = ["main.main", "main.work", "runtime.gopark", "sync.(*Mutex).Lock", "net/http.serve",
+             "main.(*T).run", "runtime.chanrecv1", "io.ReadFull"]  # fmt: skip
+    stacks, values = [], []
+    for _ in range(n):
+        depth = rnd.randint(0, 6)
+        frames = [(rnd.randint(1, 99), rnd.choice(funcs), "f.go", 1) for _ in range(depth)]
+        stacks.append(frames)
+        values.append(rnd.choice([0, 1, 5, 100, 12345]))
+    return stacks, values
+
+
+def _tree(stacks, values) -> dict:
+    """{path tuple (root first): [total, self]} — the independent computation."""
+    out: dict = {}
+    for frames, v in zip(stacks, values, strict=True):
+        if v <= 0:
+            continue
+        names = [f[1] for f in reversed(frames)]
+        for d in range(len(names) + 1):
+            o = out.setdefault(tuple(names[:d]), [0, 0])
+            o[0] += v
+        out[tuple(names)][1] += v
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_layout_equals_the_merged_tree(seed):
+    stacks, values = _random_stacks(seed)
+    fd = build_flame(stacks, values)
+    want = _tree(stacks, values)
+    got = {}
+    for node in range(len(fd)):
+        got[tuple(fd.path(node))] = [int(fd.value[node]), int(fd.self_value[node])]
+    assert got == want
+    assert fd.total == sum(v for v in values if v > 0)
+    for node in range(1, len(fd)):
+        p = int(fd.parent[node])
+        assert fd.depth[node] == fd.depth[p] + 1
+        assert fd.x0[p] <= fd.x0[node]
+        assert fd.x0[node] + fd.width[node] <= fd.x0[p] + fd.width[p]
+    # siblings do not overlap and are left-heavy
+    for p in range(len(fd)):
+        kids = np.flatnonzero(fd.parent == p)
+        kids = kids[np.argsort(fd.x0[kids])]
+        assert np.all(np.diff(fd.value[kids]) <= 0)
+        assert np.all(fd.x0[kids][1:] >= fd.x0[kids][:-1] + fd.width[kids][:-1] - 1e-9)
+    # each stack's leaf node is its path; stacks_under the root = every stack with a value
+    for i, (frames, v) in enumerate(zip(stacks, values, strict=True)):
+        if v > 0:
+            assert fd.path(int(fd.stack_nodes[i])) == [f[1] for f in reversed(frames)]
+        else:
+            assert fd.stack_nodes[i] == -1
+    assert set(fd.stacks_under(0).tolist()) == {i for i, v in enumerate(values) if v > 0}
+    for node in range(1, len(fd)):
+        under = fd.stacks_under(node)
+        prefix = fd.path(node)
+        want_under = [
+            i
+            for i, (f, v) in enumerate(zip(stacks, values, strict=True))
+            if v > 0 and [x[1] for x in reversed(f)][: len(prefix)] == prefix
+        ]
+        assert under.tolist() == want_under
+
+
+def test_package_of():
+    assert package_of("net/http.(*conn).serve") == "net/http"
+    assert package_of("main.main.func1") == "main"
+    assert package_of("runtime.gopark") == "runtime"
+
+
+@pytest.fixture
+def view(qtbot):
+    stacks, values = _random_stacks(3, 200)
+    v = FlameGraphView(value_label=lambda x: f"{x} ns")
+    qtbot.addWidget(v)
+    v.resize(900, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_data(build_flame(stacks, values))
+    qtbot.wait(10)
+    return v
+
+
+def test_hit_test_finds_every_node(view):
+    fd = view.item.data
+    for node in range(len(fd)):
+        x = fd.x0[node] + fd.width[node] / 2
+        assert view.item.node_at(x, fd.depth[node] + 0.5) == node
+    assert view.item.node_at(fd.total * 2, 0.5) == -1
+    assert view.item.node_at(1, fd.max_depth + 1.5) == -1
+
+
+def test_click_selects_and_zooms_double_click_resets(qtbot, view):
+    fd = view.item.data
+    node = int(np.flatnonzero((fd.depth == 2) & (fd.width > 0))[0])
+    with qtbot.waitSignal(view.node_clicked, timeout=2000) as sig:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.view_pos_of(node))
+    assert sig.args == [node]
+    assert view.item.selected == node
+    (x0, x1), _ = view.vb.viewRange()
+    assert x0 == pytest.approx(fd.x0[node], abs=fd.total * 1e-6)
+    assert x1 == pytest.approx(fd.x0[node] + fd.width[node], abs=fd.total * 1e-6)
+    qtbot.wait(10)
+    assert view.item.drawn_rect_count > 0
+    # the tooltip names the function and its share
+    tip = view.item.tooltip(node)
+    assert fd.name[node] in tip
+    assert f"{100 * fd.value[node] / fd.total:.1f} %" in tip
+    pos = view.view_pos_of(
+        node
+    )  # a double click as Qt delivers it: press, release, dclick, release
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    (x0, x1), _ = view.vb.viewRange()
+    assert (x0, x1) == pytest.approx((0, fd.total))
+
+
+def test_hover_sets_tooltip(qtbot, view):
+    fd = view.item.data
+    node = int(np.argmax(np.where(fd.depth == 1, fd.width, -1)))
+    qtbot.mouseMove(view.viewport(), view.view_pos_of(node))
+    qtbot.waitUntil(lambda: view.item.toolTip() != "", timeout=2000)
+    assert view.item.toolTip() == view.item.tooltip(node)
+
+
+def test_drawn_rects_bounded_by_pixels(qtbot):
+    # 20k one-frame stacks: most are narrower than a pixel and are not drawn
+    stacks = [[(i, f"main.f{i}", "x.go", 1)] for i in range(20_000)]
+    v = FlameGraphView()
+    qtbot.addWidget(v)
+    v.resize(800, 200)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_data(build_flame(stacks, np.ones(20_000, np.int64)))
+    qtbot.waitUntil(lambda: v.item.drawn_rect_count > 0, timeout=2000)
+    assert v.item.drawn_rect_count <= 2 * 800 + 1  # the root plus at most ~2 per pixel
+    # zoomed into 100 of them, those 100 are drawn
+    v.vb.setXRange(0, 100, padding=0)
+    qtbot.waitUntil(lambda: v.item.drawn_rect_count >= 101, timeout=2000)
+    assert v.item.drawn_rect_count <= 103

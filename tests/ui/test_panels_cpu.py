@@ -1,0 +1,136 @@
+"""CPU panel: the trace's CPU samples per stack against Go's event stream, scopes, links, export.
+
+The independent side reads Go's events with ``read_trace`` and counts the
+``StackSample`` events per stack (PCs) itself; group membership comes from Go's
+goroutine summary names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from tests.analysis.conftest import analysis_of
+from tests.ui.panel_fixtures import TRACES, make_panel
+
+from goroscope.export.pprof import read_profile
+from goroscope.model import EventKind, read_trace
+from goroscope.ui.panels.cpu_panel import CpuPanel
+from goroscope.ui.selection import GoroutineRef, SpanRef, TimeRange
+
+pytestmark = pytest.mark.gui
+
+
+def _pcs(frames) -> tuple:
+    pcs = [f[0] for f in frames[:128]]
+    while pcs and pcs[-1] == 0:
+        pcs.pop()
+    return tuple(pcs)
+
+
+def _samples(path):
+    """[(time abs ns, goid, pcs)] of every StackSample Go's reader returns."""
+    ev = read_trace(path.read_bytes()).events
+    out = []
+    for i in np.flatnonzero(ev.kind == EventKind.StackSample).tolist():
+        gi, sid = int(ev.gen_idx[i]), int(ev.stack_id[i])
+        frames = ev.generations[gi].frames(sid) if sid else []
+        out.append((int(ev.time_ns[i]), int(ev.goroutine[i]), _pcs(frames)))
+    return out
+
+
+def _count(rows) -> dict:
+    out: dict = {}
+    for _t, _g, k in rows:
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
+def _panel_counts(panel) -> dict:
+    v, d = panel.view, panel.data
+    out: dict = {}
+    for h, c in zip(v.handles.tolist(), v.counts.tolist(), strict=True):
+        k = _pcs(d.frames[h])
+        out[k] = out.get(k, 0) + c
+    return out
+
+
+def _wait_view(qtbot, panel, n: int = 1) -> None:
+    qtbot.waitUntil(lambda: panel.views_shown >= n and panel._rid < 0, timeout=60_000)
+
+
+@pytest.mark.parametrize("trace", ["go1.27/cpuprofile.trace", "go1.25/cpuprofile.trace"])
+def test_scopes_equal_the_event_stream(qtbot, trace):
+    path = TRACES / trace
+    panel, ctx = make_panel(qtbot, CpuPanel, path)
+    _wait_view(qtbot, panel)
+    rows = _samples(path)
+    assert rows
+    assert _panel_counts(panel) == _count(rows)
+    assert panel.flame_data.total == len(rows) == len(panel._timeline.cpu_samples)
+    tl = panel._timeline
+    o = tl.origin_ns
+    ts = sorted(t for t, _, _ in rows)
+    t0, t1 = ts[len(ts) // 4] - o, ts[3 * len(ts) // 4] - o
+    ctx.selection.set(TimeRange(t0, t1))
+    _wait_view(qtbot, panel, 2)
+    assert _panel_counts(panel) == _count([r for r in rows if t0 + o <= r[0] < t1 + o])
+    # the group of the most sampled goroutine, by Go's summary name
+    goids = [g for _, g, _ in rows if g >= 0]
+    goid = max(set(goids), key=goids.count)
+    a = analysis_of(path)
+    name = a.goroutines[goid].name
+    g_idx = int(np.flatnonzero(tl.goroutines.goid == goid)[0])
+    ctx.selection.set(SpanRef.goroutine(g_idx, 0))
+    _wait_view(qtbot, panel, 3)
+    assert panel.scope.kind == "group"
+    members = {gid for gid, g in a.goroutines.items() if g.name == name}
+    assert _panel_counts(panel) == _count([r for r in rows if r[1] in members])
+
+
+def test_links_and_export(qtbot, qtmodeltester, tmp_path):
+    panel, ctx = make_panel(qtbot, CpuPanel, TRACES / "go1.27/cpuprofile.trace")
+    _wait_view(qtbot, panel)
+    panel.select_frame(0)
+    bm = panel.behind_model
+    assert bm.rowCount() == int(panel.view.counts.sum())
+    qtmodeltester.check(panel.top_model)
+    qtmodeltester.check(bm)
+    iv = panel.view.iv
+    # the first sample with a goroutine
+    row = next(
+        r for r in range(bm.rowCount()) if iv.g_idx[panel.behind_rows[bm.source_row(r)]] >= 0
+    )
+    src = panel.behind_rows[bm.source_row(row)]
+    g, t = int(iv.g_idx[src]), int(iv.start_ns[src])
+    for col, check in (
+        ("Goroutine", lambda s: s == GoroutineRef(g)),
+        ("Time", lambda s: isinstance(s, SpanRef) and s.resource_idx == g),
+    ):
+        idx = bm.index(row, bm.column_index(col))
+        panel.behind_view.scrollTo(idx)
+        rect = panel.behind_view.visualRect(idx)
+        with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+            qtbot.mouseClick(
+                panel.behind_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+            )
+        assert check(ctx.selection.current), (col, ctx.selection.current)
+    span = ctx.selection.current
+    r = panel._timeline.goroutine_row(g)
+    assert r.start_ns[span.span_idx] <= t < r.end_ns[span.span_idx]
+    assert panel.scope.kind == "whole"  # own links keep the scope
+    out = tmp_path / "cpu.pb.gz"
+    panel.export_pprof(str(out))
+    prof = read_profile(out.read_bytes())
+    assert prof["sample_types"] == [("samples", "count")]
+    got: dict = {}
+    for frames, vals in prof["samples"]:
+        got[_pcs(frames)] = got.get(_pcs(frames), 0) + vals[0]
+    assert got == _panel_counts(panel)
+
+
+def test_trace_without_samples_says_so(qtbot):
+    panel, _ = make_panel(qtbot, CpuPanel, TRACES / "go1.27/service.trace")
+    _wait_view(qtbot, panel)
+    assert panel.top_model.rowCount() == 0
+    assert "No CPU samples" in panel.status.text()
