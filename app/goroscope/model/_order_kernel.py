@@ -1703,16 +1703,33 @@ def set_rehash(old, new):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
+def _g_add(gbits, gset, sizes, g):
+    """Add goroutine ``g`` to the goroutine set: a bitmap for IDs below ``8 * len(gbits)``
+    (Go numbers goroutines densely from 1), the hash set ``gset`` above."""
+    if g < np.int64(gbits.shape[0]) * 8:
+        w = g >> 3
+        b = np.uint8(1) << np.uint8(g & 7)
+        if gbits[w] & b == 0:
+            gbits[w] |= b
+            sizes[0] += 1
+    elif _set_add(gset, g):
+        sizes[0] += 1
+        sizes[4] += 1
+
+
+@njit(nogil=True, cache=True, _nrt=False)
 def count_chunk(kind, goroutine, proc, thread, rkind, sfrom, sto, reason, name, acc):
     """Add one :class:`EventTable` chunk to tracecount's counters ``acc``.
 
     ``acc`` = (kinds (16,), transitions (4, 8, 8) by resource kind/from/to, names
     (16, codes) by kind with GoStop/GoBlock reasons in row 15, touched (codes
-    counted since the last flush, as ``kind << 32 | code``), goroutine/proc/thread
-    sets, sizes (set sizes, touched count)). The caller keeps the sets at most half
-    full, ``names`` as wide as the string table and ``touched`` as long as the chunk.
+    counted since the last flush, as ``kind << 32 | code``), goroutine bitmap,
+    goroutine/proc/thread hash sets, sizes (distinct goroutines/procs/threads,
+    touched count, goroutines in the hash set)). The caller keeps the sets at most
+    half full, ``names`` as wide as the string table and ``touched`` as long as the
+    chunk. :func:`count_rows` counts the same from the ordering kernel's rows.
     """
-    kinds, trans, names, touched, gset, pset, mset, sizes = acc
+    kinds, trans, names, touched, gbits, gset, pset, mset, sizes = acc
     # Neighbouring events mostly share their context: a value equal to the previous
     # event's is already in its set (adding is idempotent), so skip the hash probe.
     lg = lp = lm = np.int64(-1)
@@ -1722,8 +1739,8 @@ def count_chunk(kind, goroutine, proc, thread, rkind, sfrom, sto, reason, name, 
         g, p, m = goroutine[i], proc[i], thread[i]
         if g != lg:
             lg = g
-            if g != -1 and _set_add(gset, g):
-                sizes[0] += 1
+            if g >= 0:
+                _g_add(gbits, gset, sizes, g)
         if p != lp:
             lp = p
             if p != -1 and _set_add(pset, p):
@@ -1751,3 +1768,81 @@ def count_chunk(kind, goroutine, proc, thread, rkind, sfrom, sto, reason, name, 
                 touched[sizes[3]] = (np.int64(row) << 32) | np.int64(code)
                 sizes[3] += 1
             names[row, code] += 1
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def count_rows(out, n, luts, s_ids, s_set, code_of_idx, acc, fix):  # noqa: C901
+    """:func:`count_chunk` straight from :func:`order_generation`'s rows ``out[:n]``.
+
+    ``stats`` needs no :class:`EventTable`: this computes only what tracecount
+    counts, with :func:`build_columns`' rules (kind, transition resource kind and
+    from/to states, GoStop/GoBlock reason, name codes). STW range names are
+    formatted by Python: their rows go to ``fix``; returns how many.
+    """
+    o_typ, o_time, o_ctx, o_args, o_row, o_x = out
+    kind_of, stack0, t_rk, t_from, t_to, t_target, t_stack, const_name = luts
+    kinds, trans, names, touched, gbits, gset, pset, mset, sizes = acc
+    nfix = 0
+    lg = lp = lm = np.int64(-1)
+    for j in range(n):
+        t = o_typ[j]
+        k = kind_of[t]
+        kinds[k] += 1
+        g, p, m = o_ctx[j, 0], o_ctx[j, 1], o_ctx[j, 2]
+        if g != lg:
+            lg = g
+            if g >= 0:
+                _g_add(gbits, gset, sizes, g)
+        if p != lp:
+            lp = p
+            if p != -1 and _set_add(pset, p):
+                sizes[1] += 1
+        if m != lm:
+            lm = m
+            if m != -1 and _set_add(mset, m):
+                sizes[2] += 1
+        row = -1
+        code = np.int64(0)
+        if k == 13:  # StateTransition
+            rk = np.int64(t_rk[t])
+            sf, sto = np.int64(t_from[t]), np.int64(t_to[t])
+            if t == EV_PROC_STEAL:
+                sf = PS_IDLE if o_args[j, 3] == np.uint64(PROC_SYSCALL_ABANDONED) else PS_RUNNING
+            elif t == EV_PROC_STATUS:
+                sf = np.int64(o_args[j, 2] & np.uint64(0xFF))
+                sto = _PROC_STATUS_TO_STATE[np.int64(o_args[j, 1] & np.uint64(0xFF)) % 5]
+            elif t == EV_GO_STATUS or t == EV_GO_STATUS_STACK:
+                a2 = o_args[j, 2]
+                sf = np.int64((a2 >> np.uint64(32)) & np.uint64(0xFF))
+                low = a2 & np.uint64(0xFFFFFFFF)
+                sto = _GO_STATUS_TO_STATE[np.int64(low)] if low < np.uint64(5) else 0
+            elif t == EV_GO_STOP or t == EV_GO_BLOCK:
+                code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 0]))
+                if code != 0:
+                    row = 15
+            trans[rk & 3, sf & 7, sto & 7] += 1
+        elif k == 2 or k == 14:  # Metric, Experimental: a constant name
+            row = k
+            code = np.int64(const_name[t])
+        elif k == 5 or k == 6 or k == 7:  # ranges
+            if t == EV_STW_BEGIN or t == EV_STW_END:
+                fix[nfix] = j
+                nfix += 1
+            else:
+                row = k
+                code = np.int64(const_name[t])
+        elif k == 3:  # Label
+            row = k
+            code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 0]))
+        elif k == 8:  # TaskBegin
+            row = k
+            code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 2]))
+        elif k == 10 or k == 12:  # RegionBegin, Log
+            row = k
+            code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 1]))
+        if row >= 0:
+            if names[row, code] == 0:
+                touched[sizes[3]] = (np.int64(row) << 32) | code
+                sizes[3] += 1
+            names[row, code] += 1
+    return nfix

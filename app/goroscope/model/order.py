@@ -40,6 +40,7 @@ import dataclasses
 import mmap
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,7 +61,7 @@ from goroscope.model.events import (
     ResourceKind,
 )
 
-__all__ = ["ReadResult", "TraceChunks", "read_trace", "warm_up"]
+__all__ = ["ReadResult", "RowChunk", "TraceChunks", "read_trace", "warm_up"]
 
 _U64 = (1 << 64) - 1
 _KIND_EVENTS = 0  # format._kernels.KIND_EVENTS: an M event batch
@@ -193,6 +194,24 @@ STACK_ARGS = _arg_table("stack_ids")
 STRING_ARGS = _arg_table("string_ids")
 
 
+class RowChunk(NamedTuple):
+    """One call's output of the ordering kernel (``TraceChunks.rows``): rows ``out[:n]``.
+
+    ``out`` = (wire type, time, (g, p, m), args, source row, (offset, length))
+    columns (``_order_kernel.order_generation``); ``gen_idx`` indexes the
+    reader's ``GenerationTables`` (-1: the final Sync); ``s_ids``/``s_set``/
+    ``codes`` resolve this generation's string IDs to the reader's string codes.
+    """
+
+    out: tuple
+    n: int
+    gen_idx: int
+    buf: np.ndarray
+    s_ids: np.ndarray
+    s_set: np.ndarray
+    codes: np.ndarray
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReadResult:
     """Everything Go's reader returned before it stopped (see ``_order_reference.ReadResult``)."""
@@ -256,6 +275,15 @@ class TraceChunks:
     a clean trace) and ``version`` the header's minor version.
     """
 
+    def __new__(cls, buf, **kw):
+        # Old-format (Go 1.11-1.21) traces: model._v1convert (issue 7).
+        head = buf.buf[:16].tobytes() if isinstance(buf, TraceFile) else bytes(buf[:16])
+        if head[:8] in (b"go 1.11 ", b"go 1.19 ", b"go 1.21 "):
+            from goroscope.model._v1convert import V1Chunks
+
+            return V1Chunks(buf, **kw)
+        return super().__new__(cls)
+
     def __init__(
         self,
         buf,
@@ -302,6 +330,23 @@ class TraceChunks:
         self._cols: dict[str, np.ndarray] | None = None
         self._fix = np.empty(0, np.int64)
 
+    # --- what row consumers need (``rows``) ---------------------------------------------------
+
+    @property
+    def strings(self) -> list[str]:
+        """Text of each string code so far (grows as generations are read)."""
+        return self._strings
+
+    @property
+    def row_luts(self) -> tuple:
+        """Per-wire-type lookup tables of ``_order_kernel.build_columns`` / ``count_rows``."""
+        return self._luts
+
+    def stw_name(self, gen_idx: int, kind_id: int) -> str:
+        """A stop-the-world range's name (Go: ``"stop-the-world (" + kind + ")"``)."""
+        strings = self._gens[gen_idx].strings if gen_idx >= 0 else {}
+        return "stop-the-world (" + strings.get(kind_id, "") + ")"
+
     # --- iteration -------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[EventTable]:
@@ -331,6 +376,29 @@ class TraceChunks:
         if self._progress is not None:
             self._progress(1.0)
 
+    def rows(self) -> Iterator[RowChunk | EventTable]:
+        """The ordering kernel's raw rows (:class:`RowChunk`) instead of :class:`EventTable` s.
+
+        For consumers that need less than the columns (``stats`` counts straight from
+        the rows, ``_order_kernel.count_rows``). Once Go's reader would stop, the
+        rest comes from the reference reader as :class:`EventTable` chunks (after
+        the rows already yielded), as in plain iteration. The rows of a chunk are
+        overwritten by the next: fold each before asking for the next.
+        """
+        if self._engine == "reference":
+            yield from self._reference(0)
+            return
+        yielded = 0
+        try:
+            for rc in self._fast_rows():
+                yielded += rc.n
+                yield rc
+        except _Fallback:
+            yield from self._reference(yielded)
+            return
+        if self._progress is not None:
+            self._progress(1.0)
+
     def _reference(self, skip: int) -> Iterator[EventTable]:
         """The reference reader's chunks, without their first ``skip`` rows."""
         from goroscope.model._order_reference import TraceChunks as RefChunks
@@ -349,6 +417,10 @@ class TraceChunks:
         self.error = ref.error
 
     def _fast(self) -> Iterator[EventTable]:
+        for rc in self._fast_rows():
+            yield self._build(rc.out, 0, rc.n, rc.gen_idx, rc.buf, rc.s_ids, rc.s_set, rc.codes)
+
+    def _fast_rows(self) -> Iterator[RowChunk]:
         tf = self._tf if self._tf is not None else TraceFile(self._raw_bytes())
         src = tf
         ix = index_trace(src)
@@ -390,7 +462,7 @@ class TraceChunks:
         o[4][0] = -1
         o[5][0] = (-1, 0)
         none = np.zeros(0, np.uint64)
-        yield self._build(o, 0, 1, -1, buf, none, np.zeros(0, np.uint8), np.zeros(0, np.int32))
+        yield RowChunk(o, 1, -1, buf, none, np.zeros(0, np.uint8), np.zeros(0, np.int32))
 
     def _order_all(self, src, ix, buf, state, out, rs, pool, decode, nxt):
         scratch = None
@@ -460,7 +532,7 @@ class TraceChunks:
                 if status < 0:
                     raise _Fallback
                 if n:
-                    yield self._build(out, 0, n, gen_idx, buf, dg.strings.ids, s_set, codes)
+                    yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes)
                 if status == K.OK:
                     break
             if self._tf is not None:
@@ -525,7 +597,6 @@ class TraceChunks:
         )
         if nfix:
             o_typ, o_args, o_x = out[0], out[3], out[5]
-            strings = self._gens[gen_idx].strings if gen_idx >= 0 else {}
             for j in self._fix[:nfix].tolist():
                 if o_typ[j] == _E.UserTaskEnd:
                     o, ln = int(o_x[j, 0]), int(o_x[j, 1])
@@ -535,7 +606,7 @@ class TraceChunks:
                         else ""
                     )
                 else:  # STWBegin/STWEnd: the kind string, resolved in this generation
-                    text = "stop-the-world (" + strings.get(int(o_args[j, 0]), "") + ")"
+                    text = self.stw_name(gen_idx, int(o_args[j, 0]))
                 c["name"][j - lo] = self._code(text)
         for arr in c.values():
             arr.flags.writeable = False

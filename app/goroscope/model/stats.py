@@ -131,8 +131,11 @@ def stats(
             return _finish(out, start)
         out["version"] = f"go1.{chunks.version}"
         acc = EventCounter()
-        for table in chunks:
-            acc.add(table)
+        for item in chunks.rows():
+            if isinstance(item, EventTable):  # after a hand-over to the reference reader
+                acc.add(item)
+            else:
+                acc.add_rows(item, chunks)
         out.update(acc.result())
         if chunks.error is not None:
             out["error"] = chunks.error.message
@@ -152,7 +155,8 @@ def count_events(ev: EventTable) -> dict:
 
 
 class EventCounter:
-    """tracecount's counters, fed :class:`EventTable` chunks in order (``count_chunk`` per chunk).
+    """tracecount's counters, fed in order with :class:`EventTable` chunks (``count_chunk``)
+    or the ordering kernel's rows (``add_rows``, ``count_rows``), or both.
 
     String-valued keys are counted per string code inside a chunk and turned into
     text after it, so chunks may come from readers with different string tables.
@@ -169,8 +173,36 @@ class EventCounter:
         self._trans = np.zeros((4, 8, 8), np.int64)
         self._names = np.zeros((16, 64), np.int64)
         self._touched = np.zeros(1024, np.int64)
+        # Goroutine IDs below 2^24 in a bitmap (2 MiB, pages touched as used), the rest
+        # (and procs, threads) in hash sets.
+        self._gbits = np.zeros(1 << 21, np.uint8)
         self._sets = [new_hash(1024), new_hash(64), new_hash(256)]
-        self._sizes = np.zeros(4, np.int64)
+        self._sizes = np.zeros(5, np.int64)
+        self._fix = np.zeros(0, np.int64)
+
+    def _prepare(self, n: int, n_strings: int, times: np.ndarray) -> tuple:
+        """Room for ``n`` more events with string codes below ``n_strings``; first/last time."""
+        from goroscope.model import _order_kernel as K
+
+        self.events += n
+        if self.first == 0:
+            nz = np.flatnonzero(times != 0)
+            if len(nz):
+                self.first = int(times[nz[0]])
+        self.last = int(times[-1])
+        for j, used in ((0, 4), (1, 1), (2, 2)):
+            h = self._sets[j]
+            need = 2 * (int(self._sizes[used]) + n)
+            if need > h.shape[0]:
+                grown = K.new_hash(1 << need.bit_length())
+                K.set_rehash(h, grown)
+                self._sets[j] = grown
+        if self._names.shape[1] < n_strings:
+            self._names = np.zeros((16, 2 * n_strings), np.int64)
+        if self._touched.shape[0] < n:
+            self._touched = np.zeros(2 * n, np.int64)
+        return (self._kinds, self._trans, self._names, self._touched, self._gbits,
+                *self._sets, self._sizes)  # fmt: skip
 
     def add(self, ev: EventTable) -> None:
         from goroscope.model import _order_kernel as K
@@ -178,29 +210,41 @@ class EventCounter:
         n = len(ev)
         if n == 0:
             return
-        self.events += n
-        times = ev.time_ns
-        if self.first == 0:
-            nz = np.flatnonzero(times != 0)
-            if len(nz):
-                self.first = int(times[nz[0]])
-        self.last = int(times[-1])
-        for j in range(3):
-            h = self._sets[j]
-            if 2 * (int(self._sizes[j]) + n) > h.shape[0]:
-                grown = K.new_hash(1 << (2 * (int(self._sizes[j]) + n)).bit_length())
-                K.set_rehash(h, grown)
-                self._sets[j] = grown
-        if self._names.shape[1] < len(ev.strings):
-            self._names = np.zeros((16, 2 * len(ev.strings)), np.int64)
-        if self._touched.shape[0] < n:
-            self._touched = np.zeros(2 * n, np.int64)
-        acc = (self._kinds, self._trans, self._names, self._touched, *self._sets, self._sizes)
+        acc = self._prepare(n, len(ev.strings), ev.time_ns)
         K.count_chunk(
             ev.kind, ev.goroutine, ev.proc, ev.thread, ev.resource_kind, ev.state_from,
             ev.state_to, ev.reason, ev.name, acc,
         )  # fmt: skip
-        s = ev.strings
+        self._flush(ev.strings)
+
+    def add_rows(self, rc, chunks) -> None:
+        """Count the kernel rows ``rc`` (an ``order.RowChunk`` of the reader ``chunks``)."""
+        from goroscope.model import _order_kernel as K
+
+        n = rc.n
+        if n == 0:
+            return
+        strings = chunks.strings
+        acc = self._prepare(n, len(strings), rc.out[1][:n])
+        if self._fix.shape[0] < n:
+            self._fix = np.zeros(max(n, 1024), np.int64)
+        nfix = K.count_rows(
+            rc.out, n, chunks.row_luts, rc.s_ids, rc.s_set, rc.codes, acc, self._fix
+        )
+        self._flush(strings)
+        if nfix:  # stop-the-world ranges: Go formats their names
+            from goroscope.model.order import KIND as _KIND
+
+            o_typ, o_args = rc.out[0], rc.out[3]
+            d = self.detail
+            for j in self._fix[:nfix].tolist():
+                label = f"{EventKind(int(_KIND[o_typ[j]]))} " + chunks.stw_name(
+                    rc.gen_idx, int(o_args[j, 0])
+                )
+                d[label] = d.get(label, 0) + 1
+
+    def _flush(self, s) -> None:
+        """Turn the string codes counted since the last flush into ``detail`` keys."""
         d = self.detail
         for key in self._touched[: self._sizes[3]].tolist():
             k, code = key >> 32, key & 0xFFFFFFFF
