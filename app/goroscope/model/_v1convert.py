@@ -1,0 +1,520 @@
+"""Old-format traces (Go 1.11–1.21) as Go's v2 event stream: ``V1Chunks`` (L1, numpy only).
+
+What
+----
+Go's reader turns an old trace into v2 events in two steps, and so do we:
+
+1. ``goroscope.format.v1`` parses the whole file into Go's ``tracev1.Trace``
+   (per-P batches merged and checked; see its module doc);
+2. :func:`convert` is a port of GOROOT ``src/internal/trace/tracev1.go``
+   (``traceV1Converter``): each v1 event becomes zero, one or two v2 events
+   (wire type, context, args) exactly as Go builds them; the stream gets Go's
+   leading Sync (first event time - 1), the +1 ns fix-up of equal times and the
+   final Sync. The whole trace is one generation sharing one string and stack
+   table (v1 strings, then the UserLog messages, then the converter's fixed
+   reason strings, numbered as Go numbers them).
+
+The resulting rows go through the same column builder as the v2 reader
+(``_order_kernel.build_columns``), so :class:`V1Chunks` yields the same
+:class:`EventTable` columns ``model.order.TraceChunks`` yields for a v2 trace,
+and everything downstream (stats, analysis, timeline) is unchanged. The hook is
+``TraceChunks.__new__`` (``model/order.py``): it returns a ``V1Chunks`` for an
+old-format header.
+
+Errors
+------
+Go's old-format parser reads all or nothing: when ``tracev1.Parse`` fails,
+``NewReader`` fails. So does ``V1Chunks(...)``: it raises the parser's
+:class:`TraceFormatError` (Go's message, the byte offset where it was found).
+A conversion error (an event type the converter does not know) stops the
+stream like a v2 read error: ``error`` is set after the events before it.
+
+Memory: the whole trace's events are held (as Go does); see HACKING.md
+§ Old format (v1). OPT: the numba twin of this loop (not written yet).
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from goroscope.format import spec as wire
+from goroscope.format.columns import (
+    CPUSampleColumns,
+    EventColumns,
+    Generation,
+    StackTable,
+    StringTable,
+)
+from goroscope.format.errors import TraceFormatError
+from goroscope.format.tracefile import TraceFile, as_buffer
+from goroscope.format.v1 import V1Trace, parse_header
+from goroscope.format.v1.spec import DESCRIPTIONS, EV, NUM_STW_REASONS
+from goroscope.model.events import COLUMNS, EventTable, GenerationTables
+
+__all__ = ["V1Chunks", "convert", "read_v1"]
+
+_U64 = (1 << 64) - 1
+_E = wire.EventType
+_NO_ID = -1
+_GO_RUNNABLE, _GO_RUNNING, _GO_SYSCALL, _GO_WAITING = 1, 2, 3, 4
+_PROC_RUNNING, _PROC_IDLE = 1, 2
+_EV_SYNC = 255
+
+#: the converter's own strings, in Go's order (tracev1.go: sForever ... sSTWResetDebugLog)
+BUILTIN_STRINGS = (
+    "forever", "preempted", "runtime.Gosched", "sleep", "chan send", "chan receive",
+    "network", "sync", "sync.(*Cond).Wait", "select", "", "GC mark assist wait for work",
+    # STW kinds (sSTWUnknown + STWReason)
+    "", "GC mark termination", "GC sweep termination", "write heap dump",
+    "goroutine profile", "goroutine profile cleanup", "all goroutine stack trace",
+    "read mem stats", "AllThreadsSyscall", "GOMAXPROCS", "start trace", "stop trace",
+    "CountPagesInUse (test)", "ReadMetricsSlow (test)", "ReadMemStatsSlow (test)",
+    "PageCachePagesLeaked (test)", "ResetDebugLog (test)",
+)  # fmt: skip
+(S_FOREVER, S_PREEMPTED, S_GOSCHED, S_SLEEP, S_CHAN_SEND, S_CHAN_RECV, S_NETWORK, S_SYNC,
+ S_SYNC_COND, S_SELECT, S_EMPTY, S_MARK_ASSIST_WAIT, S_STW_UNKNOWN) = range(13)  # fmt: skip
+
+#: v1 blocking event -> (v2 type, reason string)
+_BLOCK_REASON = {
+    EV.GoStop: (_E.GoBlock, S_FOREVER),
+    EV.GoSched: (_E.GoStop, S_GOSCHED),
+    EV.GoPreempt: (_E.GoStop, S_PREEMPTED),
+    EV.GoSleep: (_E.GoBlock, S_SLEEP),
+    EV.GoBlock: (_E.GoBlock, S_EMPTY),
+    EV.GoBlockSend: (_E.GoBlock, S_CHAN_SEND),
+    EV.GoBlockRecv: (_E.GoBlock, S_CHAN_RECV),
+    EV.GoBlockSelect: (_E.GoBlock, S_SELECT),
+    EV.GoBlockSync: (_E.GoBlock, S_SYNC),
+    EV.GoBlockCond: (_E.GoBlock, S_SYNC_COND),
+    EV.GoBlockNet: (_E.GoBlock, S_NETWORK),
+    EV.GoBlockGC: (_E.GoBlock, S_MARK_ASSIST_WAIT),
+}
+#: v1 events that keep their args (copied) under a new type
+_SIMPLE = {
+    EV.GCStart: _E.GCBegin,
+    EV.GCDone: _E.GCEnd,
+    EV.GCSweepStart: _E.GCSweepBegin,
+    EV.GCSweepDone: _E.GCSweepEnd,
+    EV.GoEnd: _E.GoDestroy,
+    EV.GoUnblock: _E.GoUnblock,
+    EV.GoSysExit: _E.GoSyscallEndBlocked,
+    EV.HeapAlloc: _E.HeapAlloc,
+    EV.HeapGoal: _E.HeapGoal,
+    EV.GCMarkAssistStart: _E.GCMarkAssistBegin,
+    EV.GCMarkAssistDone: _E.GCMarkAssistEnd,
+}
+
+
+def _stack_arg(t: int) -> int:
+    """1-based index (dt included) of the v2 type's first stack arg, 0 = none."""
+    ids = wire.EVENT_SPECS[t].stack_ids
+    return ids[0] if ids else 0
+
+
+def stw_reason(version: int, kind_id: int) -> int:
+    """Go's ``tracev1.Trace.STWReason``."""
+    if version < 21:
+        return kind_id + 1 if kind_id in (0, 1) else 0
+    if version == 21:
+        return kind_id if kind_id < NUM_STW_REASONS else 0
+    return 0
+
+
+class Rows:
+    """The converter's output, one v2 event per row (the v2 ordering kernel's row layout).
+
+    typ : v2 wire type (255 = Sync); time : ns; ctx : (g, p, m), -1 = none;
+    args : Go's ``baseEvent.args``; row : v1 event index (-1 synthesized);
+    names : row -> name text for STW ranges and UserTaskEnd (Go formats these);
+    error : the conversion error Go's ``ReadEvent`` would return after these rows
+    """
+
+    def __init__(self) -> None:
+        self.typ: list[int] = []
+        self.time: list[int] = []
+        self.ctx: list[tuple[int, int, int]] = []
+        self.args: list[tuple[int, int, int, int]] = []
+        self.row: list[int] = []
+        self.names: dict[int, str] = {}
+        self.error: TraceFormatError | None = None
+
+    def add(self, typ, time, ctx, args, row=-1) -> int:
+        self.typ.append(typ)
+        self.time.append(time)
+        self.ctx.append(ctx)
+        a = tuple(args) + (0,) * (4 - len(args))
+        self.args.append(a)
+        self.row.append(row)
+        return len(self.typ) - 1
+
+    def __len__(self) -> int:
+        return len(self.typ)
+
+
+class StringIDs:
+    """Go's evTable strings for a converted trace: v1 strings, inline ones, builtins."""
+
+    def __init__(self, tr: V1Trace) -> None:
+        text = {sid: b.decode("utf-8", "surrogateescape") for sid, b in tr.strings.items()}
+        mx = max(tr.strings, default=0)
+        self.inline = [mx + 1 + i for i in range(len(tr.inline_strings))]
+        for i, b in enumerate(tr.inline_strings):
+            text[mx + 1 + i] = b.decode("utf-8", "surrogateescape")
+        mx += len(tr.inline_strings)
+        self.builtin = [mx + 1 + c for c in range(len(BUILTIN_STRINGS))]
+        for c, s in enumerate(BUILTIN_STRINGS):
+            text[mx + 1 + c] = s
+        self.text = text
+
+
+def convert(tr: V1Trace, ids: StringIDs | None = None) -> Rows:  # noqa: C901 - Go's switch
+    """Go's ``Reader.ReadEvent`` over a parsed v1 trace: the whole v2 event stream.
+
+    A literal port of ``traceV1Converter`` (``init``/``next``/``convertEvent``) and
+    of the Sync events ``ReadEvent`` adds. Pure Python, a loop per event (the twin).
+    """
+    if ids is None:
+        ids = StringIDs(tr)
+    out = Rows()
+    n = len(tr)
+    ts_l = tr.ts.tolist()
+    g_l = tr.g.tolist()
+    args_l = tr.args.tolist()
+    stk_l = tr.stk.tolist()
+    p_l = tr.p.tolist()
+    typ_l = tr.typ.tolist()
+    b = ids.builtin
+    # Go scans forward from each GoSysCall for the next event of the same G: the same
+    # answer from one backward pass.
+    blocked = _syscall_blocked(typ_l, g_l)
+    pre_init = True
+    created_pre_init: dict[int, None] = {}
+    tasks: dict[int, tuple[str, int]] = {}
+    seen_procs: set[int] = set()
+    proc_ms: dict[int, int] = {}
+    last_stw = 0
+    last_ts = -1
+    extra: deque = deque()
+
+    def emit(typ, time, ctx, args, row=-1, name=None):
+        nonlocal last_ts
+        if time <= last_ts:
+            time = last_ts + 1
+        last_ts = time
+        j = out.add(typ, time, ctx, args, row)
+        if name is not None:
+            out.names[j] = name
+
+    if n:
+        out.add(_EV_SYNC, ts_l[0] - 1, (-1, -1, -1), (1,))
+    i = 0
+    while True:
+        if extra:
+            emit(*extra.popleft())
+            continue
+        if i >= n:
+            break
+        k = i
+        i += 1
+        t = typ_l[k]
+        ts = ts_l[k]
+        gv = g_l[k]
+        p = p_l[k]
+        a = args_l[k]
+        stk = stk_l[k]
+        margs = list(a)
+        name = None
+        if t == EV.Gomaxprocs:
+            mt = _E.ProcsChange
+            if pre_init:
+                pre_init = False
+                for gid in created_pre_init:
+                    extra.append((_E.GoStatus, ts, (-1, -1, -1), (gid, _U64, _GO_RUNNABLE)))
+                created_pre_init = {}
+                continue
+        elif t == EV.ProcStart:
+            proc_ms[p] = a[0]
+            if p in seen_procs:
+                mt, margs = _E.ProcStart, [p & _U64, 0, 0, 0]
+            else:
+                seen_procs.add(p)
+                mt, margs = _E.ProcStatus, [p & _U64, _PROC_RUNNING, 0, 0]
+        elif t == EV.ProcStop:
+            if p in seen_procs:
+                mt, margs = _E.ProcStop, [p & _U64, 0, 0, 0]
+            else:
+                seen_procs.add(p)
+                mt, margs = _E.ProcStatus, [p & _U64, _PROC_IDLE, 0, 0]
+        elif t == EV.STWStart:
+            sid = b[S_STW_UNKNOWN + stw_reason(tr.version, a[0])]
+            last_stw = sid
+            mt, margs = _E.STWBegin, [sid, 0, 0, 0]
+            name = "stop-the-world (" + ids.text.get(sid, "") + ")"
+        elif t == EV.STWDone:
+            mt, margs = _E.STWEnd, [last_stw, 0, 0, 0]
+            name = "stop-the-world (" + ids.text.get(last_stw, "") + ")"
+        elif t == EV.GoCreate:
+            if pre_init:
+                created_pre_init[a[0]] = None
+                continue
+            mt = _E.GoCreate
+        elif t == EV.GoStart:
+            if pre_init:
+                mt, margs = _E.GoStatus, [a[0], _U64, _GO_RUNNING, 0]
+                created_pre_init.pop(a[0], None)
+            else:
+                mt = _E.GoStart
+        elif t == EV.GoStartLabel:
+            ctx = (gv, p, proc_ms.get(p, 0))
+            extra.append((_E.GoLabel, ts, ctx, (a[2],)))
+            emit(_E.GoStart, ts, ctx, margs, k)
+            continue
+        elif t in _BLOCK_REASON:
+            mt, r = _BLOCK_REASON[t]
+            margs = [b[r], stk, 0, 0]
+        elif t == EV.GoSysCall:
+            if blocked[k]:
+                mt, margs = _E.GoSyscallBegin, [0, stk, 0, 0]
+            else:
+                ctx = (gv, p, proc_ms.get(p, 0))
+                extra.append((_E.GoSyscallEnd, ts + 1, ctx, ()))
+                emit(_E.GoSyscallBegin, ts, ctx, (0, stk), k)
+                continue
+        elif t == EV.GoSysBlock:
+            continue
+        elif t == EV.GoWaiting or t == EV.GoInSyscall:
+            st = _GO_WAITING if t == EV.GoWaiting else _GO_SYSCALL
+            mt, margs = _E.GoStatus, [a[0], _U64, st, 0]
+            created_pre_init.pop(a[0], None)
+        elif t == EV.UserTaskCreate:
+            mt = _E.UserTaskBegin
+            parent = a[1] if a[1] != 0 else _U64
+            margs = [a[0], parent, a[2], stk]
+            tasks[a[0]] = (ids.text.get(a[2], ""), a[1])
+        elif t == EV.UserTaskEnd:
+            mt = _E.UserTaskEnd
+            st = tasks.pop(a[0], None)
+            if st is not None:
+                name = st[0]
+                margs = [a[0], a[1], st[1], 0]
+            else:
+                name = ""
+                margs = [a[0], a[1], _U64, 0]
+        elif t == EV.UserRegion:
+            mt = _E.UserRegionBegin if a[1] == 0 else _E.UserRegionEnd if a[1] == 1 else 0
+            margs = [a[0], a[2], stk, 0]
+        elif t == EV.UserLog:
+            mt, margs = _E.UserLog, [a[0], a[1], ids.inline[a[3]], stk]
+        elif t == EV.CPUSample:
+            mt, margs = _E.CPUSample, [stk, _U64, p & _U64, gv]
+        elif t in _SIMPLE:
+            mt = _SIMPLE[t]
+        else:
+            out.error = TraceFormatError(
+                f"unexpected event type {t}", offset=int(tr.offset[k]), generation=None
+            )
+            return out
+        if DESCRIPTIONS[t].stack:
+            sa = _STACK_ARG[mt]
+            if sa > 0:
+                margs[sa - 1] = stk
+        m = -1
+        if p != -1 and t != EV.CPUSample and p in proc_ms:
+            m = proc_ms[p]
+        if t == EV.ProcStop:
+            proc_ms.pop(p, None)
+        g = gv if gv != 0 else -1
+        emit(mt, ts, (g, p, m), margs, k, name)
+    out.add(_EV_SYNC, last_ts + 1, (-1, -1, -1), (2 if n else 1,))
+    return out
+
+
+_STACK_ARG = [_stack_arg(t) if t < len(wire.EVENT_SPECS) else 0 for t in range(256)]
+
+
+def _syscall_blocked(typ: list[int], g: list[int]) -> list[bool]:
+    """For each GoSysCall: is the next event of the same G a GoSysBlock?"""
+    out = [False] * len(typ)
+    nxt: dict[int, int] = {}
+    for k in range(len(typ) - 1, -1, -1):
+        if typ[k] == EV.GoSysCall:
+            j = nxt.get(g[k], -1)
+            out[k] = j >= 0 and typ[j] == EV.GoSysBlock
+        nxt[g[k]] = k
+    return out
+
+
+# --- EventTable chunks --------------------------------------------------------------------
+
+
+def _generation(tr: V1Trace, ids: StringIDs) -> GenerationTables:
+    sids = np.array(sorted(ids.text), np.uint64)
+    strings = StringTable(
+        sids, np.full(sids.shape[0], -1, np.int64), np.zeros(sids.shape[0], np.int32)
+    )
+    stack_ids = sorted(tr.stacks)
+    nfr = [len(tr.stacks[s]) for s in stack_ids]
+    start = np.zeros(len(stack_ids), np.int64)
+    if stack_ids:
+        np.cumsum(nfr[:-1], out=start[1:])
+    frames = np.zeros((sum(nfr), 4), np.uint64)
+    r = 0
+    for s in stack_ids:
+        for pc in tr.stacks[s]:
+            fn, fl, line = tr.pcs.get(pc, (0, 0, 0))
+            frames[r] = (pc, fn, fl, line & _U64)
+            r += 1
+    stacks = StackTable(np.array(stack_ids, np.uint64), start, np.array(nfr, np.int32), frames)
+    z64, zu = np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    cols = Generation(
+        gen=1,
+        freq=tr.ticks_per_sec,
+        min_time_ns=int(tr.ts[0]) - 1 if len(tr) else 0,
+        events=EventColumns(
+            np.zeros(0, np.uint8), z64, z64, np.zeros(0, np.int32), np.zeros((0, 4), np.uint64), z64
+        ),
+        strings=strings,
+        stacks=stacks,
+        cpu_samples=CPUSampleColumns(z64, z64, z64, z64, zu),
+        clock=None,
+        experimental=(),
+    )
+    return GenerationTables(1, cols, dict(ids.text))
+
+
+def _row_arrays(rows: Rows):
+    n = len(rows)
+    typ = np.array(rows.typ, np.uint8) if n else np.zeros(0, np.uint8)
+    time = np.array(rows.time, np.int64) if n else np.zeros(0, np.int64)
+    ctx = np.array(rows.ctx, np.int64).reshape(n, 3)
+    args = np.array(rows.args, np.uint64).reshape(n, 4)
+    row = np.array(rows.row, np.int64) if n else np.zeros(0, np.int64)
+    x = np.zeros((n, 2), np.int64)
+    return typ, time, ctx, args, row, x
+
+
+class _Builder:
+    """Rows → EventTable columns with the v2 reader's column kernel and string codes."""
+
+    def __init__(self, ids: StringIDs, gen: GenerationTables) -> None:
+        from goroscope.model import order as O
+
+        self.strings: list[str] = [""]
+        self.codes: dict[str, int] = {"": 0}
+        const = np.zeros(256, np.int32)
+        for t, nm in {**O._METRIC_NAMES, **O._RANGE_NAMES}.items():
+            const[t] = self.code(nm)
+        self.luts = (O.KIND, O.STACK_ARGS[:, 0].copy(), O._T_RK, O._T_FROM, O._T_TO,
+                     O._T_TARGET_ARG, O._T_STACK, const)  # fmt: skip
+        sids = gen.columns.strings.ids
+        self.s_ids = sids
+        self.s_set = np.zeros(0, np.uint8)
+        self.code_of_idx = np.array([self.code(ids.text[int(s)]) for s in sids.tolist()], np.int32)
+        if self.code_of_idx.shape[0] == 0:
+            self.code_of_idx = np.zeros(0, np.int32)
+        self.gens = (gen,)
+
+    def code(self, s: str) -> int:
+        c = self.codes.get(s)
+        if c is None:
+            c = len(self.strings)
+            self.strings.append(s)
+            self.codes[s] = c
+        return c
+
+    def build(self, out, lo: int, hi: int, names: dict[int, str], last_sync: int) -> EventTable:
+        from goroscope.model._order_kernel import build_columns
+
+        n = hi - lo
+        c = {name: np.empty(n, dt) for name, dt in COLUMNS.items()}
+        cols = tuple(c[name] for name in COLUMNS)
+        fix = np.empty(max(n, 1), np.int64)
+        build_columns(out, lo, hi, 0, self.luts, self.s_ids, self.s_set, self.code_of_idx,
+                      cols, fix)  # fmt: skip
+        # STW and UserTaskEnd names: Go formats them (build_columns leaves them to us)
+        for j, text in names.items():
+            if lo <= j < hi:
+                c["name"][j - lo] = self.code(text)
+        if lo <= last_sync < hi:
+            c["gen_idx"][last_sync - lo] = -1
+        for arr in c.values():
+            arr.flags.writeable = False
+        return EventTable(**c, strings=tuple(self.strings), generations=self.gens)
+
+
+def read_v1(
+    buf, *, sort_func: Callable | None = None
+) -> tuple[EventTable, TraceFormatError | None]:
+    """Every event of an old-format trace in one EventTable, and the conversion error (if any).
+
+    Raises TraceFormatError when Go's parser rejects the trace (Go's NewReader fails).
+    """
+    chunks = V1Chunks(buf, chunk_events=None)
+    tables = list(chunks)
+    return tables[-1], chunks.error
+
+
+class V1Chunks:
+    """``TraceChunks`` for an old-format trace: the same surface (iterate EventTable chunks;
+    ``version``, ``error``, ``size`` after iteration). The parse happens here, in the
+    constructor (Go's ``NewReader``): it raises :class:`TraceFormatError` when Go's parser
+    rejects the trace. ``engine``, ``keep_columns`` and ``_reuse`` are accepted and have
+    no effect (one engine so far: the pure-Python twin)."""
+
+    def __init__(
+        self,
+        buf,
+        *,
+        chunk_events: int | None = 1 << 18,
+        keep_columns: bool = True,
+        progress: Callable[[float], None] | None = None,
+        engine: str = "fast",
+        _reuse: bool = False,
+    ) -> None:
+        from goroscope.format.v1 import parse
+        from goroscope.model._gosort import sort_func
+
+        if engine not in ("fast", "reference"):
+            raise ValueError(f"engine must be 'fast' or 'reference', not {engine!r}")
+        if isinstance(buf, TraceFile):
+            data = buf._mm if buf._mm is not None else buf.buf.tobytes()
+        elif isinstance(buf, bytes | bytearray | mmap.mmap):
+            data = buf
+        else:
+            data = as_buffer(buf).tobytes() if isinstance(buf, np.ndarray) else bytes(buf)
+        self.size = len(data)
+        version, start = parse_header(bytes(data[:16]))
+        self.version = version
+        self.error: TraceFormatError | None = None
+        self._chunk = chunk_events
+        self._progress = progress
+        self._trace = parse(data, version, start, sort_func=sort_func)
+        if progress is not None:
+            progress(0.5)
+
+    def __iter__(self) -> Iterator[EventTable]:
+        tr = self._trace
+        ids = StringIDs(tr)
+        rows = convert(tr, ids)
+        self.error = rows.error
+        gen = _generation(tr, ids)
+        b = _Builder(ids, gen)
+        out = _row_arrays(rows)
+        n = len(rows)
+        last_sync = n - 1 if rows.error is None else -1
+        step = n if self._chunk is None else self._chunk
+        if n == 0:
+            yield b.build(out, 0, 0, {}, -1)
+        for lo in range(0, n, max(1, step)):
+            hi = min(n, lo + step)
+            yield b.build(out, lo, hi, rows.names, last_sync)
+        if self._progress is not None:
+            self._progress(1.0)
+
+    def rows(self) -> Iterator[EventTable]:
+        """``TraceChunks.rows``: for an old trace every item is an :class:`EventTable` chunk."""
+        return iter(self)
