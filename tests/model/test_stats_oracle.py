@@ -1,4 +1,4 @@
-"""``goroscope.stats`` equals Go's ``tracecount -json -v`` on every committed v2 trace.
+"""``goroscope.stats`` equals Go's ``tracecount -json -v`` on every committed trace (v1 too).
 
 The expected JSON (``testdata/expected/*.counts.json``) is written by the Go
 oracle (see ``testdata/README.md``), never by us. Every semantic key must be
@@ -31,9 +31,7 @@ def _params(engine: str):
 @pytest.mark.parametrize(("trace", "expected", "engine"), _params("fast") + _params("reference"))
 def test_stats_equals_oracle(trace, expected, engine):
     want = load_json(expected)
-    if _is_v1(trace):
-        pytest.skip("pre-1.22 (v1) trace: Go converts these with a separate parser, not ported yet")
-    got = stats(trace, engine=engine)
+    got = stats(trace, engine=engine)  # old-format traces too (issue 7: model._v1convert)
     if "version" not in want:
         got.pop("version", None)  # tracecount prints it only in -raw mode
     assert {k: v for k, v in got.items() if k not in IGNORED} == {
