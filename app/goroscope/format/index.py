@@ -34,7 +34,7 @@ from goroscope.format import _kernels as K
 from goroscope.format.columns import ClockSnapshot
 from goroscope.format.errors import TraceFormatError
 from goroscope.format.tracefile import TraceFile, as_buffer
-from goroscope.format.version import Version, read_header
+from goroscope.format.version import Version, parse_header, read_header
 
 __all__ = [
     "KIND_CPU_SAMPLES",
@@ -315,7 +315,11 @@ def index_trace(source: TraceFile | bytes | NDArray[np.uint8]) -> TraceIndex:
     if isinstance(source, TraceFile):
         version, start = source.version, source.header_size
     else:
-        version, start = read_header(buf[:20].tobytes())
+        version, start = parse_header(buf[:20].tobytes())
+    if version.is_v1:  # old format: one generation, the whole file (issue 7)
+        from goroscope.format.v1.index import index_v1
+
+        return index_v1(int(buf.shape[0]), int(version), start)
     release = source.release_pages if isinstance(source, TraceFile) else None
     bi = scan_batches(buf, version, start, release=release)
     error = bi.error
