@@ -401,13 +401,15 @@ def test_session_on_a_truncated_trace_models_what_was_read(tmp_path):
     assert s.timeline.n_spans > 0
 
 
-def test_session_reports_an_unsupported_version():
+def test_session_reports_an_unsupported_version(tmp_path):
     from goroscope.format import UnsupportedVersionError
 
-    rec = Recorder()
-    s = TraceSession(
-        TESTDATA / "traces" / "go1.21" / "cgo.trace", ImmediateExecutor(), **rec.kwargs()
+    old = tmp_path / "go110.trace"  # Go 1.10's format: Go's reader no longer reads it
+    old.write_bytes(
+        b"go 1.10 trace\x00\x00\x00" + (TESTDATA / "traces/go1.21/cgo.trace").read_bytes()[16:]
     )
+    rec = Recorder()
+    s = TraceSession(old, ImmediateExecutor(), **rec.kwargs())
     s.start()
     assert isinstance(s.error, UnsupportedVersionError)
     assert rec.errors == [s.error]

@@ -95,7 +95,7 @@ def index_job(path: str, *, cancel: CancelToken, progress: Progress) -> IndexRes
 
     progress.stage("index")
     cancel.raise_if_set()
-    tf = TraceFile(path)
+    tf = TraceFile(path, allow_v1=True)  # old formats too (issue 7)
     try:
         idx = index_trace(tf)
     except BaseException:
