@@ -114,7 +114,7 @@ def test_damaged_trace_shows_banner(qtbot, window, tmp_path):
     ("content", "title"),
     [
         (b"this is not a go execution trace at all\n" * 4, "Not a Go execution trace"),
-        (b"go 1.19 trace\x00\x00\x00\x01\x02\x03", "Unsupported trace version"),
+        (b"go 1.10 trace\x00\x00\x00\x01\x02\x03", "Unsupported trace version"),  # pre-1.11
     ],
 )
 def test_not_a_trace_shows_dialog(qtbot, window, tmp_path, content, title):
