@@ -772,7 +772,7 @@ def _emit(out, n, typ, t, g, p, m, a0, a1, a2, a3, row, xoff, xlen, sc):
     return n + 1
 
 
-@njit(nogil=True, cache=True, _nrt=False)
+@njit(nogil=True, cache=True, _nrt=False, inline="always")
 def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     typ, t, a0, a1, a2, a3, row, cm, mr, gen, st, tabs, buf, out, n
 ):
