@@ -1,0 +1,202 @@
+"""Tasks & regions panel against the oracle (tracecount -summary) and Go's summarizer.
+
+* task types, their counts and completion = the oracle's ``task_types`` /
+  ``tasks_complete`` (Go's summary also counts the background task 0 when logs or
+  regions sit outside any task: that one row the panel does not list);
+* each type's latency histogram = ``task_stats`` of the port of Go's summarizer
+  (go tool trace's log buckets), and a click on a bucket lists exactly its tasks;
+* region types and counts = the oracle's ``regions`` (less Go's fake "" regions of
+  goroutines created inside a region); the running time inside
+  them = the oracle's ``region_exec_ns``;
+* the tree holds every task once under its parent; selection round trips.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from tests.analysis.conftest import analysis_of
+from tests.ui.panel_fixtures import EXPECTED, TRACES, make_panel
+
+from goroscope.analysis import task_stats
+from goroscope.ui.panels.tasks_panel import TasksPanel
+from goroscope.ui.selection import GoroutineRef, TaskRef, TimeRange
+
+pytestmark = pytest.mark.gui
+
+TRACES_WITH_TASKS = ["go1.27/annotations.trace", "go1.22/annotations.trace", "go1.25/service.trace"]
+
+
+def _oracle(trace: str) -> dict:
+    ver, name = trace.split("/")
+    return json.loads((EXPECTED / f"{ver}-{name.removesuffix('.trace')}.summary.json").read_text())
+
+
+def _ready(qtbot, panel, n: int = 1) -> None:
+    qtbot.waitUntil(lambda: panel.ready_count >= n, timeout=60_000)
+
+
+@pytest.mark.parametrize("trace", TRACES_WITH_TASKS)
+def test_types_histograms_and_regions_equal_the_oracle(qtbot, trace):
+    path = TRACES / trace
+    panel, _ = make_panel(qtbot, TasksPanel, path)
+    _ready(qtbot, panel)
+    want = _oracle(trace)
+    a = analysis_of(path)
+    d = panel.data
+    ty = d.types
+    ours = dict(zip(ty.names, ty.count.tolist(), strict=True))
+    if 0 in a.tasks:  # the background task: in Go's summary, not a task of the trace
+        ours[""] = ours.get("", 0) + 1
+    assert ours == want["task_types"]
+    assert int(ty.complete.sum()) == want["tasks_complete"]
+    stats = task_stats(a)
+    for j, name in enumerate(ty.names):
+        assert ty.hist[j] == stats[name]["histogram"], name
+        assert int(ty.complete[j]) == stats[name]["complete"]
+    rt = d.region_types
+    # Go's summary gives a goroutine created inside a region a fake region named "" (the
+    # creator's task; summary.go "fake region description"): not a user region
+    regions = {k: v for k, v in want.get("regions", {}).items() if k != ""}
+    assert dict(zip(rt.names, rt.count.tolist(), strict=True)) == regions
+    # the running time inside each region type = Go's region exec time
+    for j, name in enumerate(rt.names):
+        panel.select_region_type(j)
+        qtbot.waitUntil(lambda: panel.breakdown is not None, timeout=30_000)
+        parts, used, total = panel.breakdown
+        assert used == total == int(rt.count[j])
+        assert parts.get("running", 0) == want["region_exec_ns"][name], name
+        m = panel.breakdown_model
+        assert {m.data(m.index(i, 0)) for i in range(m.rowCount())} == set(parts)
+
+
+def test_bucket_click_lists_exactly_its_tasks(qtbot):
+    path = TRACES / "go1.27/annotations.trace"
+    panel, ctx = make_panel(qtbot, TasksPanel, path)
+    _ready(qtbot, panel)
+    d = panel.data
+    j = d.types.names.index("заказ/order")
+    panel.select_type(j)
+    assert panel.type_row == j
+    stats = task_stats(analysis_of(path))["заказ/order"]
+    log_div = math.log(math.pow(10, 1 / 5))
+    for bucket in stats["histogram"]:
+        want = {
+            i["id"]
+            for i in stats["instances"]
+            if i["duration_ns"] is not None
+            and (int(math.log(i["duration_ns"]) / log_div) if i["duration_ns"] > 0 else 0) == bucket
+        }
+        qtbot.mouseClick(
+            panel.hist.viewport(), Qt.MouseButton.LeftButton, pos=panel.hist_pos_of(bucket)
+        )
+        assert panel.bucket == bucket
+        m = panel.inst_model
+        rows = [m.data(m.index(r, 0), Qt.ItemDataRole.UserRole) for r in range(m.rowCount())]
+        assert {int(panel.timeline.tasks.task_id[r]) for r in rows} == want
+    # an instance's links: the task and its goroutine
+    m = panel.inst_model
+    task_row = m.data(m.index(0, 0), Qt.ItemDataRole.UserRole)
+    rect = panel.inst_view.visualRect(m.index(0, 0))
+    with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+        qtbot.mouseClick(panel.inst_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert ctx.selection.current == TaskRef(task_row)
+    g = m.data(m.index(0, 3), Qt.ItemDataRole.UserRole)
+    rect = panel.inst_view.visualRect(m.index(0, 3))
+    qtbot.mouseClick(panel.inst_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert ctx.selection.current == GoroutineRef(g)
+
+
+def _walk(model, parent=QModelIndex()):  # noqa: B008
+    for r in range(model.rowCount(parent)):
+        idx = model.index(r, 0, parent)
+        yield idx
+        yield from _walk(model, idx)
+
+
+def test_tree_and_selection_round_trip(qtbot, qtmodeltester):
+    panel, ctx = make_panel(qtbot, TasksPanel, TRACES / "go1.27/annotations.trace")
+    _ready(qtbot, panel)
+    tl, m = panel.timeline, panel.tree_model
+    seen = []
+    for idx in _walk(m):
+        r = m.task_row(idx)
+        seen.append(r)
+        parent = m.parent(idx)
+        want_parent = np.flatnonzero(tl.tasks.task_id == tl.tasks.parent_id[r])
+        if parent.isValid():
+            assert tl.tasks.task_id[m.task_row(parent)] == tl.tasks.parent_id[r]
+        else:
+            assert len(want_parent) == 0  # a root: no parent task in the trace
+        assert m.index_of(r) == idx
+    assert sorted(seen) == list(range(len(tl.tasks)))
+    # grandchildren exist (the tree spans more than one level)
+    assert any(m.parent(m.parent(i)).isValid() for i in _walk(m))
+    qtmodeltester.check(m)
+    for model in (panel.types_model, panel.rtypes_model, panel.inst_model, panel.rinst_model):
+        qtmodeltester.check(model)
+
+    # panel → selection: the current task becomes TaskRef
+    deep = next(i for i in _walk(m) if m.parent(m.parent(i)).isValid())
+    r = m.task_row(deep)
+    for a in m.ancestors(r):
+        panel.tree.expand(m.index_of(a))
+    with qtbot.waitSignal(ctx.selection.changed, timeout=1000):
+        panel.tree.setCurrentIndex(deep)
+    assert ctx.selection.current == TaskRef(r)
+    # double click reveals it
+    panel.tree.scrollTo(deep)
+    rect = panel.tree.visualRect(deep)
+    with qtbot.waitSignal(ctx.selection.revealed, timeout=1000) as sig:
+        qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert sig.args == [TaskRef(r)]
+    # the goroutine cell is a link
+    gidx = m.index(deep.row(), 3, m.parent(deep))
+    panel.tree.scrollTo(gidx)
+    rect = panel.tree.visualRect(gidx)
+    assert rect.isValid()
+    qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert ctx.selection.current == GoroutineRef(int(tl.tasks.begin_g[r]))
+
+    # selection → panel: a TaskRef from elsewhere selects (and unfolds) its row
+    other = next(i for i in reversed(list(_walk(m))) if m.parent(i).isValid())
+    ro = m.task_row(other)
+    panel.tree.collapseAll()
+    ctx.selection.set(TaskRef(ro))
+    assert panel.selected_task() == ro
+    assert panel.tree.isExpanded(m.parent(other))
+    ctx.selection.set(TimeRange(0, 10))  # not a task: the tree keeps its row
+    assert panel.selected_task() == ro
+
+
+def test_region_instance_links(qtbot):
+    panel, ctx = make_panel(qtbot, TasksPanel, TRACES / "go1.27/annotations.trace")
+    _ready(qtbot, panel)
+    panel.tabs.setCurrentIndex(1)
+    m = panel.rinst_model
+    assert m.rowCount() > 0
+    d, tl = panel.data, panel.timeline
+    src = m.source_row(0)
+    s, dur = m.column(1).values[src], m.column(2).values[src]
+    for col, want in (
+        ("Goroutine", GoroutineRef(int(m.column(0).values[src]))),
+        ("Start", TimeRange(int(s), int(s + dur))),
+    ):
+        idx = m.index(0, m.column_index(col))
+        rect = panel.rinst_view.visualRect(idx)
+        with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+            qtbot.mouseClick(
+                panel.rinst_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+            )
+        assert ctx.selection.current == want
+    # the listed regions are exactly those of the chosen type, longest first
+    k = panel.region_type_row
+    assert m.rowCount() == int(np.sum(d.region_type_row == k)) == int(d.region_types.count[k])
+    durs = [m.data(m.index(i, 2), Qt.ItemDataRole.UserRole) for i in range(m.rowCount())]
+    assert durs == sorted(durs, reverse=True)
+    assert len(tl.regions) >= m.rowCount()
