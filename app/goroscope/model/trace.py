@@ -691,7 +691,9 @@ def open(  # noqa: A001 - goroscope.open, like builtins.open
 
     Raises ``OSError`` if the file cannot be read and
     :class:`~goroscope.format.errors.UnsupportedVersionError` for a header that is not
-    a Go 1.22+ trace. A damaged trace does not raise: see ``Trace.error``/``Trace.lost``.
+    a Go 1.11+ trace. A damaged trace does not raise: see ``Trace.error``/``Trace.lost``;
+    except an old-format (Go 1.11-1.21) trace Go's reader rejects, which raises its
+    ``TraceFormatError`` (Go reads those all or nothing; issue 7, ``model._v1convert``).
     """
     return Trace(source, progress=progress)
 
@@ -734,7 +736,7 @@ class Trace:
         progress: Callable[[float], None] | None = None,
     ) -> None:
         from goroscope.format.index import index_trace
-        from goroscope.format.version import read_header
+        from goroscope.format.version import parse_header
 
         self.path: str | None = None
         self._mm: mmap.mmap | None = None
@@ -752,7 +754,7 @@ class Trace:
                 self._buf = self._mm if n else b""
         try:
             self.size = len(self._buf)
-            ver, _ = read_header(bytes(self._buf[:20]))  # v1 and unknown headers raise
+            ver, _ = parse_header(bytes(self._buf[:20]))  # unknown headers raise (v1: issue 7)
             self.version = str(ver)
             arr = np.frombuffer(self._buf, np.uint8) if self.size else np.zeros(0, np.uint8)
             self._index = index_trace(arr)
