@@ -37,8 +37,7 @@ CACHE = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "gorosco
 
 def _one(path: str, mode: str, chunk_events: int) -> dict:
     """Run one measurement in this process (the child)."""
-    import mmap
-
+    from goroscope.format import TraceFile
     from goroscope.model import TraceChunks
     from goroscope.model.spans import TimelineBuilder
 
@@ -47,11 +46,13 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
         for _ in TraceChunks(f.read()):
             pass
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    # a TraceFile, as the app opens it: the reader then releases each generation's
+    # mapped pages (a bare mmap would be copied to bytes whole: +1x the file)
+    tf = TraceFile(path)
+    size = len(tf.buf)
+    sampler = _RssSampler()
     t0 = time.perf_counter()
-    chunks = TraceChunks(buf, chunk_events=chunk_events, keep_columns=False)
+    chunks = TraceChunks(tf, chunk_events=chunk_events, keep_columns=False)
     out: dict = {"trace": path, "mode": mode, "bytes": size, "chunk_events": chunk_events}
     events = 0
     build_s = 0.0
@@ -60,6 +61,7 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
     b = TimelineBuilder(state_bin_ns=_state_bin_ns(_duration_hint(path)))
     for chunk in chunks:
         events += len(chunk)
+        sampler.phase = events
         if mode == "model":
             t = time.perf_counter()
             b.add(chunk)
@@ -67,6 +69,7 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
         del chunk
     out["events"] = events
     out["error"] = str(chunks.error) if chunks.error else None
+    del chunks  # the reader's state goes before the final snapshot (as in build_timeline)
     if mode == "model":
         t = time.perf_counter()
         tl = b.snapshot(complete=True)
@@ -84,10 +87,44 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
             model_over_file=total / size,
             build_s=build_s,
         )
+    sampler.phase = "snapshot"
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out["baseline_rss"] = base_rss
+    out["rss_at_peak"] = sampler.stop()
+    out["rss_end"] = _rss_now()
     return out
+
+
+def _rss_now() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _RssSampler:
+    """Polls the current RSS every 0.1 s; remembers the phase (events read) of its maximum."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.phase: object = 0
+        self.max = (0, 0)
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.wait(0.1):
+            with open("/proc/self/statm") as f:
+                rss = int(f.read().split()[1]) * page
+            if rss > self.max[0]:
+                self.max = (rss, self.phase)
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._t.join()
+        return {"rss": self.max[0], "phase": self.max[1]}
 
 
 def _session(path: str, chunk_events: int) -> dict:

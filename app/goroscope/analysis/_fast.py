@@ -311,6 +311,42 @@ class FastProfileCollector(ProfileCollector):
             )
             self._out[kind].append((og[:k], oa[:k], ob[:k], oh[:k]))
 
+    def samples_of(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        parts = self._out[kind]
+        if not parts:
+            return tuple(np.zeros(0, np.int64) for _ in range(4))
+        gi, a, b, h = (np.concatenate([p[j] for p in parts]) for j in range(4))
+        return self.gs.ids[gi].astype(np.int64), a, b, h
+
+    def filtered_records(
+        self, kind: str, intervals: dict[int, list[tuple[int, int]]] | None
+    ) -> list[ProfileRecord]:
+        goid, a, b, h = self.samples_of(kind)
+        if intervals is None:
+            o = b - a
+        else:
+            o = overlap_sums(goid, a, b, intervals)
+        ok = o > 0
+        return self._records(o[ok], h[ok])
+
+    def _records(self, o: np.ndarray, hh: np.ndarray) -> list[ProfileRecord]:
+        """Records of samples (overlap ``o`` > 0, stack handle ``hh``, in Go's order):
+        merged by PCs, first-appearance order, frames of the latest merged stack."""
+        key_of = np.asarray(self.stacks.key_of, np.int64)
+        keys = key_of[hh] if len(hh) else np.zeros(0, np.int64)
+        uniq, first, inv, counts = np.unique(
+            keys, return_index=True, return_inverse=True, return_counts=True
+        )
+        totals = np.zeros(len(uniq), np.int64)
+        np.add.at(totals, inv, o)
+        last = np.zeros(len(uniq), np.int64)
+        np.maximum.at(last, inv, np.arange(len(keys)))  # the latest sample per key
+        order = np.argsort(first, kind="stable")
+        return [
+            ProfileRecord(self.stacks.frames[int(hh[last[j]])], int(counts[j]), int(totals[j]))
+            for j in order.tolist()
+        ]
+
     def finish(self, analysis) -> dict[str, list[ProfileRecord]]:
         out: dict[str, list[ProfileRecord]] = {}
         gs = analysis.goroutines
@@ -354,6 +390,49 @@ class FastProfileCollector(ProfileCollector):
         if self.cpu:
             out["cpu"] = self.cpu_records()
         return out
+
+
+def overlap_sums(
+    goid: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    intervals: dict[int, list[tuple[int, int]]],
+    block: int = 1 << 20,
+) -> np.ndarray:
+    """(n,) int64 — per sample ``[a, b)`` of goroutine ``goid``, the sum of its positive
+    overlaps with that goroutine's ``intervals`` (Go's ``pprofOverlappingDuration``:
+    intervals touching only at an end overlap by 0). Vectorised over (sample, interval)
+    pairs, ``block`` pairs at a time."""
+    n = len(goid)
+    out = np.zeros(n, np.int64)
+    if n == 0 or not intervals:
+        return out
+    keys = np.array(sorted(intervals), np.int64)
+    lens = np.array([len(intervals[k]) for k in keys.tolist()], np.int64)
+    flat = [iv for k in keys.tolist() for iv in intervals[k]]
+    iv = np.array(flat, np.int64).reshape(-1, 2)
+    off = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(lens, out=off[1:])
+    j = np.minimum(np.searchsorted(keys, goid), len(keys) - 1)
+    hit = keys[j] == goid
+    cnt = np.where(hit, lens[j], 0)
+    first = off[j]
+    rows = np.flatnonzero(cnt)
+    i = 0
+    while i < len(rows):
+        # rows[i:k] whose pairs fit in one block (at least one row)
+        c = np.cumsum(cnt[rows[i:]])
+        k = i + max(1, int(np.searchsorted(c, block, side="right")))
+        r = rows[i:k]
+        rep = np.repeat(r, cnt[r])
+        within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt[r]) - cnt[r], cnt[r])
+        s, e = iv[first[rep] + within, 0], iv[first[rep] + within, 1]
+        sa, sb = a[rep], b[rep]
+        o = np.minimum(e, sb) - np.maximum(s, sa)
+        o[(e < sa) | (sb < s) | (o < 0)] = 0
+        np.add.at(out, rep, o)
+        i = k
+    return out
 
 
 def _grow2(a: np.ndarray, rows: int, fill) -> np.ndarray:

@@ -164,3 +164,39 @@ class ProfileCollector:
             count[kk] = count.get(kk, 0) + 1
             rep[kk] = h
         return [ProfileRecord(self.stacks.frames[rep[kk]], c, 0) for kk, c in count.items()]
+
+    # --- filtered profiles (cmd/trace's pprofByGoroutine / pprofByRegion) ------------------
+
+    def samples_of(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The closed intervals of a blocking kind, in Go's order (the event ending each):
+        goroutine ID, start, end (ns), stack handle — (n,) int64 each."""
+        return tuple(np.asarray(c, np.int64) for c in self.samples[kind])
+
+    def filtered_records(
+        self, kind: str, intervals: dict[int, list[tuple[int, int]]] | None
+    ) -> list[ProfileRecord]:
+        """cmd/trace's ``makeComputePprofFunc`` with ``gToIntervals`` = ``intervals``: each
+        interval is charged the summed positive overlap with its goroutine's intervals
+        (``pprofOverlappingDuration``); ``None`` charges every interval whole."""
+        key_of = self.stacks.key_of
+        count: dict[int, int] = {}
+        total: dict[int, int] = {}
+        rep: dict[int, int] = {}
+        goids, starts, ends, handles = self.samples[kind]
+        for goid, a, b, h in zip(goids, starts, ends, handles, strict=True):
+            if intervals is None:
+                o = b - a
+            else:
+                o = 0
+                for s, e in intervals.get(goid, ()):
+                    if e < a or b < s:
+                        continue
+                    d = min(e, b) - max(s, a)
+                    if d > 0:
+                        o += d
+            if o > 0:
+                k = key_of[h]
+                count[k] = count.get(k, 0) + 1
+                total[k] = total.get(k, 0) + o
+                rep[k] = h
+        return [ProfileRecord(self.stacks.frames[rep[k]], count[k], total[k]) for k in count]

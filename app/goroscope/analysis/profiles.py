@@ -31,6 +31,13 @@ The CPU profile counts ``StackSample`` events per stack (whole trace, one
 goroutine, or a time range). The trace does not record the sampling period, so
 its only value is the sample count.
 
+Filtered blocking profiles (``go tool trace``'s web UI: ``/block?name=G`` per
+goroutine group, ``/regionblock?type=R`` per region type, and the io/syscall/sched
+twins) charge each interval only its overlap with a set of intervals per
+goroutine (cmd/trace's ``pprofByGoroutine``/``pprofByRegion``):
+:func:`goroutine_intervals`, :func:`region_intervals`, :func:`time_intervals`
+build those sets, :func:`filtered_blocking_profile` applies one.
+
 Intervals are collected while :func:`goroscope.analysis.summary.analyze` streams
 the trace (compact per-sample columns; ``_fast.FastProfileCollector``, numba,
 twin of ``_profiles_reference.ProfileCollector``) and clipped at the end, when
@@ -113,3 +120,105 @@ def flame_graph(records: list[ProfileRecord], value: str = "time_ns") -> dict:
         return {"name": n["name"], "value": n["value"], "children": [freeze(c) for c in kids]}
 
     return freeze(root)
+
+
+# --- filtered blocking profiles ------------------------------------------------------------
+
+#: goroutine ID → intervals ``[(start_ns, end_ns), ...]`` (absolute trace-clock ns)
+Intervals = dict[int, list[tuple[int, int]]]
+
+
+def goroutine_intervals(analysis, name: str | None = None) -> Intervals:
+    """cmd/trace's ``pprofMatchingGoroutines``: each goroutine (of start function ``name``;
+    all when None or ``""``) with its ``[StartTime, EndTime or trace end]``.
+
+    Raises ``ValueError`` when no goroutine matches (Go's HTTP handler fails there).
+    """
+    out: Intervals = {}
+    for goid, g in analysis.goroutines.items():
+        if name and g.name != name:
+            continue
+        out[goid] = [(g.start_ns, g.end_ns if g.end_ns != 0 else analysis.last_ns)]
+    if not out:
+        raise ValueError(f"failed to find matching goroutines for name: {name}")
+    return out
+
+
+def region_intervals(
+    analysis,
+    region_type: str | None = None,
+    *,
+    latmin_ns: int | None = None,
+    latmax_ns: int | None = None,
+    task_id: int | None = None,
+) -> Intervals:
+    """cmd/trace's ``pprofMatchingRegions``: per goroutine, the intervals of its regions
+    matching the filter, nested ones dropped (sorted by start, then end; a region
+    starting before the previous kept one ended is skipped).
+
+    region_type : ``r.Name == region_type`` (Go's ``type=`` parameter)
+    latmin_ns, latmax_ns : duration bounds (Go's ``latmin``/``latmax``), inclusive
+    task_id : only regions of this task (no Go equivalent: the task panel's filter)
+
+    A region's interval is ``regionInterval``: a missing start/end is the trace's
+    first/last event time. Go's ``pc=`` filter needs the region's start stack, which
+    the summary does not keep: not offered.
+    """
+    from goroscope.analysis.summary import region_interval
+
+    out: Intervals = {}
+    for goid, g in analysis.goroutines.items():
+        for r in g.regions:
+            if region_type is not None and r.name != region_type:
+                continue
+            if task_id is not None and r.task_id != task_id:
+                continue
+            s, e = region_interval(analysis, r)
+            if latmin_ns is not None and e - s < latmin_ns:
+                continue
+            if latmax_ns is not None and e - s > latmax_ns:
+                continue
+            out.setdefault(goid, []).append((s, e))
+    for goid, ivs in out.items():
+        ivs.sort()
+        kept, last = [], 0
+        for s, e in ivs:
+            if last <= s:
+                kept.append((s, e))
+                last = e
+        out[goid] = kept
+    return out
+
+
+def time_intervals(analysis, start_ns: int, end_ns: int, name: str | None = None) -> Intervals:
+    """Each goroutine's (of start function ``name``, or all) lifetime interval clipped to
+    ``[start_ns, end_ns]``: the blocking profile of a time range (the timeline's
+    selection). Goroutines not alive in the range are left out."""
+    out: Intervals = {}
+    for goid, ivs in goroutine_intervals(analysis, name).items():
+        s, e = ivs[0]
+        s, e = max(s, start_ns), min(e, end_ns)
+        if s <= e:
+            out[goid] = [(s, e)]
+    return out
+
+
+def filtered_blocking_profile(
+    analysis, kind: str, intervals: Intervals | None
+) -> list[ProfileRecord]:
+    """Blocking profile ``kind`` with cmd/trace's ``gToIntervals`` = ``intervals``.
+
+    ``analysis`` must come from ``analyze(..., profiles=(kind, ...))``. Each blocking
+    interval (start at a transition into the state, end at the next transition out)
+    counts once with a delay equal to the summed positive overlap with its goroutine's
+    ``intervals`` (``None``: its whole duration, no clipping at all). Equal to
+    ``go tool trace``'s ``/block?name=…&raw=1`` (with :func:`goroutine_intervals`) and
+    ``/regionblock?type=…&raw=1`` (with :func:`region_intervals`), and the io, syscall
+    and sched twins (``tests/analysis/test_filtered_profiles.py``).
+    """
+    c = analysis.collector
+    if c is None or kind not in getattr(c, "kinds", ()):
+        raise ValueError(
+            f"the analysis has no {kind!r} intervals: analyze(..., profiles=({kind!r},))"
+        )
+    return c.filtered_records(kind, intervals)

@@ -391,13 +391,25 @@ class _Digests:
 
 
 def _open(source) -> tuple[str, object, object]:
-    """(name, buffer, closer) for a path or a buffer."""
+    """(name, buffer, closer) for a path or a buffer.
+
+    A path is opened as a :class:`~goroscope.format.TraceFile`: the reader then drops
+    each finished generation's mapped pages (``release_pages``). A bare ``mmap`` handed
+    to the reader would be copied to ``bytes`` whole (+1× the file in RSS).
+    """
     if isinstance(source, str | os.PathLike):
+        from goroscope.format.tracefile import TraceFile
+
         name = os.fspath(source)
-        f = open(name, "rb")  # noqa: SIM115 - closed by the caller via closer
-        size = os.fstat(f.fileno()).st_size
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        return name, buf, f
+        if os.path.getsize(name) == 0:
+            return name, b"", None
+        try:
+            tf = TraceFile(name)
+        except Exception:  # noqa: BLE001 - any header problem: the reader words it as Go
+            # the reader reports header problems in Go's words: hand it the bytes' map
+            f = open(name, "rb")  # noqa: SIM115 - closed by the caller via closer
+            return name, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), f
+        return name, tf, tf
     return "", source, None
 
 

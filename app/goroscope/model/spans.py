@@ -60,6 +60,7 @@ from goroscope.model.timeline import (
     StepSeries,
     TaskTable,
     Timeline,
+    encode_starts,
 )
 
 __all__ = ["DetailResolver", "TimelineBuilder", "build_timeline"]
@@ -248,13 +249,6 @@ class _SmallMap:
         return np.where(hit & (ids >= 0), self._sorted_idx[i], -1)
 
 
-def _narrow(x: NDArray[np.int64]) -> NDArray:
-    """uint32 when the values fit (chunks shorter than 4.29 s), else int64."""
-    if len(x) == 0 or (int(x.min()) >= 0 and int(x.max()) < (1 << 32)):
-        return x.astype(np.uint32)
-    return x.astype(np.int64)
-
-
 def _csr(keys: NDArray[np.int64], *cols: NDArray) -> tuple:
     """Sort rows by key (stable), return (unique keys, offsets, *sorted cols)."""
     order = np.argsort(keys, kind="stable")
@@ -275,16 +269,6 @@ def _set_unset(first_from: NDArray[np.uint8]) -> NDArray[np.uint8]:
 def _ro(*arrays: np.ndarray) -> None:
     for a in arrays:
         a.flags.writeable = False
-
-
-def _narrow_idx(x: NDArray[np.int64]) -> NDArray:
-    """Dense indices with -1 = none → uint8 (255 = none) / uint16 (65535) / int32 (-1)."""
-    mx = int(x.max()) if len(x) else 0
-    if mx < 0xFF:
-        return np.where(x < 0, 0xFF, x).astype(np.uint8)
-    if mx < 0xFFFF:
-        return np.where(x < 0, 0xFFFF, x).astype(np.uint16)
-    return x.astype(np.int32)
 
 
 class _Occupying:
@@ -346,6 +330,11 @@ class TimelineBuilder:
         self._g_last_seg = _Col(np.int32)
         self._occ = _Occupying()
         self._p_thread = np.zeros(0, np.int64)  # per p_idx: thread of its last Running span
+        # (kind, proc) pair codes of the span columns (SpanSegment.kp)
+        self._kp_tab = np.full((256, 8), -1, np.int32)
+        self._kp_kind: list[int] = []
+        self._kp_proc: list[int] = []
+        self._kp_arrays: tuple | None = None
         self._func_cache: dict[tuple[int, int], int] = {}
         # state counters
         self._binner = StateBinner(1 << self._shift)
@@ -447,6 +436,37 @@ class TimelineBuilder:
             out = self._kind_lut[key]
         return out.astype(np.uint8)
 
+    def _pairs(self, kind: NDArray[np.uint8], proc: NDArray[np.int64]) -> tuple:
+        """(kind, proc) pair codes of spans, and the shared lookup tables.
+
+        A dense table ``[kind, proc + 1] → code`` answers known pairs; new pairs are
+        interned (few: kinds × procs in use). Codes fit a byte unless a trace uses
+        more than 255 pairs (then uint16, or uint32).
+        """
+        p1 = proc.astype(np.int64) + 1
+        k = kind.astype(np.int64)
+        if len(p1) and int(p1.max()) >= self._kp_tab.shape[1]:
+            tab = np.full((256, max(int(p1.max()) + 1, 2 * self._kp_tab.shape[1])), -1, np.int32)
+            tab[:, : self._kp_tab.shape[1]] = self._kp_tab
+            self._kp_tab = tab
+        code = self._kp_tab[k, p1]
+        miss = code < 0
+        if miss.any():
+            for kk, pp in np.unique(np.stack([k[miss], p1[miss]], 1), axis=0).tolist():
+                self._kp_tab[kk, pp] = len(self._kp_kind)
+                self._kp_kind.append(kk)
+                self._kp_proc.append(pp - 1)
+            self._kp_arrays = None
+            code = self._kp_tab[k, p1]
+        if self._kp_arrays is None:
+            kk = np.array(self._kp_kind, np.uint8)
+            pp = np.array(self._kp_proc, np.int32)
+            _ro(kk, pp)
+            self._kp_arrays = (kk, pp)
+        n = len(self._kp_kind)
+        dtype = np.uint8 if n <= 0x100 else np.uint16 if n <= 0x10000 else np.uint32
+        return (code.astype(dtype), *self._kp_arrays)
+
     # -- the fold -------------------------------------------------------------------------
 
     def add(self, ev: EventTable) -> None:
@@ -541,9 +561,8 @@ class TimelineBuilder:
         out["g_from"] = sfrom[order][first_i].astype(np.uint8)
         last_seg[ug] = seg_idx
         base = int(t_all[0])
-        out["start"] = _narrow(ts - base)
-        out["kind"] = kcode[order]
-        out["proc"] = _narrow_idx(ctx_p[order])
+        out["dt"], out["g_boff"] = encode_starts(ts - base, out["g_off"])
+        out["kp"], out["kp_kind"], out["kp_proc"] = self._pairs(kcode[order], ctx_p[order])
         to = sto[order]
         sysr = np.flatnonzero(to == _SYSCALL)
         out["sys_row"] = sysr.astype(np.uint32)
@@ -846,33 +865,46 @@ class TimelineBuilder:
         so the Timeline holds exactly its rows.
         """
         if complete:
+            # The builder is done: open ranges and regions become rows (end -1) and the
+            # tables are views of the trimmed columns, not copies (a copy of every
+            # per-goroutine and per-region column was ~0.2 GB of peak on the big trace).
+            self._close_open_rows()
             for c in self._all_cols():
                 c.trim()
+        own = (lambda c: c.view()) if complete else (lambda c: c.copy())
         goroutines = GoroutineTable(
             self._g_goid.view(),
             self._g_first.view(),
-            self._g_end.copy(),
-            _set_unset(self._g_first_from.copy()),
-            self._g_func.copy(),
-            self._g_creator.copy(),
+            own(self._g_end),
+            _set_unset(self._g_first_from.view() if complete else self._g_first_from.copy()),
+            own(self._g_func),
+            own(self._g_creator),
         )
         r = self._rng
-        ranges = RangeTable(
-            np.concatenate([r[0].view(), np.array([k[0] for k in self._rng_open], np.int32)]),
-            np.concatenate([r[1].view(), np.array([k[1] for k in self._rng_open], np.uint8)]),
-            np.concatenate([r[2].view(), np.array([k[2] for k in self._rng_open], np.int64)]),
-            np.concatenate([r[3].view(), np.array(list(self._rng_open.values()), np.int64)]),
-            np.concatenate([r[4].view(), np.full(len(self._rng_open), -1, np.int64)]),
+        ranges = (
+            RangeTable(*(c.view() for c in r))
+            if complete
+            else RangeTable(
+                np.concatenate([r[0].view(), np.array([k[0] for k in self._rng_open], np.int32)]),
+                np.concatenate([r[1].view(), np.array([k[1] for k in self._rng_open], np.uint8)]),
+                np.concatenate([r[2].view(), np.array([k[2] for k in self._rng_open], np.int64)]),
+                np.concatenate([r[3].view(), np.array(list(self._rng_open.values()), np.int64)]),
+                np.concatenate([r[4].view(), np.full(len(self._rng_open), -1, np.int64)]),
+            )
         )
         ro = sorted(self._reg_open.items())
         reg = self._reg
-        regions = RegionTable(
-            np.concatenate([reg[0].view(), np.array([k[0] for k, _ in ro], np.int64)]),
-            np.concatenate([reg[1].view(), np.array([k[1] for k, _ in ro], np.int16)]),
-            np.concatenate([reg[2].view(), np.array([v[0] for _, v in ro], np.int64)]),
-            np.concatenate([reg[3].view(), np.full(len(ro), -1, np.int64)]),
-            np.concatenate([reg[4].view(), np.array([v[1] for _, v in ro], np.int32)]),
-            np.concatenate([reg[5].view(), np.array([v[2] for _, v in ro], np.uint64)]),
+        regions = (
+            RegionTable(*(c.view() for c in reg))
+            if complete
+            else RegionTable(
+                np.concatenate([reg[0].view(), np.array([k[0] for k, _ in ro], np.int64)]),
+                np.concatenate([reg[1].view(), np.array([k[1] for k, _ in ro], np.int16)]),
+                np.concatenate([reg[2].view(), np.array([v[0] for _, v in ro], np.int64)]),
+                np.concatenate([reg[3].view(), np.full(len(ro), -1, np.int64)]),
+                np.concatenate([reg[4].view(), np.array([v[1] for _, v in ro], np.int32)]),
+                np.concatenate([reg[5].view(), np.array([v[2] for _, v in ro], np.uint64)]),
+            )
         )
         tl = Timeline(
             origin_ns=self.origin_ns or 0,
@@ -880,7 +912,7 @@ class TimelineBuilder:
             complete=complete,
             segments=tuple(self._segments),
             goroutines=goroutines,
-            last_seg=self._g_last_seg.copy(),
+            last_seg=own(self._g_last_seg),
             gen_first_ns=np.array(self._gen_first, np.int64),
             kinds=tuple(self._kinds),
             kind_state=np.array(self._kind_state + [0] * (256 - len(self._kind_state)), np.uint8),
@@ -897,6 +929,25 @@ class TimelineBuilder:
             state_bins=self._binner.result(),
         )
         return tl
+
+    def _close_open_rows(self) -> None:
+        """Append the still-open ranges and regions as rows with ``end_ns`` -1 (final)."""
+        keys = list(self._rng_open)
+        if keys:
+            vals = (
+                [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+                [self._rng_open[k] for k in keys], [-1] * len(keys),
+            )  # fmt: skip
+            for c, v in zip(self._rng, vals, strict=True):
+                c.extend(v)
+            self._rng_open = {}
+        ro = sorted(self._reg_open.items())
+        if ro:
+            self._region_rows(
+                [k[0] for k, _ in ro], [k[1] for k, _ in ro], [v[0] for _, v in ro],
+                [-1] * len(ro), [v[1] for _, v in ro], [v[2] for _, v in ro],
+            )  # fmt: skip
+            self._reg_open = {}
 
     def _all_cols(self):
         def walk(v):

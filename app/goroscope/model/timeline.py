@@ -102,6 +102,7 @@ Thread: snapshots are immutable and may be read from any thread.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -157,7 +158,7 @@ def _nbytes(v) -> int:
     return 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class SpanSegment:
     """The goroutine spans of one chunk of events (immutable once published).
 
@@ -167,10 +168,17 @@ class SpanSegment:
     g_off : (k+1,) int32 — their rows in the per-span columns
     g_prev : (k,) int32 — previous segment holding spans of the same goroutine (-1: none)
     g_from : (k,) uint8 — GoState before the goroutine's first span here (Go's ``From``)
-    start : (n,) uint32 | int64 — span start − ``base_ns``, ascending within a goroutine
-    kind : (n,) uint8 — :attr:`Timeline.kinds` code
-    proc : (n,) uint8 | uint16 | int32 — p_idx of the event's context (the proc a Running
-        span runs on); the dtype's max (or -1 for int32) means none; read with :func:`idx_col`
+    g_boff : (k+1,) uint32 — each goroutine's bytes in ``dt``
+    dt : (B,) uint8 — the spans' start times, delta-coded per goroutine slice as unsigned
+        LEB128 varints (:func:`encode_starts`): the first span's offset from ``base_ns``,
+        then the gap to the previous span of the goroutine; a gap that is a multiple of
+        64 ns (Go's tick: 98 % of them) is stored divided by 64. ~1.3 B per span.
+    kp : (n,) uint8 | uint16 — a (kind, proc) pair code: ``kp_kind[kp]`` is the
+        :attr:`Timeline.kinds` code, ``kp_proc[kp]`` the p_idx of the event's context (the
+        proc a Running span runs on; -1 none). Shared, append-only lookup tables.
+    Decoded (read-only arrays, as before the packing): ``start`` (n,) int64 — span start −
+    ``base_ns`` (LRU-cached per segment); ``kind`` (n,) uint8; ``proc`` (n,) int32 (-1:
+    none). For one goroutine's slice prefer :meth:`slice_starts` (decodes only its bytes).
     sys_row : (y,) uint32, sys_thread : (y,) int32 — the thread (m_idx) of each Syscall span
     pm_p, pm_time, pm_thread : (c,) int32 / int64 / int32 — where the thread running a
         proc's Running spans changes (p_idx, ns, m_idx); the thread of a Running span is
@@ -190,9 +198,11 @@ class SpanSegment:
     g_off: NDArray[np.int32]
     g_prev: NDArray[np.int32]
     g_from: NDArray[np.uint8]
-    start: NDArray
-    kind: NDArray[np.uint8]
-    proc: NDArray
+    g_boff: NDArray[np.uint32]
+    dt: NDArray[np.uint8]
+    kp: NDArray
+    kp_kind: NDArray[np.uint8]
+    kp_proc: NDArray[np.int32]
     sys_row: NDArray[np.uint32]
     sys_thread: NDArray[np.int32]
     pm_p: NDArray[np.int32]
@@ -215,15 +225,31 @@ class SpanSegment:
     ps_state: NDArray[np.uint8]
 
     def __len__(self) -> int:
-        return int(self.kind.shape[0])
+        return int(self.kp.shape[0])
 
     @property
     def nbytes(self) -> int:
+        # kp_kind / kp_proc are shared by many segments: counted once by Timeline.nbytes
         return sum(
             getattr(self, f).nbytes
             for f in self.__dataclass_fields__
-            if f not in ("base_ns", "end_ns")
+            if f not in ("base_ns", "end_ns", "kp_kind", "kp_proc")
         )
+
+    @property
+    def start(self) -> NDArray[np.int64]:
+        """(n,) int64 — every span's start − ``base_ns`` (decoded; LRU-cached, read-only)."""
+        return _decoded_starts(self)
+
+    @property
+    def kind(self) -> NDArray[np.uint8]:
+        """(n,) uint8 — :attr:`Timeline.kinds` code of every span."""
+        return self.kp_kind[self.kp]
+
+    @property
+    def proc(self) -> NDArray[np.int32]:
+        """(n,) int32 — p_idx of every span's event context (-1: none)."""
+        return self.kp_proc[self.kp]
 
     def slice_of(self, g: int) -> tuple[int, int] | None:
         i = int(np.searchsorted(self.g_idx, g))
@@ -231,18 +257,146 @@ class SpanSegment:
             return int(self.g_off[i]), int(self.g_off[i + 1])
         return None
 
+    def slice_starts(self, i: int) -> NDArray[np.int64]:
+        """Start times (ns since origin) of the spans of entry ``i`` (``g_idx[i]``): decodes
+        only that goroutine's bytes."""
+        a, b = int(self.g_boff[i]), int(self.g_boff[i + 1])
+        d = _gaps(decode_uvarints(self.dt[a:b]))
+        return np.cumsum(d) + self.base_ns
+
     def start_ns(self) -> NDArray[np.int64]:
-        return self.start.astype(np.int64) + self.base_ns
+        return self.start + self.base_ns
 
     def last_in_slice(self) -> NDArray[np.bool_]:
         """(n,) bool — the row is the last span of its goroutine in this segment."""
-        m = np.zeros(len(self.kind), bool)
+        m = np.zeros(len(self), bool)
         m[self.g_off[1:] - 1] = True
         return m
 
     def row_goroutine(self) -> NDArray[np.int32]:
         """(n,) int32 — g_idx of each row."""
         return np.repeat(self.g_idx, np.diff(self.g_off))
+
+
+# --- start-time coding ----------------------------------------------------------------------
+
+
+def encode_uvarints(v: NDArray[np.uint64]) -> NDArray[np.uint8]:
+    """Unsigned LEB128 of each value, concatenated (vectorised)."""
+    v = np.asarray(v, np.uint64)
+    n = len(v)
+    if n == 0:
+        return np.zeros(0, np.uint8)
+    length = np.ones(n, np.int64)
+    for k in range(1, 10):
+        big = v >= np.uint64(1 << (7 * k)) if 7 * k < 64 else np.zeros(n, bool)
+        if not big.any():
+            break
+        length += big
+    off = np.zeros(n, np.int64)
+    np.cumsum(length[:-1], out=off[1:])
+    out = np.empty(int(off[-1] + length[-1]), np.uint8)
+    rows = np.arange(n)
+    for k in range(int(length.max())):
+        if k:
+            rows = rows[length[rows] > k]
+        byte = (v[rows] >> np.uint64(7 * k)) & np.uint64(0x7F)
+        more = length[rows] > k + 1
+        out[off[rows] + k] = byte.astype(np.uint8) | (more.astype(np.uint8) << 7)
+    return out
+
+
+def decode_uvarints(b: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """The values of concatenated unsigned LEB128 varints (vectorised)."""
+    b = np.asarray(b, np.uint8)
+    term = b < 0x80
+    ends = np.flatnonzero(term)
+    if len(ends) == len(b):
+        return b.astype(np.uint64)
+    starts = np.zeros(len(ends), np.int64)
+    starts[1:] = ends[:-1] + 1
+    vid = np.cumsum(term) - term
+    pos = np.arange(len(b), dtype=np.int64) - starts[vid]
+    parts = (b & 0x7F).astype(np.uint64) << (7 * pos).astype(np.uint64)
+    return np.add.reduceat(parts, starts)
+
+
+def encode_starts(start: NDArray[np.int64], g_off: NDArray) -> tuple[NDArray, NDArray]:
+    """Code span starts (ns − base, ascending within each goroutine slice ``g_off``).
+
+    Per slice: the first start, then the gaps; a value ``d`` is stored as ``d/64·2``
+    when ``d`` is a multiple of 64 (Go's 64 ns tick), else ``d·2 + 1``, as a varint.
+    Returns ``(dt, g_boff)``: the bytes and each slice's byte offsets (uint32).
+    """
+    start = np.asarray(start, np.int64)
+    d = np.empty_like(start)
+    if len(start):
+        d[0] = start[0]
+        d[1:] = start[1:] - start[:-1]
+        firsts = np.asarray(g_off[:-1], np.int64)
+        firsts = firsts[firsts < len(start)]
+        d[firsts] = start[firsts]
+    du = d.astype(np.uint64)
+    exact = (d & 63) == 0
+    tok = np.where(exact, (du >> np.uint64(6)) << np.uint64(1), (du << np.uint64(1)) | 1)
+    dt = encode_uvarints(tok)
+    # byte offset of each slice: bytes per value, summed
+    nbytes = np.ones(len(tok), np.int64)
+    for k in range(1, 10):
+        big = tok >= np.uint64(1 << (7 * k)) if 7 * k < 64 else np.zeros(len(tok), bool)
+        if not big.any():
+            break
+        nbytes += big
+    cum = np.zeros(len(tok) + 1, np.int64)
+    np.cumsum(nbytes, out=cum[1:])
+    return dt, cum[np.asarray(g_off, np.int64)].astype(np.uint32)
+
+
+def _gaps(tok: NDArray[np.uint64]) -> NDArray[np.int64]:
+    odd = (tok & np.uint64(1)).astype(bool)
+    half = (tok >> np.uint64(1)).astype(np.int64)
+    return np.where(odd, half, half << 6)
+
+
+def decode_starts(dt: NDArray[np.uint8], g_off: NDArray) -> NDArray[np.int64]:
+    """Inverse of :func:`encode_starts`: (n,) int64 starts − base."""
+    d = _gaps(decode_uvarints(dt))
+    if len(d) == 0:
+        return d
+    cs = np.cumsum(d)
+    off = np.asarray(g_off, np.int64)
+    firsts = off[:-1]
+    # restart the running sum at each slice (every slice holds at least one span)
+    return cs - np.repeat(cs[firsts] - d[firsts], np.diff(off))
+
+
+#: decoded ``SpanSegment.start`` arrays kept (LRU by bytes): full passes decode each
+#: segment once, window queries re-use the few segments they touch
+DECODED_BYTES = 48 << 20
+_decoded: OrderedDict = OrderedDict()
+_decoded_bytes = [0]
+_decoded_lock = threading.Lock()
+
+
+def _decoded_starts(seg: SpanSegment) -> NDArray[np.int64]:
+    key = id(seg)
+    with _decoded_lock:
+        hit = _decoded.get(key)
+        if hit is not None and hit[0]() is seg:
+            _decoded.move_to_end(key)
+            return hit[1]
+    v = decode_starts(seg.dt, seg.g_off)
+    v.flags.writeable = False
+    with _decoded_lock:
+        old = _decoded.pop(key, None)
+        if old is not None:
+            _decoded_bytes[0] -= old[1].nbytes
+        _decoded[key] = (weakref.ref(seg), v)
+        _decoded_bytes[0] += v.nbytes
+        while _decoded_bytes[0] > DECODED_BYTES and len(_decoded) > 1:
+            _, (_, a) = _decoded.popitem(last=False)
+            _decoded_bytes[0] -= a.nbytes
+    return v
 
 
 def idx_col(a: NDArray) -> NDArray[np.int32]:
@@ -614,7 +768,7 @@ class Timeline:
 
     @property
     def n_spans(self) -> int:
-        return sum(len(s.kind) for s in self.segments)
+        return sum(len(s) for s in self.segments)
 
     def nbytes(self) -> dict[str, int]:
         """Bytes held by each part (arrays only; the mmap is not counted)."""
@@ -626,13 +780,14 @@ class Timeline:
                 if isinstance(getattr(obj, f), np.ndarray)
             )
 
-        per_span = ("start", "kind", "proc")
+        per_span = ("dt", "kp")
         span_cols = sum(sum(getattr(s, f).nbytes for f in per_span) for s in self.segments)
         seg_index = sum(
-            s.g_idx.nbytes + s.g_off.nbytes + s.g_prev.nbytes + s.g_from.nbytes
+            s.g_idx.nbytes + s.g_off.nbytes + s.g_prev.nbytes + s.g_from.nbytes + s.g_boff.nbytes
             for s in self.segments
         )
-        other = sum(s.nbytes for s in self.segments) - span_cols - seg_index
+        luts = {id(s.kp_kind): s.kp_kind.nbytes + s.kp_proc.nbytes for s in self.segments}
+        other = sum(s.nbytes for s in self.segments) - span_cols - seg_index + sum(luts.values())
         return {
             "span_columns": span_cols,
             "span_index": seg_index,
@@ -672,15 +827,14 @@ class Timeline:
         while s >= 0:
             seg = self.segments[s]
             i = int(np.searchsorted(seg.g_idx, g))
-            a, b = int(seg.g_off[i]), int(seg.g_off[i + 1])
-            parts.append((seg, a, b))
+            parts.append((seg, i))
             s = int(seg.g_prev[i])
         parts.reverse()
         if parts:
-            start = np.concatenate(
-                [seg.start[a:b].astype(np.int64) + seg.base_ns for seg, a, b in parts]
+            start = np.concatenate([seg.slice_starts(i) for seg, i in parts])
+            kind = np.concatenate(
+                [seg.kp_kind[seg.kp[seg.g_off[i] : seg.g_off[i + 1]]] for seg, i in parts]
             )
-            kind = np.concatenate([seg.kind[a:b] for seg, a, b in parts])
         else:
             start = np.zeros(0, np.int64)
             kind = np.zeros(0, np.uint8)
