@@ -1,0 +1,264 @@
+"""Logs panel: the trace's user logs (``trace.Log``/``Logf``), searchable by category and text (GUI thread).
+
+One row per log: time, goroutine, task, category, message. The time, the goroutine
+and the task are links (``selection.reveal``: the goroutine's span at that time, the
+goroutine, the task). A category chooser (with counts) and a search box filter the
+rows; "Only the selected task / goroutine" keeps the logs of the task or goroutine
+selected elsewhere (``TaskRef``, ``GoroutineRef``, a goroutine ``SpanRef``).
+
+The table is an :class:`~goroscope.ui.models.profile_table.ArrayTableModel` over the
+Timeline's log columns (formatting per visible cell); the search index
+(:func:`~goroscope.ui.models.log_data.log_index_job`) is built in a job at load and
+every filter runs as a job too (:func:`~goroscope.ui.models.log_data.filter_logs`,
+vectorised over distinct strings), the newest request winning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from goroscope.ui.models.log_data import ALL, filter_logs, log_index_job
+from goroscope.ui.models.profile_table import ArrayTableModel, Column
+from goroscope.ui.panels.blocking_panel import format_time, make_table_view
+from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
+
+__all__ = ["LogsPanel"]
+
+
+class LogsPanel(QWidget):
+    """User logs with search (see the module doc)."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self.window_ = ctx.window
+        self.selection = ctx.selection
+        self.bridge = ctx.bridge
+        self.timeline = None
+        self.index = None  # LogIndex
+        self.rows = np.zeros(0, np.int64)  # the shown log rows (ascending)
+        self._rid_index = -1
+        self._rid_filter = -1
+        self._revealing = False
+        self.filters_done = 0
+        self._only = (None, None)  # (goroutine, task row) of the selection, when following
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search message or category…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._refilter)
+        self.category = QComboBox()
+        self.category.currentIndexChanged.connect(self._refilter)
+        self.only_box = QCheckBox("Only the selected task / goroutine")
+        self.only_box.toggled.connect(self._on_only_toggled)
+        self.count_label = QLabel("Open a trace.")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Category"))
+        bar.addWidget(self.category)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.only_box)
+        bar.addWidget(self.count_label)
+        self.model = ArrayTableModel(self)
+        self.view = make_table_view(self.model)
+        self.view.clicked.connect(self._on_clicked)
+        self.view.doubleClicked.connect(self._on_double_clicked)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(bar)
+        lay.addWidget(self.view, 1)
+
+        self.bridge.finished.connect(self._on_job_finished)
+        self.bridge.failed.connect(self._on_job_failed)
+        ctx.window.path_opened.connect(self._on_path_opened)
+        ctx.window.loaded.connect(self._on_loaded)
+        ctx.selection.changed.connect(self._on_selection_changed)
+
+    # -- public API ------------------------------------------------------------------------
+    def set_filter(self, text: str = "", category: str | None = ALL) -> None:
+        """Set the search text and the category (``ALL`` = any)."""
+        self.category.blockSignals(True)
+        i = 0 if category is ALL else self.category.findData(category)
+        self.category.setCurrentIndex(max(i, 0))
+        self.category.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        self._refilter()
+
+    def shown_rows(self) -> np.ndarray:
+        """Log rows (of ``Timeline.logs``) in view order."""
+        return self.rows[self.model.rows()] if len(self.rows) else self.rows
+
+    def link_ref(self, row: int, column: str):
+        """The selection value of a link cell (view row, column title)."""
+        r = int(self.rows[self.model.source_row(row)])
+        tl = self.timeline
+        g = int(tl.logs.g_idx[r])
+        if column == "Goroutine":
+            return GoroutineRef(g) if g >= 0 else None
+        if column == "Task":
+            t = int(self.index.task_row[r])
+            return TaskRef(t) if t >= 0 else None
+        t_ns = int(tl.logs.time_ns[r])
+        if g < 0:
+            return TimeRange(t_ns, t_ns)
+        sr = tl.goroutine_row(g)
+        i = int(np.searchsorted(sr.start_ns, t_ns, side="right")) - 1
+        return SpanRef.goroutine(g, max(i, 0))
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @Slot(str)
+    def _on_path_opened(self, _path: str) -> None:
+        self.timeline = self.index = None
+        self._rid_index = self._rid_filter = -1
+        self.rows = np.zeros(0, np.int64)
+        self.model.clear()
+        self.category.blockSignals(True)
+        self.category.clear()
+        self.category.blockSignals(False)
+        self.count_label.setText("Loading…")
+
+    @Slot()
+    def _on_loaded(self) -> None:
+        session = self.window_.session
+        if session is None or session.timeline is None:
+            return
+        self.timeline = session.timeline
+        self.count_label.setText("Indexing logs…")
+        self._rid_index = self.bridge.submit(("log-index", id(self)), log_index_job, self.timeline)
+
+    @Slot(int, object)
+    def _on_job_finished(self, rid: int, result) -> None:
+        if rid == self._rid_index:
+            self._rid_index = -1
+            self._set_index(result)
+        elif rid == self._rid_filter:
+            self._rid_filter = -1
+            self._show_rows(result)
+
+    @Slot(int, object)
+    def _on_job_failed(self, rid: int, exc) -> None:
+        if rid in (self._rid_index, self._rid_filter):
+            self._rid_index = self._rid_filter = -1
+            self.count_label.setText(f"Logs failed: {exc}")
+
+    def _set_index(self, idx) -> None:
+        self.index = idx
+        self.category.blockSignals(True)
+        self.category.clear()
+        self.category.addItem(f"All ({len(idx):,})", None)
+        for name, n in sorted(zip(idx.categories, idx.cat_count.tolist(), strict=True)):
+            self.category.addItem(f"{name or '(none)'} ({n:,})", name)
+        self.category.blockSignals(False)
+        self._refilter()
+
+    # -- filtering -------------------------------------------------------------------------
+    def _refilter(self, *_args) -> None:
+        if self.index is None:
+            return
+        g, t = self._only if self.only_box.isChecked() else (None, None)
+        self._rid_filter = self.bridge.submit(
+            ("log-filter", id(self)),
+            filter_logs,
+            self.index,
+            self.search.text(),
+            self.category.currentData(),
+            g_idx=self.timeline.logs.g_idx,
+            goroutine=g,
+            task_row=t,
+        )
+
+    def _show_rows(self, rows: np.ndarray) -> None:
+        tl = self.timeline
+        lg, idx = tl.logs, self.index
+        self.rows = rows
+        cats = idx.categories
+        msgs = idx.messages
+        self.model.set_columns(
+            [
+                Column("Time", lg.time_ns[rows], format_time, link=True),
+                Column("Goroutine", lg.g_idx[rows], self._g_label, numeric=False, link=True),
+                Column("Task", idx.task_row[rows], self._task_label, numeric=False, link=True),
+                Column("Category", idx.cat_pos[rows], lambda c: cats[int(c)], numeric=False),
+                Column(
+                    "Message",
+                    idx.msg_pos[rows],
+                    lambda m: msgs[int(m)],
+                    numeric=False,
+                    tooltip=lambda r: msgs[int(idx.msg_pos[rows[r]])],
+                ),  # fmt: skip
+            ]
+        )
+        if self.filters_done == 0:
+            for c, w in enumerate((100, 180, 150, 100)):
+                self.view.setColumnWidth(c, w)
+        self.filters_done += 1
+        self.count_label.setText(f"{len(rows):,} of {len(idx):,} logs")
+
+    def _g_label(self, g) -> str:
+        g = int(g)
+        if g < 0:
+            return "—"
+        tl = self.timeline
+        f = int(tl.goroutines.start_func[g])
+        return f"G{int(tl.goroutines.goid[g])} {tl.strings[f] if f >= 0 else ''}".rstrip()
+
+    def _task_label(self, t) -> str:
+        t = int(t)
+        if t < 0:
+            return "—"
+        tl = self.timeline
+        c = int(tl.tasks.type[t])
+        return f"{int(tl.tasks.task_id[t])} {tl.strings[c] if c >= 0 else ''}".rstrip()
+
+    # -- links and the selection -----------------------------------------------------------
+    def _reveal(self, value) -> None:
+        if value is None:
+            return
+        self._revealing = True
+        try:
+            self.selection.reveal(value)
+        finally:
+            self._revealing = False
+
+    def _on_clicked(self, index) -> None:
+        col = self.model.column(index.column())
+        if col.link:
+            self._reveal(self.link_ref(index.row(), col.title))
+
+    def _on_double_clicked(self, index) -> None:
+        self._reveal(self.link_ref(index.row(), "Time"))
+
+    def _on_only_toggled(self, _on: bool) -> None:
+        self._follow(self.selection.current)
+        self._refilter()
+
+    @Slot(object, object)
+    def _on_selection_changed(self, _old, new) -> None:
+        if self._revealing:
+            return
+        before = self._only
+        self._follow(new)
+        if self.only_box.isChecked() and self._only != before:
+            self._refilter()
+
+    def _follow(self, sel) -> None:
+        if isinstance(sel, TaskRef):
+            self._only = (None, sel.task_idx)
+        elif isinstance(sel, GoroutineRef):
+            self._only = (sel.goroutine_idx, None)
+        elif isinstance(sel, SpanRef) and sel.resource_kind == "goroutine":
+            self._only = (sel.resource_idx, None)
+
+    def sort_by(self, column: str, descending: bool = False) -> None:
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.view.sortByColumn(self.model.column_index(column), order)
