@@ -44,7 +44,7 @@ def _pcs(frames) -> tuple:
 
 
 def _wait_view(qtbot, panel, n: int = 1) -> None:
-    qtbot.waitUntil(lambda: panel.views_shown >= n and panel._rid < 0, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.views_shown >= n and not panel.busy, timeout=60_000)
 
 
 def _panel_by_stack(panel) -> dict:
@@ -224,6 +224,7 @@ def test_links_reveal_goroutines_and_spans_without_moving_the_scope(qtbot, servi
     with qtbot.waitSignal(panel.flame.node_clicked, timeout=2000):
         qtbot.mouseClick(panel.flame.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert panel.flame.item.selected == node
+    _wait_view(qtbot, panel)
     bm = panel.behind_model
     assert bm.rowCount() > 0
     # what is behind: exactly the intervals of the stacks through the frame
@@ -280,6 +281,7 @@ def test_export_pprof_round_trips(qtbot, service, tmp_path):
 def test_models_pass_qtmodeltester(qtbot, qtmodeltester, service):
     panel, _ = service
     panel.select_frame(0)
+    _wait_view(qtbot, panel)
     assert panel.behind_model.rowCount() == len(panel.view.iv)
     qtmodeltester.check(panel.top_model)
     qtmodeltester.check(panel.behind_model)
@@ -300,3 +302,36 @@ def test_new_trace_clears_and_follows(qtbot, service):
     ctx.window.open(TRACES / "go1.26/annotations.trace")
     _wait_view(qtbot, panel, 2)
     assert panel._timeline is ctx.window.session.timeline
+
+
+def test_big_tables_sort_in_a_job(qtbot, qtmodeltester):
+    """Past SYNC_SORT_ROWS the table model sorts through the bridge, not on the GUI thread."""
+    from goroscope.jobs import ImmediateExecutor
+    from goroscope.ui.bridge import JobBridge
+    from goroscope.ui.models.profile_table import SYNC_SORT_ROWS, ArrayTableModel, Column
+
+    bridge = JobBridge(ImmediateExecutor())
+    m = ArrayTableModel(None, bridge)
+    rng = np.random.default_rng(1)
+    vals = rng.integers(0, 1000, SYNC_SORT_ROWS + 5)
+    m.set_columns([Column("v", vals, str), Column("i", np.arange(len(vals)), str)])
+    done = []
+    bridge.finished.connect(lambda rid, _r: done.append(rid))
+    m.sort(0, Qt.SortOrder.DescendingOrder)
+    assert m.sorting  # not applied synchronously
+    assert m.data(m.index(0, 1), Qt.ItemDataRole.UserRole) == 0
+    with qtbot.waitSignal(m.sorted, timeout=5000):
+        pass
+    assert done
+    got = [m.data(m.index(r, 0), Qt.ItemDataRole.UserRole) for r in range(0, m.rowCount(), 997)]
+    assert got == sorted(got, reverse=True)
+    # descending is the stable ascending order reversed: ties in reverse source order
+    order = m.rows()
+    assert np.all(np.diff(vals[order]) <= 0)
+    same = vals[order][:-1] == vals[order][1:]
+    assert np.all(order[1:][same] < order[:-1][same])
+    small = ArrayTableModel(None, bridge)
+    small.set_columns([Column("v", vals[:50], str)])
+    small.sort(0)
+    assert not small.sorting
+    qtmodeltester.check(small)

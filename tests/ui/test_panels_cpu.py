@@ -56,7 +56,7 @@ def _panel_counts(panel) -> dict:
 
 
 def _wait_view(qtbot, panel, n: int = 1) -> None:
-    qtbot.waitUntil(lambda: panel.views_shown >= n and panel._rid < 0, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.views_shown >= n and not panel.busy, timeout=60_000)
 
 
 @pytest.mark.parametrize("trace", ["go1.27/cpuprofile.trace", "go1.25/cpuprofile.trace"])
@@ -92,6 +92,7 @@ def test_links_and_export(qtbot, qtmodeltester, tmp_path):
     panel, ctx = make_panel(qtbot, CpuPanel, TRACES / "go1.27/cpuprofile.trace")
     _wait_view(qtbot, panel)
     panel.select_frame(0)
+    _wait_view(qtbot, panel)
     bm = panel.behind_model
     assert bm.rowCount() == int(panel.view.counts.sum())
     qtmodeltester.check(panel.top_model)

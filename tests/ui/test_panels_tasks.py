@@ -37,7 +37,7 @@ def _oracle(trace: str) -> dict:
 
 
 def _ready(qtbot, panel, n: int = 1) -> None:
-    qtbot.waitUntil(lambda: panel.ready_count >= n, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.ready_count >= n and not panel.busy, timeout=60_000)
 
 
 @pytest.mark.parametrize("trace", TRACES_WITH_TASKS)
@@ -66,7 +66,7 @@ def test_types_histograms_and_regions_equal_the_oracle(qtbot, trace):
     # the running time inside each region type = Go's region exec time
     for j, name in enumerate(rt.names):
         panel.select_region_type(j)
-        qtbot.waitUntil(lambda: panel.breakdown is not None, timeout=30_000)
+        _ready(qtbot, panel)
         parts, used, total = panel.breakdown
         assert used == total == int(rt.count[j])
         assert parts.get("running", 0) == want["region_exec_ns"][name], name

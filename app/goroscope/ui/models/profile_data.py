@@ -46,6 +46,7 @@ from goroscope.model.timeline import KIND_RUNNING, Timeline
 
 __all__ = [
     "BLOCKING_KINDS",
+    "behind_rows",
     "ProfileData",
     "ProfileView",
     "Scope",
@@ -380,3 +381,9 @@ def records(data: ProfileData, view: ProfileView) -> list[ProfileRecord]:
             view.handles.tolist(), view.counts.tolist(), view.totals_ns.tolist(), strict=True
         )
     ]
+
+
+def behind_rows(view: ProfileView, rec_idx: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Rows of ``view.iv`` whose stack key is one of records ``rec_idx`` (job thread)."""
+    keys = view.keys[np.asarray(rec_idx, np.int64)]
+    return np.flatnonzero(np.isin(view.iv.key, keys)).astype(np.int64)

@@ -41,6 +41,7 @@ __all__ = [
     "bucket_min_ns",
     "duration_bucket",
     "region_breakdown",
+    "region_instances",
     "task_data_job",
 ]
 
@@ -262,3 +263,14 @@ def region_breakdown(
         name = tl.kind_name(code)
         out[name] = out.get(name, 0) + int(acc[code])
     return dict(sorted(out.items(), key=lambda kv: -kv[1])), len(rows), total
+
+
+def region_instances(tl: Timeline, data: TaskData, type_row: int, *, cancel=None, progress=None):
+    """The regions of one type as columns ``(g_idx, start_ns, duration_ns, task_row)``
+    (task_row -1: no task); job thread (millions of regions on big traces)."""
+    rows = np.flatnonzero(data.region_type_row == type_row)
+    r = tl.regions
+    tid = r.task_id[rows]
+    tr = task_row_of(tl, tid)
+    tr[tid == np.uint64(0)] = -1
+    return r.g_idx[rows], data.region_start_ns[rows], data.region_dur_ns[rows], tr

@@ -50,7 +50,7 @@ from goroscope.analysis.profiles import BLOCKING_KINDS
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.flame_graph import FlameGraphView
 from goroscope.ui.items.time_axis import format_duration
-from goroscope.ui.models.profile_data import Scope, profile_flame, records
+from goroscope.ui.models.profile_data import Scope, behind_rows, profile_flame, records
 from goroscope.ui.models.profile_hub import ProfilePass
 from goroscope.ui.models.profile_table import ArrayTableModel, Column
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
@@ -111,6 +111,8 @@ class ProfilePanelBase(QWidget):
         self._pass: ProfilePass | None = None
         self._timeline = None
         self._rid = -1
+        self._rid_behind = -1
+        self._behind_what = ""
         self._revealing = False
         self.views_shown = 0
 
@@ -148,7 +150,7 @@ class ProfilePanelBase(QWidget):
         self.top_view = make_table_view(self.top_model)
         self.top_view.clicked.connect(self._on_top_clicked)
         self.behind_label = QLabel("Click a frame or a stack to list what is behind it.")
-        self.behind_model = ArrayTableModel(self)
+        self.behind_model = ArrayTableModel(self, self.bridge)
         self.behind_view = make_table_view(self.behind_model)
         self.behind_view.clicked.connect(self._on_behind_clicked)
         self.behind_view.doubleClicked.connect(self._on_behind_double_clicked)
@@ -271,7 +273,7 @@ class ProfilePanelBase(QWidget):
         self._pass = None
         self._timeline = None
         self.data = self.view = self.flame_data = None
-        self._rid = -1
+        self._rid = self._rid_behind = -1
         self.scope = Scope()
         self.scope_label.setText("Scope: whole trace")
         self.flame.set_data(None)
@@ -315,16 +317,25 @@ class ProfilePanelBase(QWidget):
 
     @Slot(int, object)
     def _on_job_finished(self, rid: int, result) -> None:
+        if rid == self._rid_behind:
+            self._rid_behind = -1
+            self._show_behind(result)
+            return
         if rid != self._rid:
             return
         self._rid = -1
         self.view, self.flame_data = result
         self._show_view()
 
+    @property
+    def busy(self) -> bool:
+        """A view, a list or a sort is being computed."""
+        return self._rid >= 0 or self._rid_behind >= 0 or self.behind_model.sorting
+
     @Slot(int, object)
     def _on_job_failed(self, rid: int, exc) -> None:
-        if rid == self._rid:
-            self._rid = -1
+        if rid in (self._rid, self._rid_behind):
+            self._rid = self._rid_behind = -1
             self._set_status(f"Failed: {exc}")
 
     def _show_view(self) -> None:
@@ -361,6 +372,8 @@ class ProfilePanelBase(QWidget):
             self.top_view.resizeColumnToContents(c)
             self.top_view.setColumnWidth(c, min(self.top_view.columnWidth(c), 300))
         self.behind_model.clear()
+        self.behind_rows = np.zeros(0, np.int64)
+        self._rid_behind = -1
         self.behind_label.setText("Click a frame or a stack to list what is behind it.")
         n = len(view.iv)
         self.export_button.setEnabled(True)
@@ -377,12 +390,18 @@ class ProfilePanelBase(QWidget):
         )
 
     def _list_behind(self, rec_idx: np.ndarray, what: str) -> None:
-        """List the intervals of records ``rec_idx`` (indices into the view's records)."""
-        view = self.view
-        keys = view.keys[rec_idx]
-        rows = np.flatnonzero(np.isin(view.iv.key, keys))
+        """List the intervals of records ``rec_idx`` (indices into the view's records): the
+        selection runs in a job (tens of millions of intervals on big traces)."""
+        self.behind_label.setText(f"Collecting what is behind {what}…")
+        self._behind_what = what
+        self._rid_behind = self.bridge.submit(
+            ("profile-behind", id(self)), behind_rows, self.view, rec_idx
+        )
+
+    def _show_behind(self, rows: np.ndarray) -> None:
+        what = self._behind_what
         self.behind_rows = rows
-        iv = view.iv.take(rows)
+        iv = self.view.iv.take(rows)
         self.behind_model.set_columns(self._behind_columns(iv))
         self.behind_view.sortByColumn(self.BEHIND_SORT, Qt.SortOrder.DescendingOrder)
         self.behind_label.setText(f"{len(rows):,} {self.BEHIND_WHAT} behind {what}")

@@ -67,7 +67,7 @@ class LogsPanel(QWidget):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.only_box)
         bar.addWidget(self.count_label)
-        self.model = ArrayTableModel(self)
+        self.model = ArrayTableModel(self, self.bridge)
         self.view = make_table_view(self.model)
         self.view.clicked.connect(self._on_clicked)
         self.view.doubleClicked.connect(self._on_double_clicked)

@@ -39,7 +39,12 @@ from PySide6.QtWidgets import (
 
 from goroscope.ui.items.time_axis import format_duration
 from goroscope.ui.models.profile_table import ArrayTableModel, Column
-from goroscope.ui.models.task_data import bucket_min_ns, region_breakdown, task_data_job
+from goroscope.ui.models.task_data import (
+    bucket_min_ns,
+    region_breakdown,
+    region_instances,
+    task_data_job,
+)
 from goroscope.ui.models.task_tree_model import TaskTreeModel
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view
 from goroscope.ui.selection import GoroutineRef, TaskRef, TimeRange
@@ -85,6 +90,7 @@ class TasksPanel(QWidget):
         self.breakdown = None
         self._rid = -1
         self._rid_breakdown = -1
+        self._rid_rinst = -1
         self._syncing = False
         self.ready_count = 0
 
@@ -112,7 +118,7 @@ class TasksPanel(QWidget):
         self.hist_bars: pg.BarGraphItem | None = None
         self.hist_sel: pg.BarGraphItem | None = None
         self.hist_label = QLabel("Latency of complete tasks: choose a type.")
-        self.inst_model = ArrayTableModel(self)
+        self.inst_model = ArrayTableModel(self, self.bridge)
         self.inst_view = make_table_view(self.inst_model)
         self.inst_view.clicked.connect(self._on_inst_clicked)
         self.inst_label = QLabel("Click a histogram bucket to list its tasks.")
@@ -133,7 +139,7 @@ class TasksPanel(QWidget):
         self.breakdown_model = ArrayTableModel(self)
         self.breakdown_view = make_table_view(self.breakdown_model)
         self.breakdown_label = QLabel("Choose a region type.")
-        self.rinst_model = ArrayTableModel(self)
+        self.rinst_model = ArrayTableModel(self, self.bridge)
         self.rinst_view = make_table_view(self.rinst_model)
         self.rinst_view.clicked.connect(self._on_rinst_clicked)
         self.rinst_label = QLabel("")
@@ -188,7 +194,7 @@ class TasksPanel(QWidget):
     @Slot(str)
     def _on_path_opened(self, _path: str) -> None:
         self.timeline = self.data = None
-        self._rid = self._rid_breakdown = -1
+        self._rid = self._rid_breakdown = self._rid_rinst = -1
         self.type_row = self.region_type_row = -1
         self.tree_model.clear()
         for m in (self.types_model, self.inst_model, self.rtypes_model, self.breakdown_model):
@@ -215,11 +221,14 @@ class TasksPanel(QWidget):
         elif rid == self._rid_breakdown:
             self._rid_breakdown = -1
             self._show_breakdown(result)
+        elif rid == self._rid_rinst:
+            self._rid_rinst = -1
+            self._show_region_instances(result)
 
     @Slot(int, object)
     def _on_job_failed(self, rid: int, exc) -> None:
-        if rid in (self._rid, self._rid_breakdown):
-            self._rid = self._rid_breakdown = -1
+        if rid in (self._rid, self._rid_breakdown, self._rid_rinst):
+            self._rid = self._rid_breakdown = self._rid_rinst = -1
             self.status.setText(f"Tasks failed: {exc}")
 
     def _show_data(self, d) -> None:
@@ -429,6 +438,12 @@ class TasksPanel(QWidget):
     def selected_task(self) -> int:
         return self.tree_model.task_row(self.tree.currentIndex())
 
+    @property
+    def busy(self) -> bool:
+        """A job of this panel (data, breakdown, instances, a sort) is running."""
+        rids = (self._rid, self._rid_breakdown, self._rid_rinst)
+        return any(r >= 0 for r in rids) or self.rinst_model.sorting or self.inst_model.sorting
+
     # -- regions tab -----------------------------------------------------------------------
     def _on_rtype_current(self, current, _previous) -> None:
         if not current.isValid() or self.data is None:
@@ -443,32 +458,30 @@ class TasksPanel(QWidget):
         self._rid_breakdown = self.bridge.submit(
             ("region-breakdown", id(self)), region_breakdown, tl, d, k
         )
-        rows = np.flatnonzero(d.region_type_row == k)
-        r = tl.regions
-        tr = self._task_rows(r.task_id[rows])
+        self.rinst_label.setText(f"“{name}” regions: collecting…")
+        self._rid_rinst = self.bridge.submit(
+            ("region-instances", id(self)), region_instances, tl, d, k
+        )
+
+    def _show_region_instances(self, cols) -> None:
+        g, start, dur, tr = cols
         self.rinst_model.set_columns(
             [
-                Column("Goroutine", r.g_idx[rows], self._g_label, numeric=False, link=True),
-                Column("Start", d.region_start_ns[rows], format_time, link=True),
-                Column("Duration", d.region_dur_ns[rows], _dur),
+                Column("Goroutine", g, self._g_label, numeric=False, link=True),
+                Column("Start", start, format_time, link=True),
+                Column("Duration", dur, _dur),
                 Column(
                     "Task",
                     tr,
                     lambda t: self.tree_model.label(int(t)) if t >= 0 else "—",
                     numeric=False,
                     link=True,
-                ),  # fmt: skip
+                ),
             ]
         )
         self.rinst_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
-        self.rinst_label.setText(f"{len(rows):,} “{name}” regions")
-
-    def _task_rows(self, task_ids) -> np.ndarray:
-        from goroscope.ui.models.task_data import task_row_of
-
-        out = task_row_of(self.timeline, task_ids)
-        out[task_ids == np.uint64(0)] = -1
-        return out
+        name = self.data.region_types.names[self.region_type_row] or "(none)"
+        self.rinst_label.setText(f"{len(g):,} “{name}” regions")
 
     def _show_breakdown(self, result) -> None:
         self.breakdown = result
