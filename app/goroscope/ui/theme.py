@@ -18,16 +18,28 @@ hues, the scheduler states cool ones, GC purples, and lifecycle greys:
 
 Each colour has a light-theme and a dark-theme variant. :func:`text_color_for`
 picks black or white label text by luminance.
+
+Dark or light follows the system: :func:`system_is_dark` reads Qt's colour scheme
+(``QStyleHints.colorScheme``, Qt ≥ 6.5) or, when the platform does not say, the
+lightness of the application palette's window colour; ``GOROSCOPE_THEME=dark|light``
+overrides it (screenshots, tests). ``Palette()`` without ``dark=`` takes the system's
+choice; :func:`apply_system_theme` gives the widgets a matching Qt palette when the
+override asks for one the platform does not provide; :class:`ThemeWatcher` emits
+``changed(dark)`` when the system switches while the app runs.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from enum import IntEnum
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QWidget
+
+#: environment override of the system's colour scheme: "dark", "light" (else: system)
+THEME_ENV = "GOROSCOPE_THEME"
 
 
 class StateFamily(IntEnum):
@@ -102,10 +114,134 @@ _COLORS: dict[StateFamily, tuple[str, str]] = {
 }
 
 
-class Palette:
-    """Colours of one theme (``dark=False`` for light backgrounds)."""
+def system_is_dark() -> bool:
+    """Whether the UI should be dark: ``GOROSCOPE_THEME``, else Qt's colour scheme, else the
+    application palette's window lightness (GUI thread; False without an application)."""
+    forced = os.environ.get(THEME_ENV, "").strip().lower()
+    if forced in ("dark", "light"):
+        return forced == "dark"
+    app = QGuiApplication.instance()
+    if app is None:
+        return False
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
-    def __init__(self, dark: bool = False) -> None:
+
+def qt_palette(dark: bool) -> QPalette:
+    """A complete Qt widget palette for the dark or light theme (Fusion-style roles)."""
+    p = QPalette()
+    if dark:
+        roles = {
+            QPalette.ColorRole.Window: "#2b2d30",
+            QPalette.ColorRole.WindowText: "#e6e6e6",
+            QPalette.ColorRole.Base: "#1e1f22",
+            QPalette.ColorRole.AlternateBase: "#26282b",
+            QPalette.ColorRole.ToolTipBase: "#3c3f41",
+            QPalette.ColorRole.ToolTipText: "#e6e6e6",
+            QPalette.ColorRole.PlaceholderText: "#8c8c8c",
+            QPalette.ColorRole.Text: "#e6e6e6",
+            QPalette.ColorRole.Button: "#35373a",
+            QPalette.ColorRole.ButtonText: "#e6e6e6",
+            QPalette.ColorRole.BrightText: "#ff6b6b",
+            QPalette.ColorRole.Light: "#4a4d50",
+            QPalette.ColorRole.Midlight: "#3c3f41",
+            QPalette.ColorRole.Mid: "#303234",
+            QPalette.ColorRole.Dark: "#1a1b1d",
+            QPalette.ColorRole.Shadow: "#000000",
+            QPalette.ColorRole.Highlight: "#2f65ca",
+            QPalette.ColorRole.HighlightedText: "#ffffff",
+            QPalette.ColorRole.Link: "#6ea8ff",
+            QPalette.ColorRole.LinkVisited: "#b58cff",
+        }
+        disabled = "#7a7a7a"
+    else:
+        roles = {
+            QPalette.ColorRole.Window: "#efefef",
+            QPalette.ColorRole.WindowText: "#202020",
+            QPalette.ColorRole.Base: "#ffffff",
+            QPalette.ColorRole.AlternateBase: "#f5f5f2",
+            QPalette.ColorRole.ToolTipBase: "#ffffdc",
+            QPalette.ColorRole.ToolTipText: "#202020",
+            QPalette.ColorRole.PlaceholderText: "#808080",
+            QPalette.ColorRole.Text: "#202020",
+            QPalette.ColorRole.Button: "#efefef",
+            QPalette.ColorRole.ButtonText: "#202020",
+            QPalette.ColorRole.BrightText: "#ffffff",
+            QPalette.ColorRole.Light: "#ffffff",
+            QPalette.ColorRole.Midlight: "#e3e3e3",
+            QPalette.ColorRole.Mid: "#b8b8b8",
+            QPalette.ColorRole.Dark: "#9f9f9f",
+            QPalette.ColorRole.Shadow: "#767676",
+            QPalette.ColorRole.Highlight: "#308cc6",
+            QPalette.ColorRole.HighlightedText: "#ffffff",
+            QPalette.ColorRole.Link: "#0b57d0",
+            QPalette.ColorRole.LinkVisited: "#7b1fa2",
+        }
+        disabled = "#9a9a9a"
+    for role, c in roles.items():
+        p.setColor(role, QColor(c))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):  # fmt: skip
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
+    return p
+
+
+def apply_system_theme(app: QApplication | None = None) -> bool:
+    """Give the widgets the palette of :func:`system_is_dark` when the platform's palette
+    does not match it (a ``GOROSCOPE_THEME`` override, or a platform without a dark
+    palette); returns whether the theme is dark. GUI thread."""
+    app = app or QApplication.instance()
+    dark = system_is_dark()
+    if app is None:
+        return dark
+    have_dark = app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    if have_dark != dark:
+        if dark and hasattr(app, "setStyle"):
+            app.setStyle("Fusion")  # the platform styles draw light chrome otherwise
+        app.setPalette(qt_palette(dark))
+    return dark
+
+
+class ThemeWatcher(QObject):
+    """Emits ``changed(dark)`` when the system colour scheme (or the app palette) flips
+    between dark and light while the app runs (GUI thread)."""
+
+    changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.dark = system_is_dark()
+        app = QGuiApplication.instance()
+        if app is not None:
+            app.styleHints().colorSchemeChanged.connect(self._check)
+            app.installEventFilter(self)
+
+    def _check(self, *_args) -> None:
+        dark = system_is_dark()
+        if dark != self.dark:
+            self.dark = dark
+            self.changed.emit(dark)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if (
+            obj is QGuiApplication.instance()
+            and event.type() == QEvent.Type.ApplicationPaletteChange
+        ):
+            self._check()
+        return False
+
+
+class Palette:
+    """Colours of one theme (``dark=False`` for light backgrounds; ``None``: the system's,
+    :func:`system_is_dark`)."""
+
+    def __init__(self, dark: bool | None = None) -> None:
+        if dark is None:
+            dark = system_is_dark()
         self.dark = dark
         k = 1 if dark else 0
         self._colors = {f: QColor(c[k]) for f, c in _COLORS.items()}

@@ -138,19 +138,6 @@ def _kind_columns(tl: Timeline) -> tuple[tuple[str, ...], NDArray[np.int64], NDA
     return cats, col, final
 
 
-def _idle_transitions(tl: Timeline) -> list[NDArray[np.int64]]:
-    """Per p_idx: times (ascending) of proc transitions to Idle from another state."""
-    out = []
-    for p in range(len(tl.proc_ids)):
-        s = tl.proc_states(p)
-        if not len(s):
-            out.append(np.zeros(0, np.int64))
-            continue
-        prev = np.r_[-1, s.value[:-1]]
-        out.append(s.time_ns[(s.value == _P_IDLE) & (prev != _P_IDLE)])
-    return out
-
-
 def goroutine_stats(tl: Timeline, *, cancel=None, progress=None) -> GoroutineStats:
     """Per-goroutine categories of a complete ``tl`` (job thread; pure).
 
@@ -205,11 +192,14 @@ def goroutine_stats(tl: Timeline, *, cancel=None, progress=None) -> GoroutineSta
         # a transition to the state it is in (a GoStatus at a generation start) is no
         # transition for Go's summary: the open span goes on
         cont = frm == state
-        anchor = np.maximum.accumulate(np.where(~cont | first, np.arange(nr), 0))
-        pick = first & cont
-        e_kind = np.where(pick, o_kind[rg], kind)[anchor]
-        e_start = np.where(pick, o_start[rg], t)[anchor]
-        e_proc = np.where(pick, o_proc[rg], proc)[anchor]
+        if cont.any():
+            anchor = np.maximum.accumulate(np.where(~cont | first, np.arange(nr), 0))
+            pick = first & cont
+            e_kind = np.where(pick, o_kind[rg], kind)[anchor]
+            e_start = np.where(pick, o_start[rg], t)[anchor]
+            e_proc = np.where(pick, o_proc[rg], proc)[anchor]
+        else:  # the common case: every row is a transition
+            e_kind, e_start, e_proc = kind, t, proc
         # the span each row closes: the open span before it
         p_kind = np.empty(nr, np.int64)
         p_start = np.empty(nr, np.int64)
@@ -375,18 +365,26 @@ def _syscall_blocks(tl: Timeline, acc: NDArray[np.int64], parts: list[tuple], li
     np.add.at(acc, (g[h][st], np.full(int(st.sum()), 1)), blocked[st])
 
 
-def _quantiles(v: NDArray[np.int64]) -> tuple[float, ...]:
-    v = np.sort(v)
-    n = len(v)
-
-    def q(p: float) -> float:
-        return float(v[max(0, math.ceil(p * n) - 1)])
-
-    return (float(n), float(v.sum()), float(v[0]), q(0.5), q(0.9), q(0.99), float(v[-1]))
-
-
 #: the statistics of :func:`group_distributions`, in column order
 DIST_STATS = ("count", "total", "min", "median", "p90", "p99", "max")
+
+
+def _distribution(ns: NDArray[np.int64]) -> NDArray[np.float64]:
+    """(C, 7) — count, total, min, median, p90, p99, max per column of ``ns`` (m, C)."""
+    out = np.zeros((ns.shape[1], len(DIST_STATS)), np.float64)
+    n = ns.shape[0]
+    if n == 0:
+        return out
+    sub = np.sort(ns, axis=0)
+    idx = [max(0, math.ceil(p * n) - 1) for p in (0.5, 0.9, 0.99)]
+    out[:, 0] = n
+    out[:, 1] = sub.sum(axis=0)
+    out[:, 2] = sub[0]
+    out[:, 3] = sub[idx[0]]
+    out[:, 4] = sub[idx[1]]
+    out[:, 5] = sub[idx[2]]
+    out[:, 6] = sub[-1]
+    return out
 
 
 def group_distributions(stats: GoroutineStats) -> NDArray[np.float64]:
@@ -401,17 +399,24 @@ def group_distributions(stats: GoroutineStats) -> NDArray[np.float64]:
     order = np.argsort(grp, kind="stable")
     bounds = np.searchsorted(grp[order], np.arange(ng + 1))
     for k in range(ng):
-        rows = order[bounds[k] : bounds[k + 1]]
-        if not len(rows):
-            continue
-        sub = np.sort(ns[rows], axis=0)
-        n = len(rows)
-        idx = [max(0, math.ceil(p * n) - 1) for p in (0.5, 0.9, 0.99)]
-        out[k, :, 0] = n
-        out[k, :, 1] = sub.sum(axis=0)
-        out[k, :, 2] = sub[0]
-        out[k, :, 3] = sub[idx[0]]
-        out[k, :, 4] = sub[idx[1]]
-        out[k, :, 5] = sub[idx[2]]
-        out[k, :, 6] = sub[-1]
+        out[k] = _distribution(ns[order[bounds[k] : bounds[k + 1]]])
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class GoroutineAnalysis:
+    """What the goroutines panel shows: per-goroutine ``stats``, per-group
+    distributions ``groups`` (G, C, 7) and the distribution over all goroutines
+    ``overall`` (C, 7) (:data:`DIST_STATS` order)."""
+
+    stats: GoroutineStats
+    groups: NDArray[np.float64]
+    overall: NDArray[np.float64]
+
+
+def goroutine_analysis(tl: Timeline, *, cancel=None, progress=None) -> GoroutineAnalysis:
+    """The goroutines panel's job: :func:`goroutine_stats` and the distributions (job thread)."""
+    st = goroutine_stats(tl, cancel=cancel, progress=progress)
+    if cancel is not None:
+        cancel.raise_if_set()
+    return GoroutineAnalysis(st, group_distributions(st), _distribution(st.ns[st.in_summary]))

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from goroscope.ui.bridge import JobBridge
 
@@ -51,7 +52,8 @@ class Column:
     """One column: ``values`` (n,) numpy array (the sort key; ``UserRole``), ``fmt``
     turns one value (a numpy scalar or Python value) into display text (default
     ``str``), ``tooltip`` likewise (optional), ``align_right`` for numbers (default:
-    numeric dtypes). ``key`` (n,) optional array to sort by instead of ``values``."""
+    numeric dtypes). ``key`` (n,) optional array to sort by instead of ``values``;
+    ``link`` marks cells that act as links."""
 
     title: str
     values: NDArray
@@ -60,9 +62,23 @@ class Column:
     align_right: bool | None = None
     key: NDArray | None = None
     header_tip: str = ""
+    #: cells drawn as links (the palette's link colour, underlined): a panel follows
+    #: ``clicked`` on them (``NumpyTableModel.is_link(column)``)
+    link: bool = False
 
     def sort_key(self) -> NDArray:
         return self.values if self.key is None else self.key
+
+
+_LINK_FONT: list[QFont] = []
+
+
+def _link_font() -> QFont:
+    if not _LINK_FONT:
+        f = QFont()
+        f.setUnderline(True)
+        _LINK_FONT.append(f)
+    return _LINK_FONT[0]
 
 
 def sort_rows(key: NDArray, rows: NDArray[np.int64], descending: bool) -> NDArray[np.int64]:
@@ -79,6 +95,14 @@ def _sort_job(key, rows, descending, *, cancel=None, progress=None):
     if cancel is not None:
         cancel.raise_if_set()
     return sort_rows(key, rows, descending)
+
+
+def _filter_job(order, mask, *, cancel=None, progress=None):
+    return order[mask[order]]
+
+
+def _filter_sort_job(key, mask, descending, *, cancel=None, progress=None):
+    return sort_rows(key, np.flatnonzero(mask), descending)
 
 
 class NumpyTableModel(QAbstractTableModel):
@@ -115,6 +139,7 @@ class NumpyTableModel(QAbstractTableModel):
         self._full_order: NDArray[np.int64] | None = None  # all n rows, sorted
         self._request = -1
         self._request_full = False
+        self._request_reset = False
         if bridge is not None:
             bridge.finished.connect(self._on_job_finished)
             bridge.failed.connect(self._on_job_failed)
@@ -186,12 +211,20 @@ class NumpyTableModel(QAbstractTableModel):
             self.sort(self._sort_col, self.sort_order())
 
     def filter(self, mask: NDArray[np.bool_] | None) -> None:
-        """Show the source rows where ``mask`` is True (None: all), in the current order."""
+        """Show the source rows where ``mask`` is True (None: all), in the current order
+        (a job when big and a bridge is set: ``sorting`` is True until it is applied)."""
         if mask is None:
             mask = np.ones(self._n, bool)
+        self._cancel_sort()
+        big = self._bridge is not None and self._n > self._sync_rows
         if self._full_order is not None:
-            self._cancel_sort()
-            self._replace_rows(self._full_order[mask[self._full_order]], reset=True)
+            if big:
+                self._submit(_filter_job, self._full_order, mask, reset=True, full=False)
+            else:
+                self._replace_rows(self._full_order[mask[self._full_order]], reset=True)
+        elif big and self._sort_col >= 0:
+            key = self._cols[self._sort_col].sort_key()
+            self._submit(_filter_sort_job, key, mask, self._sort_desc, reset=True, full=False)
         else:
             self.set_rows(np.flatnonzero(mask))
 
@@ -229,27 +262,26 @@ class NumpyTableModel(QAbstractTableModel):
         self._cancel_sort()
         if self._bridge is not None and len(self._rows) > self._sync_rows:
             full = len(self._rows) == self._n
-            self._request = self._bridge.submit(
-                ("table-sort", id(self)),
-                _sort_job,
-                key,
-                self._rows.copy(),
-                self._sort_desc,
-                cancel=JobBridge.CANCEL,
-            )
-            self._request_full = full
-            self.sorting_changed.emit(True)
+            self._submit(_sort_job, key, self._rows.copy(), self._sort_desc, reset=False, full=full)
             return
         rows = sort_rows(key, self._rows, self._sort_desc)
         self._full_order = rows if len(rows) == self._n else None
         self._replace_rows(rows, reset=False)
         self.sort_applied.emit(column, not self._sort_desc)
 
+    def _submit(self, fn, *args, reset: bool, full: bool) -> None:
+        self._request = self._bridge.submit(
+            ("table-rows", id(self)), fn, *args, cancel=JobBridge.CANCEL
+        )
+        self._request_full = full
+        self._request_reset = reset
+        self.sorting_changed.emit(True)
+
     def _cancel_sort(self) -> None:
         if self._request >= 0:
             self._request = -1
             if self._bridge is not None:
-                self._bridge.cancel(("table-sort", id(self)))
+                self._bridge.cancel(("table-rows", id(self)))
             self.sorting_changed.emit(False)
 
     @Slot(int, object)
@@ -257,8 +289,9 @@ class NumpyTableModel(QAbstractTableModel):
         if request_id != self._request:
             return
         self._request = -1
-        self._full_order = result if self._request_full else None
-        self._replace_rows(result, reset=False)
+        if not self._request_reset:  # a sort: the full order is known when all rows are shown
+            self._full_order = result if self._request_full else None
+        self._replace_rows(result, reset=self._request_reset)
         self.sorting_changed.emit(False)
         self.sort_applied.emit(self._sort_col, not self._sort_desc)
 
@@ -294,7 +327,14 @@ class NumpyTableModel(QAbstractTableModel):
             if c.tooltip is None:
                 return None
             return c.tooltip(c.values[self._rows[index.row()]])
+        if role == Qt.ItemDataRole.ForegroundRole and self._cols[index.column()].link:
+            return QGuiApplication.palette().color(QPalette.ColorRole.Link)
+        if role == Qt.ItemDataRole.FontRole and self._cols[index.column()].link:
+            return _link_font()
         return None
+
+    def is_link(self, column: int) -> bool:
+        return 0 <= column < len(self._cols) and self._cols[column].link
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._cols):
