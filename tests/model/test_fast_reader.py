@@ -204,6 +204,19 @@ def test_prefetch_path(monkeypatch):
     assert np.array_equal(np.concatenate([p.goroutine for p in parts]), ref.goroutine)
 
 
+@pytest.mark.parametrize("spread", [0, 1, 8])
+def test_goroutine_window(monkeypatch, spread):
+    """Goroutines found through the direct-mapped window, the hash table, or a mix
+    (``KernelState.gd``: no window, a too-narrow one, the default) read the same."""
+    from goroscope.model import _order_kernel as K
+
+    monkeypatch.setattr(K, "GD_SPREAD", spread)
+    monkeypatch.setattr(K, "GD_SLACK", 0 if spread < 8 else K.GD_SLACK)
+    trace = max(sample_traces(), key=lambda p: p.stat().st_size)
+    data = trace.read_bytes()
+    assert_same(order.read_trace(data), order.read_trace(data, engine="reference"))
+
+
 def test_stats_path_never_falls_back(monkeypatch):
     """``stats`` (reused buffers, chunked) stays on the fast path for a clean trace."""
     from goroscope.model.stats import stats

@@ -148,7 +148,9 @@ T_ID, T_ALIVE, T_PARENT, T_NOFF, T_NLEN = 0, 1, 2, 3, 4
 S_GC_SEQ, S_GC_STATE, S_INITIAL_GEN, S_LAST_TS, S_SYNCS = 0, 1, 2, 3, 4
 S_NG, S_NP, S_NM, S_NT = 5, 6, 7, 8
 S_NX, S_NXFREE = 9, 10
-N_SCALARS = 11
+#: first goroutine ID of the direct-mapped window (``KernelState.gd``)
+S_GBASE = 11
+N_SCALARS = 12
 
 # --- status codes ----------------------------------------------------------------------------
 OK = 0
@@ -166,6 +168,10 @@ ERR_CAPACITY = -5
 _GO_STATUS_TO_STATE = np.array([0, 2, 3, 5, 4], np.int64)
 _PROC_STATUS_TO_STATE = np.array([0, 2, 3, 2, 3], np.int64)
 
+#: the goroutine window (``KernelState.gd``) spans at most this many IDs per new goroutine
+#: (+ slack); sparser IDs (hostile input) all go to the hash table
+GD_SPREAD, GD_SLACK = 8, 65536
+
 
 class KernelState:
     """The ordering state carried across generations (Go's ``ordering`` struct, as arrays)."""
@@ -177,14 +183,29 @@ class KernelState:
         self.m = np.zeros((0, 3), np.int64)
         self.t = np.zeros((0, 5), np.int64)
         self.gh = new_hash(16)
+        #: goroutine rows (+1, 0 = none) of IDs ``sc[S_GBASE]…`` + len: this generation's new
+        #: goroutines, numbered densely by Go, so their lookups stay local; the rest in ``gh``
+        self.gd = np.zeros(0, np.int32)
         self.ph = new_hash(16)
         self.mh = new_hash(16)
         self.th = new_hash(16)
         self.x = np.zeros((0, X_COLS), np.int64)
         self.xfree = np.zeros(0, np.int64)
 
-    def reserve(self, new_g: int, new_p: int, new_m: int, new_t: int, new_x: int = 0) -> None:
-        """Make room for this many new rows (upper bounds); compact dead goroutines and tasks."""
+    def reserve(
+        self,
+        new_g: int,
+        new_p: int,
+        new_m: int,
+        new_t: int,
+        new_x: int = 0,
+        gid_range: tuple[int, int] = (0, -1),
+    ) -> None:
+        """Make room for this many new rows (upper bounds); compact dead goroutines and tasks.
+
+        ``gid_range``: the lowest and highest ID of the goroutines the generation
+        creates (``count_batches``); they get the direct-mapped window ``gd``.
+        """
         need = int(self.sc[S_NX]) + new_x
         if need > self.x.shape[0]:
             cap = max(16, 2 * need)
@@ -193,10 +214,37 @@ class KernelState:
             xfree = np.zeros(cap, np.int64)
             xfree[: self.xfree.shape[0]] = self.xfree
             self.x, self.xfree = x, xfree
-        self.g, self.gh = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, new_g, True)
+        self.g, _ = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, new_g, True, False)
+        self._index_goroutines(new_g, *gid_range)
         self.t, self.th = _reserve(self.t, self.th, self.sc, S_NT, T_ALIVE, new_t, True)
         self.p, self.ph = _reserve(self.p, self.ph, self.sc, S_NP, -1, new_p, False)
         self.m, self.mh = _reserve(self.m, self.mh, self.sc, S_NM, -1, new_m, False)
+
+    def _index_goroutines(self, new_g: int, lo: int, hi: int) -> None:
+        """Re-index the goroutine rows: IDs in the new window [lo, hi] in ``gd``, others in ``gh``.
+
+        A window only when Go numbered the new goroutines densely (hostile IDs would
+        make it huge): then all goroutines go to the hash table, as before.
+        """
+        n = int(self.sc[S_NG])
+        width = hi - lo + 1
+        if lo < 0 or width <= 0 or width > GD_SPREAD * new_g + GD_SLACK:
+            lo, width = 0, 0
+        else:
+            width = _pow2(width)
+        ids = self.g[:n, R_ID]
+        in_w = (ids >= lo) & (ids < lo + width)
+        if self.gd.shape[0] == width:
+            self.gd[:] = 0
+        else:
+            self.gd = np.zeros(width, np.int32)
+        rows = np.arange(n)
+        self.gd[ids[in_w] - lo] = rows[in_w] + 1
+        self.sc[S_GBASE] = lo
+        out = ~in_w
+        # Room for the rows outside the window and any new ones (GoStatus may create them).
+        self.gh = new_hash(_pow2(2 * (int(out.sum()) + new_g + 16)))
+        _hash_build_rows(self.gh, ids[out], rows[out])
 
 
 def new_hash(cap: int) -> np.ndarray:
@@ -206,7 +254,9 @@ def new_hash(cap: int) -> np.ndarray:
     return h
 
 
-def _reserve(rows, h, sc, n_at, alive_col, extra, compact):
+def _reserve(rows, h, sc, n_at, alive_col, extra, compact, index=True):
+    """Room for ``extra`` rows (compacting dead ones); ``index``: rebuild the hash ``h`` as
+    needed (else the caller re-indexes)."""
     n = int(sc[n_at])
     if compact and n > 0:
         live = rows[:n, alive_col] == 1
@@ -217,15 +267,16 @@ def _reserve(rows, h, sc, n_at, alive_col, extra, compact):
             rows = np.zeros((cap, rows.shape[1]), np.int64)
             rows[:n] = keep
             sc[n_at] = n
-            h = new_hash(_pow2(2 * cap))
-            _hash_build(h, rows, n)
+            if index:
+                h = new_hash(_pow2(2 * cap))
+                _hash_build(h, rows, n)
             return rows, h
     if n + extra > rows.shape[0]:
         cap = max(16, 2 * (n + extra))
         grown = np.zeros((cap, rows.shape[1]), np.int64)
         grown[:n] = rows[:n]
         rows = grown
-    if h.shape[0] < 2 * rows.shape[0]:
+    if index and h.shape[0] < 2 * rows.shape[0]:
         h = new_hash(_pow2(2 * rows.shape[0]))
         _hash_build(h, rows, n)
     return rows, h
@@ -274,6 +325,12 @@ def h_put(h, key, row):
 def _hash_build(h, rows, n):
     for r in range(n):
         h_put(h, rows[r, 0], r)
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _hash_build_rows(h, keys, rows):
+    for i in range(keys.shape[0]):
+        h_put(h, keys[i], rows[i])
 
 
 # --- Go's pdqsort (slices.SortFunc) over items compared by key[item] ------------------------
@@ -630,6 +687,45 @@ def _new_row(rows, h, sc, n_at, key):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
+def _gfind(gd, gh, sc, key):
+    """Row of goroutine ``key`` (live or dead), or -1: the window ``gd``, else ``gh``."""
+    o = key - sc[S_GBASE]
+    if o >= 0 and o < gd.shape[0]:
+        return np.int64(gd[o]) - 1
+    return h_find(gh, key)
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _gget(gs, gd, gh, sc, key):
+    """Live row of goroutine ``key`` or -1 (``_get`` for goroutines)."""
+    r = _gfind(gd, gh, sc, key)
+    if r >= 0 and gs[r, R_ALIVE] == 1:
+        return r
+    return -1
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _gnew_row(gs, gd, gh, sc, key):
+    """``_new_row`` for goroutines."""
+    r = _gfind(gd, gh, sc, key)
+    if r < 0:
+        r = sc[S_NG]
+        if r >= gs.shape[0]:
+            return -1
+        sc[S_NG] = r + 1
+        o = key - sc[S_GBASE]
+        if o >= 0 and o < gd.shape[0]:
+            gd[o] = r + 1
+        else:
+            h_put(gh, key, r)
+    for c in range(gs.shape[1]):
+        gs[r, c] = 0
+    gs[r, R_ID] = key
+    gs[r, R_ALIVE] = 1
+    return r
+
+
+@njit(nogil=True, cache=True, _nrt=False)
 def _m_row(ms, mh, sc, mid):
     r = h_find(mh, mid)
     if r >= 0:
@@ -782,7 +878,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     ``mr`` is the row of thread ``cm`` (-1 for NoThread), created at the M's first
     event like Go's ``Advance`` does.
     """
-    gs, ps, ms, ts, gh, ph, mh, th, sc, xs, xfree = st
+    gs, ps, ms, ts, gh, ph, mh, th, sc, xs, xfree, gd = st
     s_ids, s_off, s_len = tabs
     if sc[S_INITIAL_GEN] == 0:
         sc[S_INITIAL_GEN] = gen
@@ -796,7 +892,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
 
     if typ == EV_GO_START:  # the most frequent types first
         gid = np.int64(a0)
-        r = _get(gs, gh, gid)
+        r = _gget(gs, gd, gh, sc, gid)
         if (
             r < 0
             or gs[r, R_STATUS] != GO_RUNNABLE
@@ -812,7 +908,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         ng = gid
     elif typ == EV_GO_UNBLOCK:
         gid = np.int64(a0)
-        r = _get(gs, gh, gid)
+        r = _gget(gs, gd, gh, sc, gid)
         if (
             r < 0
             or gs[r, R_STATUS] != GO_WAITING
@@ -826,7 +922,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_GO_DESTROY or typ == EV_GO_STOP or typ == EV_GO_BLOCK:
         if not _validate(cg, cp, cm, 2, 2, 2):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
             return ERR_ORDER, n
         if typ == EV_GO_DESTROY:
@@ -937,14 +1033,14 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         if status >= 5:
             return ERR_ORDER, n
         old = _GO_STATUS_TO_STATE[status]
-        r = _get(gs, gh, gid)
+        r = _gget(gs, gd, gh, sc, gid)
         if r >= 0:
             if gs[r, R_STATUS] != status:
                 return ERR_ORDER, n
             gs[r, R_SEQ_GEN] = gen
             gs[r, R_SEQ] = 0
         elif initial:
-            r = _new_row(gs, gh, sc, S_NG, gid)
+            r = _gnew_row(gs, gd, gh, sc, gid)
             if r < 0:
                 return ERR_CAPACITY, n
             gs[r, R_STATUS] = status
@@ -978,13 +1074,13 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_GO_CREATE or typ == EV_GO_CREATE_BLOCKED:
         if not _validate(cg, cp, cm, 2, 2, 1):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r >= 0 and gs[r, R_STATUS] != GO_RUNNING:
             return ERR_ORDER, n
         newg = np.int64(a0)
-        if _get(gs, gh, newg) >= 0:
+        if _gget(gs, gd, gh, sc, newg) >= 0:
             return ERR_ORDER, n
-        r = _new_row(gs, gh, sc, S_NG, newg)
+        r = _gnew_row(gs, gd, gh, sc, newg)
         if r < 0:
             return ERR_CAPACITY, n
         gs[r, R_STATUS] = GO_WAITING if typ == EV_GO_CREATE_BLOCKED else GO_RUNNABLE
@@ -993,11 +1089,11 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_GO_SWITCH or typ == EV_GO_SWITCH_DESTROY:
         if not _validate(cg, cp, cm, 2, 2, 2):
             return ERR_ORDER, n
-        rc = _get(gs, gh, cg)
+        rc = _gget(gs, gd, gh, sc, cg)
         if rc < 0 or gs[rc, R_STATUS] != GO_RUNNING:
             return ERR_ORDER, n
         nextg = np.int64(a0)
-        rn = _get(gs, gh, nextg)
+        rn = _gget(gs, gd, gh, sc, nextg)
         if (
             rn < 0
             or gs[rn, R_STATUS] != GO_WAITING
@@ -1020,7 +1116,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_GO_SYSCALL_BEGIN:
         if not _validate(cg, cp, cm, 2, 2, 2):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0 or gs[r, R_STATUS] != GO_RUNNING:
             return ERR_ORDER, n
         gs[r, R_STATUS] = GO_SYSCALL
@@ -1036,7 +1132,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_GO_SYSCALL_END:
         if not _validate(cg, cp, cm, 2, 2, 2):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
             return ERR_ORDER, n
         gs[r, R_STATUS] = GO_RUNNING
@@ -1054,7 +1150,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
                 return 0, n
         if not _validate(cg, cp, cm, 2, 1, 2):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
             return ERR_ORDER, n
         gs[r, R_STATUS] = GO_RUNNABLE
@@ -1064,9 +1160,9 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         if not _validate(cg, cp, cm, 2, 1, 0):
             return ERR_ORDER, n
         newg = np.int64(a0)
-        if _get(gs, gh, newg) >= 0:
+        if _gget(gs, gd, gh, sc, newg) >= 0:
             return ERR_ORDER, n
-        r = _new_row(gs, gh, sc, S_NG, newg)
+        r = _gnew_row(gs, gd, gh, sc, newg)
         if r < 0:
             return ERR_CAPACITY, n
         gs[r, R_STATUS] = GO_SYSCALL
@@ -1076,7 +1172,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_GO_DESTROY_SYSCALL:
         if not _validate(cg, cp, cm, 2, 1, 2):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0 or gs[r, R_STATUS] != GO_SYSCALL:
             return ERR_ORDER, n
         _kill(gs, r, xfree, sc)
@@ -1136,7 +1232,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
             if k < 0:
                 return ERR_ORDER, n
             noff, nlen = s_off[k], np.int64(s_len[k])
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0:
             return ERR_ORDER, n
         x = _xrow(gs, r, xs, xfree, sc, typ == EV_USER_REGION_BEGIN)
@@ -1235,7 +1331,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
         if not _validate(cg, cp, cm, 2, 2, 2):
             return ERR_ORDER, n
         desc = np.int64(a0) if typ == EV_STW_BEGIN else 0
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0:
             return ERR_ORDER, n
         x = _xrow(gs, r, xs, xfree, sc, True)
@@ -1245,7 +1341,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
     elif typ == EV_STW_END or typ == EV_GC_MARK_ASSIST_END:
         if not _validate(cg, cp, cm, 2, 2, 2):
             return ERR_ORDER, n
-        r = _get(gs, gh, cg)
+        r = _gget(gs, gd, gh, sc, cg)
         if r < 0:
             return ERR_ORDER, n
         start = EV_STW_BEGIN if typ == EV_STW_END else EV_GC_MARK_ASSIST_BEGIN
@@ -1259,7 +1355,7 @@ def _advance(  # noqa: C901 - one branch per Go handler, like order.go's switch
             a0 = np.uint64(desc)
         n = _emit(out, n, typ, t, eg, ep, em, a0, a1, a2, a3, row, -1, 0, sc)
     elif typ == EV_GC_MARK_ASSIST_ACTIVE:
-        r = _get(gs, gh, np.int64(a0))
+        r = _gget(gs, gd, gh, sc, np.int64(a0))
         if r < 0:
             return ERR_ORDER, n
         x = _xrow(gs, r, xs, xfree, sc, initial)
@@ -1313,13 +1409,15 @@ def _valid_ids(typ, a, stack_ids, stack_set, s_ids, s_set, stack_args, string_ar
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts):
+def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts, gid_range):
     """Count the timed events of each M batch (and per type) without storing them.
 
     ``order_generation`` decodes each M's batches lazily; this pass sizes the
-    state tables, numbers the events in file order (``source_row``) and sizes
-    each M's decode slot. Returns 0, or -1 for any malformed event (the reader
-    then hands the trace to the reference reader, which reports Go's error).
+    state tables, numbers the events in file order (``source_row``), sizes
+    each M's decode slot and finds the lowest and highest goroutine ID created
+    (``gid_range``, for ``KernelState.gd``). Returns 0, or -1 for any malformed
+    event (the reader then hands the trace to the reference reader, which
+    reports Go's error).
     """
     for bi in range(b_doff.shape[0]):
         pos = b_doff[bi]
@@ -1330,10 +1428,17 @@ def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts):
             if timed[t] == 0:
                 return -1
             pos += 1
-            for _ in range(nargs[t]):
-                _x, pos = _uvarint(buf, pos, end)
+            create = t == EV_GO_CREATE or t == EV_GO_CREATE_BLOCKED or t == EV_GO_CREATE_SYSCALL
+            for q in range(nargs[t]):
+                x, pos = _uvarint(buf, pos, end)
                 if pos < 0:
                     return -1
+                if q == 1 and create and x < np.uint64(1 << 62):
+                    gid = np.int64(x)
+                    if gid < gid_range[0]:
+                        gid_range[0] = gid
+                    if gid > gid_range[1]:
+                        gid_range[1] = gid
             counts[t] += 1
             c += 1
         b_count[bi] = c

@@ -483,7 +483,10 @@ class TraceChunks:
             b_size = bi.size[sel]
             b_count = np.zeros(sel.shape[0], np.int64)
             counts = np.zeros(256, np.int64)
-            if K.count_batches(buf, b_doff, b_size, wire.NARGS, wire.TIMED, b_count, counts):
+            gid_range = np.array([1 << 62, -1], np.int64)
+            if K.count_batches(
+                buf, b_doff, b_size, wire.NARGS, wire.TIMED, b_count, counts, gid_range
+            ):
                 raise _Fallback
             b_row0 = np.zeros(sel.shape[0], np.int64)
             np.cumsum(b_count[:-1], out=b_row0[1:])
@@ -499,6 +502,7 @@ class TraceChunks:
                 new_t=int(counts[_E.UserTaskBegin]),
                 new_x=int(counts[[_E.STWBegin, _E.GCMarkAssistBegin, _E.GCMarkAssistActive,
                                   _E.UserRegionBegin, _E.GCSweepBegin, _E.GCSweepActive]].sum()),
+                gid_range=(int(gid_range[0]), int(gid_range[1])),
             )  # fmt: skip
             cpu = dg.cpu_samples
             n_cpu = len(cpu.time_ns)
@@ -656,7 +660,7 @@ def _out_arrays(cap: int):
 
 
 def _state_tuple(s: K.KernelState):
-    return (s.g, s.p, s.m, s.t, s.gh, s.ph, s.mh, s.th, s.sc, s.x, s.xfree)
+    return (s.g, s.p, s.m, s.t, s.gh, s.ph, s.mh, s.th, s.sc, s.x, s.xfree, s.gd)
 
 
 _EMPTY_EVENTS = EventColumns(
