@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._stack)
         # Built now, not when the first snapshot arrives: creating the plots costs ~100 ms
         # of GUI time, which would stall a loading window (the ~10 ms budget).
-        self.view = TraceView(empty_view_data(), self.selection, bridge=None)
+        self.view = TraceView(empty_view_data(), self.selection, bridge=self._bridge)
         self._stack.addWidget(self.view)
         self._has_trace = False
 
@@ -309,14 +309,14 @@ class MainWindow(QMainWindow):
             if now - self._last_build < SNAPSHOT_MIN_S and self.snapshots_shown:
                 return
             self._last_build = now
-            data = build_view_data(tl, holder.get("src"))
+            data = build_view_data(tl, holder.get("src"), hint=self._view_hint())
             holder["src"] = data.source
             sig.view_ready.emit(session, data)
 
         def on_stage(stage) -> None:  # job thread
             if stage == Stage.STACKS_READY:  # the model is complete: final view data
                 holder["final"] = True
-                data = build_view_data(session.timeline, holder.get("src"))
+                data = build_view_data(session.timeline, holder.get("src"), hint=self._view_hint())
                 holder["src"] = data.source
                 sig.view_ready.emit(session, data)
             sig.stage_reached.emit(session, int(stage))
@@ -335,6 +335,11 @@ class MainWindow(QMainWindow):
         self._remember(path)
         self.path_opened.emit(str(path))
         session.start()
+
+    def _view_hint(self):
+        """The timeline's view for a job preparing a snapshot (any thread: an attribute read)."""
+        view = self.view
+        return None if view is None else view.timeline.view_hint()
 
     def cancel_load(self) -> None:
         """Stop the current load (what is shown stays)."""
@@ -401,11 +406,10 @@ class MainWindow(QMainWindow):
         self.snapshots_shown += 1
         if self.first_view_s is None:
             self.first_view_s = time.perf_counter() - self.load_started_s
-        tl = data.timeline
+        n_g, n_p, n_m, n_spans = data.sizes
         self.statusBar().showMessage(
-            f"{self.path.name}: {tl.n_goroutines:,} goroutines, {len(tl.proc_ids)} procs, "
-            f"{len(tl.thread_ids)} threads, {tl.n_spans:,} spans"
-            + ("" if tl.complete else " (loading…)")
+            f"{self.path.name}: {n_g:,} goroutines, {n_p} procs, {n_m} threads, {n_spans:,} spans"
+            + ("" if data.timeline.complete else " (loading…)")
         )
 
     @Slot(object, int)

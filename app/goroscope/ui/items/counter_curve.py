@@ -60,6 +60,7 @@ class CounterCurve(pg.PlotDataItem):
         self._time = np.zeros(0, np.int64)
         self._value = np.zeros(0)
         self._end_ns = 0
+        self._key: tuple | None = None  # (t0, t1, width_px) of the points shown
 
     def set_series(
         self, time_ns: NDArray[np.int64], value: NDArray, end_ns: int, *, refresh: bool = True
@@ -67,8 +68,17 @@ class CounterCurve(pg.PlotDataItem):
         self._time = np.asarray(time_ns, np.int64)
         self._value = np.asarray(value)
         self._end_ns = int(end_ns)
+        self._key = None
         if refresh:
             self.refresh()
+
+    def preset(self, t0: float, t1: float, width_px: int, x: NDArray, y: NDArray) -> None:
+        """Show points resampled elsewhere (a job) for the view ``[t0, t1]`` at ``width_px``.
+
+        A later :meth:`refresh` of that very view keeps them (no resampling on the GUI thread).
+        """
+        self.setData(x, y)
+        self._key = (float(t0), float(t1), int(width_px))
 
     def refresh(self, t0: float | None = None, t1: float | None = None) -> None:
         """Resample for the view ``[t0, t1]`` (default: this item's view box range).
@@ -83,6 +93,10 @@ class CounterCurve(pg.PlotDataItem):
                 t0, t1 = 0.0, float(max(self._end_ns, 1))
             else:
                 (t0, t1), _ = vb.viewRange()
+        key = (float(t0), float(t1), w)
+        if key == self._key:
+            return
+        self._key = key
         # a counter holds its last value until the end of the trace, not of its samples
         x, y = step_points(self._time, self._value, t0, min(t1, max(self._end_ns, t0 + 1)), w)
         self.setData(x, y)

@@ -69,6 +69,10 @@ BACKGROUND_BUDGET_SPANS = 2_000_000
 SpanArrays = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.integer]]
 
 
+def _identity(row: int) -> int:
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class _RowRuns:
     bounds: BufferedBounds
@@ -80,18 +84,93 @@ class _RowRuns:
     cover: NDArray[np.float64]  # fraction of each run's extent its spans cover
 
 
+def merge_row(spans: SpanArrays, bounds: BufferedBounds, min_ns: int, n_states: int) -> _RowRuns:
+    """The runs of one row for ``bounds`` (pure; numpy/numba only, any thread)."""
+    start, end, state = spans
+    lo, hi = window(start, end, bounds.t0_ns, bounds.t1_ns)
+    rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
+    dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
+    cov = run_coverage(start, end, rs, re_, first, count)
+    return _RowRuns(bounds, rs, re_, count, first, dom, cov)
+
+
 def _merge_rows(
     spans: list[SpanArrays], bounds: BufferedBounds, min_ns: int, n_states: int
 ) -> list[_RowRuns]:
     """Job: the runs of each row for ``bounds`` (pure; numpy/numba only, any thread)."""
-    out = []
-    for start, end, state in spans:
-        lo, hi = window(start, end, bounds.t0_ns, bounds.t1_ns)
-        rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
-        dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
-        cov = run_coverage(start, end, rs, re_, first, count)
-        out.append(_RowRuns(bounds, rs, re_, count, first, dom, cov))
-    return out
+    return [merge_row(sp, bounds, min_ns, n_states) for sp in spans]
+
+
+def _as_span_arrays(got) -> SpanArrays:
+    s, e, st = got[0], got[1], got[2]
+    return np.asarray(s, np.int64), np.asarray(e, np.int64), np.asarray(st)
+
+
+def _build_and_merge_rows(
+    build_of: Callable[[int], tuple],
+    rows: list[int],
+    have: dict[int, SpanArrays],
+    bounds: BufferedBounds,
+    min_ns: int,
+    n_states: int,
+    *,
+    cancel=None,
+) -> tuple[list[_RowRuns], dict[int, tuple]]:
+    """Job: build the rows not in ``have`` (``build_of(row)``, pure) and merge every row.
+
+    Returns the runs per row of ``rows`` and the built arrays per row (for the
+    source to cache on the GUI thread).
+    """
+    runs, built = [], {}
+    for r in rows:
+        if cancel is not None:
+            cancel.raise_if_set()
+        sp = have.get(r)
+        if sp is None:
+            got = build_of(r)
+            built[r] = got
+            sp = _as_span_arrays(got)
+        runs.append(merge_row(sp, bounds, min_ns, n_states))
+    return runs, built
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRows:
+    """Rows built and merged off the GUI thread for a predicted view (seed of a track's caches).
+
+    keys : row key per entry; spans : SpanArrays per key; runs : _RowRuns per key
+    (for one buffered bounds), missing for rows not merged.
+    """
+
+    spans: dict
+    runs: dict
+
+
+def prepare_rows(
+    rows: Sequence[int],
+    spans_of: Callable[[int], SpanArrays],
+    key_of: Callable[[int], object],
+    vp: Viewport | None,
+    *,
+    min_px: float = MIN_SPAN_PX,
+    n_states: int,
+) -> PreparedRows:
+    """Job: spans and runs of ``rows`` for viewport ``vp`` (pure; any thread).
+
+    What a :class:`SpanTrackItem` would compute in its first paint of ``vp``;
+    hand it to :meth:`SpanTrackItem.set_rows` (``prepared=``) so that paint only
+    draws.
+    """
+    spans, runs = {}, {}
+    b = vp.buffered() if vp is not None else None
+    min_ns = vp.merge_min_ns(min_px, b.resolution_ns) if vp is not None else 0
+    for r in rows:
+        k = key_of(r)
+        sp = _as_span_arrays(spans_of(r))
+        spans[k] = sp
+        if b is not None:
+            runs[k] = merge_row(sp, b, min_ns, n_states)
+    return PreparedRows(spans, runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +225,14 @@ class SpanTrackItem(pg.GraphicsObject):
         min_px: float = MIN_SPAN_PX,
         highlight_color: QColor | None = None,
         lifetime_of: Callable[[int], bool] | None = None,
+        key_of: Callable[[int], object] | None = None,
+        builder: object | None = None,
     ) -> None:
         super().__init__()
         self._n_rows = int(n_rows)
         self._spans_of = spans_of
+        self._key_of = key_of or _identity
+        self._builder = builder
         self._duration_ns = int(duration_ns)
         self._label_of = label_of
         self._lifetime_of = (
@@ -166,6 +249,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._last_plan: FramePlan | None = None
         self._last_rect_count = 0
         self._highlight: tuple[int, int] | None = None
+        self._marked: set = set()  # row keys drawn with a band (a selected task's rows)
         self._bridge: JobBridge | None = None
         self._budget_spans = BACKGROUND_BUDGET_SPANS
         self._pending: tuple[int, tuple, list[int]] | None = None  # (request id, key, rows)
@@ -188,14 +272,41 @@ class SpanTrackItem(pg.GraphicsObject):
         self.update()
 
     def set_rows(
-        self, n_rows: int, spans_of: Callable[[int], SpanArrays], duration_ns: int
+        self,
+        n_rows: int,
+        spans_of: Callable[[int], SpanArrays],
+        duration_ns: int,
+        *,
+        key_of: Callable[[int], object] | None = None,
+        builder: object | None = None,
+        keep: bool = False,
+        prepared: PreparedRows | None = None,
     ) -> None:
-        """Replace the data (drops every cache)."""
+        """Replace the rows.
+
+        ``keep``: the data behind each row key is unchanged (a relayout: rows
+        reordered, expanded, collapsed), so cached spans and runs stay. Otherwise
+        every cache is dropped and seeded from ``prepared`` (built in a job).
+        ``key_of(row)`` names what a row shows (default: the row index);
+        ``builder`` (optional) has ``spans_ready(row)``, ``build_row(row)``
+        (pure, run in a job) and ``adopt(row, built)``: rows that are not ready
+        are built in a job instead of during paint (needs :meth:`set_background`).
+        """
         self.prepareGeometryChange()
         self._n_rows = int(n_rows)
         self._spans_of = spans_of
         self._duration_ns = int(duration_ns)
+        self._key_of = key_of or _identity
+        self._builder = builder
+        self._pending = None
+        if keep:
+            self._last_plan = None
+            self.update()
+            return
         self.invalidate()
+        if prepared is not None:
+            self._spans_cache.update(prepared.spans)
+            self._cache.update(prepared.runs)
 
     def invalidate(self) -> None:
         """Forget cached runs (data changed)."""
@@ -206,17 +317,46 @@ class SpanTrackItem(pg.GraphicsObject):
 
     def spans(self, row: int) -> SpanArrays:
         """The spans of ``row`` (from ``spans_of``; memoised for visible rows)."""
-        got = self._spans_cache.get(row)
+        k = self._key_of(row)
+        got = self._spans_cache.get(k)
         if got is None:
-            s, e, st = self._spans_of(row)
-            got = (np.asarray(s, np.int64), np.asarray(e, np.int64), np.asarray(st))
-            self._spans_cache[row] = got
+            got = _as_span_arrays(self._spans_of(row))
+            self._spans_cache[k] = got
         return got
+
+    def _spans_if_ready(self, row: int) -> SpanArrays | None:
+        """The spans of ``row`` if they are cheap now (None: a job builds them)."""
+        if self._key_of(row) in self._spans_cache or self._ready(row):
+            return self.spans(row)
+        return None
+
+    def spans_ready(self, row: int) -> bool:
+        """Whether :meth:`spans` of ``row`` is cheap now (cached or quick to build)."""
+        return self._key_of(row) in self._spans_cache or self._ready(row)
+
+    def _ready(self, row: int) -> bool:
+        b = self._builder
+        return b is None or self._bridge is None or b.spans_ready(row)
 
     def set_highlight(self, row: int | None, span_idx: int = -1) -> None:
         """Outline span ``span_idx`` of ``row`` (``None`` clears)."""
         self._highlight = None if row is None or span_idx < 0 else (int(row), int(span_idx))
         self.update()
+
+    def set_marked(self, keys) -> None:
+        """Mark the rows whose key is in ``keys`` with a band behind their spans."""
+        self._marked = set(keys)
+        self.update()
+
+    def marked_rows(self, row_lo: int, row_hi: int) -> list[int]:
+        """The marked rows among ``row_lo..row_hi-1``."""
+        if not self._marked:
+            return []
+        return [
+            r
+            for r in range(max(row_lo, 0), min(row_hi, self._n_rows))
+            if self._key_of(r) in self._marked
+        ]
 
     def set_background(
         self, bridge: JobBridge | None, budget_spans: int = BACKGROUND_BUDGET_SPANS
@@ -240,8 +380,14 @@ class SpanTrackItem(pg.GraphicsObject):
             return
         rows = self._pending[2]
         self._pending = None
+        if isinstance(result, tuple):  # rows built in the job too
+            result, built = result
+            for row, got in built.items():
+                if self._builder is not None:
+                    got = self._builder.adopt(row, got)
+                self._spans_cache[self._key_of(row)] = _as_span_arrays(got)
         for row, runs in zip(rows, result, strict=True):
-            self._cache[row] = runs
+            self._cache[self._key_of(row)] = runs
         self.update()
 
     def _submit_background(self, vp: Viewport, rows: list[int]) -> bool:
@@ -252,6 +398,26 @@ class SpanTrackItem(pg.GraphicsObject):
             pb, p_first, p_last = self._pending[1]
             if pb.serves(vp) and (p_first, p_last) == (rows[0], rows[-1]):
                 return True  # the running job will serve this view too
+        min_ns = vp.merge_min_ns(self._min_px, b.resolution_ns)
+        n_states = max(len(self._colors), 1)
+        unready = [r for r in rows if not (self._key_of(r) in self._spans_cache or self._ready(r))]
+        if unready:  # some rows are slow to build (long-lived goroutines): all in a job
+            skip = set(unready)
+            have = {r: self.spans(r) for r in rows if r not in skip}
+            rid = self._bridge.submit(
+                ("span-merge", id(self)),
+                _build_and_merge_rows,
+                self._builder.build_row,
+                list(rows),
+                have,
+                b,
+                min_ns,
+                n_states,
+                cancel=JobBridge.CANCEL,
+            )
+            self._pending = (rid, key, rows)
+            self.background_merges += 1
+            return True
         spans = [self.spans(r) for r in rows]
         work = 0
         for start, end, _ in spans:
@@ -259,8 +425,6 @@ class SpanTrackItem(pg.GraphicsObject):
             work += hi - lo
         if work <= self._budget_spans:
             return False
-        min_ns = vp.merge_min_ns(self._min_px, b.resolution_ns)
-        n_states = max(len(self._colors), 1)
         rid = self._bridge.submit(("span-merge", id(self)), _merge_rows, spans, b, min_ns, n_states)
         self._pending = (rid, key, rows)
         self.background_merges += 1
@@ -268,19 +432,14 @@ class SpanTrackItem(pg.GraphicsObject):
 
     # -- level of detail -----------------------------------------------------------
     def _row_runs(self, row: int, vp: Viewport) -> _RowRuns:
-        cached = self._cache.get(row)
+        k = self._key_of(row)
+        cached = self._cache.get(k)
         if cached is not None and cached.bounds.serves(vp):
             return cached
         b = vp.buffered()
-        start, end, state = self.spans(row)
-        lo, hi = window(start, end, b.t0_ns, b.t1_ns)
         min_ns = vp.merge_min_ns(self._min_px, b.resolution_ns)
-        rs, re_, count, first = merge_spans(start, end, lo, hi, min_ns)
-        n_states = max(len(self._colors), 1)
-        dom = dominant_state(start, end, state, rs, re_, first, count, n_states)
-        cov = run_coverage(start, end, rs, re_, first, count)
-        runs = _RowRuns(b, rs, re_, count, first, dom, cov)
-        self._cache[row] = runs
+        runs = merge_row(self.spans(row), b, min_ns, max(len(self._colors), 1))
+        self._cache[k] = runs
         return runs
 
     def plan(self, vp: Viewport, row_lo: int, row_hi: int) -> FramePlan:
@@ -292,12 +451,12 @@ class SpanTrackItem(pg.GraphicsObject):
             stale = [
                 r
                 for r in range(row_lo, row_hi)
-                if (c := self._cache.get(r)) is None or not c.bounds.serves(vp)
+                if (c := self._cache.get(self._key_of(r))) is None or not c.bounds.serves(vp)
             ]
             background = bool(stale) and self._submit_background(vp, stale)
         for row in range(row_lo, row_hi):
             if background:
-                runs = self._cache.get(row)  # the previous runs, or nothing yet
+                runs = self._cache.get(self._key_of(row))  # the previous runs, or nothing yet
                 if runs is None:
                     continue
             else:
@@ -318,7 +477,7 @@ class SpanTrackItem(pg.GraphicsObject):
                     )
                 )
         if len(self._cache) > 4 * (row_hi - row_lo) + 512:  # keep the cache near the view
-            keep = range(row_lo, row_hi)
+            keep = {self._key_of(r) for r in range(row_lo, row_hi)}
             self._cache = {r: v for r, v in self._cache.items() if r in keep}
             self._spans_cache = {r: v for r, v in self._spans_cache.items() if r in keep}
         if parts:
@@ -392,6 +551,7 @@ class SpanTrackItem(pg.GraphicsObject):
         n = len(plan)
         self._last_rect_count = n
         row_lo, row_hi = max(0, int(math.floor(y0))), min(self._n_rows, int(math.ceil(y1)))
+        self._paint_marks(p, row_lo, row_hi, x0, x1, sx, dx, sy, dy)
         self._paint_lifetimes(p, row_lo, row_hi, x0, x1, sx, dx, sy, dy)
         if n == 0:
             return
@@ -446,6 +606,22 @@ class SpanTrackItem(pg.GraphicsObject):
         self._paint_highlight(p, sx, dx, sy, dy, pad, left, right)
         p.restore()
 
+    def _paint_marks(self, p, row_lo, row_hi, x0, x1, sx, dx, sy, dy) -> None:
+        rows = self.marked_rows(row_lo, row_hi)
+        if not rows:
+            return
+        c = QColor(self._highlight_color)
+        c.setAlpha(60)
+        p.save()
+        p.resetTransform()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        xa, xb = sorted((x0 * sx + dx, x1 * sx + dx))
+        for r in rows:
+            ya, yb = sorted((r * sy + dy, (r + 1) * sy + dy))
+            p.drawRect(QRectF(xa, ya, xb - xa, yb - ya))
+        p.restore()
+
     def _paint_lifetimes(self, p, row_lo, row_hi, x0, x1, sx, dx, sy, dy) -> None:
         """Thin "not yet created" / "exited" lines where a row has no spans (gotraceui's whiskers).
 
@@ -456,9 +632,10 @@ class SpanTrackItem(pg.GraphicsObject):
         for row in range(row_lo, row_hi):
             if self._lifetime_of is not None and not self._lifetime_of(row):
                 continue
-            start, end, _ = self.spans(row)
-            if len(start) == 0:
+            got = self._spans_if_ready(row)
+            if got is None or len(got[0]) == 0:
                 continue
+            start, end, _ = got
             born, died = start[0], end[-1]
             if born > x0:
                 unborn.append((row, x0, min(born, x1)))

@@ -56,13 +56,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from goroscope.lod.viewport import Viewport
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.aggregate_rows import AggregateRowsItem
-from goroscope.ui.items.span_track import SpanTrackItem
+from goroscope.ui.items.span_track import PreparedRows, SpanTrackItem
 from goroscope.ui.items.state_strip import StateStripItem
 from goroscope.ui.items.tick_rows import TickRowsItem
 from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
-from goroscope.ui.selection import Selection, SelectionModel, SpanRef, TimeRange
+from goroscope.ui.selection import (
+    GoroutineRef,
+    Selection,
+    SelectionModel,
+    SpanRef,
+    TaskRef,
+    TimeRange,
+)
 from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily
 
 #: Width of the row-name axis (px).
@@ -74,6 +82,8 @@ PAN_FRACTION = 0.2
 ZOOM_FACTOR = 0.7
 #: Smallest visible range (ns).
 MIN_RANGE_NS = 100
+#: A revealed span narrower than this (device px) is zoomed to.
+REVEAL_MIN_PX = 2.0
 #: A pause in continuous navigation (wheel, drag) after which the view is recorded for undo.
 HISTORY_SETTLE_MS = 400
 
@@ -105,6 +115,33 @@ def _no_si_prefix(plot: pg.PlotWidget) -> None:
     pi = plot.getPlotItem()
     for name in ("left", "bottom", "right", "top"):
         pi.getAxis(name).enableAutoSIPrefix(False)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewHint:
+    """The timeline's view as a job sees it (see :meth:`TimelinePanel.view_hint`).
+
+    t0_ns, t1_ns : visible time; width_px : the plot's width; follow_all : the
+    view shows the whole trace (a newer snapshot widens it to its duration);
+    row_lo, row_hi : visible rows ``[row_lo, row_hi)``.
+    """
+
+    t0_ns: float
+    t1_ns: float
+    width_px: float
+    follow_all: bool
+    row_lo: int
+    row_hi: int
+
+    def viewport_for(self, duration_ns: int) -> Viewport | None:
+        """The viewport the view will show once a snapshot of ``duration_ns`` is swapped in."""
+        t0, t1 = (0.0, float(duration_ns)) if self.follow_all else (self.t0_ns, self.t1_ns)
+        if t1 > duration_ns:  # show_range clamps to the trace
+            w = min(t1 - t0, float(duration_ns))
+            t0, t1 = max(0.0, duration_ns - w), float(duration_ns)
+        if not t1 > t0:
+            return None
+        return Viewport(t0, t1, self.width_px)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +337,7 @@ class TimelinePanel(QWidget):
         self._restoring = False
         self._top = 0.0
         self._hover_t: float | None = None
+        self._hint = ViewHint(0.0, float(self._duration), 1000.0, True, 0, 40)
 
         pg.setConfigOptions(antialias=False)
         self.time_axis = TimeAxisItem("top")
@@ -333,6 +371,8 @@ class TimelinePanel(QWidget):
             label_of=source.span_label,
             highlight_color=self.palette_.selection,
             lifetime_of=getattr(source, "has_lifetime", None),
+            key_of=getattr(source, "row_key", None),
+            builder=source if hasattr(source, "spans_ready") else None,
         )
         self.view_box.addItem(self.track)
         self.aggregates = AggregateRowsItem(
@@ -393,9 +433,12 @@ class TimelinePanel(QWidget):
             row_height=1.0,
         )
         svb.addItem(self.summary_strip)
+        self._bridge = bridge
+        self._layout_request: tuple[int, object] | None = None
         if bridge is not None:
             self.track.set_background(bridge)
             self.summary_strip.set_background(bridge)
+            bridge.finished.connect(self._on_layout_finished)
 
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical)
         self.scrollbar.valueChanged.connect(self._on_scrollbar_value_changed)
@@ -438,6 +481,7 @@ class TimelinePanel(QWidget):
         self.view_box.sigXRangeChanged.connect(self._on_x_range_changed)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.selection.changed.connect(self._on_selection_changed)
+        self.selection.revealed.connect(self.reveal)
         for w in (self.plot, self.plot.viewport()):
             w.installEventFilter(self)
         self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -448,14 +492,35 @@ class TimelinePanel(QWidget):
         self._history.record(self.view_state())
 
     # -- data ----------------------------------------------------------------------
-    def set_source(self, source: TimelineSource, *, keep_view: bool = True) -> None:
-        """Replace the rows (a newer snapshot, a regrouping); the view stays unless it showed everything."""
+    def set_source(
+        self,
+        source: TimelineSource,
+        *,
+        keep_view: bool = True,
+        prepared: PreparedRows | None = None,
+    ) -> None:
+        """Replace the rows (a newer snapshot, a regrouping); the view stays unless it showed everything.
+
+        The same ``source`` again means a relayout (expanded, collapsed, sorted):
+        spans and runs cached per row key stay. A new source drops them; a
+        ``prepared`` seed (:func:`~goroscope.ui.items.span_track.prepare_rows`,
+        built in a job for :meth:`view_hint`) lets the next paint only draw.
+        """
         x0, x1 = self.view_range()
         was_all = x0 <= 0 and x1 >= self._duration * 0.999
+        same = source is self.source
         self.source = source
         self._rows = source.rows()
         self._duration = max(int(source.duration_ns()), 1)
-        self.track.set_rows(len(self._rows), source.spans, self._duration)
+        self.track.set_rows(
+            len(self._rows),
+            source.spans,
+            self._duration,
+            key_of=getattr(source, "row_key", None),
+            builder=source if hasattr(source, "spans_ready") else None,
+            keep=same,
+            prepared=prepared,
+        )
         self.track._label_of = source.span_label
         self.track._lifetime_of = getattr(source, "has_lifetime", None)
         self.aggregates.set_rows(
@@ -468,6 +533,26 @@ class TimelinePanel(QWidget):
         self._apply_rows()
         self._on_selection_changed(None, self.selection.current)
         self.rows_changed.emit()
+
+    def view_hint(self) -> ViewHint:
+        """What the view shows now, for jobs preparing the next snapshot (read on any thread).
+
+        The value is rebuilt on the GUI thread whenever the view or the rows move
+        (an attribute read is atomic), so a job never touches Qt.
+        """
+        return self._hint
+
+    def _update_hint(self) -> None:
+        x0, x1 = self.view_range()
+        _, (y0, y1) = self.view_box.viewRange()
+        self._hint = ViewHint(
+            x0,
+            x1,
+            float(max(self.view_box.width(), 1.0)),
+            x0 <= 0 and x1 >= self._duration * 0.999,
+            max(0, int(math.floor(y0))),
+            int(math.ceil(y1)),
+        )
 
     def add_header_plot(self, height_px: int, label: str = "") -> pg.PlotWidget:
         """A plot pinned above the rows, x-linked to the timeline, its left axis as wide as the row names."""
@@ -520,6 +605,7 @@ class TimelinePanel(QWidget):
         self.scrollbar.setValue(int(round(self._top)))
         self.scrollbar.blockSignals(False)
         self.row_axis.update()
+        self._update_hint()
 
     def visible_rows(self) -> range:
         """The rows intersecting the view."""
@@ -537,13 +623,16 @@ class TimelinePanel(QWidget):
         self._top += delta
         self._apply_rows()
 
-    def scroll_to_row(self, row: int) -> None:
-        """Make ``row`` visible (scrolling as little as possible)."""
+    def scroll_to_row(self, row: int, *, center: bool = False) -> None:
+        """Make ``row`` visible (scrolling as little as possible, or centring it if it was not)."""
         vis = self.visible_row_count()
-        if row < self._top:
-            self._top = row
-        elif row + 1 > self._top + vis:
-            self._top = row + 1 - vis
+        if row < self._top or row + 1 > self._top + vis:
+            if center:
+                self._top = row - vis / 2 + 0.5
+            elif row < self._top:
+                self._top = row
+            else:
+                self._top = row + 1 - vis
         self._apply_rows()
 
     # -- view range --------------------------------------------------------------------
@@ -583,6 +672,114 @@ class TimelinePanel(QWidget):
         x0, x1 = self.view_range()
         d = (x1 - x0) * fraction
         self.show_range(x0 + d, x1 + d)
+
+    # -- "go to" links (SelectionModel.reveal) ----------------------------------------
+    def reveal(self, value: Selection) -> None:
+        """Bring ``value`` into view (a panel's "go to" link); Ctrl+Z returns to the view before.
+
+        * ``GoroutineRef`` — expand its group if collapsed, scroll to its row, fit its
+          lifetime unless some of it is already in view;
+        * ``SpanRef`` — scroll to the span's row and show the span: zoom to it (with a
+          margin) when it is narrower than ``REVEAL_MIN_PX`` or not wholly in view;
+        * ``TimeRange`` — show the range;
+        * ``TaskRef`` — show the task's time (with a margin) and scroll to the first of
+          its goroutines (their rows are marked while the task is selected).
+        """
+        self._record_view()  # the view to come back to
+        if isinstance(value, TimeRange):
+            self.show_range(value.t0_ns, value.t1_ns, record=False)
+        elif isinstance(value, GoroutineRef):
+            row = self._goroutine_row(value.goroutine_idx, expand=True)
+            if row is not None:
+                self.scroll_to_row(row, center=True)
+                life = self._row_extent(row)
+                x0, x1 = self.view_range()
+                if life is not None and not (life[0] < x1 and life[1] > x0):
+                    self._show_with_margin(*life)
+        elif isinstance(value, SpanRef):
+            if value.resource_kind in ("goroutine", "region"):
+                self._goroutine_row(value.resource_idx, expand=True)
+            row = self.row_of(value)
+            if row is not None:
+                s, e, _ = self.track.spans(row)
+                if 0 <= value.span_idx < len(s):
+                    self.scroll_to_row(row, center=True)
+                    a, b = float(s[value.span_idx]), float(e[value.span_idx])
+                    x0, x1 = self.view_range()
+                    if (b - a) / self.ns_per_px() < REVEAL_MIN_PX or a < x0 or b > x1:
+                        self._show_with_margin(a, b)
+        elif isinstance(value, TaskRef):
+            got = self._task_extent(value.task_idx)
+            if got is not None:
+                (a, b), goroutines = got
+                self._show_with_margin(a, b)
+                rows = [r for g in goroutines if (r := self._goroutine_row(g)) is not None]
+                if rows:
+                    self.scroll_to_row(min(rows), center=True)
+        self._record_view()
+
+    def _show_with_margin(self, a: float, b: float) -> None:
+        m = max((b - a) * 0.1, MIN_RANGE_NS)
+        self.show_range(a - m, b + m, record=False)
+
+    def _goroutine_row(self, g_idx: int, *, expand: bool = False) -> int | None:
+        """Row of goroutine ``g_idx``; with ``expand``, its collapsed group is expanded first."""
+        ref = SpanRef.goroutine(int(g_idx), 0)
+        row = self.row_of(ref)
+        if row is None and expand:
+            src = self.source
+            group_of = getattr(src, "group_of_g", None)
+            if group_of is not None and 0 <= g_idx < len(group_of) and group_of[g_idx] >= 0:
+                src.set_group_expanded(int(group_of[g_idx]), True)
+                self.set_source(src)
+                row = self.row_of(ref)
+        return row
+
+    def _row_extent(self, row: int) -> tuple[float, float] | None:
+        s, e, _ = self.track.spans(row)
+        if len(s) == 0:
+            return None
+        return float(s[0]), float(max(e[-1], s[0] + 1))
+
+    def _task_extent(self, task_idx: int):
+        """((t0, t1), goroutines) of user task row ``task_idx``, or None."""
+        tl = getattr(self.source, "timeline", None)
+        if tl is None or not 0 <= task_idx < len(tl.tasks):
+            return None
+        t = tl.tasks
+        tid = t.task_id[task_idx]
+        a, b = int(t.start_ns[task_idx]), int(t.end_ns[task_idx])
+        a = a if a >= 0 else 0
+        b = b if b >= 0 else self._duration
+        r = tl.regions
+        gs = set(np.unique(r.g_idx[(r.task_id == tid) & (r.g_idx >= 0)]).tolist())
+        for g in (int(t.begin_g[task_idx]), int(t.end_g[task_idx])):
+            if g >= 0:
+                gs.add(g)
+        return (float(a), float(max(b, a + 1))), sorted(gs)
+
+    def _marked_keys(self, sel: Selection) -> set:
+        """Row keys to mark for ``sel``: a task's goroutines (and their region rows), a goroutine."""
+        key_of = getattr(self.source, "row_key", None)
+        if key_of is None:
+            return set()
+        goroutines: list[int] = []
+        if isinstance(sel, TaskRef):
+            got = self._task_extent(sel.task_idx)
+            goroutines = got[1] if got is not None else []
+        elif isinstance(sel, GoroutineRef):
+            goroutines = [sel.goroutine_idx]
+        keys = set()
+        for g in goroutines:
+            row = self.row_of(SpanRef.goroutine(g, 0))
+            if row is None:
+                continue
+            keys.add(key_of(row))
+            k = row + 1
+            while k < len(self._rows) and self._rows[k].kind == "region":
+                keys.add(key_of(k))
+                k += 1
+        return keys
 
     def fit_selection(self) -> None:
         """F: fit the selected span (with a margin) or time range."""
@@ -669,6 +866,8 @@ class TimelinePanel(QWidget):
                 )
             return ""
         tol = 2 * self.ns_per_px()
+        if not self.track.spans_ready(row):
+            return f"{self._rows[row].label}\n(loading…)"  # built in a job, not on hover
         run = self.track.run_at(t_ns, row, tol)
         start, end, state = self.track.spans(row)
         fams = list(self.source.state_families())
@@ -720,6 +919,8 @@ class TimelinePanel(QWidget):
         fams = list(self.source.state_families())
         out = np.zeros(len(fams), np.int64)
         for r in rows if rows is not None else range(len(self._rows)):
+            if not self.track.spans_ready(r):
+                continue  # OPT: a long-lived goroutine's row is built in a job, not here
             s, e, st = self.track.spans(r)
             lo, hi = int(np.searchsorted(e, t0_ns, "right")), int(np.searchsorted(s, t1_ns))
             if hi > lo:
@@ -732,17 +933,37 @@ class TimelinePanel(QWidget):
     # -- event handlers ---------------------------------------------------------------
     def _on_view_clicked(self, t_ns: float, y: float) -> None:
         row = int(math.floor(y))
+        toggle_job = getattr(self.source, "toggle_job", None)
+        job = toggle_job(row) if toggle_job is not None and 0 <= row < len(self._rows) else None
+        if job is not None and self._bridge is not None:  # a big group: lay out in a job
+            rid = self._bridge.submit(("timeline-layout", id(self)), job)
+            self._layout_request = (rid, self.source)
+            self.status.setText(f"laying out {self._rows[row].label.strip()}…")
+            return
         toggle = getattr(self.source, "toggle", None)
         if toggle is not None and 0 <= row < len(self._rows) and toggle(row):
             self.set_source(self.source)  # a group header: expanded or collapsed
             return
+        if not self.track.spans_ready(row):
+            return  # its spans are still being built (a job)
         idx = self.track.hit_test(t_ns, row, 2 * self.ns_per_px())
         if idx < 0:
             self.selection.clear()
         else:
             self.selection.set(self.span_ref(row, idx))
 
+    def _on_layout_finished(self, request_id: int, result) -> None:
+        req = self._layout_request
+        if req is None or req[0] != request_id:
+            return
+        self._layout_request = None
+        if req[1] is self.source:  # not replaced meanwhile (a newer snapshot)
+            self.source.apply_layout(result)
+            self.set_source(self.source)
+            self.status.setText("")
+
     def _on_x_range_changed(self, _vb, rng) -> None:
+        self._update_hint()
         self.view_changed.emit(float(rng[0]), float(rng[1]))
 
     def _on_scrollbar_value_changed(self, value: int) -> None:
@@ -764,6 +985,12 @@ class TimelinePanel(QWidget):
     def _on_selection_changed(self, _old: Selection, new: Selection) -> None:
         self._range_band.setVisible(isinstance(new, TimeRange))
         self.track.set_highlight(None)
+        keys = self._marked_keys(new)
+        self.track.set_marked(keys)
+        if isinstance(new, TaskRef | GoroutineRef) and keys:
+            what = "task" if isinstance(new, TaskRef) else "goroutine"
+            self.status.setText(f"{what}: {len(keys)} rows marked")
+            return
         if isinstance(new, SpanRef):
             row = self.row_of(new)
             if row is not None and 0 <= new.span_idx < len(self.track.spans(row)[0]):

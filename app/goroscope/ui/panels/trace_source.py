@@ -13,8 +13,8 @@ protocol of :mod:`goroscope.ui.panels.timeline`:
   runnable, blocked, in syscall over time) once :func:`goroutine_stats` has run;
   members sortable by ID, start time or total blocked time,
 * a **regions** row beneath each goroutine that has user regions (outermost),
-  and a **nested regions** row beneath that for goroutines with regions one
-  level deep (deeper levels are not drawn).
+  and one **nested regions** row per deeper level its regions reach (every
+  depth is drawn).
 
 Rows are *virtual*: the layout is a few numpy arrays (kind, resource index per
 row) and :class:`RowSpec` objects are built only for the rows asked for, so
@@ -49,9 +49,18 @@ F = StateFamily
 COLLAPSE_ABOVE = 24
 #: Bins of the per-group aggregate (over the whole trace).
 AGG_BINS = 4096
+#: A goroutine row that walks at most this many segments is built on demand (cheap).
+READY_SEGMENTS = 64
+#: Expanding or collapsing a group at least this big computes the layout in a job.
+ASYNC_LAYOUT_ROWS = 50_000
 #: Row kinds (layout codes).
+#: Region rows: ``R_REGIONS + depth`` (``R_REGIONS_NESTED`` is depth 1); every depth a
+#: goroutine's regions reach gets a row, up to ``MAX_REGION_DEPTH``.
 R_PROC, R_THREADS, R_THREAD, R_GROUP, R_GOROUTINE, R_REGIONS, R_REGIONS_NESTED = range(7)
-_KIND_NAMES = ("proc", "threads", "thread", "group", "goroutine", "region", "region")
+MAX_REGION_DEPTH = 100
+_KIND_NAMES = ("proc", "threads", "thread", "group", "goroutine") + ("region",) * (
+    MAX_REGION_DEPTH + 1
+)
 SORT_KEYS = ("id", "start", "blocked")
 
 _REASON_FAMILY = {
@@ -207,6 +216,29 @@ def goroutine_stats(
     return GoroutineStats(blocked, 0, bin_ns, np.ascontiguousarray(times))
 
 
+def _extends(old: Timeline, new: Timeline) -> bool:
+    """Whether ``new`` is a later snapshot of ``old``'s trace (its segments a prefix)."""
+    n = len(old.segments)
+    return n == 0 or (len(new.segments) >= n and new.segments[n - 1] is old.segments[n - 1])
+
+
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """A row layout: which expansions it is for, and per row its kind and resource.
+
+    row_kind : (rows,) int8 — ``R_*`` code; row_res : (rows,) int64 — proc/thread/group
+    index or g_idx; g_row : (n_goroutines,) int64 — row of each goroutine (-1 hidden);
+    small_index : ``(kind name, idx) → row`` for proc, thread and header rows.
+    """
+
+    expanded: dict
+    threads_expanded: bool
+    row_kind: NDArray[np.int8]
+    row_res: NDArray[np.int64]
+    g_row: NDArray[np.int64]
+    small_index: dict
+
+
 class _Rows(Sequence):
     """The layout as a lazy sequence of :class:`RowSpec` (built per access)."""
 
@@ -256,12 +288,12 @@ class TraceTimelineSource:
         self._func_of_g = tl.goroutines.start_func
         # regions: goroutines that have any (outermost regions form their row)
         r = tl.regions
-        self._has_regions = np.zeros(tl.n_goroutines, bool)
-        self._has_nested = np.zeros(tl.n_goroutines, bool)  # regions one level deep
+        # deepest region level per goroutine (-1: none): one row per level beneath it
+        self._region_depth = np.full(tl.n_goroutines, -1, np.int64)
         if len(r):
             ok = (r.g_idx >= 0) & (r.g_idx < tl.n_goroutines)
-            self._has_regions[r.g_idx[ok]] = True
-            self._has_nested[r.g_idx[ok & (r.depth == 1)]] = True
+            d = np.minimum(r.depth[ok].astype(np.int64), MAX_REGION_DEPTH)
+            np.maximum.at(self._region_depth, r.g_idx[ok], d)
         cs = tl.cpu_samples
         self._cpu_g = self._cpu_t = None
         if len(cs):
@@ -280,7 +312,13 @@ class TraceTimelineSource:
         # proc/thread rows built off the GUI thread (prefetch); an older snapshot's rows
         # stay valid for its covered time (segments are append-only), so they carry over
         self._occ_rows: dict = dict(previous._occ_rows) if previous is not None else {}
-        self._spans: OrderedDict = OrderedDict()
+        # goroutine rows carried from the previous snapshot: (segments it covered, start,
+        # kind); a newer snapshot appends only the segments after those (see _goroutine_arrays)
+        self._g_rows: OrderedDict = OrderedDict()
+        if previous is not None and _extends(previous.timeline, tl):
+            self._g_rows = OrderedDict(previous._g_rows)
+        self._spans: OrderedDict = OrderedDict()  # (row kind, resource) → arrays
+        self._order_cache: dict = {}  # (group, sort key, stats) → sorted members
         self._labels: dict[int, str] = {}
         self.relayout()
 
@@ -311,53 +349,102 @@ class TraceTimelineSource:
             return members[np.argsort(tl.goroutines.first_ns[members], kind="stable")]
         if self.sort_key == "blocked" and self.stats is not None:
             return members[np.argsort(-self.stats.blocked_ns[members], kind="stable")]
-        return members[np.argsort(tl.goroutines.goid[members], kind="stable")]
+        ids = tl.goroutines.goid[members]
+        if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+            return members  # already in ID order (the usual case): no sort
+        return members[np.argsort(ids, kind="stable")]
 
     def relayout(self) -> None:
-        """Rebuild the row layout (numpy; O(visible goroutines of expanded groups))."""
+        """Rebuild the row layout now (numpy; O(goroutines of expanded groups))."""
+        self.apply_layout(self.compute_layout())
+
+    def compute_layout(
+        self,
+        expanded: dict[str, bool] | None = None,
+        threads_expanded: bool | None = None,
+    ) -> RowLayout:
+        """The row layout for these expansions (default: the current ones); pure, any thread.
+
+        A job computes it for a big group (:meth:`toggle_job`); :meth:`apply_layout`
+        installs it. Member orders are cached per (group, sort key), so expanding
+        a group again costs no sort.
+        """
         tl = self.timeline
+        expanded = dict(self._expanded if expanded is None else expanded)
+        threads = self.threads_expanded if threads_expanded is None else threads_expanded
         kinds: list[NDArray] = []
         res: list[NDArray] = []
+        small: dict[tuple[str, int], int] = {}
+        at = 0
+
+        def add(kind_arr: NDArray, res_arr: NDArray, index: bool) -> None:
+            nonlocal at
+            if index:
+                for i, (k, r) in enumerate(zip(kind_arr.tolist(), res_arr.tolist(), strict=True)):
+                    small[(_KIND_NAMES[k], r)] = at + i
+            kinds.append(kind_arr)
+            res.append(res_arr)
+            at += len(kind_arr)
+
         n_p, n_m = len(tl.proc_ids), len(tl.thread_ids)
         p_order = np.argsort(tl.proc_ids, kind="stable")
-        kinds.append(np.full(n_p, R_PROC, np.int8))
-        res.append(p_order.astype(np.int64))
+        add(np.full(n_p, R_PROC, np.int8), p_order.astype(np.int64), True)
         if n_m:
-            kinds.append(np.array([R_THREADS], np.int8))
-            res.append(np.array([-1], np.int64))
-            if self.threads_expanded:
-                kinds.append(np.full(n_m, R_THREAD, np.int8))
-                res.append(np.argsort(tl.thread_ids, kind="stable").astype(np.int64))
+            add(np.array([R_THREADS], np.int8), np.array([-1], np.int64), True)
+            if threads:
+                m_order = np.argsort(tl.thread_ids, kind="stable").astype(np.int64)
+                add(np.full(n_m, R_THREAD, np.int8), m_order, True)
+        g_row = np.full(tl.n_goroutines, -1, np.int64)
         for k, members in enumerate(self.group_members):
             if len(members) > 1:  # a lone goroutine needs no header: its label names the function
-                kinds.append(np.array([R_GROUP], np.int8))
-                res.append(np.array([k], np.int64))
-                if not self.group_expanded(k):
+                add(np.array([R_GROUP], np.int8), np.array([k], np.int64), True)
+                got = expanded.get(self.group_names[k])
+                if not (got if got is not None else len(members) <= COLLAPSE_ABOVE):
                     continue
-            m = self._sorted(members)
-            reg = self._has_regions[m]
-            nest = self._has_nested[m] & reg
-            rep = 1 + reg.astype(np.int64) + nest.astype(np.int64)
+            m = self._sorted_members(k)
+            depth = self._region_depth[m]
+            if (depth < 0).all():  # no regions: one row per goroutine
+                g_row[m] = at + np.arange(len(m))
+                add(np.full(len(m), R_GOROUTINE, np.int8), m, False)
+                continue
+            rep = 2 + depth  # its own row, then one per region level
             rk = np.full(int(rep.sum()), R_GOROUTINE, np.int8)
             rr = np.repeat(m, rep)
             pos = np.cumsum(rep) - rep  # the goroutine's own row
-            rk[pos[reg] + 1] = R_REGIONS
-            rk[pos[nest] + 2] = R_REGIONS_NESTED
-            kinds.append(rk)
-            res.append(rr)
-        self.row_kind = np.concatenate(kinds)
-        self.row_res = np.concatenate(res)
-        # index (kind, resource) → row
-        g_rows = np.flatnonzero(self.row_kind == R_GOROUTINE)
-        self._g_row = np.full(tl.n_goroutines, -1, np.int64)
-        self._g_row[self.row_res[g_rows]] = g_rows
-        small = np.flatnonzero(self.row_kind < R_GOROUTINE)
-        self._small_index = {
-            (_KIND_NAMES[int(self.row_kind[i])], int(self.row_res[i])): int(i)
-            for i in small.tolist()
-        }
-        self._spans.clear()
+            within = np.arange(len(rk)) - np.repeat(pos, rep)  # 0 own row, 1.. levels
+            rk[within > 0] = (R_REGIONS - 1 + within[within > 0]).astype(np.int8)
+            g_row[m] = at + pos
+            add(rk, rr, False)
+        return RowLayout(
+            expanded, threads, np.concatenate(kinds), np.concatenate(res), g_row, small
+        )
+
+    def apply_layout(self, layout: RowLayout) -> None:
+        """Install a :meth:`compute_layout` result (the source's owner thread)."""
+        self._expanded = dict(layout.expanded)
+        self.threads_expanded = layout.threads_expanded
+        self.row_kind = layout.row_kind
+        self.row_res = layout.row_res
+        self._g_row = layout.g_row
+        self._small_index = layout.small_index
         self._labels.clear()
+
+    def toggle_job(self, row: int):
+        """For a header of a big group: a pure callable computing the toggled layout
+        (run it in a job, then :meth:`apply_layout`); None when :meth:`toggle` is cheap."""
+        k, r = int(self.row_kind[row]), int(self.row_res[row])
+        if k != R_GROUP or len(self.group_members[r]) < ASYNC_LAYOUT_ROWS:
+            return None
+        expanded = dict(self._expanded)
+        expanded[self.group_names[r]] = not self.group_expanded(r)
+        return lambda: self.compute_layout(expanded)
+
+    def _sorted_members(self, k: int) -> NDArray[np.int64]:
+        key = (k, self.sort_key, id(self.stats) if self.sort_key == "blocked" else 0)
+        got = self._order_cache.get(key)
+        if got is None:
+            got = self._order_cache[key] = self._sorted(self.group_members[k])
+        return got
 
     # -- TimelineSource --------------------------------------------------------------
     def duration_ns(self) -> int:
@@ -411,7 +498,9 @@ class TraceTimelineSource:
         elif k == R_REGIONS:
             text = "        regions"
         else:
-            text = "          nested regions"
+            text = (
+                "        " + "  " * (k - R_REGIONS) + f"nested regions (level {k - R_REGIONS + 1})"
+            )
         if len(self._labels) > 20_000:
             self._labels.clear()
         self._labels[i] = text
@@ -420,15 +509,104 @@ class TraceTimelineSource:
     def state_families(self) -> Sequence[StateFamily]:
         return list(StateFamily)
 
+    def row_key(self, row: int) -> tuple[int, int]:
+        """``(row kind, resource index)``: what a row shows, stable across relayouts."""
+        return int(self.row_kind[row]), int(self.row_res[row])
+
     def spans(self, row: int):
-        got = self._spans.get(row)
+        key = self.row_key(row)
+        got = self._spans.get(key)
         if got is not None:
             return got[:3]
-        got = self._build_spans(row)
-        self._spans[row] = got
+        return self.adopt(row, self.build_row(row))[:3]
+
+    def spans_ready(self, row: int) -> bool:
+        """Whether :meth:`spans` of ``row`` is cheap now (cached, or a short build).
+
+        False for a long-lived goroutine whose row walks many segments, a proc or
+        thread row not prefetched: views build those with :meth:`build_row` in a job.
+        """
+        key = self.row_key(row)
+        if key in self._spans:
+            return True
+        k, r = key
+        if k == R_GOROUTINE:
+            return self._goroutine_cost(r) <= READY_SEGMENTS
+        if k in (R_PROC, R_THREAD):
+            return (
+                "p" if k == R_PROC else "m",
+                r,
+            ) in self._occ_rows or self.timeline.n_spans < 200_000
+        return True
+
+    def _goroutine_cost(self, g: int) -> int:
+        """Segments a build of goroutine ``g``'s row would walk (an upper bound)."""
+        tl = self.timeline
+        bases = tl.segment_bases()
+        gs = tl.goroutines
+        if not 0 <= g < len(gs.first_ns):
+            return 0
+        end = int(gs.end_ns[g])
+        a = int(np.searchsorted(bases, int(gs.first_ns[g]), "right")) - 1
+        b = int(np.searchsorted(bases, end if end >= 0 else tl.covered_ns, "right"))
+        carried = self._g_rows.get(g)
+        if carried is not None:
+            a = max(a, carried[0])
+        return max(b - a, 0)
+
+    def build_row(self, row: int):
+        """The arrays of ``row`` *without* caching them (pure; any thread: a job may call it)."""
+        return self._build_spans(row)
+
+    def adopt(self, row: int, built):
+        """Cache a :meth:`build_row` result for ``row`` (the thread that owns this source)."""
+        key = self.row_key(row)
+        self._spans[key] = built
         if len(self._spans) > 2048:
             self._spans.popitem(last=False)
-        return got[:3]
+        if key[0] == R_GOROUTINE:  # for the next snapshot to extend
+            n_seg = len(self.timeline.segments)
+            self._g_rows[key[1]] = (n_seg, built[0], built[3])
+            self._g_rows.move_to_end(key[1])
+            if len(self._g_rows) > 1024:
+                self._g_rows.popitem(last=False)
+        return built
+
+    def _goroutine_arrays(self, g: int):
+        """(start_ns, end_ns, kind) of goroutine ``g`` — Timeline.goroutine_row's spans.
+
+        Extends the row carried from the previous snapshot by the segments after the
+        ones it covered (segments are append-only), instead of walking every segment
+        of a long-lived goroutine again (seconds on the 450 MB trace). The model's
+        rule: a span ends where the next begins; the last one at ``covered_ns``
+        unless it is the exit.
+        """
+        tl = self.timeline
+        carried = self._g_rows.get(g)
+        lo = carried[0] if carried is not None else 0
+        parts = []
+        s = int(tl.last_seg[g]) if g < len(tl.last_seg) else -1
+        while s >= lo:
+            seg = tl.segments[s]
+            i = int(np.searchsorted(seg.g_idx, g))
+            a, b = int(seg.g_off[i]), int(seg.g_off[i + 1])
+            parts.append((seg, a, b))
+            s = int(seg.g_prev[i])
+        parts.reverse()
+        starts = [seg.start[a:b].astype(np.int64) + seg.base_ns for seg, a, b in parts]
+        kinds = [seg.kind[a:b] for seg, a, b in parts]
+        if carried is not None and len(carried[1]):
+            starts.insert(0, carried[1])
+            kinds.insert(0, carried[2])
+        start = np.concatenate(starts) if starts else np.zeros(0, np.int64)
+        kind = np.concatenate(kinds) if kinds else np.zeros(0, np.uint8)
+        end = np.empty_like(start)
+        if len(start):
+            end[:-1] = start[1:]
+            end[-1] = start[-1] if kind[-1] == KIND_EXITED else max(tl.covered_ns, int(start[-1]))
+        for a in (start, end, kind):
+            a.flags.writeable = False
+        return start, end, kind
 
     def prefetch_occupancy(self, threads: bool = True) -> None:
         """Build every proc (and thread) row of this snapshot (job thread: walks all segments).
@@ -451,17 +629,17 @@ class TraceTimelineSource:
         tl = self.timeline
         k, r = int(self.row_kind[row]), int(self.row_res[row])
         if k == R_GOROUTINE:
-            sr = tl.goroutine_row(r)
-            return sr.start_ns, sr.end_ns, self._families[sr.kind], sr.kind
+            start, end, kind = self._goroutine_arrays(r)
+            return start, end, self._families[kind], kind
         if k in (R_PROC, R_THREAD):
             ir = self._occ_rows.get(("p" if k == R_PROC else "m", r))
             if ir is None:  # not prefetched: only cheap for small snapshots
                 ir = tl.proc_row(r) if k == R_PROC else tl.thread_row(r)
             fam = np.where(ir.state == int(GoState.Syscall), int(F.SYSCALL), int(F.RUNNING))
             return ir.start_ns, np.maximum(ir.end_ns, ir.start_ns), fam.astype(np.uint8), ir.g_idx
-        if k in (R_REGIONS, R_REGIONS_NESTED):
+        if k >= R_REGIONS:
             reg = tl.regions_of(r)
-            m = reg.depth == (0 if k == R_REGIONS else 1)
+            m = np.minimum(reg.depth, MAX_REGION_DEPTH) == k - R_REGIONS
             s = np.where(reg.start_ns[m] < 0, 0, reg.start_ns[m])
             e = np.where(reg.end_ns[m] < 0, tl.covered_ns, reg.end_ns[m])
             o = np.argsort(s, kind="stable")
@@ -476,7 +654,7 @@ class TraceTimelineSource:
     def span_label(self, row: int, span_idx: int) -> tuple[str, ...]:
         """Label candidates, longest first."""
         self.spans(row)
-        start, end, fam, extra = self._spans[row]
+        start, end, fam, extra = self._spans[self.row_key(row)]
         k = int(self.row_kind[row])
         tl = self.timeline
         if k in (R_PROC, R_THREAD):
@@ -485,7 +663,7 @@ class TraceTimelineSource:
                 return ()
             full = self.goroutine_label(g)
             return (full, full.split(" ")[0])
-        if k in (R_REGIONS, R_REGIONS_NESTED):
+        if k >= R_REGIONS:
             t = int(extra[span_idx])
             return (tl.strings[t] if t >= 0 else "region",)
         if k == R_GOROUTINE:
@@ -499,7 +677,7 @@ class TraceTimelineSource:
     def describe(self, row: int, span_idx: int) -> str:
         """Tooltip/status text of one span: state, reason, goroutine (start and duration are added by the panel)."""
         self.spans(row)
-        start, end, fam, extra = self._spans[row]
+        start, end, fam, extra = self._spans[self.row_key(row)]
         k = int(self.row_kind[row])
         tl = self.timeline
         if k == R_GOROUTINE:
@@ -514,7 +692,7 @@ class TraceTimelineSource:
             where = self.row_label(row).strip()
             what = "syscall" if int(fam[span_idx]) == int(F.SYSCALL) else "running"
             return f"{where}: {what} {self.goroutine_label(g) if g >= 0 else ''}"
-        if k in (R_REGIONS, R_REGIONS_NESTED):
+        if k >= R_REGIONS:
             t = int(extra[span_idx])
             g = int(self.row_res[row])
             return f"region {tl.strings[t] if t >= 0 else '?'}\n{self.goroutine_label(g)}"
@@ -523,11 +701,11 @@ class TraceTimelineSource:
     def span_goroutine(self, row: int, span_idx: int) -> int:
         """g_idx of the goroutine a span belongs to (-1 none)."""
         k = int(self.row_kind[row])
-        if k in (R_GOROUTINE, R_REGIONS, R_REGIONS_NESTED):
+        if k >= R_GOROUTINE:
             return int(self.row_res[row])
         if k in (R_PROC, R_THREAD):
             self.spans(row)
-            return int(self._spans[row][3][span_idx])
+            return int(self._spans[self.row_key(row)][3][span_idx])
         return -1
 
     # -- groups and aggregates -------------------------------------------------------
