@@ -1876,7 +1876,17 @@ def count_chunk(kind, goroutine, proc, thread, rkind, sfrom, sto, reason, name, 
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def count_rows(out, n, luts, s_ids, s_set, code_of_idx, acc, fix):  # noqa: C901
+def _code_fast(code_map, s_ids, s_set, code_of_idx, sid):
+    """:func:`_code` through the dense ``code_map`` (string code by ID) when there is one."""
+    if code_map.shape[0] > 0:
+        if sid < np.uint64(code_map.shape[0]):
+            return code_map[np.int64(sid)]
+        return 0
+    return _code(s_ids, s_set, code_of_idx, sid)
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def count_rows(out, n, luts, s_ids, s_set, code_of_idx, code_map, acc, fix):  # noqa: C901
     """:func:`count_chunk` straight from :func:`order_generation`'s rows ``out[:n]``.
 
     ``stats`` needs no :class:`EventTable`: this computes only what tracecount
@@ -1922,7 +1932,7 @@ def count_rows(out, n, luts, s_ids, s_set, code_of_idx, acc, fix):  # noqa: C901
                 low = a2 & np.uint64(0xFFFFFFFF)
                 sto = _GO_STATUS_TO_STATE[np.int64(low)] if low < np.uint64(5) else 0
             elif t == EV_GO_STOP or t == EV_GO_BLOCK:
-                code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 0]))
+                code = np.int64(_code_fast(code_map, s_ids, s_set, code_of_idx, o_args[j, 0]))
                 if code != 0:
                     row = 15
             trans[rk & 3, sf & 7, sto & 7] += 1
@@ -1938,13 +1948,13 @@ def count_rows(out, n, luts, s_ids, s_set, code_of_idx, acc, fix):  # noqa: C901
                 code = np.int64(const_name[t])
         elif k == 3:  # Label
             row = k
-            code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 0]))
+            code = np.int64(_code_fast(code_map, s_ids, s_set, code_of_idx, o_args[j, 0]))
         elif k == 8:  # TaskBegin
             row = k
-            code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 2]))
+            code = np.int64(_code_fast(code_map, s_ids, s_set, code_of_idx, o_args[j, 2]))
         elif k == 10 or k == 12:  # RegionBegin, Log
             row = k
-            code = np.int64(_code(s_ids, s_set, code_of_idx, o_args[j, 1]))
+            code = np.int64(_code_fast(code_map, s_ids, s_set, code_of_idx, o_args[j, 1]))
         if row >= 0:
             if names[row, code] == 0:
                 touched[sizes[3]] = (np.int64(row) << 32) | code

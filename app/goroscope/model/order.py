@@ -200,7 +200,8 @@ class RowChunk(NamedTuple):
     ``out`` = (wire type, time, (g, p, m), args, source row, (offset, length))
     columns (``_order_kernel.order_generation``); ``gen_idx`` indexes the
     reader's ``GenerationTables`` (-1: the final Sync); ``s_ids``/``s_set``/
-    ``codes`` resolve this generation's string IDs to the reader's string codes.
+    ``codes`` (``code_map``) resolve this generation's string IDs to the reader's
+    string codes.
     """
 
     out: tuple
@@ -210,6 +211,8 @@ class RowChunk(NamedTuple):
     s_ids: np.ndarray
     s_set: np.ndarray
     codes: np.ndarray
+    #: string code by string ID when the IDs are small (``s_set`` non-empty), else empty
+    code_map: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -462,7 +465,8 @@ class TraceChunks:
         o[4][0] = -1
         o[5][0] = (-1, 0)
         none = np.zeros(0, np.uint64)
-        yield RowChunk(o, 1, -1, buf, none, np.zeros(0, np.uint8), np.zeros(0, np.int32))
+        no = np.zeros(0, np.int32)
+        yield RowChunk(o, 1, -1, buf, none, np.zeros(0, np.uint8), no, no)
 
     def _order_all(self, src, ix, buf, state, out, rs, pool, decode, nxt):
         scratch = None
@@ -520,6 +524,10 @@ class TraceChunks:
             s_set = K.dense_set(dg.strings.ids)
             gen_idx = len(self._gens)
             tables, codes = self._gen_tables(dg, buf)
+            code_map = np.zeros(s_set.shape[0], np.int32)
+            if code_map.shape[0]:
+                code_map[dg.strings.ids.astype(np.int64)] = codes
+                code_map[0] = 0  # string 0 is always ""
             self._gens.append(tables)
             stack_set = K.dense_set(dg.stacks.ids)
             rs[:] = 0
@@ -536,7 +544,7 @@ class TraceChunks:
                 if status < 0:
                     raise _Fallback
                 if n:
-                    yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes)
+                    yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes, code_map)
                 if status == K.OK:
                     break
             if self._tf is not None:

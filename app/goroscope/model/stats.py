@@ -44,6 +44,7 @@ ours, not Go's.
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import time
@@ -96,12 +97,23 @@ def stats(
     ``"error"`` and everything read before it is counted. Memory stays bounded
     by the file, one generation and one chunk of events. Job thread; pure.
     """
+    # The fast loop allocates little, but each numba call makes short-lived objects that set
+    # off Python's cyclic collector, which then walks every object numba keeps (~2 % of the
+    # time): off while the kernels run (on again for the reference reader, which allocates).
+    gc_was_enabled = gc.isenabled()
+    try:
+        return _stats(os.fspath(path), progress, engine, gc_was_enabled)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
     from goroscope.format.tracefile import TraceFile
     from goroscope.model._errors import TraceFormatError, UnsupportedVersionError
     from goroscope.model.order import TraceChunks
     from goroscope.model.trace import loss_summary
 
-    name = os.fspath(path)
     out: dict = {"file": name, "mode": "parsed", "by_kind": {}}
     start = time.perf_counter()
     try:
@@ -131,8 +143,12 @@ def stats(
             return _finish(out, start)
         out["version"] = f"go1.{chunks.version}"
         acc = EventCounter()
+        if engine == "fast":
+            gc.disable()
         for item in chunks.rows():
             if isinstance(item, EventTable):  # after a hand-over to the reference reader
+                if gc_on:
+                    gc.enable()
                 acc.add(item)
             else:
                 acc.add_rows(item, chunks)
@@ -229,7 +245,7 @@ class EventCounter:
         if self._fix.shape[0] < n:
             self._fix = np.zeros(max(n, 1024), np.int64)
         nfix = K.count_rows(
-            rc.out, n, chunks.row_luts, rc.s_ids, rc.s_set, rc.codes, acc, self._fix
+            rc.out, n, chunks.row_luts, rc.s_ids, rc.s_set, rc.codes, rc.code_map, acc, self._fix
         )
         self._flush(strings)
         if nfix:  # stop-the-world ranges: Go formats their names
