@@ -7,7 +7,9 @@ Public:
   utilization series, digests, optional profiles);
 * :func:`group_distributions`, :func:`task_stats`, :func:`region_stats`, :func:`mmu` —
   distributions, histograms and worst windows beyond what ``go tool trace`` shows;
-* :mod:`goroscope.analysis.profiles` — blocking (net/sync/syscall/sched) and CPU profiles.
+* :mod:`goroscope.analysis.profiles` — blocking (net/sync/syscall/sched) and CPU profiles,
+  filtered like go tool trace's web handlers, and flame-graph data;
+* :func:`goroscope.analysis.edges.unblock_edges` — every transition to Runnable (who, when, stack).
 
 Importing this package imports numpy only; numba loads on the first fast-path call.
 """

@@ -104,22 +104,58 @@ def cpu_profile(
 
 
 def flame_graph(records: list[ProfileRecord], value: str = "time_ns") -> dict:
-    """Flame-graph data: a tree ``{"name", "value", "children": [...]}`` rooted at ``"root"``,
-    children by function name from the root frame down, values summed (``time_ns`` or ``count``)."""
-    root: dict = {"name": "root", "value": 0, "children": {}}
+    """Flame-graph data: a tree ``{"name", "value", "self", "children": [...]}`` rooted at
+    ``"root"``; children by function name from the root frame down, siblings by value
+    (descending) then name. ``value`` is the total (``time_ns`` or ``count`` summed over
+    the records passing through the node), ``self`` the part of records whose leaf
+    frame is the node: ``value == self + sum(child values)`` at every node."""
+    root: dict = {"name": "root", "value": 0, "self": 0, "children": {}}
     for r in records:
         v = getattr(r, value)
         node = root
         node["value"] += v
         for _pc, fn, _file, _line in reversed(r.frames):
-            node = node["children"].setdefault(fn, {"name": fn, "value": 0, "children": {}})
+            node = node["children"].setdefault(
+                fn, {"name": fn, "value": 0, "self": 0, "children": {}}
+            )
             node["value"] += v
+        node["self"] += v
 
     def freeze(n: dict) -> dict:
         kids = sorted(n["children"].values(), key=lambda c: (-c["value"], c["name"]))
-        return {"name": n["name"], "value": n["value"], "children": [freeze(c) for c in kids]}
+        return {
+            "name": n["name"],
+            "value": n["value"],
+            "self": n["self"],
+            "children": [freeze(c) for c in kids],
+        }
 
     return freeze(root)
+
+
+def cpu_flame_graph(
+    analysis,
+    goid: int | None = None,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+) -> dict:
+    """The CPU profile as flame-graph data (:func:`flame_graph` of sample counts): the
+    whole trace, one goroutine (``goid``) and/or the samples in ``[start_ns, end_ns)``
+    (absolute ns). ``analysis`` must come from ``analyze(..., profiles=("cpu", ...))``."""
+    c = analysis.collector
+    if c is None or not getattr(c, "cpu", False):
+        raise ValueError("the analysis has no CPU samples: analyze(..., profiles=('cpu',))")
+    return flame_graph(c.cpu_records(goid, start_ns, end_ns), "count")
+
+
+def blocking_flame_graph(
+    analysis, kind: str, intervals: Intervals | None = None, value: str = "time_ns"
+) -> dict:
+    """A blocking profile (optionally filtered, see :func:`filtered_blocking_profile`) as
+    flame-graph data; ``value`` ``"time_ns"`` (delay) or ``"count"``."""
+    if intervals is None:
+        return flame_graph(analysis.profiles[kind], value)
+    return flame_graph(filtered_blocking_profile(analysis, kind, intervals), value)
 
 
 # --- filtered blocking profiles ------------------------------------------------------------

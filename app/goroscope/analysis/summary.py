@@ -601,7 +601,7 @@ def summary_of(a: Analysis) -> dict:
     if a._goroutines is None and a._summarizer is not None:
         # the fast path: straight from the arrays, no object per goroutine or region
         cols = a._summarizer.tracecount_summary()
-        stat_lines = cols.pop("stat_lines")
+        stat_lines = None  # the fast path hashes them itself (g_stats_sha256)
         out.update(cols)
         tasks = a._summarizer.tasks
     else:
@@ -615,13 +615,7 @@ def summary_of(a: Analysis) -> dict:
         out["task_logs"] += len(t.logs)
     out["g_transitions_sha256"] = a.g_digest
     out["p_transitions_sha256"] = a.p_digest
-    if stat_lines and isinstance(stat_lines[0], bytes):  # the fast path gives UTF-8 lines
-        stat_lines.sort()
-        h = hashlib.sha256()
-        for i in range(0, len(stat_lines), 1 << 16):
-            h.update(b"".join(line + b"\n" for line in stat_lines[i : i + (1 << 16)]))
-        out["g_stats_sha256"] = h.hexdigest()
-    else:
+    if stat_lines is not None:
         stat_lines.sort(key=lambda s: s.encode("utf-8", "surrogateescape"))
         out["g_stats_sha256"] = _hash_lines(stat_lines)
     del stat_lines
