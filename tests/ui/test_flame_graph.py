@@ -116,7 +116,7 @@ def test_hit_test_finds_every_node(view):
 def test_click_selects_and_zooms_double_click_resets(qtbot, view):
     fd = view.item.data
     node = int(np.flatnonzero((fd.depth == 2) & (fd.width > 0))[0])
-    with qtbot.waitSignal(view.node_clicked, timeout=2000) as sig:
+    with qtbot.waitSignal(view.node_clicked, timeout=5000) as sig:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.view_pos_of(node))
     assert sig.args == [node]
     assert view.item.selected == node
@@ -143,7 +143,7 @@ def test_hover_sets_tooltip(qtbot, view):
     fd = view.item.data
     node = int(np.argmax(np.where(fd.depth == 1, fd.width, -1)))
     qtbot.mouseMove(view.viewport(), view.view_pos_of(node))
-    qtbot.waitUntil(lambda: view.item.toolTip() != "", timeout=2000)
+    qtbot.waitUntil(lambda: view.item.toolTip() != "", timeout=5000)
     assert view.item.toolTip() == view.item.tooltip(node)
 
 
@@ -156,9 +156,9 @@ def test_drawn_rects_bounded_by_pixels(qtbot):
     v.show()
     qtbot.waitExposed(v)
     v.set_data(build_flame(stacks, np.ones(20_000, np.int64)))
-    qtbot.waitUntil(lambda: v.item.drawn_rect_count > 0, timeout=2000)
+    qtbot.waitUntil(lambda: v.item.drawn_rect_count > 0, timeout=5000)
     assert v.item.drawn_rect_count <= 2 * 800 + 1  # the root plus at most ~2 per pixel
     # zoomed into 100 of them, those 100 are drawn
     v.vb.setXRange(0, 100, padding=0)
-    qtbot.waitUntil(lambda: v.item.drawn_rect_count >= 101, timeout=2000)
+    qtbot.waitUntil(lambda: v.item.drawn_rect_count >= 101, timeout=5000)
     assert v.item.drawn_rect_count <= 103

@@ -221,7 +221,7 @@ def test_links_reveal_goroutines_and_spans_without_moving_the_scope(qtbot, servi
     fd = panel.flame_data
     node = int(np.flatnonzero(fd.parent == 0)[0])  # the biggest root function
     pos = panel.flame.view_pos_of(node)
-    with qtbot.waitSignal(panel.flame.node_clicked, timeout=2000):
+    with qtbot.waitSignal(panel.flame.node_clicked, timeout=5000):
         qtbot.mouseClick(panel.flame.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert panel.flame.item.selected == node
     _wait_view(qtbot, panel)

@@ -111,7 +111,7 @@ def test_links_and_export(qtbot, qtmodeltester, tmp_path):
         idx = bm.index(row, bm.column_index(col))
         panel.behind_view.scrollTo(idx)
         rect = panel.behind_view.visualRect(idx)
-        with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+        with qtbot.waitSignal(ctx.selection.revealed, timeout=5000):
             qtbot.mouseClick(
                 panel.behind_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
             )

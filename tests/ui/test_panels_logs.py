@@ -122,7 +122,7 @@ def test_links_and_following_the_selection(qtbot, qtmodeltester, logs):
         idx = m.index(row, m.column_index(col))
         panel.view.scrollTo(idx)
         rect = panel.view.visualRect(idx)
-        with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+        with qtbot.waitSignal(ctx.selection.revealed, timeout=5000):
             qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         sel = ctx.selection.current
         if col == "Time":

@@ -102,7 +102,7 @@ def test_bucket_click_lists_exactly_its_tasks(qtbot):
     m = panel.inst_model
     task_row = m.data(m.index(0, 0), Qt.ItemDataRole.UserRole)
     rect = panel.inst_view.visualRect(m.index(0, 0))
-    with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+    with qtbot.waitSignal(ctx.selection.revealed, timeout=5000):
         qtbot.mouseClick(panel.inst_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert ctx.selection.current == TaskRef(task_row)
     g = m.data(m.index(0, 3), Qt.ItemDataRole.UserRole)
@@ -145,13 +145,13 @@ def test_tree_and_selection_round_trip(qtbot, qtmodeltester):
     r = m.task_row(deep)
     for a in m.ancestors(r):
         panel.tree.expand(m.index_of(a))
-    with qtbot.waitSignal(ctx.selection.changed, timeout=1000):
+    with qtbot.waitSignal(ctx.selection.changed, timeout=5000):
         panel.tree.setCurrentIndex(deep)
     assert ctx.selection.current == TaskRef(r)
     # double click reveals it
     panel.tree.scrollTo(deep)
     rect = panel.tree.visualRect(deep)
-    with qtbot.waitSignal(ctx.selection.revealed, timeout=1000) as sig:
+    with qtbot.waitSignal(ctx.selection.revealed, timeout=5000) as sig:
         qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert sig.args == [TaskRef(r)]
@@ -178,6 +178,8 @@ def test_region_instance_links(qtbot):
     panel, ctx = make_panel(qtbot, TasksPanel, TRACES / "go1.27/annotations.trace")
     _ready(qtbot, panel)
     panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.rinst_view.isVisible() and panel.rinst_view.width() > 100)
+    qtbot.wait(20)  # one layout pass of the newly shown tab
     m = panel.rinst_model
     assert m.rowCount() > 0
     d, tl = panel.data, panel.timeline
@@ -188,8 +190,10 @@ def test_region_instance_links(qtbot):
         ("Start", TimeRange(int(s), int(s + dur))),
     ):
         idx = m.index(0, m.column_index(col))
+        panel.rinst_view.scrollTo(idx)
         rect = panel.rinst_view.visualRect(idx)
-        with qtbot.waitSignal(ctx.selection.revealed, timeout=1000):
+        assert rect.isValid()
+        with qtbot.waitSignal(ctx.selection.revealed, timeout=5000):
             qtbot.mouseClick(
                 panel.rinst_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
             )

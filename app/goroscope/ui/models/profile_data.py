@@ -30,8 +30,12 @@ NOTE: the pass reaches into ``FastProfileCollector``'s interval columns
 (``_out``, ``gs``, ``stacks``); TODO(D2): switch to analysis' public filtered
 profiles when they land (issue #9 / engineer B).
 
-Cost on the 450 MB trace: see the README "Panels" section (one extra read of
-the file, like ``goroscope stats``, plus 32 B per blocking interval).
+Memory: 24 B per kept interval (int32 goroutine and stack key, int64 start and
+end); while reading, the collector's per-chunk output is compacted to the same
+size after every chunk (its buffers are sized by the chunk's transitions, not by
+the intervals found), so the pass never holds more than the intervals plus one
+chunk. Per-stack sums use ``np.bincount`` over the dense stack keys (no sort).
+Cost on the 450 MB trace: see the README "Panels" section.
 """
 
 from __future__ import annotations
@@ -65,28 +69,28 @@ _I64_MAX = np.iinfo(np.int64).max
 class Intervals:
     """Blocking intervals of one kind, clipped to their goroutine's lifetime (Go's rule).
 
-    g_idx : (n,) int64 — goroutine (-1: unknown to the timeline, never counted)
+    g_idx : (n,) int32 — goroutine (-1: none, e.g. a CPU sample outside goroutines)
     start_ns, end_ns : (n,) int64 — ns since origin, ``end > start``
-    key : (n,) int64 — stack key: stacks with the same first 128 PCs share one
-    handle : (n,) int64 — the stack itself (index into ``ProfileData.frames``)
+    key : (n,) int32 — stack key: stacks with the same first 128 PCs share one
+        (index into ``ProfileData.rep[kind]``)
 
-    Rows are in the order Go's tracker closed them, so the last row of a key names the
-    stack Go's record shows.
+    Rows are in the order Go's tracker closed them.
     """
 
-    g_idx: NDArray[np.int64]
+    g_idx: NDArray[np.int32]
     start_ns: NDArray[np.int64]
     end_ns: NDArray[np.int64]
-    key: NDArray[np.int64]
-    handle: NDArray[np.int64]
+    key: NDArray[np.int32]
 
     def __len__(self) -> int:
         return int(self.g_idx.shape[0])
 
     def take(self, m) -> Intervals:
-        return Intervals(
-            self.g_idx[m], self.start_ns[m], self.end_ns[m], self.key[m], self.handle[m]
-        )
+        return Intervals(self.g_idx[m], self.start_ns[m], self.end_ns[m], self.key[m])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, f).nbytes for f in self.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,8 @@ class ProfileData:
     intervals : kind → :class:`Intervals`
     cpu : :class:`Intervals` of the CPU samples (``start_ns`` = ``end_ns`` - 1 = time)
     frames : per stack handle, ``[(pc, func, file, line), ...]`` leaf first
+    rep : kind ("net", …, "cpu") → (k,) int64, per stack key the handle of the last
+        stack merged into it over the whole trace (the frames Go's record shows)
     last_ns : time of the last event (ns since origin)
     tool_minor : which ``go tool trace`` rules were followed
     """
@@ -103,8 +109,17 @@ class ProfileData:
     intervals: dict[str, Intervals]
     cpu: Intervals
     frames: tuple[list[tuple[int, str, str, int]], ...]
+    rep: dict[str, NDArray[np.int64]]
     last_ns: int
     tool_minor: int
+
+    @property
+    def n_keys(self) -> int:
+        return len(next(iter(self.rep.values()))) if self.rep else 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self.intervals.values()) + self.cpu.nbytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +182,12 @@ def first_running_ns(tl: Timeline) -> NDArray[np.int64]:
         m = running[seg.kind]
         if not m.any():
             continue
-        g = seg.row_goroutine()[m]
+        g = seg.row_goroutine()
+        m &= out[g] == _I64_MAX  # segments are in time order: the first one seen is it
+        if not m.any():
+            continue  # (and the segment's start times are never decoded)
         t = seg.start[m].astype(np.int64) + seg.base_ns
-        np.minimum.at(out, g, t)
+        np.minimum.at(out, g[m], t)
     return out
 
 
@@ -185,6 +203,22 @@ def _g_idx_of(tl: Timeline, goids: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.where(ok, order[i], -1).astype(np.int64)
 
 
+def _compact(parts: list, start: int) -> None:
+    """Replace the collector's new per-chunk outputs by compact copies (int32 goroutine and
+    stack handle): its slices keep buffers sized by the chunk's transitions alive."""
+    for i in range(start, len(parts)):
+        gi, a, b, h = parts[i]
+        parts[i] = (gi.astype(np.int32), a.copy(), b.copy(), h.astype(np.int32))
+
+
+def _last_per_key(key: NDArray, n_keys: int, handles: NDArray) -> NDArray[np.int64]:
+    """Per key the handle of its last row (-1: none); ``handles`` per row."""
+    last = np.full(n_keys, -1, np.int64)
+    if len(key):
+        np.maximum.at(last, key, np.arange(len(key), dtype=np.int64))
+    return np.where(last >= 0, handles[np.maximum(last, 0)] if len(handles) else -1, -1)
+
+
 def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileData:
     """The profile pass (job thread; pure). ``tracefile``: the session's TraceFile (or bytes)."""
     from goroscope.analysis._fast import FastProfileCollector
@@ -196,19 +230,25 @@ def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileDa
     )
     minor = int(chunks.version)
     col = FastProfileCollector((*BLOCKING_KINDS, "cpu"), tool_minor=minor)
+    done = dict.fromkeys(BLOCKING_KINDS, 0)
     last_abs = None
     for table in chunks:
         cancel.raise_if_set()
         if len(table):
             col.add(table)
             last_abs = int(table.time_ns[-1])
+            for kind in BLOCKING_KINDS:
+                _compact(col._out[kind], done[kind])
+                done[kind] = len(col._out[kind])
+    chunks = table = None
     tl = timeline
     origin = tl.origin_ns
     last_ns = (last_abs - origin) if last_abs is not None else tl.covered_ns
     cancel.raise_if_set()
 
     # stack keys: Go merges records by their first 128 PCs (and shows the last stack merged)
-    key_of = np.asarray(col.stacks.key_of, np.int64)
+    key_of = np.asarray(col.stacks.key_of, np.int32)
+    n_keys = int(key_of.max()) + 1 if len(key_of) else 0
     frames = tuple(col.stacks.frames)
 
     # lifetimes: [StartTime, EndTime or trace end] per goroutine (Go's pprofMatchingGoroutines)
@@ -216,34 +256,40 @@ def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileDa
     lo = np.where(lo == _I64_MAX, _I64_MIN // 2, lo)  # never ran: StartTime 0, no clipping
     end = tl.goroutines.end_ns
     hi = np.where(end >= 0, end, last_ns)
-    dense_g = _g_idx_of(tl, col.gs.ids)
+    dense_g = _g_idx_of(tl, col.gs.ids).astype(np.int32)
 
     intervals: dict[str, Intervals] = {}
+    rep: dict[str, NDArray[np.int64]] = {}
     for kind in BLOCKING_KINDS:
-        parts = col._out[kind]
+        parts, col._out[kind] = col._out[kind], []  # freed kind by kind
         if parts:
             gi, a, b, h = (np.concatenate([p[j] for p in parts]) for j in range(4))
         else:
-            gi = a = b = h = np.zeros(0, np.int64)
+            gi = h = np.zeros(0, np.int32)
+            a = b = np.zeros(0, np.int64)
+        del parts
         g = dense_g[gi] if len(gi) else gi
-        known = g >= 0
-        a = a - origin
-        b = b - origin
-        glo = np.where(known, lo[np.maximum(g, 0)], 0)
-        ghi = np.where(known, hi[np.maximum(g, 0)], 0)
-        s = np.maximum(a, glo)
-        e = np.minimum(b, ghi)
-        ok = known & ~((ghi < a) | (b < glo)) & (e > s)
+        del gi
+        gg = np.maximum(g, 0)
+        a -= origin
+        b -= origin
+        np.maximum(a, lo[gg], out=a)  # clip to the goroutine's lifetime, in place
+        np.minimum(b, hi[gg], out=b)
+        del gg
+        ok = (g >= 0) & (b > a)  # (no overlap at all leaves b <= a)
         h = h[ok]
-        intervals[kind] = Intervals(
-            g[ok].astype(np.int64), s[ok], e[ok], key_of[h] if len(h) else h, h
-        )
+        key = key_of[h] if len(h) else h
+        rep[kind] = _last_per_key(key, n_keys, h)
+        intervals[kind] = Intervals(g[ok], a[ok], b[ok], key)
+        del g, a, b, h, ok
     t, goid, h = col.cpu_columns()
-    g = _g_idx_of(tl, goid) if len(goid) else goid
-    g = np.where(goid < 0, -1, g)
+    g = _g_idx_of(tl, goid).astype(np.int32) if len(goid) else goid.astype(np.int32)
+    g = np.where(goid < 0, np.int32(-1), g).astype(np.int32)
     t = t - origin
-    cpu = Intervals(g, t, t + 1, key_of[h] if len(h) else h, h)
-    return ProfileData(intervals, cpu, frames, int(last_ns), minor)
+    key = key_of[h] if len(h) else h.astype(np.int32)
+    rep["cpu"] = _last_per_key(key, n_keys, h)
+    cpu = Intervals(g, t, t + 1, key)
+    return ProfileData(intervals, cpu, frames, rep, int(last_ns), minor)
 
 
 # -- scopes ------------------------------------------------------------------------------------
@@ -311,11 +357,7 @@ def _clip_to_windows(iv: Intervals, wg, ws, we) -> Intervals:
     o = np.argsort(rows, kind="stable")  # keep Go's closing order
     rows = rows[o]
     return Intervals(
-        iv.g_idx[rows],
-        np.concatenate(out_s)[o],
-        np.concatenate(out_e)[o],
-        iv.key[rows],
-        iv.handle[rows],
+        iv.g_idx[rows], np.concatenate(out_s)[o], np.concatenate(out_e)[o], iv.key[rows]
     )
 
 
@@ -327,7 +369,7 @@ def select(tl: Timeline, data: ProfileData, iv: Intervals, scope: Scope) -> Inte
         s = np.maximum(iv.start_ns, scope.t0_ns)
         e = np.minimum(iv.end_ns, scope.t1_ns)
         ok = e > s
-        return Intervals(iv.g_idx[ok], s[ok], e[ok], iv.key[ok], iv.handle[ok])
+        return Intervals(iv.g_idx[ok], s[ok], e[ok], iv.key[ok])
     if scope.kind == "group":
         member = np.zeros(tl.n_goroutines + 1, bool)  # g_idx -1 → the spare last slot
         member[:-1] = tl.goroutines.start_func == scope.func_code
@@ -338,18 +380,27 @@ def select(tl: Timeline, data: ProfileData, iv: Intervals, scope: Scope) -> Inte
     raise ValueError(f"unknown scope kind {scope.kind!r}")
 
 
-def aggregate(iv: Intervals) -> ProfileView:
-    """Per stack key: count and total (``end - start``), sorted by total, then count."""
+def aggregate(iv: Intervals, rep: NDArray[np.int64]) -> ProfileView:
+    """Per stack key: count and total (``end - start``), sorted by total, then count.
+
+    ``np.bincount`` over the dense keys (float64 weights are exact below 2**53 ns, 104
+    days of summed delay; beyond that an exact int64 ``np.add.at``)."""
+    n_keys = len(rep)
+    z = np.zeros(0, np.int64)
     if len(iv) == 0:
-        z = np.zeros(0, np.int64)
         return ProfileView(iv, z, z, z, z)
-    keys, inv, counts = np.unique(iv.key, return_inverse=True, return_counts=True)
-    totals = np.zeros(len(keys), np.int64)
-    np.add.at(totals, inv, iv.end_ns - iv.start_ns)
-    last = np.zeros(len(keys), np.int64)
-    np.maximum.at(last, inv, np.arange(len(inv)))
-    o = np.lexsort((keys, -counts, -totals))
-    return ProfileView(iv, keys[o], counts[o].astype(np.int64), totals[o], iv.handle[last[o]])
+    counts = np.bincount(iv.key, minlength=n_keys).astype(np.int64)
+    dur = iv.end_ns - iv.start_ns
+    totals_f = np.bincount(iv.key, weights=dur, minlength=n_keys)
+    if totals_f.max() < 2.0**53:
+        totals = totals_f.astype(np.int64)
+    else:  # pragma: no cover - more than 104 days of delay
+        totals = np.zeros(n_keys, np.int64)
+        np.add.at(totals, iv.key, dur)
+    keys = np.flatnonzero(counts)
+    o = np.lexsort((keys, -counts[keys], -totals[keys]))
+    keys = keys[o]
+    return ProfileView(iv, keys.astype(np.int64), counts[keys], totals[keys], rep[keys])
 
 
 def scope_view(tl: Timeline, data: ProfileData, kind: str, scope: Scope) -> ProfileView:
@@ -359,7 +410,7 @@ def scope_view(tl: Timeline, data: ProfileData, kind: str, scope: Scope) -> Prof
     for big traces (numpy over all intervals of the kind).
     """
     iv = data.cpu if kind == "cpu" else data.intervals[kind]
-    return aggregate(select(tl, data, iv, scope))
+    return aggregate(select(tl, data, iv, scope), data.rep[kind])
 
 
 def profile_flame(tl: Timeline, data: ProfileData, kind: str, scope: Scope):
@@ -385,5 +436,8 @@ def records(data: ProfileData, view: ProfileView) -> list[ProfileRecord]:
 
 def behind_rows(view: ProfileView, rec_idx: NDArray[np.int64]) -> NDArray[np.int64]:
     """Rows of ``view.iv`` whose stack key is one of records ``rec_idx`` (job thread)."""
-    keys = view.keys[np.asarray(rec_idx, np.int64)]
-    return np.flatnonzero(np.isin(view.iv.key, keys)).astype(np.int64)
+    mark = np.zeros(int(view.iv.key.max()) + 1 if len(view.iv) else 0, bool)
+    mark[view.keys[np.asarray(rec_idx, np.int64)]] = True
+    return (
+        np.flatnonzero(mark[view.iv.key]).astype(np.int64) if len(mark) else np.zeros(0, np.int64)
+    )

@@ -230,7 +230,7 @@ def task_data_job(tl: Timeline, *, cancel=None, progress=None) -> TaskData:
 
 
 def region_breakdown(
-    tl: Timeline, data: TaskData, type_row: int, *, limit: int = 20_000, cancel=None, progress=None
+    tl: Timeline, data: TaskData, type_row: int, *, limit: int = 5_000, cancel=None, progress=None
 ) -> tuple[dict[str, int], int, int]:
     """Time inside the regions of one type per goroutine state (job thread).
 
