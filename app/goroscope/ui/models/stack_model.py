@@ -174,6 +174,15 @@ def stacks_as_text(header: str, sections: list[StackSection]) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
+#: runs of at least this many runtime frames fold into one row (a single runtime frame,
+#: e.g. ``runtime.chanrecv1``, says what the goroutine waits on: it stays visible)
+FOLD_MIN_FRAMES = 2
+
+
+def _frame_node(f: Frame) -> _Node:
+    return _Node("frame", f[1], f"{f[2].rsplit('/', 1)[-1]}:{f[3]}", payload=f)
+
+
 @dataclass(eq=False)
 class _Node:
     kind: str  # "section" | "frame" | "fold"
@@ -211,22 +220,17 @@ class StackModel(QAbstractItemModel):
             all_rt = bool(frames) and all(is_runtime_frame(f[1]) for f in frames)
             i = 0
             while i < len(frames):
-                if not all_rt and is_runtime_frame(frames[i][1]):
-                    j = i
-                    while j < len(frames) and is_runtime_frame(frames[j][1]):
-                        j += 1
+                j = i
+                while j < len(frames) and is_runtime_frame(frames[j][1]):
+                    j += 1
+                if not all_rt and j - i >= FOLD_MIN_FRAMES:  # fold a run of runtime frames
                     run = frames[i:j]
-                    label = (
-                        f"{len(run)} runtime frame{'s' if len(run) > 1 else ''}"
-                        f" ({run[0][1]}{' … ' + run[-1][1] if len(run) > 1 else ''})"
-                    )
-                    fold = sec.add(_Node("fold", label))
+                    fold = sec.add(_Node("fold", f"{len(run)} runtime frames", payload=run))
                     for f in run:
-                        fold.add(_Node("frame", f[1], f"{f[2]}:{f[3]}", payload=f))
+                        fold.add(_frame_node(f))
                     i = j
                 else:
-                    f = frames[i]
-                    sec.add(_Node("frame", f[1], f"{f[2]}:{f[3]}", payload=f))
+                    sec.add(_frame_node(frames[i]))
                     i += 1
         self.endResetModel()
 
@@ -261,10 +265,15 @@ class StackModel(QAbstractItemModel):
         if not index.isValid():
             return None
         n: _Node = index.internalPointer()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if index.column() == 0:
-                return n.text
-            return n.loc
+        if role == Qt.ItemDataRole.DisplayRole:
+            return n.text if index.column() == 0 else n.loc
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if n.kind == "frame":
+                f = n.payload
+                return f"{f[1]}\n{f[2]}:{f[3]}  (pc {f[0]:#x})"
+            if n.kind == "fold":
+                return "\n".join(f[1] for f in n.payload)
+            return n.text
         if role == Qt.ItemDataRole.FontRole and n.kind == "section":
             from PySide6.QtGui import QFont
 

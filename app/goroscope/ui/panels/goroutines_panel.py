@@ -69,6 +69,11 @@ def short_category(cat: str) -> str:
     return cat
 
 
+def _short_time(v) -> str:
+    v = int(v)
+    return "—" if v < 0 else f"{v / 1e6:,.3f} ms"
+
+
 def make_table(parent: QWidget | None = None) -> QTableView:
     """A QTableView for big numpy models: fixed row height, no per-row header work."""
     view = QTableView(parent)
@@ -214,8 +219,20 @@ class GoroutinesPanel(QWidget):
                 tooltip=lambda v: names[v] or "(unknown)",
                 align_right=False,
             ),
-            Column("Created", st.creation_ns, format_time_ns, header_tip="ns since trace start"),
-            Column("Ended", st.end_ns, format_time_ns, header_tip="exit (— : still alive)"),
+            Column(
+                "Created",
+                st.creation_ns,
+                _short_time,
+                tooltip=format_time_ns,
+                header_tip="since the trace start",
+            ),
+            Column(
+                "Ended",
+                st.end_ns,
+                _short_time,
+                tooltip=format_time_ns,
+                header_tip="exit (— : still alive at the end)",
+            ),  # fmt: skip
         ]
         order = self._category_order(st.categories)
         for c in order:
@@ -327,6 +344,7 @@ class GoroutinesPanel(QWidget):
         self.group_model.set_rows(rows)
         self._select_group_row(self._group_sel + 1)
         self.goroutine_model.filter(self.goroutine_mask())
+        self._on_sorting(self.goroutine_model.sorting)
 
     @Slot(object, object)
     def _on_group_row(self, current, _previous) -> None:
@@ -334,13 +352,14 @@ class GoroutinesPanel(QWidget):
             return
         self._group_sel = self.group_model.source_row(current.row()) - 1
         self.goroutine_model.filter(self.goroutine_mask())
+        self._on_sorting(self.goroutine_model.sorting)
 
     @Slot(bool)
     def _on_sorting(self, busy: bool) -> None:
         if self.analysis is None:
             return
         if busy:
-            self.status.setText("Sorting…")
+            self.status.setText("Sorting / filtering…")
         else:
             self.status.setText(
                 f"{self.goroutine_model.rowCount():,} of "

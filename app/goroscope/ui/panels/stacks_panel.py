@@ -194,7 +194,9 @@ class StacksPanel(QWidget):
         if tl is not None:
             self.header.setText(self._header_html(tl, self._shown))
         for i in range(self.model.rowCount()):
-            self.view.expand(self.model.section_index(i))
+            idx = self.model.section_index(i)
+            self.view.setFirstColumnSpanned(i, idx.parent(), True)  # titles span both columns
+            self.view.expand(idx)
         self._apply_folds(self.show_runtime.isChecked())
 
     @Slot(int, object)
