@@ -110,6 +110,7 @@ def test_timeline_keeps_the_window_at_1280x800(qtbot, tmp_path):
 def test_theme_follows_the_system(qtbot, monkeypatch):
     app = QApplication.instance()
     saved = app.palette()
+    style = app.style().name()
     try:
         monkeypatch.delenv(theme.THEME_ENV, raising=False)
         if app.styleHints().colorScheme() == Qt.ColorScheme.Unknown:
@@ -130,4 +131,5 @@ def test_theme_follows_the_system(qtbot, monkeypatch):
         assert got.args == [False]
         assert app.palette().color(QPalette.ColorRole.Window).lightness() >= 128
     finally:
+        app.setStyle(style)
         app.setPalette(saved)
