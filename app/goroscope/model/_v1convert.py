@@ -38,6 +38,7 @@ from __future__ import annotations
 import mmap
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -129,7 +130,8 @@ class Rows:
 
     typ : v2 wire type (255 = Sync); time : ns; ctx : (g, p, m), -1 = none;
     args : Go's ``baseEvent.args``; row : v1 event index (-1 synthesized);
-    names : row -> name text for STW ranges and UserTaskEnd (Go formats these);
+    nk, ns : the name Go formats itself: 1 = STW range (``ns`` its kind string ID),
+    2 = UserTaskEnd (``ns`` the task type's string ID, 0 = ""), 0 = none;
     error : the conversion error Go's ``ReadEvent`` would return after these rows
     """
 
@@ -139,10 +141,13 @@ class Rows:
         self.ctx: list[tuple[int, int, int]] = []
         self.args: list[tuple[int, int, int, int]] = []
         self.row: list[int] = []
-        self.names: dict[int, str] = {}
+        self.nk: list[int] = []
+        self.ns: list[int] = []
         self.error: TraceFormatError | None = None
 
-    def add(self, typ, time, ctx, args, row=-1) -> int:
+    def add(self, typ, time, ctx, args, row=-1, name=(0, 0)) -> int:
+        self.nk.append(name[0])
+        self.ns.append(name[1])
         self.typ.append(typ)
         self.time.append(time)
         self.ctx.append(ctx)
@@ -193,21 +198,19 @@ def convert(tr: V1Trace, ids: StringIDs | None = None) -> Rows:  # noqa: C901 - 
     blocked = _syscall_blocked(typ_l, g_l)
     pre_init = True
     created_pre_init: dict[int, None] = {}
-    tasks: dict[int, tuple[str, int]] = {}
+    tasks: dict[int, tuple[int, int]] = {}
     seen_procs: set[int] = set()
     proc_ms: dict[int, int] = {}
     last_stw = 0
     last_ts = -1
     extra: deque = deque()
 
-    def emit(typ, time, ctx, args, row=-1, name=None):
+    def emit(typ, time, ctx, args, row=-1, name=(0, 0)):
         nonlocal last_ts
         if time <= last_ts:
             time = last_ts + 1
         last_ts = time
-        j = out.add(typ, time, ctx, args, row)
-        if name is not None:
-            out.names[j] = name
+        out.add(typ, time, ctx, args, row, name)
 
     if n:
         out.add(_EV_SYNC, ts_l[0] - 1, (-1, -1, -1), (1,))
@@ -227,7 +230,7 @@ def convert(tr: V1Trace, ids: StringIDs | None = None) -> Rows:  # noqa: C901 - 
         a = args_l[k]
         stk = stk_l[k]
         margs = list(a)
-        name = None
+        name = (0, 0)
         if t == EV.Gomaxprocs:
             mt = _E.ProcsChange
             if pre_init:
@@ -253,10 +256,10 @@ def convert(tr: V1Trace, ids: StringIDs | None = None) -> Rows:  # noqa: C901 - 
             sid = b[S_STW_UNKNOWN + stw_reason(tr.version, a[0])]
             last_stw = sid
             mt, margs = _E.STWBegin, [sid, 0, 0, 0]
-            name = "stop-the-world (" + ids.text.get(sid, "") + ")"
+            name = (1, sid)
         elif t == EV.STWDone:
             mt, margs = _E.STWEnd, [last_stw, 0, 0, 0]
-            name = "stop-the-world (" + ids.text.get(last_stw, "") + ")"
+            name = (1, last_stw)
         elif t == EV.GoCreate:
             if pre_init:
                 created_pre_init[a[0]] = None
@@ -294,15 +297,15 @@ def convert(tr: V1Trace, ids: StringIDs | None = None) -> Rows:  # noqa: C901 - 
             mt = _E.UserTaskBegin
             parent = a[1] if a[1] != 0 else _U64
             margs = [a[0], parent, a[2], stk]
-            tasks[a[0]] = (ids.text.get(a[2], ""), a[1])
+            tasks[a[0]] = (a[2], a[1])
         elif t == EV.UserTaskEnd:
             mt = _E.UserTaskEnd
             st = tasks.pop(a[0], None)
             if st is not None:
-                name = st[0]
+                name = (2, st[0])
                 margs = [a[0], a[1], st[1], 0]
             else:
-                name = ""
+                name = (2, 0)
                 margs = [a[0], a[1], _U64, 0]
         elif t == EV.UserRegion:
             mt = _E.UserRegionBegin if a[1] == 0 else _E.UserRegionEnd if a[1] == 1 else 0
@@ -356,19 +359,17 @@ def _generation(tr: V1Trace, ids: StringIDs) -> GenerationTables:
     strings = StringTable(
         sids, np.full(sids.shape[0], -1, np.int64), np.zeros(sids.shape[0], np.int32)
     )
-    stack_ids = sorted(tr.stacks)
-    nfr = [len(tr.stacks[s]) for s in stack_ids]
-    start = np.zeros(len(stack_ids), np.int64)
-    if stack_ids:
-        np.cumsum(nfr[:-1], out=start[1:])
-    frames = np.zeros((sum(nfr), 4), np.uint64)
-    r = 0
-    for s in stack_ids:
-        for pc in tr.stacks[s]:
-            fn, fl, line = tr.pcs.get(pc, (0, 0, 0))
-            frames[r] = (pc, fn, fl, line & _U64)
-            r += 1
-    stacks = StackTable(np.array(stack_ids, np.uint64), start, np.array(nfr, np.int32), frames)
+    # frames: (pc, func, file, line) of each stack PC through Go's PC table
+    k = np.searchsorted(tr.pc, tr.stack_pcs)
+    k = np.minimum(k, max(0, tr.pc.shape[0] - 1))
+    frames = np.zeros((tr.stack_pcs.shape[0], 4), np.uint64)
+    frames[:, 0] = tr.stack_pcs
+    if tr.pc.shape[0]:
+        hit = tr.pc[k] == tr.stack_pcs
+        frames[:, 1] = np.where(hit, tr.pc_fn[k], 0)
+        frames[:, 2] = np.where(hit, tr.pc_file[k], 0)
+        frames[:, 3] = np.where(hit, tr.pc_line[k].view(np.uint64), 0)
+    stacks = StackTable(tr.stack_ids, tr.stack_start, tr.stack_n, frames)
     z64, zu = np.zeros(0, np.int64), np.zeros(0, np.uint64)
     cols = Generation(
         gen=1,
@@ -386,7 +387,18 @@ def _generation(tr: V1Trace, ids: StringIDs) -> GenerationTables:
     return GenerationTables(1, cols, dict(ids.text))
 
 
-def _row_arrays(rows: Rows):
+class RowArrays(NamedTuple):
+    """Rows as arrays (both converters' output): the v2 ordering kernel's row layout
+    ``out`` = (typ, time, ctx, args, row, x) plus the formatted-name columns."""
+
+    out: tuple
+    nk: np.ndarray
+    ns: np.ndarray
+    n: int
+    error: TraceFormatError | None
+
+
+def _row_arrays(rows: Rows) -> RowArrays:
     n = len(rows)
     typ = np.array(rows.typ, np.uint8) if n else np.zeros(0, np.uint8)
     time = np.array(rows.time, np.int64) if n else np.zeros(0, np.int64)
@@ -394,7 +406,42 @@ def _row_arrays(rows: Rows):
     args = np.array(rows.args, np.uint64).reshape(n, 4)
     row = np.array(rows.row, np.int64) if n else np.zeros(0, np.int64)
     x = np.zeros((n, 2), np.int64)
-    return typ, time, ctx, args, row, x
+    nk = np.array(rows.nk, np.int8) if n else np.zeros(0, np.int8)
+    ns = np.array(rows.ns, np.uint64) if n else np.zeros(0, np.uint64)
+    return RowArrays((typ, time, ctx, args, row, x), nk, ns, n, rows.error)
+
+
+def convert_fast(tr: V1Trace, ids: StringIDs) -> RowArrays:
+    """The numba twin of :func:`convert` (``model._v1kernel``), same rows."""
+    from goroscope.format.v1._kernels import HAS_STACK
+    from goroscope.model import _v1kernel as VK
+
+    n = len(tr)
+    n_gs = int(np.count_nonzero(tr.typ == EV.GoCreate)) + 1024
+    blocked = VK.syscall_blocked(tr.typ, tr.g, n_gs)
+    cap = 2 * n + 2
+    typ = np.empty(cap, np.uint8)
+    time = np.empty(cap, np.int64)
+    ctx = np.empty((cap, 3), np.int64)
+    args = np.empty((cap, 4), np.uint64)
+    row = np.empty(cap, np.int64)
+    nk = np.empty(cap, np.int8)
+    ns = np.empty(cap, np.uint64)
+    builtin = np.array(ids.builtin, np.uint64)
+    inline = np.array(ids.inline, np.uint64) if ids.inline else np.zeros(1, np.uint64)
+    stack_arg = np.array(_STACK_ARG, np.int64)
+    status, on, bad = VK.convert(
+        tr.version, tr.ts, tr.g, tr.args, tr.stk, tr.p, tr.typ, blocked, builtin, inline,
+        stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, n_gs,
+    )  # fmt: skip
+    error = None
+    if status != VK.OK:
+        error = TraceFormatError(
+            f"unexpected event type {int(tr.typ[bad])}", offset=int(tr.offset[bad]), generation=None
+        )
+    x = np.zeros((on, 2), np.int64)
+    out = (typ[:on], time[:on], ctx[:on], args[:on], row[:on], x)
+    return RowArrays(out, nk[:on], ns[:on], on, error)
 
 
 class _Builder:
@@ -417,6 +464,7 @@ class _Builder:
         if self.code_of_idx.shape[0] == 0:
             self.code_of_idx = np.zeros(0, np.int32)
         self.gens = (gen,)
+        self.text = ids.text
 
     def code(self, s: str) -> int:
         c = self.codes.get(s)
@@ -426,19 +474,27 @@ class _Builder:
             self.codes[s] = c
         return c
 
-    def build(self, out, lo: int, hi: int, names: dict[int, str], last_sync: int) -> EventTable:
+    def build(self, ra: RowArrays, lo: int, hi: int, last_sync: int) -> EventTable:
         from goroscope.model._order_kernel import build_columns
 
         n = hi - lo
         c = {name: np.empty(n, dt) for name, dt in COLUMNS.items()}
         cols = tuple(c[name] for name in COLUMNS)
         fix = np.empty(max(n, 1), np.int64)
-        build_columns(out, lo, hi, 0, self.luts, self.s_ids, self.s_set, self.code_of_idx,
+        build_columns(ra.out, lo, hi, 0, self.luts, self.s_ids, self.s_set, self.code_of_idx,
                       cols, fix)  # fmt: skip
         # STW and UserTaskEnd names: Go formats them (build_columns leaves them to us)
-        for j, text in names.items():
-            if lo <= j < hi:
-                c["name"][j - lo] = self.code(text)
+        nk = ra.nk[lo:hi]
+        sel = np.flatnonzero(nk != 0)
+        if sel.shape[0]:
+            key = nk[sel].astype(np.uint64) << np.uint64(62) | ra.ns[lo:hi][sel]
+            uk, inv = np.unique(key, return_inverse=True)
+            lut = np.empty(uk.shape[0], np.int32)
+            for i, k in enumerate(uk.tolist()):
+                kind, sid = k >> 62, k & ((1 << 62) - 1)
+                text = self.text.get(sid, "")
+                lut[i] = self.code("stop-the-world (" + text + ")" if kind == 1 else text)
+            c["name"][sel] = lut[inv.reshape(-1)]
         if lo <= last_sync < hi:
             c["gen_idx"][last_sync - lo] = -1
         for arr in c.values():
@@ -446,24 +502,38 @@ class _Builder:
         return EventTable(**c, strings=tuple(self.strings), generations=self.gens)
 
 
-def read_v1(
-    buf, *, sort_func: Callable | None = None
-) -> tuple[EventTable, TraceFormatError | None]:
+def read_v1(buf, *, engine: str = "fast") -> tuple[EventTable, TraceFormatError | None]:
     """Every event of an old-format trace in one EventTable, and the conversion error (if any).
 
     Raises TraceFormatError when Go's parser rejects the trace (Go's NewReader fails).
     """
-    chunks = V1Chunks(buf, chunk_events=None)
+    chunks = V1Chunks(buf, chunk_events=None, engine=engine)
     tables = list(chunks)
     return tables[-1], chunks.error
+
+
+def parse_v1(data, version: int, start: int, *, engine: str = "fast") -> V1Trace:
+    """Go's ``tracev1.Parse``: the kernels (``format.v1.fast``), or the reference port when
+    they decline (any trace Go might reject: the reference words Go's error) or when
+    ``engine="reference"``. Raises TraceFormatError."""
+    from goroscope.format.v1 import parse
+    from goroscope.format.v1.fast import parse_fast
+    from goroscope.model._gosort import sort_func
+
+    if engine == "fast":
+        tr = parse_fast(data, version, start, sort_func=sort_func)
+        if tr is not None:
+            return tr
+    return parse(data, version, start, sort_func=sort_func)
 
 
 class V1Chunks:
     """``TraceChunks`` for an old-format trace: the same surface (iterate EventTable chunks;
     ``version``, ``error``, ``size`` after iteration). The parse happens here, in the
     constructor (Go's ``NewReader``): it raises :class:`TraceFormatError` when Go's parser
-    rejects the trace. ``engine``, ``keep_columns`` and ``_reuse`` are accepted and have
-    no effect (one engine so far: the pure-Python twin)."""
+    rejects the trace. ``engine="fast"`` (default) runs the numba kernels
+    (``format.v1._kernels``, ``model._v1kernel``), ``"reference"`` the pure-Python ports;
+    ``keep_columns`` and ``_reuse`` have no effect."""
 
     def __init__(
         self,
@@ -475,45 +545,49 @@ class V1Chunks:
         engine: str = "fast",
         _reuse: bool = False,
     ) -> None:
-        from goroscope.format.v1 import parse
-        from goroscope.model._gosort import sort_func
-
         if engine not in ("fast", "reference"):
             raise ValueError(f"engine must be 'fast' or 'reference', not {engine!r}")
         if isinstance(buf, TraceFile):
-            data = buf._mm if buf._mm is not None else buf.buf.tobytes()
+            data = buf._mm if buf._mm is not None else buf.buf
         elif isinstance(buf, bytes | bytearray | mmap.mmap):
             data = buf
         else:
-            data = as_buffer(buf).tobytes() if isinstance(buf, np.ndarray) else bytes(buf)
+            data = as_buffer(buf) if isinstance(buf, np.ndarray) else bytes(buf)
         self.size = len(data)
         version, start = parse_header(bytes(data[:16]))
         self.version = version
         self.error: TraceFormatError | None = None
         self._chunk = chunk_events
         self._progress = progress
-        self._trace = parse(data, version, start, sort_func=sort_func)
+        self._engine = engine
+        if engine == "reference" and not isinstance(data, bytes):
+            data = bytes(data)
+        self._trace = parse_v1(data, version, start, engine=engine)
         if progress is not None:
             progress(0.5)
 
     def __iter__(self) -> Iterator[EventTable]:
         tr = self._trace
         ids = StringIDs(tr)
-        rows = convert(tr, ids)
-        self.error = rows.error
+        if self._engine == "fast":
+            ra = convert_fast(tr, ids)
+        else:
+            ra = _row_arrays(convert(tr, ids))
+        self.error = ra.error
         gen = _generation(tr, ids)
+        self._trace = None  # the converted rows replace the parsed events
+        del tr
         b = _Builder(ids, gen)
-        out = _row_arrays(rows)
-        n = len(rows)
-        last_sync = n - 1 if rows.error is None else -1
+        n = ra.n
+        last_sync = n - 1 if ra.error is None else -1
         step = n if self._chunk is None else self._chunk
         if n == 0:
-            yield b.build(out, 0, 0, {}, -1)
+            yield b.build(ra, 0, 0, -1)
         for lo in range(0, n, max(1, step)):
             hi = min(n, lo + step)
-            yield b.build(out, lo, hi, rows.names, last_sync)
-        if self._progress is not None:
-            self._progress(1.0)
+            yield b.build(ra, lo, hi, last_sync)
+            if self._progress is not None:
+                self._progress(0.5 + 0.5 * hi / n)
 
     def rows(self) -> Iterator[EventTable]:
         """``TraceChunks.rows``: for an old trace every item is an :class:`EventTable` chunk."""

@@ -861,11 +861,30 @@ def _columns(p: Parser, events: list[list]) -> V1Trace:
         p=col(P, np.int32),
         typ=col(TYP, np.uint8),
         offset=col(OFF, np.int64),
-        stacks=p.stacks,
-        pcs=p.pcs,
+        **_stack_arrays(p.stacks, p.pcs),
         strings=p.strings,
         inline_strings=p.inline_strings,
     )
+
+
+def _stack_arrays(stacks: dict, pcs: dict) -> dict:
+    ids = sorted(stacks)
+    n = [len(stacks[i]) for i in ids]
+    start = np.zeros(len(ids), np.int64)
+    if ids:
+        np.cumsum(n[:-1], out=start[1:])
+    flat = [pc for i in ids for pc in stacks[i]]
+    keys = sorted(pcs)
+    return {
+        "stack_ids": np.array(ids, np.uint64),
+        "stack_start": start,
+        "stack_n": np.array(n, np.int32),
+        "stack_pcs": np.array(flat, np.uint64),
+        "pc": np.array(keys, np.uint64),
+        "pc_fn": np.array([pcs[k][0] for k in keys], np.uint64),
+        "pc_file": np.array([pcs[k][1] for k in keys], np.uint64),
+        "pc_line": np.array([pcs[k][2] for k in keys], np.int64),
+    }
 
 
 def parse(

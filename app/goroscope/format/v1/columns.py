@@ -30,8 +30,11 @@ class V1Trace:
     p : (n,) int32 — P (a real P, -1, or one of the fake Ps in ``spec``)
     typ : (n,) uint8 — v1 event type (``spec.EV``; the Local variants already renamed)
     offset : (n,) int64 — byte offset of the event in the file
-    stacks : stack ID -> PCs (leaf first)
-    pcs : PC -> (func string ID, file string ID, line) of its first appearance
+    stack_ids : (s,) uint64 — IDs of the stacks with frames, ascending (Go's Stacks keys)
+    stack_start, stack_n : (s,) int64, int32 — each stack's PCs in ``stack_pcs``
+    stack_pcs : (f,) uint64 — PCs, leaf first
+    pc, pc_fn, pc_file : (k,) uint64 — every PC (ascending) with its func and file string
+        IDs at its first appearance (Go's PCs map); pc_line : (k,) int64
     strings : string ID -> bytes (the ``String`` dictionary)
     inline_strings : ``UserLog`` messages in order of first appearance (Go's InlineStrings)
     """
@@ -45,8 +48,14 @@ class V1Trace:
     p: NDArray[np.int32]
     typ: NDArray[np.uint8]
     offset: NDArray[np.int64]
-    stacks: dict[int, tuple[int, ...]]
-    pcs: dict[int, tuple[int, int, int]]
+    stack_ids: NDArray[np.uint64]
+    stack_start: NDArray[np.int64]
+    stack_n: NDArray[np.int32]
+    stack_pcs: NDArray[np.uint64]
+    pc: NDArray[np.uint64]
+    pc_fn: NDArray[np.uint64]
+    pc_file: NDArray[np.uint64]
+    pc_line: NDArray[np.int64]
     strings: dict[int, bytes]
     inline_strings: list[bytes]
 

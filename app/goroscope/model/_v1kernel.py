@@ -1,0 +1,365 @@
+"""numba twin of ``_v1convert.convert``: Go's ``traceV1Converter`` over arrays (L1).
+
+Same rows as the pure-Python port, in the v2 ordering kernel's row layout
+(``typ``, ``time``, ``ctx`` (g, p, m), ``args``, ``row``), plus per row the string ID
+of the name Go formats itself (``name_kind`` 1: STW kind string, 2: task type;
+``name_sid``). ``tests/v1/test_v1_twins.py`` checks both agree on every trace.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from goroscope.format.v1._kernels import h_find, h_new, h_slot
+
+OK = 0
+ERR_UNEXPECTED = 1  # "unexpected event type": the caller reports it like Go
+
+_U64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+# v2 wire types (goroscope.format.spec.EventType)
+_PROCS_CHANGE, _PROC_START, _PROC_STOP, _PROC_STATUS = 9, 10, 11, 13
+_GO_CREATE, _GO_START, _GO_DESTROY, _GO_STOP, _GO_BLOCK, _GO_UNBLOCK = 14, 16, 17, 19, 20, 21
+_SYS_BEGIN, _SYS_END, _SYS_END_BLOCKED, _GO_STATUS = 22, 23, 24, 25
+_STW_BEGIN, _STW_END, _GC_BEGIN, _GC_END, _SWEEP_BEGIN, _SWEEP_END = 26, 27, 29, 30, 32, 33
+_ASSIST_BEGIN, _ASSIST_END, _HEAP_ALLOC, _HEAP_GOAL, _GO_LABEL = 35, 36, 37, 38, 39
+_TASK_BEGIN, _TASK_END, _REGION_BEGIN, _REGION_END, _USER_LOG, _CPU_SAMPLE = 40, 41, 42, 43, 44, 7
+_SYNC = 255
+
+
+@njit(nogil=True, cache=True)
+def syscall_blocked(typ, g, n_gs):
+    """For each GoSysCall row: is the next event of the same G a GoSysBlock? (uint8)
+
+    Go scans forward from each GoSysCall; one backward pass with the next row per G
+    gives the same answer."""
+    n = typ.shape[0]
+    out = np.zeros(n, np.uint8)
+    keys, used = h_new(n_gs)
+    nxt = np.full(keys.shape[0], -1, np.int64)
+    live = 0
+    for k in range(n - 1, -1, -1):
+        if 2 * (live + 1) > keys.shape[0]:
+            nk, nu = h_new(keys.shape[0])
+            nn = np.full(nk.shape[0], -1, np.int64)
+            for q in range(keys.shape[0]):
+                if used[q]:
+                    d, _ = h_slot(nk, nu, keys[q])
+                    nn[d] = nxt[q]
+            keys, used, nxt = nk, nu, nn
+        s, new = h_slot(keys, used, g[k])
+        if new:
+            live += 1
+        elif typ[k] == 28 and typ[nxt[s]] == 30:
+            out[k] = 1
+        nxt[s] = k
+    return out
+
+
+@njit(nogil=True, cache=True)
+def convert(  # noqa: C901 - Go's convertEvent, one branch per type
+    version, ts, g, args, stk, p, typ, blocked, builtin, inline_ids, stack_arg, v1_stack,
+    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, n_gs,
+):  # fmt: skip
+    """Go's ``ReadEvent`` over a parsed v1 trace (Syncs included). Returns (status, rows,
+    v1 row of the error)."""
+    n = ts.shape[0]
+    on = 0
+    last_ts = np.int64(-1)
+    pre_init = True
+    # createdPreInit: insertion-ordered set (entries, alive flag; hash -> latest entry)
+    ck, cu = h_new(n_gs)
+    c_idx = np.full(ck.shape[0], -1, np.int64)
+    c_g = np.zeros(n_gs + 1, np.uint64)
+    c_alive = np.zeros(n_gs + 1, np.uint8)
+    nc = 0
+    tk, tu = h_new(64)
+    t_on = np.zeros(tk.shape[0], np.uint8)
+    t_name = np.zeros(tk.shape[0], np.uint64)
+    t_parent = np.zeros(tk.shape[0], np.uint64)
+    t_cnt = 0
+    pk, pu = h_new(64)
+    p_seen = np.zeros(pk.shape[0], np.uint8)
+    p_has_m = np.zeros(pk.shape[0], np.uint8)
+    p_m = np.zeros(pk.shape[0], np.uint64)
+    p_cnt = 0
+    last_stw = np.uint64(0)
+    if n:
+        o_typ[0] = _SYNC
+        o_time[0] = ts[0] - 1
+        o_ctx[0, 0], o_ctx[0, 1], o_ctx[0, 2] = -1, -1, -1
+        o_args[0, 0], o_args[0, 1], o_args[0, 2], o_args[0, 3] = 1, 0, 0, 0
+        o_row[0], o_nk[0], o_ns[0] = -1, 0, 0
+        on = 1
+    for k in range(n):
+        t = typ[k]
+        tm = ts[k]
+        gv = g[k]
+        pv = np.int64(p[k])
+        a0, a1, a2, a3 = args[k, 0], args[k, 1], args[k, 2], args[k, 3]
+        sk = np.uint64(stk[k])
+        # proc tables: grow, then find/insert this P
+        if 2 * (p_cnt + 1) > pk.shape[0]:
+            nk_, nu_ = h_new(pk.shape[0])
+            b1 = np.zeros(nk_.shape[0], np.uint8)
+            b2 = np.zeros(nk_.shape[0], np.uint8)
+            b3 = np.zeros(nk_.shape[0], np.uint64)
+            for q in range(pk.shape[0]):
+                if pu[q]:
+                    d, _ = h_slot(nk_, nu_, pk[q])
+                    b1[d], b2[d], b3[d] = p_seen[q], p_has_m[q], p_m[q]
+            pk, pu, p_seen, p_has_m, p_m = nk_, nu_, b1, b2, b3
+        ps, pnew = h_slot(pk, pu, np.uint64(pv))
+        if pnew:
+            p_cnt += 1
+            p_seen[ps], p_has_m[ps], p_m[ps] = 0, 0, 0
+        m0 = np.int64(p_m[ps]) if p_has_m[ps] else np.int64(0)  # Go: it.procMs[P] (zero if absent)
+        mt = -1
+        m_a0, m_a1, m_a2, m_a3 = a0, a1, a2, a3
+        nk = 0
+        ns = np.uint64(0)
+        if t == 4:  # Gomaxprocs
+            mt = _PROCS_CHANGE
+            if pre_init:
+                pre_init = False
+                for j in range(nc):
+                    if c_alive[j]:
+                        tt = tm
+                        if tt <= last_ts:
+                            tt = last_ts + 1
+                        last_ts = tt
+                        o_typ[on], o_time[on] = _GO_STATUS, tt
+                        o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = -1, -1, -1
+                        o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = (
+                            c_g[j],
+                            _U64,
+                            1,
+                            0,
+                        )
+                        o_row[on], o_nk[on], o_ns[on] = -1, 0, 0
+                        on += 1
+                nc = 0
+                continue
+        elif t == 5:  # ProcStart
+            p_has_m[ps] = 1
+            p_m[ps] = a0
+            if p_seen[ps]:
+                mt = _PROC_START
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 0, 0, 0
+            else:
+                p_seen[ps] = 1
+                mt = _PROC_STATUS
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 1, 0, 0
+        elif t == 6:  # ProcStop
+            if p_seen[ps]:
+                mt = _PROC_STOP
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 0, 0, 0
+            else:
+                p_seen[ps] = 1
+                mt = _PROC_STATUS
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 2, 0, 0
+        elif t == 7:
+            mt = _GC_BEGIN
+        elif t == 8:
+            mt = _GC_END
+        elif t == 9:  # STWStart
+            kid = a0
+            reason = 0
+            if version < 21:
+                reason = np.int64(kid) + 1 if kid <= 1 else 0
+            elif version == 21:
+                reason = np.int64(kid) if kid < 17 else 0
+            sid = builtin[12 + reason]
+            last_stw = sid
+            mt = _STW_BEGIN
+            m_a0, m_a1, m_a2, m_a3 = sid, 0, 0, 0
+            nk, ns = 1, sid
+        elif t == 10:
+            mt = _STW_END
+            m_a0, m_a1, m_a2, m_a3 = last_stw, 0, 0, 0
+            nk, ns = 1, last_stw
+        elif t == 11:
+            mt = _SWEEP_BEGIN
+        elif t == 12:
+            mt = _SWEEP_END
+        elif t == 13:  # GoCreate
+            if pre_init:
+                if 2 * (nc + 1) > ck.shape[0]:
+                    return ERR_UNEXPECTED, on, k  # (sized from the GoCreate count: never)
+                s, new = h_slot(ck, cu, a0)
+                if new or c_alive[c_idx[s]] == 0:
+                    c_idx[s] = nc
+                    c_g[nc] = a0
+                    c_alive[nc] = 1
+                    nc += 1
+                continue
+            mt = _GO_CREATE
+        elif t == 14:  # GoStart
+            if pre_init:
+                mt = _GO_STATUS
+                m_a0, m_a1, m_a2, m_a3 = a0, _U64, 2, 0
+                s = h_find(ck, cu, a0)
+                if s >= 0 and c_idx[s] >= 0:
+                    c_alive[c_idx[s]] = 0
+            else:
+                mt = _GO_START
+        elif t == 41:  # GoStartLabel: GoStart, then GoLabel
+            for j in range(2):
+                tt = tm
+                if tt <= last_ts:
+                    tt = last_ts + 1
+                last_ts = tt
+                o_typ[on] = _GO_START if j == 0 else _GO_LABEL
+                o_time[on] = tt
+                o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = np.int64(gv), pv, m0
+                if j == 0:
+                    o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = a0, a1, a2, a3
+                    o_row[on] = k
+                else:
+                    o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = a2, 0, 0, 0
+                    o_row[on] = -1
+                o_nk[on], o_ns[on] = 0, 0
+                on += 1
+            continue
+        elif t == 15:
+            mt = _GO_DESTROY
+        elif (t >= 16 and t <= 20) or (t >= 22 and t <= 27) or t == 42:
+            # blocking events: (type, reason) as in tracev1.go
+            r = 10  # sEmpty (GoBlock)
+            mt = _GO_BLOCK
+            if t == 16:
+                r = 0
+            elif t == 17:
+                mt, r = _GO_STOP, 2
+            elif t == 18:
+                mt, r = _GO_STOP, 1
+            elif t == 19:
+                r = 3
+            elif t == 22:
+                r = 4
+            elif t == 23:
+                r = 5
+            elif t == 24:
+                r = 9
+            elif t == 25:
+                r = 7
+            elif t == 26:
+                r = 8
+            elif t == 27:
+                r = 6
+            elif t == 42:
+                r = 11
+            m_a0, m_a1, m_a2, m_a3 = builtin[r], sk, 0, 0
+        elif t == 21:
+            mt = _GO_UNBLOCK
+        elif t == 28:  # GoSysCall
+            if blocked[k]:
+                mt = _SYS_BEGIN
+                m_a0, m_a1, m_a2, m_a3 = 0, sk, 0, 0
+            else:
+                for j in range(2):
+                    tt = tm + j
+                    if tt <= last_ts:
+                        tt = last_ts + 1
+                    last_ts = tt
+                    o_typ[on] = _SYS_BEGIN if j == 0 else _SYS_END
+                    o_time[on] = tt
+                    o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = np.int64(gv), pv, m0
+                    o_args[on, 0], o_args[on, 2], o_args[on, 3] = 0, 0, 0
+                    o_args[on, 1] = sk if j == 0 else 0
+                    o_row[on] = k if j == 0 else -1
+                    o_nk[on], o_ns[on] = 0, 0
+                    on += 1
+                continue
+        elif t == 29:
+            mt = _SYS_END_BLOCKED
+        elif t == 30:  # GoSysBlock
+            continue
+        elif t == 31 or t == 32:  # GoWaiting, GoInSyscall
+            mt = _GO_STATUS
+            m_a0, m_a1, m_a2, m_a3 = a0, _U64, (4 if t == 31 else 3), 0
+            s = h_find(ck, cu, a0)
+            if s >= 0 and c_idx[s] >= 0:
+                c_alive[c_idx[s]] = 0
+        elif t == 33:
+            mt = _HEAP_ALLOC
+        elif t == 34:
+            mt = _HEAP_GOAL
+        elif t == 43:
+            mt = _ASSIST_BEGIN
+        elif t == 44:
+            mt = _ASSIST_END
+        elif t == 45:  # UserTaskCreate
+            mt = _TASK_BEGIN
+            m_a0, m_a1, m_a2, m_a3 = a0, (a1 if a1 != 0 else _U64), a2, sk
+            if 2 * (t_cnt + 1) > tk.shape[0]:
+                nk_, nu_ = h_new(tk.shape[0])
+                b1 = np.zeros(nk_.shape[0], np.uint8)
+                b2 = np.zeros(nk_.shape[0], np.uint64)
+                b3 = np.zeros(nk_.shape[0], np.uint64)
+                for q in range(tk.shape[0]):
+                    if tu[q] and t_on[q]:
+                        d, _ = h_slot(nk_, nu_, tk[q])
+                        b1[d], b2[d], b3[d] = 1, t_name[q], t_parent[q]
+                tk, tu, t_on, t_name, t_parent = nk_, nu_, b1, b2, b3
+                t_cnt = 0
+                for q in range(tk.shape[0]):
+                    if tu[q]:
+                        t_cnt += 1
+            s, new = h_slot(tk, tu, a0)
+            if new:
+                t_cnt += 1
+            t_on[s], t_name[s], t_parent[s] = 1, a2, a1
+        elif t == 46:  # UserTaskEnd
+            mt = _TASK_END
+            s = h_find(tk, tu, a0)
+            if s >= 0 and t_on[s]:
+                t_on[s] = 0
+                m_a0, m_a1, m_a2, m_a3 = a0, a1, t_parent[s], 0
+                nk, ns = 2, t_name[s]
+            else:
+                m_a0, m_a1, m_a2, m_a3 = a0, a1, _U64, 0
+                nk, ns = 2, np.uint64(0)
+        elif t == 47:  # UserRegion
+            mt = _REGION_BEGIN if a1 == 0 else (_REGION_END if a1 == 1 else 0)
+            m_a0, m_a1, m_a2, m_a3 = a0, a2, sk, 0
+        elif t == 48:
+            mt = _USER_LOG
+            m_a0, m_a1, m_a2, m_a3 = a0, a1, inline_ids[np.int64(a3)], sk
+        elif t == 49:
+            mt = _CPU_SAMPLE
+            m_a0, m_a1, m_a2, m_a3 = sk, _U64, np.uint64(pv), gv
+        else:
+            return ERR_UNEXPECTED, on, k
+        if v1_stack[t] == 1:
+            sa = stack_arg[mt]
+            if sa == 1:
+                m_a0 = sk
+            elif sa == 2:
+                m_a1 = sk
+            elif sa == 3:
+                m_a2 = sk
+            elif sa == 4:
+                m_a3 = sk
+        m = np.int64(-1)
+        if pv != -1 and t != 49 and p_has_m[ps]:
+            m = np.int64(p_m[ps])
+        if t == 6:
+            p_has_m[ps] = 0
+        gg = np.int64(gv) if gv != 0 else np.int64(-1)
+        if tm <= last_ts:
+            tm = last_ts + 1
+        last_ts = tm
+        o_typ[on], o_time[on] = mt, tm
+        o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = gg, pv, m
+        o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = m_a0, m_a1, m_a2, m_a3
+        o_row[on], o_nk[on], o_ns[on] = k, nk, ns
+        on += 1
+    o_typ[on] = _SYNC
+    o_time[on] = last_ts + 1
+    o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = -1, -1, -1
+    o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = (2 if n else 1), 0, 0, 0
+    o_row[on], o_nk[on], o_ns[on] = -1, 0, 0
+    on += 1
+    return OK, on, -1
