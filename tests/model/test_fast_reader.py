@@ -193,9 +193,11 @@ def test_warm_up_trace_takes_the_fast_path():
     assert len(table) == 10
 
 
-def test_prefetch_path(monkeypatch):
-    """Decoding the next generation on a worker thread gives the same events."""
-    monkeypatch.setattr(order, "_PREFETCH", True)
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_prefetch_path(monkeypatch, prefetch):
+    """Decoding and counting the next generation on a worker thread (or not) gives the
+    same events."""
+    monkeypatch.setattr(order, "_PREFETCH", prefetch)
     trace = sample_traces()[-1]
     data = trace.read_bytes()
     parts = list(order.TraceChunks(data, chunk_events=5000, keep_columns=False))

@@ -65,9 +65,10 @@ __all__ = ["ReadResult", "RowChunk", "TraceChunks", "read_trace", "warm_up"]
 
 _U64 = (1 << 64) - 1
 _KIND_EVENTS = 0  # format._kernels.KIND_EVENTS: an M event batch
-#: decode generation g+1's tables on a worker thread while generation g is ordered (the
-#: M batches are decoded lazily by the kernel, so little is left to overlap); off
-_PREFETCH = False
+#: decode generation g+1's tables and count its M batches (``count_batches``, ≈6 ns/event)
+#: on a worker thread while generation g is ordered (streaming readers; ``read_trace``
+#: keeps whole generations and does not)
+_PREFETCH = True
 #: kernel output rows per call (a chunk that stays in cache; 85 B per row)
 _KERNEL_ROWS = 1 << 16
 
@@ -379,21 +380,23 @@ class TraceChunks:
         if self._progress is not None:
             self._progress(1.0)
 
-    def rows(self) -> Iterator[RowChunk | EventTable]:
+    def rows(self, buffers: int = 1) -> Iterator[RowChunk | EventTable]:
         """The ordering kernel's raw rows (:class:`RowChunk`) instead of :class:`EventTable` s.
 
         For consumers that need less than the columns (``stats`` counts straight from
         the rows, ``_order_kernel.count_rows``). Once Go's reader would stop, the
         rest comes from the reference reader as :class:`EventTable` chunks (after
-        the rows already yielded), as in plain iteration. The rows of a chunk are
-        overwritten by the next: fold each before asking for the next.
+        the rows already yielded), as in plain iteration. The kernel writes its
+        chunks into ``buffers`` row buffers in turn, so a chunk stays valid until
+        ``buffers - 1`` more have been yielded (1: fold each before asking for the
+        next; more: hand chunks to another thread, see ``stats``).
         """
         if self._engine == "reference":
             yield from self._reference(0)
             return
         yielded = 0
         try:
-            for rc in self._fast_rows():
+            for rc in self._fast_rows(buffers):
                 yielded += rc.n
                 yield rc
         except _Fallback:
@@ -423,7 +426,7 @@ class TraceChunks:
         for rc in self._fast_rows():
             yield self._build(rc.out, 0, rc.n, rc.gen_idx, rc.buf, rc.s_ids, rc.s_set, rc.codes)
 
-    def _fast_rows(self) -> Iterator[RowChunk]:
+    def _fast_rows(self, n_out: int = 1) -> Iterator[RowChunk]:
         tf = self._tf if self._tf is not None else TraceFile(self._raw_bytes())
         src = tf
         ix = index_trace(src)
@@ -434,19 +437,22 @@ class TraceChunks:
         state = K.KernelState()
         # Generation g+1 decodes on a worker thread (the kernels release the GIL) while
         # generation g is ordered: two buffer sets, used in turn.
+        prefetch = _PREFETCH and not self._keep
         if self._keep:
             buffers = [None, None]
         else:
             b = DecodeBuffers()
-            buffers = [b, DecodeBuffers() if _PREFETCH else b]
-        pool = ThreadPoolExecutor(1) if _PREFETCH else _Inline()
-        # One output chunk of kernel rows, reused (each chunk becomes one EventTable).
-        out = _out_arrays(max(8, min(self._chunk or _KERNEL_ROWS, _KERNEL_ROWS)))
+            buffers = [b, DecodeBuffers() if prefetch else b]
+        pool = ThreadPoolExecutor(1) if prefetch else _Inline()
+        # Output chunks of kernel rows, reused in turn (each chunk becomes one EventTable).
+        cap = max(8, min(self._chunk or _KERNEL_ROWS, _KERNEL_ROWS))
+        out = [_out_arrays(cap) for _ in range(max(1, n_out))]
         rs = np.zeros(4, np.int64)
 
         def decode(g: int):
             # the kernel decodes the M batches itself, lazily; read_trace keeps the columns
-            return decode_generation(src, ix, g, buffers=buffers[g % 2], events=self._keep)
+            dg = decode_generation(src, ix, g, buffers=buffers[g % 2], events=self._keep)
+            return dg, _count_batches(ix, g, buf)
 
         nxt = pool.submit(decode, 0)
         try:
@@ -468,36 +474,23 @@ class TraceChunks:
         no = np.zeros(0, np.int32)
         yield RowChunk(o, 1, -1, buf, none, np.zeros(0, np.uint8), no, no)
 
-    def _order_all(self, src, ix, buf, state, out, rs, pool, decode, nxt):
+    def _order_all(self, src, ix, buf, state, outs, rs, pool, decode, nxt):
         scratch = None
+        calls = 0
         gi, bi = ix.generations, ix.batches
         ng = len(gi)
         for g in range(ng):
             try:
-                dg = nxt.result()
+                dg, batches = nxt.result()
             except TraceFormatError:
                 raise _Fallback from None
+            if batches is None:
+                raise _Fallback
             if g + 1 < ng:
                 nxt = pool.submit(decode, g + 1)
-            # The M batches: counted here (sizes and source rows), decoded lazily by the
-            # kernel, one batch per M at a time (Go's batchCursor).
-            a, b = int(gi.batch_start[g]), int(gi.batch_end[g])
-            sel = np.flatnonzero(bi.kind[a:b] == _KIND_EVENTS) + a
-            b_doff = bi.data_offset[sel]
-            b_size = bi.size[sel]
-            b_count = np.zeros(sel.shape[0], np.int64)
-            counts = np.zeros(256, np.int64)
-            gid_range = np.array([1 << 62, -1], np.int64)
-            if K.count_batches(
-                buf, b_doff, b_size, wire.NARGS, wire.TIMED, b_count, counts, gid_range
-            ):
-                raise _Fallback
-            b_row0 = np.zeros(sel.shape[0], np.int64)
-            np.cumsum(b_count[:-1], out=b_row0[1:])
-            cur, mb_rows, slot_rows = _cursors(bi.thread[sel], b_count)
+            counts, gid_range, cur, mb_rows, slot_rows, bat = batches
             n_m = cur.shape[1] - 1
-            bat = (b_doff, b_size, bi.base_time[sel], b_row0)
-            n_batches = b - a
+            n_batches = int(gi.batch_end[g] - gi.batch_start[g])
             state.reserve(
                 new_g=int(counts[[_E.GoCreate, _E.GoCreateBlocked, _E.GoCreateSyscall,
                                   _E.GoStatus, _E.GoStatusStack]].sum()),
@@ -534,6 +527,7 @@ class TraceChunks:
             rs[K.RS_NM] = n_m
             nspt = float(gi.ns_per_tick[g])
             while True:
+                out = outs[calls % len(outs)]  # the next chunk's buffer (see ``rows``)
                 status, n = K.order_generation(
                     dg.gen, dg.min_time_ns, nspt, wire.NARGS, wire.TIMED, bat, mb_rows,
                     cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
@@ -544,6 +538,7 @@ class TraceChunks:
                 if status < 0:
                     raise _Fallback
                 if n:
+                    calls += 1
                     yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes, code_map)
                 if status == K.OK:
                     break
@@ -623,6 +618,30 @@ class TraceChunks:
         for arr in c.values():
             arr.flags.writeable = False
         return EventTable(**c, strings=tuple(self._strings), generations=tuple(self._gens))
+
+
+def _count_batches(ix, g: int, buf: np.ndarray):
+    """Generation ``g``'s M batches, counted (``count_batches``) for the kernel's lazy decode.
+
+    Returns (event counts by type, (lowest, highest) goroutine ID created, cursors,
+    per-M batch rows, slot rows, (data offset, size, base time, first source row) per
+    batch), or None when an event is malformed.
+    """
+    gi, bi = ix.generations, ix.batches
+    a, b = int(gi.batch_start[g]), int(gi.batch_end[g])
+    sel = np.flatnonzero(bi.kind[a:b] == _KIND_EVENTS) + a
+    b_doff = bi.data_offset[sel]
+    b_size = bi.size[sel]
+    b_count = np.zeros(sel.shape[0], np.int64)
+    counts = np.zeros(256, np.int64)
+    gid_range = np.array([1 << 62, -1], np.int64)
+    if K.count_batches(buf, b_doff, b_size, wire.NARGS, wire.TIMED, b_count, counts, gid_range):
+        return None
+    b_row0 = np.zeros(sel.shape[0], np.int64)
+    np.cumsum(b_count[:-1], out=b_row0[1:])
+    cur, mb_rows, slot_rows = _cursors(bi.thread[sel], b_count)
+    bat = (b_doff, b_size, bi.base_time[sel], b_row0)
+    return counts, gid_range, cur, mb_rows, slot_rows, bat
 
 
 def _cursors(thread: np.ndarray, count: np.ndarray):

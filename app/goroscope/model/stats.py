@@ -46,9 +46,11 @@ from __future__ import annotations
 
 import gc
 import os
+import queue
 import resource
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -143,9 +145,12 @@ def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
             return _finish(out, start)
         out["version"] = f"go1.{chunks.version}"
         acc = EventCounter()
+        items = chunks.rows()
         if engine == "fast":
             gc.disable()
-        for item in chunks.rows():
+            if PIPELINE and type(chunks) is TraceChunks:  # not an old-format reader
+                items = _pipelined(chunks, PIPELINE)
+        for item in items:
             if isinstance(item, EventTable):  # after a hand-over to the reference reader
                 if gc_on:
                     gc.enable()
@@ -161,6 +166,55 @@ def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
         if tf is not None:
             tf.close()
     return _finish(out, start)
+
+
+#: order on a worker thread while this one counts, with this many kernel row buffers in
+#: turn (0: order and count in turn on one thread)
+PIPELINE = 3
+
+
+def _pipelined(chunks, depth: int) -> Iterator:
+    """``chunks.rows(buffers=depth)``, produced on a worker thread (the kernels release the GIL).
+
+    The worker may run ``depth`` chunks ahead: it takes a permit before asking for
+    each chunk, the consumer returns one when it is done with a chunk, so a buffer is
+    refilled only after its chunk was counted. Errors in the worker re-raise here.
+    """
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    permits = threading.Semaphore(depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            it = chunks.rows(buffers=depth)
+            while True:
+                while not permits.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                item = next(it, done)
+                q.put(item)
+                if item is done:
+                    return
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put(e)
+
+    worker = threading.Thread(target=produce, name="goroscope-stats-order", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            permits.release()
+    finally:
+        stop.set()
+        worker.join()
 
 
 def count_events(ev: EventTable) -> dict:
