@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -83,3 +84,49 @@ def test_chunked_counting_equals_whole_table():
         acc.add(t)
     assert len(sizes) > 1
     assert acc.result() == count_events(read_trace(data).events)
+
+
+def test_pipelined_counting_equals_in_turn(monkeypatch):
+    """Ordering on a worker thread (``stats.PIPELINE``, kernel row buffers in turn) counts
+    what ordering and counting in turn on one thread does, and leaves no thread behind."""
+    import threading
+
+    from tests.model.conftest import sample_traces
+
+    stats_mod = importlib.import_module("goroscope.model.stats")
+    traces = sample_traces()
+    if not traces:
+        pytest.skip("no committed traces")
+
+    def semantic(d):
+        return {k: v for k, v in d.items() if k not in stats_mod.TIMING_KEYS}
+
+    for trace in traces[-4:]:
+        monkeypatch.setattr(stats_mod, "PIPELINE", 0)
+        alone = semantic(stats_mod.stats(trace))
+        # 2 buffers: the worker waits for the counter on every other chunk
+        monkeypatch.setattr(stats_mod, "PIPELINE", 2)
+        monkeypatch.setattr("goroscope.model.order._KERNEL_ROWS", 64)
+        assert semantic(stats_mod.stats(trace)) == alone
+        monkeypatch.undo()
+    assert not [t for t in threading.enumerate() if t.name == "goroscope-stats-order"]
+
+
+def test_pipelined_worker_error_reaches_the_caller(monkeypatch):
+    """An exception on the ordering thread is raised in the caller (not swallowed, no hang)."""
+    from tests.model.conftest import sample_traces
+
+    from goroscope.model import order
+
+    stats_mod = importlib.import_module("goroscope.model.stats")
+    traces = sample_traces()
+    if not traces:
+        pytest.skip("no committed traces")
+
+    def broken(self, buffers=1):
+        yield from ()
+        raise RuntimeError("kernel exploded")
+
+    monkeypatch.setattr(order.TraceChunks, "rows", broken)
+    with pytest.raises(RuntimeError, match="kernel exploded"):
+        stats_mod.stats(traces[-1])
