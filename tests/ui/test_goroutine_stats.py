@@ -93,3 +93,20 @@ def test_group_distributions_equal_the_analysis(name):
                 continue
             got = dict(zip(DIST_STATS, ours[k, ci].tolist(), strict=True))
             assert got == theirs[group][cat], (group, cat)
+
+
+def test_distribution_big_path_equals_nearest_rank_sort():
+    """Sets above 4096 rows take the per-column np.partition path: same numbers as sorting."""
+    from goroscope.ui.models.goroutine_stats import _distribution
+
+    rng = np.random.default_rng(3)
+    ns = rng.integers(0, 10**9, size=(20_000, 5))
+    for n in (1, 7, 4096, 4097, 12_345):
+        rows = np.sort(rng.choice(len(ns), n, replace=False))
+        got = _distribution(ns, rows)
+        for c in range(ns.shape[1]):
+            v = np.sort(ns[rows, c])
+            want = [n, v.sum()] + [v[max(0, int(np.ceil(p * n)) - 1)] for p in (0, 0.5, 0.9, 0.99)]
+            want[2] = v[0]
+            want.append(v[-1])
+            assert got[c].tolist() == [float(x) for x in want], (n, c)
