@@ -242,10 +242,15 @@ class NumpyTableModel(QAbstractTableModel):
         self._pos = None
         if persistent:
             frm, to = [], []
+            few = len(persistent) <= 4  # a compare per index beats building the inverse
             for idx in persistent:
                 r = idx.row()
                 if 0 <= r < len(old):
-                    v = self.view_row(int(old[r]))
+                    if few:
+                        hit = np.flatnonzero(rows == old[r])
+                        v = int(hit[0]) if len(hit) else -1
+                    else:
+                        v = self.view_row(int(old[r]))
                     frm.append(idx)
                     to.append(self.index(v, idx.column()) if v >= 0 else QModelIndex())
             self.changePersistentIndexList(frm, to)
