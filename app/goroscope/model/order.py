@@ -8,13 +8,17 @@ What
 
 1. ``goroscope.format`` indexes the file and decodes one generation's tables
    (strings, stacks, CPU samples; reused :class:`~goroscope.format.decode.DecodeBuffers`);
-   ``_order_kernel.count_batches`` counts its M batches' events;
+   ``_order_kernel.count_batches`` counts its M batches' events. For streaming
+   readers this runs for generation g+1 on a worker thread while g is ordered;
 2. ``model._order_kernel.order_generation`` decodes each M's batches lazily (one
    batch per M at a time, Go's ``batchCursor``), merges the per-M streams like Go
    (heap, frontier fallback with Go's pdqsort, CPU samples, state machines,
    Sync, +1 ns fix-up) and writes one row per returned event;
-3. numpy turns those rows into :class:`EventTable` columns (kinds, states,
-   names as string codes), resolving only the string IDs actually used.
+3. ``_order_kernel.build_columns`` turns those rows into :class:`EventTable`
+   columns (kinds, states, names as string codes), resolving only the string IDs
+   actually used. :meth:`TraceChunks.rows` hands out the rows themselves
+   (:class:`RowChunk`) for consumers that need less: ``stats`` counts them
+   (``_order_kernel.count_rows``) on one thread while another orders.
 
 Memory is one decoded batch per M plus the output rows, whatever the size of a
 generation (``read_trace``, which keeps everything, also decodes whole generations);

@@ -2,11 +2,13 @@
 
 ``tracecount`` (``../shared/tools/tracecount``) reads a trace with Go's own
 ``internal/trace.Reader`` and counts what ``ReadEvent`` returns until ``io.EOF``
-or the first error. :func:`stats` does the same over the
-:class:`~goroscope.model.events.EventTable` chunks of the fast reader
-(``model.order``; ``engine="reference"`` for the pure-Python twin), counted by a
-numba kernel (``_order_kernel.count_chunk``), so every semantic key must agree
-with it exactly:
+or the first error. :func:`stats` does the same over the fast reader
+(``model.order``; ``engine="reference"`` for the pure-Python twin): the ordering
+kernel's rows are counted straight away by a numba kernel
+(``_order_kernel.count_rows``, no :class:`~goroscope.model.events.EventTable`
+columns; ``count_chunk`` for tables after a hand-over to the reference reader)
+while a worker thread orders the next chunk (``PIPELINE``). Every semantic key
+must agree with tracecount exactly:
 
 ``file``
     the path as given; ``bytes`` its size; ``mode`` is ``"parsed"``.
