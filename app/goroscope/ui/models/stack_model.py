@@ -109,7 +109,7 @@ def creation_span(tl, g_idx: int, upto: int | None = None) -> int:
 def _creation_sections(details, tl, g_idx: int, upto: int | None, goid_of) -> list:
     c = creation_span(tl, g_idx, upto)
     if c < 0:
-        return [StackSection("Created before the trace started (no creation stack)", [], -1,
+        return [StackSection("Created before the trace (no stack)", [], -1,
                              -1, "created")]  # fmt: skip
     d = details.span(g_idx, c)
     t = int(tl.goroutine_row(g_idx).start_ns[c])
