@@ -93,6 +93,10 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
     out["baseline_rss"] = base_rss
     out["rss_at_peak"] = sampler.stop()
     out["rss_end"] = _rss_now()
+    from goroscope.model.spans import release_free_memory
+
+    release_free_memory()
+    out["rss_end_trimmed"] = _rss_now()
     return out
 
 

@@ -518,3 +518,59 @@ def test_snapshot_cadence():
     assert len(every) == len(chunks)
     assert 1 <= len(per_gen) < len(every)
     assert [s.covered_ns for s in every] == sorted(s.covered_ns for s in every)
+
+
+# --- span storage coding -------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    slices=st.lists(
+        st.lists(st.integers(min_value=0, max_value=(1 << 40)), min_size=1, max_size=30),
+        min_size=1,
+        max_size=20,
+    ),
+    tick=st.sampled_from([1, 64]),
+)
+def test_start_coding_round_trips(slices, tick):
+    """Delta + varint coding of span starts (SpanSegment.dt) is lossless for any ascending
+    slices, tick-aligned (divided by 64) or not (flagged), small or huge gaps."""
+    from goroscope.model.timeline import _gaps, decode_starts, decode_uvarints, encode_starts
+
+    starts, off = [], [0]
+    for sl in slices:
+        v = np.cumsum(np.array(sl, np.int64) * tick)
+        starts.append(v)
+        off.append(off[-1] + len(v))
+    start = np.concatenate(starts)
+    g_off = np.array(off, np.int64)
+    dt, g_boff = encode_starts(start, g_off)
+    assert decode_starts(dt, g_off).tolist() == start.tolist()
+    assert int(g_boff[-1]) == len(dt)
+    for i in range(len(slices)):
+        a, b = int(g_boff[i]), int(g_boff[i + 1])
+        assert np.cumsum(_gaps(decode_uvarints(dt[a:b]))).tolist() == starts[i].tolist()
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_packed_span_columns_equal_reference_per_segment(name):
+    """seg.start / seg.kind / seg.proc (decoded from dt and kp) and slice_starts agree with
+    the per-event twin's spans (start, kind) and the event's context proc."""
+    tl, ref = timeline(name), reference(name)
+    goid = tl.goroutines.goid
+    pos = collections.Counter()  # spans of each goroutine seen in earlier segments
+    for seg in tl.segments:
+        start = seg.start + seg.base_ns
+        kind = seg.kind
+        proc = seg.proc
+        assert proc.dtype == np.int32
+        for i, g in enumerate(seg.g_idx.tolist()):
+            a, b = int(seg.g_off[i]), int(seg.g_off[i + 1])
+            assert seg.slice_starts(i).tolist() == start[a:b].tolist()
+            want = ref["spans"][int(goid[g])][pos[g] : pos[g] + b - a]
+            pos[g] += b - a
+            assert start[a:b].tolist() == [w[0] for w in want]
+            assert [tl.kinds[k] for k in kind[a:b].tolist()] == [
+                (GoState(w[1]), w[2]) for w in want
+            ]
+    assert sum(pos.values()) == tl.n_spans

@@ -177,7 +177,7 @@ class _GoidMap:
     _DENSE_MAX = 1 << 27
 
     def __init__(self) -> None:
-        self._dense = np.full(1024, -1, np.int64)
+        self._dense = np.full(1024, -1, np.int32)  # g_idx < 2**31
         self._sparse: dict[int, int] = {}
         self.n = 0
 
@@ -191,7 +191,7 @@ class _GoidMap:
             gd = goids[dense]
             mx = int(gd.max())
             if mx >= len(self._dense):
-                b = np.full(max(mx + 1, 2 * len(self._dense)), -1, np.int64)
+                b = np.full(max(mx + 1, len(self._dense) * 3 // 2), -1, np.int32)
                 b[: len(self._dense)] = self._dense
                 self._dense = b
             out[dense] = self._dense[gd]
@@ -1035,7 +1035,30 @@ def build_timeline(
             close()
     if cancel is not None:
         cancel.raise_if_set()
-    return b.snapshot(complete=True)
+    tl = b.snapshot(complete=True)
+    del b, source
+    release_free_memory()
+    return tl
+
+
+def release_free_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc ``malloc_trim``; a no-op elsewhere).
+
+    The reader's and the builder's temporaries are freed when a build ends, but glibc
+    keeps freed heap pages mapped (its arenas only shrink from the top); without this
+    the process kept ~0.2 GB more RSS than the model after building the big trace.
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class _Raised:

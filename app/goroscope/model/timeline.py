@@ -45,10 +45,15 @@ what the view *draws* kept in memory:
 * **Goroutine spans** live in per-chunk :class:`SpanSegment` s (a chunk is what
   the event stream yields, 64–256 Ki events). A segment is a CSR table over the
   goroutines that had transitions in it (``g_idx`` sorted, ``g_off``) with, per
-  span: ``start`` relative to the segment's ``base_ns`` (uint32 while a chunk
-  spans < 4.29 s, else int64), ``kind`` (uint8: a (GoState, reason) pair interned
-  in :attr:`Timeline.kinds`) and ``proc`` (uint8 while there are < 255 procs, else
-  uint16 / int32: where a Running span runs). **6 bytes per span** (measured).
+  span: its ``start``, delta-coded within the goroutine's slice as an unsigned
+  varint (``dt``; the first span's offset from ``base_ns``, then the gaps; a gap
+  that is a multiple of Go's 64 ns tick — 98 % — is stored divided by 64: ~1.35 B),
+  and one byte ``kp`` naming a (kind, proc) pair (kind = a (GoState, reason)
+  interned in :attr:`Timeline.kinds`; proc = where a Running span runs; a trace
+  uses a few dozen pairs, uint16 past 256). **2.35 bytes per span** (measured; it
+  was 6 B with uint32 starts and separate kind and proc bytes). ``seg.start`` /
+  ``seg.kind`` / ``seg.proc`` decode a whole segment (starts LRU-cached, ~1 ms per
+  60 k spans); ``seg.slice_starts(i)`` decodes one goroutine's bytes only.
 * The thread of a Running span is not stored per span: procs rarely move between
   threads, so a per-proc run-length code (``pm_*``, 2.5 k changes on the big
   trace) gives it; Syscall spans keep theirs in a sparse table (``sys_*``).
@@ -72,14 +77,14 @@ what the view *draws* kept in memory:
 
 Measured (``tests/bench/bench_model.py``, 2 vCPUs shared with other jobs, so
 times vary ±50 % run to run): the 450 MB trace (81.05 M events, 75.63 M spans,
-2.16 M goroutines, 1,245 segments) gives a model of **669 MB = 1.49× the file**:
-span columns 454 MB (6.00 B/span), segment index 32 MB, goroutines 80 MB (37 B
-each), regions 82 MB, ranges 10 MB, metrics 7 MB, counters 4 MB — 8.85 B per span
-all told. Keeping wire rows, unblockers and per-span threads, it was 1,359 MB (3.0×).
-The fold runs at 2–4 M events/s (20–40 s); through ``TraceSession`` (reader
-thread + fold) the first timeline arrives after 0.6–1.5 s and the complete model
-after 29–71 s. Peak RSS 2.0–3.1 GB, of which the event reader alone peaks at
-2.0 GB on this trace (its per-generation working set), the model 0.67 GB.
+2.16 M goroutines, 1,245 segments) gives a model of **403 MB = 0.89× the file**:
+span columns 178 MB (2.35 B/span), segment index 42 MB, goroutines 80 MB (37 B
+each), regions 82 MB, ranges 10 MB, metrics 7 MB, counters 3 MB — 5.3 B per span
+all told (669 MB = 1.49× with 6 B spans; 1,359 MB = 3.0× keeping wire rows,
+unblockers and per-span threads). The fold runs at 2–4 M events/s. Peak RSS of the
+whole build 0.76 GB = 1.68× the file: the interpreter with numba and numpy
+(0.16 GB), the reader's working set (0.12 GB), the model and the builder's spare
+column capacity.
 
 What we deliberately don't do
 -----------------------------
@@ -92,9 +97,8 @@ What we deliberately don't do
   ``state_bin_ns`` (a power of two, ≤ 64 Ki bins) with min/max/last per bin, which
   is what a plot can show; exact step series for a set of goroutines (a group's
   aggregate row, a zoomed window) come from :meth:`Timeline.state_counts`.
-* No delta-coded times (yet): 4 of the 6 bytes are the start. OPT: u16 deltas with
-  an exception list would bring a span to ~4 B; queries would then cumsum a
-  segment's starts (~1 ms per segment).
+* No tick-quantised times: a start is exact ns (Go's +1 ns fix-ups make 2 % of the
+  gaps odd), so the varint carries a flag bit instead of assuming 64 ns ticks.
 
 Thread: snapshots are immutable and may be read from any thread.
 """
