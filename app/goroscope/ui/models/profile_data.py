@@ -46,10 +46,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from goroscope.analysis.profiles import BLOCKING_KINDS, ProfileRecord
+from goroscope.model.spans import release_free_memory
 from goroscope.model.timeline import KIND_RUNNING, Timeline
 
 __all__ = [
     "BLOCKING_KINDS",
+    "behind",
     "behind_rows",
     "ProfileData",
     "ProfileView",
@@ -289,6 +291,8 @@ def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileDa
     key = key_of[h] if len(h) else h.astype(np.int32)
     rep["cpu"] = _last_per_key(key, n_keys, h)
     cpu = Intervals(g, t, t + 1, key)
+    col = None
+    release_free_memory()  # the reader's and collector's freed heap back to the OS
     return ProfileData(intervals, cpu, frames, rep, int(last_ns), minor)
 
 
@@ -337,7 +341,10 @@ def _clip_to_windows(iv: Intervals, wg, ws, we) -> Intervals:
     """Intervals clipped to per-goroutine windows (one output row per overlap)."""
     if len(iv) == 0 or len(wg) == 0:
         return iv.take(np.zeros(0, np.int64))
-    order = np.argsort(iv.g_idx, kind="stable")
+    member = np.zeros(int(max(iv.g_idx.max(), wg.max())) + 2, bool)
+    member[wg] = True
+    cand = np.flatnonzero(member[iv.g_idx])  # only the windows' goroutines get sorted
+    order = cand[np.argsort(iv.g_idx[cand], kind="stable")]
     gsorted = iv.g_idx[order]
     out_rows, out_s, out_e = [], [], []
     for g, s, e in zip(wg.tolist(), ws.tolist(), we.tolist(), strict=True):
@@ -432,6 +439,13 @@ def records(data: ProfileData, view: ProfileView) -> list[ProfileRecord]:
             view.handles.tolist(), view.counts.tolist(), view.totals_ns.tolist(), strict=True
         )
     ]
+
+
+def behind(view: ProfileView, rec_idx: NDArray[np.int64]) -> tuple[NDArray[np.int64], Intervals]:
+    """``(rows, intervals)``: the rows of ``view.iv`` whose stack key is one of records
+    ``rec_idx``, and those intervals (a copy; job thread: tens of millions on big traces)."""
+    rows = behind_rows(view, rec_idx)
+    return rows, view.iv.take(rows)
 
 
 def behind_rows(view: ProfileView, rec_idx: NDArray[np.int64]) -> NDArray[np.int64]:

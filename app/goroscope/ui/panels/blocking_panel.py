@@ -50,7 +50,7 @@ from goroscope.analysis.profiles import BLOCKING_KINDS
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.flame_graph import FlameGraphView
 from goroscope.ui.items.time_axis import format_duration
-from goroscope.ui.models.profile_data import Scope, behind_rows, profile_flame, records
+from goroscope.ui.models.profile_data import Scope, behind, profile_flame, records
 from goroscope.ui.models.profile_hub import ProfilePass
 from goroscope.ui.models.profile_table import ArrayTableModel, Column
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
@@ -395,13 +395,13 @@ class ProfilePanelBase(QWidget):
         self.behind_label.setText(f"Collecting what is behind {what}…")
         self._behind_what = what
         self._rid_behind = self.bridge.submit(
-            ("profile-behind", id(self)), behind_rows, self.view, rec_idx
+            ("profile-behind", id(self)), behind, self.view, rec_idx
         )
 
-    def _show_behind(self, rows: np.ndarray) -> None:
+    def _show_behind(self, result) -> None:
         what = self._behind_what
+        rows, iv = result
         self.behind_rows = rows
-        iv = self.view.iv.take(rows)
         self.behind_model.set_columns(self._behind_columns(iv))
         self.behind_view.sortByColumn(self.BEHIND_SORT, Qt.SortOrder.DescendingOrder)
         self.behind_label.setText(f"{len(rows):,} {self.BEHIND_WHAT} behind {what}")

@@ -480,6 +480,7 @@ class TasksPanel(QWidget):
             ]
         )
         self.rinst_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+        self.rinst_view.setColumnWidth(0, 220)
         name = self.data.region_types.names[self.region_type_row] or "(none)"
         self.rinst_label.setText(f"{len(g):,} “{name}” regions")
 
