@@ -135,3 +135,17 @@ def test_selection_round_trip(qtbot, panel):
     other = int(np.flatnonzero(st.in_summary & (st.group != gm.source_row(r) - 1))[0])
     sel.set(GoroutineRef(other))
     assert panel.selected_goroutine() == other
+
+
+def test_group_click_keeps_its_filter_while_another_goroutine_is_selected(panel):
+    """Regression (big trace): the rows reset of a group click re-followed the selection and
+    switched back to all groups."""
+    st = panel.analysis.stats
+    gm, tm = panel.group_model, panel.goroutine_model
+    r = next(r for r in range(gm.rowCount()) if gm.source_row(r) > 0)
+    k = gm.source_row(r) - 1
+    other = int(np.flatnonzero(st.in_summary & (st.group != k))[0])
+    panel.ctx.selection.set(GoroutineRef(other))
+    panel.group_view.setCurrentIndex(gm.index(r, 0))
+    assert tm.rowCount() == int((st.in_summary & (st.group == k)).sum())
+    assert {int(st.group[tm.source_row(i)]) for i in range(tm.rowCount())} == {k}

@@ -205,7 +205,11 @@ class GoroutineEventsPanel(QWidget):
             self.events = result
             self.detail = None
             self.model.set_columns(self._columns(result, tl))
-            self.view.horizontalHeader().resizeSection(COL_TIME, 110)
+            fm = self.view.fontMetrics()
+            last = int(result.time_ns[-1]) if len(result) else 0
+            self.view.horizontalHeader().resizeSection(
+                COL_TIME, fm.horizontalAdvance(format_time_ns(last)) + 14
+            )
             self.view.horizontalHeader().resizeSection(COL_FROM, 70)
             self.view.horizontalHeader().resizeSection(COL_TO, 80)
             self._set_title(tl)

@@ -145,7 +145,7 @@ class GoroutinesPanel(QWidget):
         self.goroutine_view.doubleClicked.connect(self._on_double_click)
         self.goroutine_view.clicked.connect(self._on_click)
         self.goroutine_model.sorting_changed.connect(self._on_sorting)
-        self.goroutine_model.modelReset.connect(self._follow_selection)
+        self.goroutine_model.modelReset.connect(self._on_rows_reset)
 
         ctx.bridge.finished.connect(self._on_finished)
         ctx.bridge.failed.connect(self._on_failed)
@@ -242,7 +242,12 @@ class GoroutinesPanel(QWidget):
         self.goroutine_model.set_columns(cols, np.flatnonzero(st.in_summary))
         if self.goroutine_model.sort_column() < 0:  # Total (first category), longest first
             self.goroutine_view.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)
-        self.goroutine_view.horizontalHeader().resizeSection(1, 220)
+        hh = self.goroutine_view.horizontalHeader()
+        hh.resizeSection(1, 220)
+        fm = self.goroutine_view.fontMetrics()
+        widest = _short_time(int(st.end_ns.max()) if len(st) else 0)
+        for c in (2, 3):  # Created, Ended: as wide as the latest time
+            hh.resizeSection(c, max(hh.sectionSize(c), fm.horizontalAdvance(widest) + 14))
         self._fill_groups()
         self.status.setText(f"{int(st.in_summary.sum()):,} goroutines in {len(names):,} groups")
         self._apply_filter()
@@ -395,7 +400,13 @@ class GoroutinesPanel(QWidget):
     def _on_selection_changed(self, _old, new) -> None:
         self._follow_selection(new)
 
-    def _follow_selection(self, value=None) -> None:
+    @Slot()
+    def _on_rows_reset(self) -> None:
+        # new rows (filter, group): re-select the selected goroutine if it is shown, but
+        # never undo the group the user just picked
+        self._follow_selection(self.ctx.selection.current, switch_group=False)
+
+    def _follow_selection(self, value=None, *, switch_group: bool = True) -> None:
         if value is None:
             value = self.ctx.selection.current
         if isinstance(value, GoroutineRef):
@@ -407,7 +418,7 @@ class GoroutinesPanel(QWidget):
         if self.analysis is None or not 0 <= g < len(self.analysis.stats):
             return
         v = self.goroutine_model.view_row(g)
-        if v < 0 and self._group_sel >= 0:  # in another group: show all groups
+        if v < 0 and self._group_sel >= 0 and switch_group:  # in another group: show all
             self._group_sel = -1
             self._select_group_row(0)
             self.goroutine_model.filter(self.goroutine_mask())
