@@ -281,12 +281,17 @@ def test_gui_thread_never_stalls_while_loading(qtbot, window):
         f"GUI tick gaps max {max(gaps)} ms, p99 {p99:.0f} ms; GUI-thread CPU per gap "
         f"max {max(cpu_ms):.0f} ms, p99 {np.percentile(cpu_ms, 99):.1f} ms\n"
     )
-    assert p99 <= 60, gaps
-    # NOTE: the worst gap is a snapshot swap (set_source + first paint of the new rows:
-    # per-row spans built and merged on the GUI thread), measured 38–61 ms of GUI-thread
-    # CPU on this trace (2026-11-27, load 4–5): above the ~10 ms goal (issue 6, left to do).
-    # The bound is 2× the worst measured, so a regression shows.
-    assert max(cpu_ms) <= 120, cpu_ms
+    # wall p99 measured 32–61 ms (load 10–15 on the 2 shared cores: mostly waiting for
+    # a CPU, not our work — that is the CPU bound below); was bounded at 60 and failed
+    # once at 61 under load 15
+    assert p99 <= 100, gaps
+    # NOTE: rows are built and merged in the job now (build_view_data with the view
+    # hint), so a snapshot swap costs the GUI thread the swap and one paint that only
+    # draws: worst GUI-thread CPU per gap measured 22–29 ms on this trace in 5 runs
+    # (2026-11-27, shared 2-core machine at load 10–15; it was 38–61 ms). Still above
+    # the ~10 ms goal: the rest is pyqtgraph's own work (axes, curves, linked views)
+    # and the repaint of the whole window. The bound is 2× the worst measured.
+    assert max(cpu_ms) <= 60, cpu_ms
 
 
 def test_screenshot_mode_writes_png(tmp_path):

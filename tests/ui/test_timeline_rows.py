@@ -185,3 +185,46 @@ def test_view_hint_predicts_the_view_after_a_swap(qtbot, snapshots):
         vp = hint.viewport_for(TraceTimelineSource(tl1).duration_ns())
         tp.set_source(TraceTimelineSource(tl1, tp.source))
         assert (vp.t0_ns, vp.t1_ns) == pytest.approx(tp.view_range(), abs=2)
+
+
+def test_windowed_aggregate_equals_the_same_bins_of_the_whole_trace(snapshots):
+    tl = snapshots[-1]
+    src = TraceTimelineSource(tl)
+    n_groups = len(src.group_names)
+    dur = int(tl.covered_ns)
+    bin_ns = max(1, dur // 5000)
+    whole = trace_source.goroutine_stats(
+        tl, src.group_of_g, n_groups, n_bins=-(-dur // bin_ns), bin_ns=bin_ns
+    )
+    k0, m = 1700, 900  # bins [k0, k0 + m): a window in the middle of the trace
+    part = trace_source.goroutine_stats(
+        tl, src.group_of_g, n_groups, n_bins=m, t0_ns=k0 * bin_ns, bin_ns=bin_ns
+    )
+    assert part.agg_t0_ns == k0 * bin_ns
+    np.testing.assert_allclose(part.agg_times, whole.agg_times[:, k0 : k0 + m], atol=1e-6)
+    assert whole.agg_times[:, k0 : k0 + m].sum() > 0
+
+
+def test_zoomed_in_strips_get_finer_bins_from_a_job(qtbot, snapshots):
+    tl = snapshots[-1]
+    src = TraceTimelineSource(tl)
+    src.set_stats(trace_source.goroutine_stats(tl, src.group_of_g, len(src.group_names)))
+    executor = ThreadExecutor(max_workers=1)
+    bridge = JobBridge(executor)
+    tp = TimelinePanel(src, SelectionModel(), bridge=bridge, summary=False)
+    qtbot.addWidget(tp)
+    tp.resize(1000, 600)
+    tp.show()
+    qtbot.waitExposed(tp)
+    qtbot.wait(1)
+    header = next(int(r) for r in np.flatnonzero(src.row_kind == R_GROUP) if src.aggregate(int(r)))
+    coarse_bin = src.aggregate(header)[1]
+    d = src.duration_ns()
+    tp.show_range(d / 2, d / 2 + coarse_bin * 20)  # a bin is ~50 px wide here
+    tp.scroll_to_row(header)
+    tp.plot.viewport().repaint()
+    x0, x1 = tp.view_range()
+    qtbot.waitUntil(lambda: src.aggregate(header, x0, x1)[1] < coarse_bin, timeout=20_000)
+    fine_bin = src.aggregate(header, x0, x1)[1]
+    assert fine_bin <= tp.ns_per_px()  # at most a pixel per bin
+    executor.shutdown()

@@ -4,14 +4,16 @@ A collapsed goroutine group (thousands of goroutines of one start function)
 shows one row: per pixel column how many of the group are running, runnable,
 blocked or in a syscall, stacked bottom-up in the state colours. The data are
 fixed bins over the whole trace computed once by a job
-(:func:`goroscope.ui.panels.trace_source.goroutine_stats`), so painting is a
+(:func:`goroscope.ui.panels.trace_source.goroutine_stats`); when the view is
+zoomed in so far that a bin is wider than 2 px, ``refine(x0, x1, width_px)``
+asks for finer bins of the visible range (a job; the strip stays blurry until
+they arrive), so painting is a
 slice of the bins in view → :func:`goroscope.lod.raster.stacked_strip` → one
 ``drawImage`` per visible header row; no span is touched while painting. Rows
 outside the view cost nothing (virtualised like the span rows).
 
 Columns are scaled to the group's size (the height reads "fraction of the
-group"); a thin outline marks the full height. OPT: bins finer than a pixel
-only when zoomed in far (per-zoom-level bins computed in a job).
+group"); a thin outline marks the full height.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ class AggregateRowsItem(pg.GraphicsObject):
         *,
         row_height: float = 0.8,
         scale_of: Callable[[int], float] | None = None,
+        refine: Callable[[float, float, float], None] | None = None,
     ) -> None:
         super().__init__()
+        self._refine = refine  # refine(x0, x1, width_px): bins too coarse for this view
         self._n_rows = int(n_rows)
         self._aggregate_of = aggregate_of
         self._color_of = color_of
@@ -82,11 +86,13 @@ class AggregateRowsItem(pg.GraphicsObject):
         if not x1 > x0:
             return
         pad = (1 - self._row_height) / 2
+        coarse = False
         for row in range(max(0, int(math.floor(y0))), min(self._n_rows, int(math.ceil(y1)))):
             agg = self._aggregate_of(row)
             if agg is None:
                 continue
             t0, bin_ns, times, families = agg
+            coarse = coarse or bin_ns * abs(sx) > 2.0  # a bin wider than 2 px
             n_bins = times.shape[0]
             b0 = max(0, int((x0 - t0) // bin_ns))
             b1 = min(n_bins, int(math.ceil((x1 - t0) / bin_ns)) + 1)
@@ -112,3 +118,5 @@ class AggregateRowsItem(pg.GraphicsObject):
             p.drawImage(target, img)
             p.restore()
             self.drawn_rows += 1
+        if coarse and self._refine is not None:
+            self._refine(x0, x1, abs((x1 - x0) * sx))

@@ -343,6 +343,11 @@ class SpanTrackItem(pg.GraphicsObject):
         self._highlight = None if row is None or span_idx < 0 else (int(row), int(span_idx))
         self.update()
 
+    def set_lifetime_colors(self, unborn: QColor, dead: QColor) -> None:
+        """Colours of the "not yet created" / "exited" whiskers (the legend's)."""
+        self._unborn_color, self._dead_color = QColor(unborn), QColor(dead)
+        self.update()
+
     def set_marked(self, keys) -> None:
         """Mark the rows whose key is in ``keys`` with a band behind their spans."""
         self._marked = set(keys)

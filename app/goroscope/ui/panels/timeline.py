@@ -374,6 +374,11 @@ class TimelinePanel(QWidget):
             key_of=getattr(source, "row_key", None),
             builder=source if hasattr(source, "spans_ready") else None,
         )
+        # whiskers in the legend's "created" / "exited" colours (they were a saturated
+        # green that read as "running" next to it, and a grey the legend did not name)
+        self.track.set_lifetime_colors(
+            self.palette_.color(StateFamily.CREATED), self.palette_.color(StateFamily.EXITED)
+        )
         self.view_box.addItem(self.track)
         self.aggregates = AggregateRowsItem(
             len(self._rows),
@@ -381,6 +386,7 @@ class TimelinePanel(QWidget):
             self.palette_.color,
             self._duration,
             scale_of=self._aggregate_scale,
+            refine=self._refine_aggregates,
         )
         self.view_box.addItem(self.aggregates)
         self.ticks = TickRowsItem(
@@ -435,6 +441,7 @@ class TimelinePanel(QWidget):
         svb.addItem(self.summary_strip)
         self._bridge = bridge
         self._layout_request: tuple[int, object] | None = None
+        self._refine_request: tuple | None = None
         if bridge is not None:
             self.track.set_background(bridge)
             self.summary_strip.set_background(bridge)
@@ -582,7 +589,28 @@ class TimelinePanel(QWidget):
 
     def _aggregate_of(self, row: int):
         fn = getattr(self.source, "aggregate", None)
-        return None if fn is None else fn(row)
+        if fn is None:
+            return None
+        if hasattr(self.source, "refine_job"):
+            x0, x1 = self.view_range()
+            return fn(row, x0, x1)
+        return fn(row)
+
+    def _refine_aggregates(self, x0: float, x1: float, width_px: float) -> None:
+        """The strips' bins are wider than 2 px here: finer bins for this view in a job."""
+        job_of = getattr(self.source, "refine_job", None)
+        if job_of is None or self._bridge is None or width_px < 1:
+            return
+        b = Viewport(max(x0, 0.0), x1, width_px).buffered()
+        key = (b.t0_ns, b.t1_ns, b.resolution_ns, id(self.source))
+        if self._refine_request is not None and self._refine_request[1] == key:
+            return  # already computing this one
+        rid = self._bridge.submit(
+            ("aggregate-refine", id(self)),
+            job_of(b.t0_ns, b.t1_ns, b.resolution_ns),
+            cancel=JobBridge.CANCEL,
+        )
+        self._refine_request = (rid, key, self.source)
 
     def _aggregate_scale(self, row: int) -> float:
         fn = getattr(self.source, "aggregate_scale", None)
@@ -953,6 +981,12 @@ class TimelinePanel(QWidget):
             self.selection.set(self.span_ref(row, idx))
 
     def _on_layout_finished(self, request_id: int, result) -> None:
+        ref = self._refine_request
+        if ref is not None and ref[0] == request_id:
+            if ref[2] is self.source:
+                self.source.set_refined(result)
+                self.aggregates.update()
+            return
         req = self._layout_request
         if req is None or req[0] != request_id:
             return

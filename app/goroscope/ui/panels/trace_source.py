@@ -132,6 +132,8 @@ def goroutine_stats(
     cancel=None,
     progress=None,
     n_bins: int = AGG_BINS,
+    t0_ns: int = 0,
+    bin_ns: int | None = None,
 ) -> GoroutineStats:
     """Job: per-goroutine blocked time and per-group state time per bin (pure; any thread).
 
@@ -143,10 +145,17 @@ def goroutine_stats(
     difference array, one cumsum at the end).
 
     group_of_g : (n_goroutines,) int32 — group index per g_idx (-1: no aggregate)
+    t0_ns, bin_ns : the bins start at ``t0_ns`` (default 0) and are ``bin_ns`` wide
+        (default: the whole trace in ``n_bins``): a zoomed-in view's finer strip.
+        Transitions before ``t0_ns`` count fully in every bin, later ones past the
+        last bin not at all (segments after it are not read).
     """
     n_g = timeline.n_goroutines
     dur = max(int(timeline.covered_ns), 1)
-    bin_ns = max(1, -(-dur // n_bins))
+    windowed = bin_ns is not None
+    if bin_ns is None:
+        bin_ns = max(1, -(-(dur - t0_ns) // n_bins))
+    t_end = t0_ns + n_bins * bin_ns
     col_of_state = np.full(256, -1, np.int64)
     for c, s in enumerate(_AGG_STATES):
         col_of_state[int(s)] = c
@@ -164,6 +173,8 @@ def goroutine_stats(
         if cancel is not None:
             cancel.raise_if_set()
         n = len(seg.kind)
+        if windowed and seg.base_ns >= t_end:
+            break  # a window: nothing after it matters (the blocked times are not used)
         if n == 0:
             continue
         start = seg.start.astype(np.int64) + seg.base_ns
@@ -189,8 +200,11 @@ def goroutine_stats(
         last_start[seg.g_idx] = start[last]
         if n_groups:
             gg = grp[g]
-            b = np.minimum(start // bin_ns, n_bins - 1)
-            frac = ((b + 1) * bin_ns - start).astype(np.float64)
+            rel = start - t0_ns
+            b = np.clip(rel // bin_ns, 0, n_bins - 1)
+            frac = np.minimum((b + 1) * bin_ns - rel, bin_ns).astype(np.float64)
+            if windowed:  # transitions after the window do not count
+                gg = np.where(rel < n_bins * bin_ns, gg, -1)
             for cols, d in (
                 (col_of_state[state], 1.0),
                 (col_of_state[np.maximum(prev_state, 0)], -1.0),
@@ -213,7 +227,7 @@ def goroutine_stats(
     times = times[:, :n_bins].reshape(max(n_groups, 1), 4, n_bins).transpose(0, 2, 1)
     times = np.clip(times, 0.0, None)[:n_groups]
     blocked.flags.writeable = False
-    return GoroutineStats(blocked, 0, bin_ns, np.ascontiguousarray(times))
+    return GoroutineStats(blocked, int(t0_ns), int(bin_ns), np.ascontiguousarray(times))
 
 
 def _extends(old: Timeline, new: Timeline) -> bool:
@@ -300,6 +314,7 @@ class TraceTimelineSource:
             o = np.lexsort((cs.time_ns, cs.g_idx))
             self._cpu_g, self._cpu_t = cs.g_idx[o], cs.time_ns[o]
         self.stats: GoroutineStats | None = None
+        self._fine: GoroutineStats | None = None  # finer bins for a zoomed-in view
         self.sort_key = "id"
         self.threads_expanded = False
         self._expanded: dict[str, bool] = {}
@@ -736,15 +751,41 @@ class TraceTimelineSource:
     def is_header(self, row: int) -> bool:
         return int(self.row_kind[row]) in (R_GROUP, R_THREADS)
 
-    def aggregate(self, row: int):
-        """``(t0_ns, bin_ns, times (bins, 4), families)`` for a collapsed group header, else None."""
+    def aggregate(self, row: int, t0_ns: float | None = None, t1_ns: float | None = None):
+        """``(t0_ns, bin_ns, times (bins, 4), families)`` for a collapsed group header, else None.
+
+        With a view ``[t0_ns, t1_ns]`` inside the finer bins of :meth:`refine_aggregates`
+        (a zoomed-in view), those; else the whole trace's ``AGG_BINS`` bins.
+        """
         if self.stats is None or int(self.row_kind[row]) != R_GROUP:
             return None
         k = int(self.row_res[row])
         if self.group_expanded(k) or k >= len(self.stats.agg_times):
             return None
         st = self.stats
+        fine = self._fine
+        if fine is not None and t0_ns is not None and t1_ns is not None and k < len(fine.agg_times):
+            end = fine.agg_t0_ns + fine.agg_bin_ns * fine.agg_times.shape[1]
+            if fine.agg_t0_ns <= t0_ns and t1_ns <= end and fine.agg_bin_ns < st.agg_bin_ns:
+                st = fine
         return st.agg_t0_ns, st.agg_bin_ns, st.agg_times[k], _AGG_FAMILIES
+
+    def refine_job(self, t0_ns: int, t1_ns: int, bin_ns: int):
+        """A pure callable (run it in a job) computing every group's aggregate over
+        ``[t0_ns, t1_ns)`` in ``bin_ns`` bins; hand its result to :meth:`set_refined`."""
+        tl, grp, n = self.timeline, self.group_of_g, len(self.group_names)
+        t0 = max(int(t0_ns), 0)
+        n_bins = max(1, -(-(int(t1_ns) - t0) // int(bin_ns)))
+
+        def job(*, cancel=None):
+            return goroutine_stats(
+                tl, grp, n, cancel=cancel, n_bins=n_bins, t0_ns=t0, bin_ns=int(bin_ns)
+            )
+
+        return job
+
+    def set_refined(self, stats: GoroutineStats | None) -> None:
+        self._fine = stats
 
 
 __all__ = [

@@ -70,6 +70,8 @@ class ViewData:
     #: sizes for the status bar: goroutines, procs, threads, spans (n_spans walks every
     #: segment: counted here, not on the GUI thread)
     sizes: tuple[int, int, int, int] = (0, 0, 0, 0)
+    #: the largest value of each counter plot's series (its y range)
+    tops: dict[str, float] | None = None
 
 
 def _ranges_row(tl: Timeline, prefix: str, fam: StateFamily):
@@ -212,7 +214,8 @@ def build_view_data(
                 for name, xy in (heap | counts).items()
             }
     sizes = (tl.n_goroutines, len(tl.proc_ids), len(tl.thread_ids), tl.n_spans)
-    return ViewData(tl, src, pinned, heap, counts, rows, pinned_rows, curves, sizes)
+    tops = {name: float(np.max(xy[1])) for name, xy in (heap | counts).items() if len(xy[1])}
+    return ViewData(tl, src, pinned, heap, counts, rows, pinned_rows, curves, sizes, tops)
 
 
 def _identity(row: int) -> int:
@@ -330,12 +333,15 @@ class TraceView(QWidget):
             if pts is not None:  # resampled in the job for the view it expected
                 c.preset(*pts)
 
-    def _scale_curves(self) -> None:
+    def _scale_curves(self, tops: dict[str, float] | None = None) -> None:
         for plot, names in (
             (self.heap_plot, ("heap in use (MiB)", "heap goal")),
             (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
         ):
-            top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
+            if tops is not None:  # the job's maxima (a scan of every sample)
+                top = max((tops.get(n, 0.0) for n in names), default=1.0)
+            else:
+                top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
             # headroom: the top ~45 % is the legend's band (dense curves made it unreadable;
             # at 1/3 the legend's box still overlapped the curves' peaks and paled them)
             plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.8, padding=0)
@@ -360,7 +366,7 @@ class TraceView(QWidget):
         self._set_curves(data)
         self.timeline.set_source(data.source, prepared=data.rows)
         self._on_view_changed(*self.timeline.view_range())
-        self._scale_curves()
+        self._scale_curves(data.tops)
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
