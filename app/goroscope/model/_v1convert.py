@@ -396,6 +396,7 @@ class RowArrays(NamedTuple):
     ns: np.ndarray
     n: int
     error: TraceFormatError | None
+    final: bool = True  # the last row is the final Sync
 
 
 def _row_arrays(rows: Rows) -> RowArrays:
@@ -408,40 +409,55 @@ def _row_arrays(rows: Rows) -> RowArrays:
     x = np.zeros((n, 2), np.int64)
     nk = np.array(rows.nk, np.int8) if n else np.zeros(0, np.int8)
     ns = np.array(rows.ns, np.uint64) if n else np.zeros(0, np.uint64)
-    return RowArrays((typ, time, ctx, args, row, x), nk, ns, n, rows.error)
+    return RowArrays((typ, time, ctx, args, row, x), nk, ns, n, rows.error, rows.error is None)
 
 
-def convert_fast(tr: V1Trace, ids: StringIDs) -> RowArrays:
-    """The numba twin of :func:`convert` (``model._v1kernel``), same rows."""
+def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> Iterator[RowArrays]:
+    """The numba twin of :func:`convert` (``model._v1kernel``): the same rows, ``rows`` at a
+    time (None: all in one). The output buffers are reused: fold each before the next."""
     from goroscope.format.v1._kernels import HAS_STACK
     from goroscope.model import _v1kernel as VK
 
     n = len(tr)
     n_gs = int(np.count_nonzero(tr.typ == EV.GoCreate)) + 1024
     blocked = VK.syscall_blocked(tr.typ, tr.g, n_gs)
-    cap = 2 * n + 2
-    typ = np.empty(cap, np.uint8)
-    time = np.empty(cap, np.int64)
-    ctx = np.empty((cap, 3), np.int64)
-    args = np.empty((cap, 4), np.uint64)
-    row = np.empty(cap, np.int64)
-    nk = np.empty(cap, np.int8)
-    ns = np.empty(cap, np.uint64)
+    cap = 2 * n + 2 if rows is None else max(64, rows)
     builtin = np.array(ids.builtin, np.uint64)
     inline = np.array(ids.inline, np.uint64) if ids.inline else np.zeros(1, np.uint64)
     stack_arg = np.array(_STACK_ARG, np.int64)
-    status, on, bad = VK.convert(
-        tr.version, tr.ts, tr.g, tr.args, tr.stk, tr.p, tr.typ, blocked, builtin, inline,
-        stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, n_gs,
-    )  # fmt: skip
-    error = None
-    if status != VK.OK:
-        error = TraceFormatError(
-            f"unexpected event type {int(tr.typ[bad])}", offset=int(tr.offset[bad]), generation=None
-        )
-    x = np.zeros((on, 2), np.int64)
-    out = (typ[:on], time[:on], ctx[:on], args[:on], row[:on], x)
-    return RowArrays(out, nk[:on], ns[:on], on, error)
+    state = VK.convert_state(n_gs)
+    while True:
+        typ = np.empty(cap, np.uint8)
+        time = np.empty(cap, np.int64)
+        ctx = np.empty((cap, 3), np.int64)
+        args = np.empty((cap, 4), np.uint64)
+        row = np.empty(cap, np.int64)
+        nk = np.empty(cap, np.int8)
+        ns = np.empty(cap, np.uint64)
+        x = np.zeros((cap, 2), np.int64)
+        status, on, bad, state = VK.convert(
+            tr.version, tr.ts, tr.g, tr.args, tr.stk, tr.p, tr.typ, blocked, builtin, inline,
+            stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, state,
+        )  # fmt: skip
+        if status == VK.ERR_ROOM:
+            cap *= 2
+            continue
+        error = None
+        if status == VK.ERR_UNEXPECTED:
+            error = TraceFormatError(
+                f"unexpected event type {int(tr.typ[bad])}",
+                offset=int(tr.offset[bad]),
+                generation=None,
+            )
+        out = (typ[:on], time[:on], ctx[:on], args[:on], row[:on], x[:on])
+        yield RowArrays(out, nk[:on], ns[:on], on, error, status == VK.OK)
+        if status != VK.OK_MORE:
+            return
+
+
+def convert_fast(tr: V1Trace, ids: StringIDs) -> RowArrays:
+    """All rows of :func:`iter_convert_fast` at once."""
+    return next(iter_convert_fast(tr, ids, None))
 
 
 class _Builder:
@@ -569,25 +585,27 @@ class V1Chunks:
     def __iter__(self) -> Iterator[EventTable]:
         tr = self._trace
         ids = StringIDs(tr)
-        if self._engine == "fast":
-            ra = convert_fast(tr, ids)
-        else:
-            ra = _row_arrays(convert(tr, ids))
-        self.error = ra.error
         gen = _generation(tr, ids)
-        self._trace = None  # the converted rows replace the parsed events
-        del tr
         b = _Builder(ids, gen)
-        n = ra.n
-        last_sync = n - 1 if ra.error is None else -1
-        step = n if self._chunk is None else self._chunk
-        if n == 0:
-            yield b.build(ra, 0, 0, -1)
-        for lo in range(0, n, max(1, step)):
-            hi = min(n, lo + step)
-            yield b.build(ra, lo, hi, last_sync)
+        total = len(tr) + 2
+        if self._engine == "fast":
+            parts = iter_convert_fast(tr, ids, self._chunk)
+        else:
+            parts = iter([_row_arrays(convert(tr, ids))])
+        done = 0
+        for ra in parts:
+            self.error = ra.error
+            last_sync = ra.n - 1 if ra.final else -1
+            step = ra.n if self._chunk is None else self._chunk
+            if ra.n == 0 and self._chunk is None:
+                yield b.build(ra, 0, 0, -1)
+            for lo in range(0, ra.n, max(1, step)):
+                hi = min(ra.n, lo + step)
+                yield b.build(ra, lo, hi, last_sync)
+            done += ra.n
             if self._progress is not None:
-                self._progress(0.5 + 0.5 * hi / n)
+                self._progress(min(1.0, 0.5 + 0.5 * done / total))
+        self._trace = None
 
     def rows(self) -> Iterator[EventTable]:
         """``TraceChunks.rows``: for an old trace every item is an :class:`EventTable` chunk."""

@@ -13,8 +13,10 @@ from numba import njit
 
 from goroscope.format.v1._kernels import h_find, h_new, h_slot
 
-OK = 0
+OK = 0  # done: the final Sync is written
 ERR_UNEXPECTED = 1  # "unexpected event type": the caller reports it like Go
+OK_MORE = 2  # the output is full: flush it and call again with the state
+ERR_ROOM = 3  # the output cannot hold one event's rows: call with a bigger one
 
 _U64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -33,66 +35,92 @@ def syscall_blocked(typ, g, n_gs):
     """For each GoSysCall row: is the next event of the same G a GoSysBlock? (uint8)
 
     Go scans forward from each GoSysCall; one backward pass with the next row per G
-    gives the same answer."""
+    gives the same answer. Only the goroutines that make syscalls are tracked (a small
+    table: one probe per event stays in cache)."""
     n = typ.shape[0]
     out = np.zeros(n, np.uint8)
-    keys, used = h_new(n_gs)
+    cnt = 0
+    for k in range(n):
+        if typ[k] == 28:
+            cnt += 1
+    keys, used = h_new(cnt + 16)
+    for k in range(n):
+        if typ[k] == 28:
+            h_slot(keys, used, g[k])
     nxt = np.full(keys.shape[0], -1, np.int64)
-    live = 0
     for k in range(n - 1, -1, -1):
-        if 2 * (live + 1) > keys.shape[0]:
-            nk, nu = h_new(keys.shape[0])
-            nn = np.full(nk.shape[0], -1, np.int64)
-            for q in range(keys.shape[0]):
-                if used[q]:
-                    d, _ = h_slot(nk, nu, keys[q])
-                    nn[d] = nxt[q]
-            keys, used, nxt = nk, nu, nn
-        s, new = h_slot(keys, used, g[k])
-        if new:
-            live += 1
-        elif typ[k] == 28 and typ[nxt[s]] == 30:
+        s = h_find(keys, used, g[k])
+        if s < 0:
+            continue
+        if typ[k] == 28 and nxt[s] >= 0 and typ[nxt[s]] == 30:
             out[k] = 1
         nxt[s] = k
     return out
 
 
 @njit(nogil=True, cache=True)
-def convert(  # noqa: C901 - Go's convertEvent, one branch per type
-    version, ts, g, args, stk, p, typ, blocked, builtin, inline_ids, stack_arg, v1_stack,
-    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, n_gs,
-):  # fmt: skip
-    """Go's ``ReadEvent`` over a parsed v1 trace (Syncs included). Returns (status, rows,
-    v1 row of the error)."""
-    n = ts.shape[0]
-    on = 0
-    last_ts = np.int64(-1)
-    pre_init = True
-    # createdPreInit: insertion-ordered set (entries, alive flag; hash -> latest entry)
+def convert_state(n_gs):
+    """The converter's state between :func:`convert` calls (tables and scalars ``sc``:
+    next input row, last time, preInit, createdPreInit entries, task and proc slots
+    used, last STW kind, first Sync written, final Sync written)."""
     ck, cu = h_new(n_gs)
     c_idx = np.full(ck.shape[0], -1, np.int64)
     c_g = np.zeros(n_gs + 1, np.uint64)
     c_alive = np.zeros(n_gs + 1, np.uint8)
-    nc = 0
     tk, tu = h_new(64)
     t_on = np.zeros(tk.shape[0], np.uint8)
     t_name = np.zeros(tk.shape[0], np.uint64)
     t_parent = np.zeros(tk.shape[0], np.uint64)
-    t_cnt = 0
     pk, pu = h_new(64)
     p_seen = np.zeros(pk.shape[0], np.uint8)
     p_has_m = np.zeros(pk.shape[0], np.uint8)
     p_m = np.zeros(pk.shape[0], np.uint64)
-    p_cnt = 0
-    last_stw = np.uint64(0)
-    if n:
+    sc = np.zeros(9, np.int64)
+    sc[1] = -1  # last_ts
+    sc[2] = 1  # pre_init
+    return (ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
+            p_has_m, p_m, sc)  # fmt: skip
+
+
+@njit(nogil=True, cache=True)
+def convert(  # noqa: C901 - Go's convertEvent, one branch per type
+    version, ts, g, args, stk, p, typ, blocked, builtin, inline_ids, stack_arg, v1_stack,
+    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state,
+):  # fmt: skip
+    """Go's ``ReadEvent`` over a parsed v1 trace (Syncs included), resumable: fills the
+    output arrays from row 0 until they are nearly full or the input ends. Returns
+    (status, rows written, v1 row of the error, state); status OK_DONE once the final
+    Sync is written, OK_MORE when called again with the returned state."""
+    (ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
+     p_has_m, p_m, sc) = state  # fmt: skip
+    n = ts.shape[0]
+    cap = o_typ.shape[0]
+    on = 0
+    k0 = sc[0]
+    last_ts = sc[1]
+    pre_init = sc[2] == 1
+    nc = sc[3]
+    t_cnt = sc[4]
+    p_cnt = sc[5]
+    last_stw = np.uint64(sc[6])
+    last_pid = np.int64(-(1 << 62))
+    ps = -1
+    if n and sc[7] == 0:
         o_typ[0] = _SYNC
         o_time[0] = ts[0] - 1
         o_ctx[0, 0], o_ctx[0, 1], o_ctx[0, 2] = -1, -1, -1
         o_args[0, 0], o_args[0, 1], o_args[0, 2], o_args[0, 3] = 1, 0, 0, 0
         o_row[0], o_nk[0], o_ns[0] = -1, 0, 0
         on = 1
-    for k in range(n):
+        sc[7] = 1
+    k = k0
+    while k < n:
+        # room for this event's rows (2, or preInit's GoStatus rows at the first Gomaxprocs)
+        need = 3 if not (pre_init and typ[k] == 4) else nc + 3
+        if on + need > cap:
+            if on == 0:
+                return ERR_ROOM, on, k, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
+            return OK_MORE, on, -1, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
         t = typ[k]
         tm = ts[k]
         gv = g[k]
@@ -110,10 +138,13 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                     d, _ = h_slot(nk_, nu_, pk[q])
                     b1[d], b2[d], b3[d] = p_seen[q], p_has_m[q], p_m[q]
             pk, pu, p_seen, p_has_m, p_m = nk_, nu_, b1, b2, b3
-        ps, pnew = h_slot(pk, pu, np.uint64(pv))
-        if pnew:
-            p_cnt += 1
-            p_seen[ps], p_has_m[ps], p_m[ps] = 0, 0, 0
+            ps = -1
+        if pv != last_pid or ps < 0:  # consecutive events mostly share their P
+            ps, pnew = h_slot(pk, pu, np.uint64(pv))
+            last_pid = pv
+            if pnew:
+                p_cnt += 1
+                p_seen[ps], p_has_m[ps], p_m[ps] = 0, 0, 0
         m0 = np.int64(p_m[ps]) if p_has_m[ps] else np.int64(0)  # Go: it.procMs[P] (zero if absent)
         mt = -1
         m_a0, m_a1, m_a2, m_a3 = a0, a1, a2, a3
@@ -140,6 +171,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                         o_row[on], o_nk[on], o_ns[on] = -1, 0, 0
                         on += 1
                 nc = 0
+                k += 1
                 continue
         elif t == 5:  # ProcStart
             p_has_m[ps] = 1
@@ -186,13 +218,14 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
         elif t == 13:  # GoCreate
             if pre_init:
                 if 2 * (nc + 1) > ck.shape[0]:
-                    return ERR_UNEXPECTED, on, k  # (sized from the GoCreate count: never)
+                    return ERR_UNEXPECTED, on, k, state  # (sized from the GoCreate count: never)
                 s, new = h_slot(ck, cu, a0)
                 if new or c_alive[c_idx[s]] == 0:
                     c_idx[s] = nc
                     c_g[nc] = a0
                     c_alive[nc] = 1
                     nc += 1
+                k += 1
                 continue
             mt = _GO_CREATE
         elif t == 14:  # GoStart
@@ -221,6 +254,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                     o_row[on] = -1
                 o_nk[on], o_ns[on] = 0, 0
                 on += 1
+            k += 1
             continue
         elif t == 15:
             mt = _GO_DESTROY
@@ -271,10 +305,12 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                     o_row[on] = k if j == 0 else -1
                     o_nk[on], o_ns[on] = 0, 0
                     on += 1
+                k += 1
                 continue
         elif t == 29:
             mt = _SYS_END_BLOCKED
         elif t == 30:  # GoSysBlock
+            k += 1
             continue
         elif t == 31 or t == 32:  # GoWaiting, GoInSyscall
             mt = _GO_STATUS
@@ -331,7 +367,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
             mt = _CPU_SAMPLE
             m_a0, m_a1, m_a2, m_a3 = sk, _U64, np.uint64(pv), gv
         else:
-            return ERR_UNEXPECTED, on, k
+            return ERR_UNEXPECTED, on, k, state
         if v1_stack[t] == 1:
             sa = stack_arg[mt]
             if sa == 1:
@@ -356,10 +392,28 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
         o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = m_a0, m_a1, m_a2, m_a3
         o_row[on], o_nk[on], o_ns[on] = k, nk, ns
         on += 1
+        k += 1
+    if on + 1 > cap:
+        return OK_MORE, on, -1, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
     o_typ[on] = _SYNC
     o_time[on] = last_ts + 1
     o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = -1, -1, -1
     o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = (2 if n else 1), 0, 0, 0
     o_row[on], o_nk[on], o_ns[on] = -1, 0, 0
     on += 1
-    return OK, on, -1
+    sc[8] = 1
+    return OK, on, -1, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
+
+
+@njit(nogil=True, cache=True)
+def state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
+               p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw):  # fmt: skip
+    sc[0] = k
+    sc[1] = last_ts
+    sc[2] = 1 if pre_init else 0
+    sc[3] = nc
+    sc[4] = t_cnt
+    sc[5] = p_cnt
+    sc[6] = np.int64(last_stw)
+    return (ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
+            p_has_m, p_m, sc)  # fmt: skip

@@ -589,6 +589,10 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
     nreg = 0
     in_gc = False
     in_stw = False
+    last_pid = np.int64(-(1 << 62))
+    ps = -1
+    cg = np.uint64(0)  # last goroutine looked up and its slot (slots move only on growth)
+    cs = -1
     # g 0 exists and runs
     s0, _ = h_slot(gk, gu, np.uint64(0))
     g_state[s0] = _RUNNING
@@ -611,6 +615,7 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
                     d, _ = h_slot(nk, nu, gk[s])
                     a1[d], a2[d], a3[d], a4[d] = g_state[s], g_evt[s], g_cstk[s], g_assist[s]
             gk, gu, g_state, g_evt, g_cstk, g_assist = nk, nu, a1, a2, a3, a4
+            cs = -1
         if 2 * (rcount + 1) > rk.shape[0]:
             nk, nu = h_new(rk.shape[0])
             a5 = np.full(nk.shape[0], -1, np.int64)
@@ -629,18 +634,21 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
                     d, _ = h_slot(nk, nu, pkk[s])
                     b1[d], b2[d], b3[d] = p_run[s], p_g[s], p_sweep[s]
             pkk, pku, p_run, p_g, p_sweep = nk, nu, b1, b2, b3
+            ps = -1
         if 2 * (tcount + 1) > tk.shape[0]:
             nk, nu = h_new(tk.shape[0])
             for s in range(tk.shape[0]):
                 if tu[s]:
                     h_slot(nk, nu, tk[s])
             tk, tu = nk, nu
-        ps, pnew = h_slot(pkk, pku, np.uint64(p))
-        if pnew:
-            pcount += 1
-            p_run[ps] = 0
-            p_g[ps] = 0
-            p_sweep[ps] = 0
+        if p != last_pid or ps < 0:  # consecutive events mostly share their P
+            ps, pnew = h_slot(pkk, pku, np.uint64(p))
+            last_pid = p
+            if pnew:
+                pcount += 1
+                p_run[ps] = 0
+                p_g[ps] = 0
+                p_sweep[ps] = 0
         if t == 5:  # ProcStart
             if p_run[ps]:
                 return ERR
@@ -703,6 +711,7 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
             g_cstk[d] = (args[r, 1] & np.uint64(0xFFFFFFFF)) + np.uint64(1)
         elif t == 14 or t == 41:  # GoStart, GoStartLabel
             s = h_find(gk, gu, g)
+            cg, cs = g, s
             if s < 0 or g_state[s] != _RUNNABLE or p_g[ps] != 0:
                 return ERR
             g_state[s] = _RUNNING
@@ -713,7 +722,11 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
             g_evt[s] = 0
         elif t == 15 or t == 16 or t == 17 or t == 18 or t == 28 or t == 30 or (t >= 19 and t <= 27 and t != 21) or t == 42:  # fmt: skip
             # GoEnd/GoStop, GoSched/GoPreempt, GoSysCall, GoSysBlock, blocks: checkRunning
-            s = h_find(gk, gu, g)
+            if g == cg and cs >= 0:
+                s = cs
+            else:
+                s = h_find(gk, gu, g)
+                cg, cs = g, s
             if s < 0 or g_state[s] != _RUNNING or p_g[ps] != g or g == 0:
                 return ERR
             if t == 15 or t == 16:
@@ -794,3 +807,44 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
             if j >= stack_ids.shape[0] or stack_ids[j] != stk[r]:
                 stk[r] = 0
     return OK
+
+
+@njit(nogil=True, cache=True)
+def stable_resort(order, ts, moved):
+    """``order`` stably sorted by ``ts[order]`` (Go's sort.Stable), when only the rows with
+    ``moved[k]`` (positions in ``order``) changed time and the others are still sorted:
+    the moved rows are sorted by (time, position) and merged in. Returns the new order."""
+    n = order.shape[0]
+    nm = 0
+    for k in range(n):
+        if moved[k]:
+            nm += 1
+    mpos = np.empty(nm, np.int64)
+    j = 0
+    for k in range(n):
+        if moved[k]:
+            mpos[j] = k
+            j += 1
+    mts = np.empty(nm, np.int64)
+    for j in range(nm):
+        mts[j] = ts[order[mpos[j]]]
+    srt = np.argsort(mts, kind="mergesort")  # stable: equal times keep their positions
+    out = np.empty(n, np.int64)
+    o = 0
+    j = 0
+    for k in range(n):
+        if moved[k]:
+            continue
+        tk = ts[order[k]]
+        # moved rows that come first: earlier time, or equal time and earlier position
+        while j < nm and (mts[srt[j]] < tk or (mts[srt[j]] == tk and mpos[srt[j]] < k)):
+            out[o] = order[mpos[srt[j]]]
+            o += 1
+            j += 1
+        out[o] = order[k]
+        o += 1
+    while j < nm:
+        out[o] = order[mpos[srt[j]]]
+        o += 1
+        j += 1
+    return out

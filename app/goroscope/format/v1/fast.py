@@ -28,7 +28,7 @@ __all__ = ["parse_fast"]
 
 def _decode(buf: np.ndarray, start: int, version: int, fill: bool, sizes=None):
     n_ev, n_b, n_c, n_s, n_k, n_f, n_t = sizes if sizes is not None else (0,) * 7
-    z = np.zeros
+    z = np.empty
     ev = (z(n_ev, np.int64), z(n_ev, np.uint64), z((n_ev, 4), np.uint64), z(n_ev, np.uint32),
           z(n_ev, np.int32), z(n_ev, np.uint8), z(n_ev, np.int64))  # fmt: skip
     bt = (z(n_b, np.int32), z(n_b, np.int64), z(n_b, np.int64))
@@ -37,7 +37,7 @@ def _decode(buf: np.ndarray, start: int, version: int, fill: bool, sizes=None):
     st = (z(n_s, np.uint64), z(n_s, np.int64), z(n_s, np.int64))
     stk = (z(n_k, np.uint64), z(n_k, np.int64), z(n_k, np.int64), z((n_f, 4), np.uint64))
     timer = z(n_t, np.uint64)
-    misc = z(3, np.int64)
+    misc = np.zeros(3, np.int64)
     tmp = z(4 + 4 * 1000 + 8, np.uint64)
     got = K.decode(buf, start, version, fill, K.NARGS, K.HAS_STACK, K.MIN_VER,
                    *ev, *bt, *cpu, *st, *stk, timer, misc, tmp)  # fmt: skip
@@ -53,12 +53,32 @@ def parse_fast(
 ) -> V1Trace | None:
     """Go's ``tracev1.Parse`` with the kernels; None if the reference must decide."""
     buf = np.frombuffer(data, np.uint8)
-    sizes, *_r, misc = _decode(buf, start, version, False)
+    # One pass into arrays sized from the bytes (an event takes >= 2 bytes, a batch
+    # header 3, a string 3, a frame 4, a CPU sample 7): only the pages written count.
+    nb = buf.shape[0]
+    cap = (
+        nb // 2 + 1,
+        nb // 3 + 1,
+        nb // 7 + 1,
+        nb // 3 + 1,
+        nb // 6 + 1,
+        nb // 4 + 1,
+        nb // 2 + 1,
+    )
+    got, ev, bt, cpu, st, stk, timer, misc = _decode(buf, start, version, True, cap)
     if misc[1] != K.OK:
         return None
-    got, ev, bt, cpu, st, stk, timer, misc = _decode(buf, start, version, True, sizes)
-    if got != sizes or misc[1] != K.OK:
+    n_ev, n_b, n_c, n_s, n_k, n_f, n_t = got
+    n = n_ev + n_c
+    if n > cap[0]:
         return None
+    big = ev  # the CPU samples go after the events, in the same arrays (no copies)
+    ev = tuple(a[:n_ev] for a in ev)
+    bt = tuple(a[:n_b] for a in bt)
+    cpu = tuple(a[:n_c] for a in cpu)
+    st = tuple(a[:n_s] for a in st)
+    stk = (stk[0][:n_k], stk[1][:n_k], stk[2][:n_k], stk[3][:n_f])
+    timer = timer[:n_t]
     tps = int(misc[0])
     if tps == 0:
         return None  # Go: "no EvFrequency event"
@@ -76,21 +96,17 @@ def parse_fast(
         tsl = c_ts.tolist()
         sort_func(rows, lambda a, b: (tsl[a] > tsl[b]) - (tsl[a] < tsl[b]))
         corder = np.array(rows, np.int64)
-    n_ev, n_c = e_ts.shape[0], c_ts.shape[0]
-    n = n_ev + n_c
-    ts = np.concatenate([e_ts, c_ts[corder]])
-    g = np.concatenate([e_g, c_g[corder]])
-    args = np.zeros((n, 4), np.uint64)
-    args[:n_ev] = e_args
+    ts, g, args, stk_, p, typ, off = (a[:n] for a in big)
+    del big, ev, e_ts, e_g, e_args, e_stk, e_p, e_typ, e_off
+    ts[n_ev:] = c_ts[corder]
+    g[n_ev:] = c_g[corder]
+    args[n_ev:] = 0
     args[n_ev:, 1] = c_praw[corder]
     args[n_ev:, 2] = c_g[corder]
-    stk_ = np.concatenate([e_stk, c_stk[corder]])
-    p = np.concatenate(
-        [e_p, (c_praw[corder] & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32)]
-    )
-    typ = np.concatenate([e_typ, np.full(n_c, EV.CPUSample, np.uint8)])
-    off = np.concatenate([e_off, c_off[corder]])
-    del e_ts, e_g, e_args, e_stk, e_p, e_typ, e_off, ev
+    stk_[n_ev:] = c_stk[corder]
+    p[n_ev:] = (c_praw[corder] & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32)
+    typ[n_ev:] = EV.CPUSample
+    off[n_ev:] = c_off[corder]
     # procs in order of their first batch; the profile P last, one pseudo-batch
     uniq, first, inv = np.unique(b_pid, return_index=True, return_inverse=True)
     rank = np.empty(uniq.shape[0], np.int64)
@@ -108,10 +124,24 @@ def parse_fast(
     status, on = K.merge(ts, g, args, typ, p_batches, p_bstart, p_bend, row0, row1, order, n_gs)
     if status != K.OK or on != n:
         return None
+    before = ts[order[typ[order] == EV.GoSysExit]] if n else ts[:0]
     if K.fix_sysexit(order, ts, g, args, typ, n_gs) != K.OK:
         return None
-    order = order[np.argsort(ts[order], kind="stable")]  # sort.Stable
-    ts, g, args, stk_, p, typ, off = (a[order] for a in (ts, g, args, stk_, p, typ, off))
+    # sort.Stable: only GoSysExit times changed (and only to earlier ones)
+    moved = np.zeros(n, np.bool_)
+    sx = np.flatnonzero(typ[order] == EV.GoSysExit)
+    moved[sx[ts[order[sx]] != before]] = True
+    del before, sx
+    order = K.stable_resort(order, ts, moved)
+    del moved
+    # gather one column at a time (peak: the columns plus one copy of the largest)
+    ts = ts[order]
+    g = g[order]
+    args = args[order]
+    stk_ = stk_[order]
+    p = p[order]
+    typ = typ[order]
+    off = off[order]
     del order
     if n:
         d = ts - ts[0]
