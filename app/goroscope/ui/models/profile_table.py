@@ -21,7 +21,12 @@ from PySide6.QtGui import QColor, QFont
 
 __all__ = ["ArrayTableModel", "Column"]
 
-_LINK = QColor("#1a5fb4")
+
+def link_color() -> QColor:
+    """The palette's link colour (follows the light/dark theme)."""
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    return QGuiApplication.palette().color(QPalette.ColorRole.Link)
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ class ArrayTableModel(QAbstractTableModel):
             h = Qt.AlignmentFlag.AlignRight if col.numeric else Qt.AlignmentFlag.AlignLeft
             return int(h | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and col.link:
-            return _LINK
+            return link_color()
         if role == Qt.ItemDataRole.FontRole and col.link:
             return self._font_link
         if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:

@@ -24,7 +24,13 @@ COLUMNS = (
     ("Regions", False),
     ("Logs", False),
 )
-_LINK = QColor("#1a5fb4")
+
+
+def link_color() -> QColor:
+    """The palette's link colour (follows the light/dark theme)."""
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    return QGuiApplication.palette().color(QPalette.ColorRole.Link)
 
 
 def _ms(ns: int) -> str:
@@ -146,7 +152,7 @@ class TaskTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and c >= 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if COLUMNS[c][1] and role == Qt.ItemDataRole.ForegroundRole:
-            return _LINK
+            return link_color()
         if COLUMNS[c][1] and role == Qt.ItemDataRole.FontRole:
             return self._link_font
         return None
