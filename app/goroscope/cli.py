@@ -205,8 +205,20 @@ def _profile_args(p: argparse.ArgumentParser) -> None:
         help="follow `go tool trace` of this Go version (<= 1.25 skips stackless events)",
     )
     p.add_argument("--goroutine", type=int, help="cpu only: samples of this goroutine")
-    p.add_argument("--start-ns", type=int, help="cpu only: samples at or after this time")
-    p.add_argument("--end-ns", type=int, help="cpu only: samples before this time")
+    p.add_argument(
+        "--start-ns", type=int, help="samples at or after this time (blocking: overlap with it)"
+    )
+    p.add_argument("--end-ns", type=int, help="samples before this time (blocking: overlap)")
+    p.add_argument(
+        "--name",
+        metavar="FUNC",
+        help="blocking only: goroutines of this start function (go tool trace's /block?name=)",
+    )
+    p.add_argument(
+        "--region",
+        metavar="TYPE",
+        help="blocking only: time inside regions of this type (go tool trace's /regionblock?type=)",
+    )
 
 
 @subcommand(
@@ -226,6 +238,24 @@ def _run_profile(args: argparse.Namespace) -> int:
         return 1
     if args.type == "cpu" and (args.goroutine, args.start_ns, args.end_ns) != (None, None, None):
         records = a.collector.cpu_records(args.goroutine, args.start_ns, args.end_ns)
+    elif args.type != "cpu" and (args.name, args.region, args.start_ns, args.end_ns) != (
+        (None,) * 4
+    ):
+        from goroscope.analysis import profiles as P
+
+        try:
+            if args.region is not None:
+                iv = P.region_intervals(a, args.region)
+            elif args.start_ns is not None or args.end_ns is not None:
+                lo = a.first_ns if args.start_ns is None else args.start_ns
+                hi = a.last_ns if args.end_ns is None else args.end_ns
+                iv = P.time_intervals(a, lo, hi, args.name)
+            else:
+                iv = P.goroutine_intervals(a, args.name)
+        except ValueError as e:
+            print(f"goroscope profile: {e}", file=sys.stderr)
+            return 1
+        records = P.filtered_blocking_profile(a, args.type, iv)
     else:
         records = a.profiles[args.type]
     write_records(args.output, records, args.type)

@@ -98,3 +98,35 @@ def test_flame_graph_sums_children():
             check(c)
 
     check(tree)
+
+
+def test_cli_profile_filters_like_go_tool_trace_handlers(tmp_path):
+    """--region / --name / --start-ns write the filtered profiles of the analysis API
+    (which equal go tool trace's /regionblock?type= and /block?name=: see
+    tests/analysis/test_filtered_profiles.py)."""
+    from goroscope.analysis import profiles as P
+
+    trace = TESTDATA / "traces/go1.26/annotations.trace"
+    a = analysis_of(trace, 27)
+    rtype = sorted({r.name for g in a.goroutines.values() for r in g.regions})[-1]
+    name = max(
+        {g.name for g in a.goroutines.values()},
+        key=lambda n: sum(r.time_ns for r in P.filtered_blocking_profile(
+            a, "sync", P.goroutine_intervals(a, n))),
+    )  # fmt: skip
+    mid = (a.first_ns + a.last_ns) // 2
+    for extra, iv in (
+        (["--region", rtype], P.region_intervals(a, rtype)),
+        (["--name", name], P.goroutine_intervals(a, name)),
+        (["--start-ns", str(mid)], P.time_intervals(a, mid, a.last_ns)),
+    ):
+        out = tmp_path / "p.pb.gz"
+        assert cli.main(["profile", "--type", "sync", "-o", str(out), *extra, str(trace)]) == 0
+        prof = read_profile(out.read_bytes())
+        want = P.filtered_blocking_profile(a, "sync", iv)
+        assert sum(v[1] for _f, v in prof["samples"]) == sum(r.time_ns for r in want)
+        assert sum(v[0] for _f, v in prof["samples"]) == sum(r.count for r in want)
+    assert (
+        cli.main(["profile", "--type", "sync", "-o", str(out), "--name", "no.such", str(trace)])
+        == 1
+    )

@@ -622,9 +622,10 @@ class FastSummarizer:
         self._annotations(ev, row_region, row_fab)
 
     def _grow_pools(self, need_n: int, need_lr: int, need_reg: int, need_s: int) -> bool:
-        """Grow (doubling) only the pools short of the kernel's capacity check: the
+        """Grow (1.25x) only the pools short of the kernel's capacity check: the
         region rows (192 B each) and the per-goroutine nodes dominate the memory, and
-        doubling all of them whenever one ran short cost GBs on 2 M goroutines."""
+        doubling all of them whenever one ran short cost GBs on 2 M goroutines (a
+        doubled node pool also left up to half of its 24 B per node unused)."""
         cnt = self.cnt
         grew = False
         for names, used, need in (
@@ -635,7 +636,10 @@ class FastSummarizer:
             for a in names:
                 v = getattr(self, a)
                 if used + need > len(v):
-                    setattr(self, a, _grow(v, max(2 * len(v), used + need)))
+                    n = max(len(v) + len(v) // 4, used + need)
+                    out = np.zeros(n, v.dtype)
+                    out[: len(v)] = v
+                    setattr(self, a, out)
                     grew = True
         if int(cnt[K.C_REG]) + need_reg > self.reg.shape[0]:
             old = self.reg.shape[0]  # 1.25x: a region row is 192 B (one per goroutine here)
