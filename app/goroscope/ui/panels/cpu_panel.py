@@ -32,6 +32,18 @@ class CpuPanel(ProfilePanelBase):
     BEHIND_SORT = 0
     BEHIND_WHAT = "samples"
 
+    def start(self) -> None:
+        """As the Blocking panel's, but a trace without CPU samples needs no pass."""
+        session = getattr(self.window_, "session", None)
+        loaded = session is not None and session.details is not None
+        if loaded and len(session.timeline.cpu_samples) == 0:
+            if self._timeline is not session.timeline:
+                self._timeline = session.timeline
+                self.views_shown += 1
+            self._set_status(self.EMPTY)
+            return
+        super().start()
+
     def _value_text(self, v) -> str:
         return f"{int(v):,} samples"
 
