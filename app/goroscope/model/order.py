@@ -451,7 +451,7 @@ class TraceChunks:
         # Output chunks of kernel rows, reused in turn (each chunk becomes one EventTable).
         cap = max(8, min(self._chunk or _KERNEL_ROWS, _KERNEL_ROWS))
         out = [_out_arrays(cap) for _ in range(max(1, n_out))]
-        rs = np.zeros(4, np.int64)
+        rs = np.zeros(K.RS_LEN, np.int64)
 
         def decode(g: int):
             # the kernel decodes the M batches itself, lazily; read_trace keeps the columns
@@ -530,6 +530,7 @@ class TraceChunks:
             rs[:] = 0
             rs[K.RS_NM] = n_m
             nspt = float(gi.ns_per_tick[g])
+            rs[K.RS_SHIFT] = K.tick_shift(nspt) + 1
             while True:
                 out = outs[calls % len(outs)]  # the next chunk's buffer (see ``rows``)
                 status, n = K.order_generation(
