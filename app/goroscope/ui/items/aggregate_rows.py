@@ -55,6 +55,7 @@ class AggregateRowsItem(pg.GraphicsObject):
         self._row_height = row_height
         self._scale_of = scale_of
         self.drawn_rows = 0
+        self._luts: dict[tuple[int, ...], np.ndarray] = {}
         self.setZValue(5)
 
     def set_rows(
@@ -68,8 +69,12 @@ class AggregateRowsItem(pg.GraphicsObject):
         self.update()
 
     def _lut(self, families: Sequence[int]) -> np.ndarray:
-        cols = [self._color_of(int(f)).rgba() for f in families] + [0x00000000]
-        return np.array(cols, np.uint32)
+        key = tuple(int(f) for f in families)
+        got = self._luts.get(key)
+        if got is None:  # QColor per family per paint cost ~1 ms a frame: cached
+            cols = [self._color_of(f).rgba() for f in key] + [0x00000000]
+            got = self._luts[key] = np.array(cols, np.uint32)
+        return got
 
     # pyqtgraph overrides (camelCase)
     def boundingRect(self) -> QRectF:  # noqa: N802
@@ -99,6 +104,13 @@ class AggregateRowsItem(pg.GraphicsObject):
             if b1 <= b0:
                 continue
             sl = times[b0:b1]
+            width_px = abs((x1 - x0) * sx)
+            f = int((b1 - b0) // max(width_px, 1.0))
+            if f >= 2:  # several bins per pixel: average them first (the image was
+                # rasterised at one column per bin and scaled down: ~2 ms a row)
+                n = (b1 - b0) // f * f
+                sl = sl[:n].reshape(-1, f, sl.shape[1]).mean(axis=1)
+                b1 = b0 + n
             scale = self._scale_of(row) * bin_ns if self._scale_of else 0.0
             if scale <= 0:  # no fixed scale: the tallest column in view fills the row
                 scale = float(sl.sum(axis=1).max())

@@ -631,7 +631,7 @@ class SpanTrackItem(pg.GraphicsObject):
         """Thin "not yet created" / "exited" lines where a row has no spans (gotraceui's whiskers).
 
         A row that is empty in the view is then visibly not-alive rather than
-        blank; the lines sit mid-row, 3 px high, outside the span rects.
+        blank; the lines sit mid-row, 2 px high, outside the span rects.
         """
         unborn, dead = [], []
         for row in range(row_lo, row_hi):
@@ -658,7 +658,8 @@ class SpanTrackItem(pg.GraphicsObject):
             xa, xb = a[:, 1] * sx + dx, a[:, 2] * sx + dx
             ymid = (a[:, 0] + 0.5) * sy + dy
             arr = self._rect_arrays.setdefault(key, RectArray())
-            arr.set(np.minimum(xa, xb), ymid - 1.5, np.abs(xb - xa), 3.0)
+            # 2 px: in the legend's near-black "exited" a 3 px line outweighed the spans
+            arr.set(np.minimum(xa, xb), ymid - 1.0, np.abs(xb - xa), 2.0)
             p.setBrush(color)
             arr.draw(p)
         p.restore()
