@@ -489,6 +489,9 @@ def analyze(
             if chunks.error is not None:
                 out.error = chunks.error.message
             chunks = table = None  # the reader's state, before the digests need memory
+            from goroscope.model.spans import release_free_memory
+
+            release_free_memory()  # and its freed heap pages back to the OS
         else:
             for table in source:
                 feed(table)

@@ -52,8 +52,12 @@ what the view *draws* kept in memory:
   interned in :attr:`Timeline.kinds`; proc = where a Running span runs; a trace
   uses a few dozen pairs, uint16 past 256). **2.35 bytes per span** (measured; it
   was 6 B with uint32 starts and separate kind and proc bytes). ``seg.start`` /
-  ``seg.kind`` / ``seg.proc`` decode a whole segment (starts LRU-cached, ~1 ms per
-  60 k spans); ``seg.slice_starts(i)`` decodes one goroutine's bytes only.
+  ``seg.kind`` / ``seg.proc`` decode a whole segment (starts LRU-cached);
+  ``seg.slice_starts(i)`` decodes one goroutine's bytes only. The price is time:
+  decoding starts costs ~90 ns per span at load 15 on the 2 shared cores (a few
+  tens unloaded; a ``uint32`` widening was ~1), so a pass over every span of the
+  big trace spends seconds more. OPT: a numba decode kernel (with this numpy code
+  as its twin) if whole-trace passes matter; the windowed queries touch few segments.
 * The thread of a Running span is not stored per span: procs rarely move between
   threads, so a per-proc run-length code (``pm_*``, 2.5 k changes on the big
   trace) gives it; Syscall spans keep theirs in a sparse table (``sys_*``).
@@ -311,18 +315,29 @@ def encode_uvarints(v: NDArray[np.uint64]) -> NDArray[np.uint8]:
 
 
 def decode_uvarints(b: NDArray[np.uint8]) -> NDArray[np.uint64]:
-    """The values of concatenated unsigned LEB128 varints (vectorised)."""
+    """The values of concatenated unsigned LEB128 varints (vectorised).
+
+    Starts from each value's last (most significant) byte and shifts in the earlier
+    bytes, one pass per byte position and only over the values that long (most
+    values here take one or two bytes).
+    """
     b = np.asarray(b, np.uint8)
-    term = b < 0x80
-    ends = np.flatnonzero(term)
+    ends = np.flatnonzero(b < 0x80)
+    val = b[ends].astype(np.uint64)
     if len(ends) == len(b):
-        return b.astype(np.uint64)
-    starts = np.zeros(len(ends), np.int64)
-    starts[1:] = ends[:-1] + 1
-    vid = np.cumsum(term) - term
-    pos = np.arange(len(b), dtype=np.int64) - starts[vid]
-    parts = (b & 0x7F).astype(np.uint64) << (7 * pos).astype(np.uint64)
-    return np.add.reduceat(parts, starts)
+        return val
+    lens = np.empty(len(ends), np.int64)
+    if len(ends):
+        lens[0] = ends[0] + 1
+        lens[1:] = ends[1:] - ends[:-1]
+    rows = np.flatnonzero(lens > 1)
+    k = 1
+    while len(rows):
+        byte = (b[ends[rows] - k] & 0x7F).astype(np.uint64)
+        val[rows] = (val[rows] << np.uint64(7)) | byte
+        k += 1
+        rows = rows[lens[rows] > k]
+    return val
 
 
 def encode_starts(start: NDArray[np.int64], g_off: NDArray) -> tuple[NDArray, NDArray]:
