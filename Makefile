@@ -9,6 +9,7 @@ GOROSCOPE_CACHE ?= $(HOME)/.cache/goroscope
 export GOROSCOPE_CACHE
 
 .PHONY: run test lint format testdata bench fuzz sysdeps clean
+.PHONY: package package-test install-desktop uninstall-desktop
 
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,30 @@ FUZZ_MINUTES ?= 30
 fuzz: $(VENV)/.test-installed
 	nice -n 10 $(BIN)/python -m tests.hostile.campaign --minutes $(FUZZ_MINUTES) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) --report $(GOROSCOPE_CACHE)/fuzz-last.json
+
+## package: the one-folder desktop bundle dist/goroscope/goroscope (PyInstaller; README "Packaging")
+package: $(VENV)/.package-installed
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/goroscope.spec
+	@du -sh dist/goroscope
+
+$(VENV)/.package-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[package]'
+	touch $@ $(VENV)/.run-installed
+
+## package-test: build the bundle, then run it offscreen on a real trace (packaging/smoke_test.py;
+## minutes: not part of `make test`)
+package-test: package
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/smoke_test.py $(TRACE)
+
+## install-desktop / uninstall-desktop: launcher, Go-trace MIME type and icons for this user
+## (XDG_DATA_HOME, default ~/.local/share; GOROSCOPE_EXEC: the program to run, default goroscope)
+install-desktop:
+	sh packaging/install-desktop.sh
+
+uninstall-desktop:
+	sh packaging/install-desktop.sh --uninstall
 
 ## sysdeps: Debian libraries Qt needs offscreen (installed only when missing and root)
 sysdeps:
