@@ -562,10 +562,11 @@ def fix_sysexit(order, ts, g_col, args, typ, n_gs):
 
 
 @njit(nogil=True, cache=True)
-def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_regions):  # noqa: C901
+def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, stack_set, n_gs, n_regions):  # noqa: C901
     """Go's checks in merged order (any failure: ERR) and its updates: GCStart to the GC
     P, a GoStart's stack from its creation, netpoll unblocks to the netpoll P, stacks
-    without frames dropped. ``stack_ids`` sorted IDs of stacks with frames."""
+    without frames dropped. ``stack_ids`` sorted IDs of stacks with frames; ``stack_set``
+    the same as a uint8 bitmap by ID, or empty when the IDs are too sparse for one."""
     # goroutines: state, type of g.ev (0 = nil), creation stack (+1; 0 = none), assist
     gk, gu = h_new(n_gs)
     g_state = np.zeros(gk.shape[0], np.int64)
@@ -802,10 +803,15 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, n_gs, n_reg
                     r_head[q] = reg_prev[h]
             else:
                 return ERR
-        if stk[r] != 0:
-            j = np.searchsorted(stack_ids, stk[r])
-            if j >= stack_ids.shape[0] or stack_ids[j] != stk[r]:
-                stk[r] = 0
+        sr = stk[r]
+        if sr != 0:
+            if stack_set.shape[0] > 0:  # dense bitmap of the IDs (v1 numbers stacks from 1)
+                if np.int64(sr) >= stack_set.shape[0] or stack_set[np.int64(sr)] == 0:
+                    stk[r] = 0
+            else:
+                j = np.searchsorted(stack_ids, sr)
+                if j >= stack_ids.shape[0] or stack_ids[j] != sr:
+                    stk[r] = 0
     return OK
 
 

@@ -169,7 +169,12 @@ def parse_fast(
     stack_pcs = frames[src, 0] if src.shape[0] else np.zeros(0, np.uint64)
     pc, pfirst = np.unique(frames[:, 0], return_index=True)
     regions = int(np.count_nonzero(typ == EV.UserRegion))
-    if K.post_process(np.arange(n), ts, g, args, stk_, p, typ, ids, n_gs, regions) != K.OK:
+    stack_set = np.zeros(0, np.uint8)
+    if ids.shape[0] and int(ids[-1]) <= 16 * ids.shape[0] + 65536:
+        stack_set = np.zeros(int(ids[-1]) + 1, np.uint8)
+        stack_set[ids.astype(np.int64)] = 1
+    st_args = (ids, stack_set, n_gs, regions)
+    if K.post_process(np.arange(n), ts, g, args, stk_, p, typ, *st_args) != K.OK:
         return None
     # UserLog messages -> Go's inline string IDs (few: a loop per UserLog)
     inline: list[bytes] = []
