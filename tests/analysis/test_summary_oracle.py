@@ -28,11 +28,7 @@ def _params():
     out = []
     for name, trace, exp in summary_cases():
         marks = []
-        if is_v1(trace):
-            marks.append(
-                pytest.mark.skip(reason="pre-1.22 (v1) trace: the model does not read v1 yet")
-            )
-        elif not FULL and trace.stat().st_size > SUMMARY_MAX_BYTES:
+        if not FULL and trace.stat().st_size > SUMMARY_MAX_BYTES:  # v1 traces too (issue 7)
             marks.append(pytest.mark.skip(reason="large trace: GOROSCOPE_FULL=1 runs it"))
         out.append(pytest.param(trace, exp, id=name, marks=marks))
     return out

@@ -622,7 +622,9 @@ def summary_of(a: Analysis) -> dict:
         stat_lines.sort(key=lambda s: s.encode("utf-8", "surrogateescape"))
         out["g_stats_sha256"] = _hash_lines(stat_lines)
     del stat_lines
-    if a.error is None and a.events > 0 and a.util_times_ns:
+    if a.error is None and a.events > 0:
+        # NOTE: an empty utilization series (no GOMAXPROCS metric: old-format traces whose
+        # only Gomaxprocs event ends Go's v1 init) gives 1 per window, as in Go
         curve = a.mmu_curve()
         out["mmu"] = {k: curve.mmu(w) for k, w in MMU_WINDOWS.items()}
     for k in ("groups", "totals_ns", "range_ns", "task_types", "regions", "region_exec_ns", "mmu"):
