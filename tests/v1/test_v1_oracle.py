@@ -74,20 +74,8 @@ def test_summary_equals_oracle(name, trace):
 
 
 #: traces without a GOMAXPROCS metric after Go's v1 init (the first Gomaxprocs event is
-#: consumed by the conversion): Go's MMU over an empty utilization series is 1 per window,
-#: analysis.summary_of leaves "mmu" empty then (a one-line fix pending in summary.py)
-_NO_GOMAXPROCS = {"go1.21-annotations", "go1.21-cgo", "go1.21-restart",
-                  "goroot-tracev1-user_task_region_1_11_good",
-                  "goroot-tracev1-user_task_region_1_19_good",
-                  "goroot-tracev1-user_task_region_1_21_good"}  # fmt: skip
-MMU_CASES = [
-    pytest.param(
-        name, trace, id=name,
-        marks=[pytest.mark.xfail(reason="summary_of: empty utilization series, see above")]
-        if name in _NO_GOMAXPROCS else [],
-    )
-    for name, trace in v1_cases()
-]  # fmt: skip
+#: consumed by the conversion): Go's MMU over an empty utilization series is 1 per window
+MMU_CASES = CASES
 
 
 @pytest.mark.parametrize(("name", "trace"), MMU_CASES)
