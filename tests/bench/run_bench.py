@@ -17,7 +17,7 @@ peak RSS (``wait4`` ru_maxrss) belongs to that measurement alone:
 * ``raw`` — our ``raw_counts`` (single thread), checked equal to tracecount;
 * ``tracecount -json FILE`` — Go's full reader (``internal/trace``), the semantic
   baseline, beside ``goroscope stats`` (``goroscope.model.stats.stats``: format
-  decode + the numba ordering kernel + event construction + counting), whose
+  decode + the numba ordering kernel on a worker thread + counting its rows), whose
   semantic keys are checked equal to ``tracecount -json -v`` (run once).
 
 The JIT cache is warmed (``warm_up``) before the timed interval, and its load
