@@ -283,7 +283,7 @@ def goroutine_stats(tl: Timeline, *, cancel=None, progress=None) -> GoroutineSta
     if progress is not None:
         progress.update(0.95)
     # a block reason no goroutine's last lifetime has is no category (Go's map has no key)
-    drop = [i for i in range(4, nc - 2) if not acc[seen, i].any()]
+    drop = [i for i in range(4, nc - 2) if not acc[:, i].any()]  # unseen rows are 0
     if drop:
         keep_c = np.setdiff1d(np.arange(nc), drop)
         acc = np.ascontiguousarray(acc[:, keep_c])
