@@ -426,15 +426,18 @@ def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> I
     inline = np.array(ids.inline, np.uint64) if ids.inline else np.zeros(1, np.uint64)
     stack_arg = np.array(_STACK_ARG, np.int64)
     state = VK.convert_state(n_gs)
+    have = 0
     while True:
-        typ = np.empty(cap, np.uint8)
-        time = np.empty(cap, np.int64)
-        ctx = np.empty((cap, 3), np.int64)
-        args = np.empty((cap, 4), np.uint64)
-        row = np.empty(cap, np.int64)
-        nk = np.empty(cap, np.int8)
-        ns = np.empty(cap, np.uint64)
-        x = np.zeros((cap, 2), np.int64)
+        if have < cap:  # reused from call to call (fresh pages cost page faults)
+            typ = np.empty(cap, np.uint8)
+            time = np.empty(cap, np.int64)
+            ctx = np.empty((cap, 3), np.int64)
+            args = np.empty((cap, 4), np.uint64)
+            row = np.empty(cap, np.int64)
+            nk = np.empty(cap, np.int8)
+            ns = np.empty(cap, np.uint64)
+            x = np.zeros((cap, 2), np.int64)
+            have = cap
         status, on, bad, state = VK.convert(
             tr.version, tr.ts, tr.g, tr.args, tr.stk, tr.p, tr.typ, blocked, builtin, inline,
             stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, state,
@@ -481,6 +484,8 @@ class _Builder:
             self.code_of_idx = np.zeros(0, np.int32)
         self.gens = (gen,)
         self.text = ids.text
+        self.reuse = False  # chunks share their column buffers (stats: fold, then next)
+        self._cols: dict[str, np.ndarray] | None = None
 
     def code(self, s: str) -> int:
         c = self.codes.get(s)
@@ -494,7 +499,16 @@ class _Builder:
         from goroscope.model._order_kernel import build_columns
 
         n = hi - lo
-        c = {name: np.empty(n, dt) for name, dt in COLUMNS.items()}
+        if self.reuse and self._cols is not None and self._cols["kind"].shape[0] >= n:
+            c = {name: arr[:n] for name, arr in self._cols.items()}
+            for arr in c.values():
+                arr.flags.writeable = True
+        else:
+            c = {name: np.empty(max(n, 1), dt)[:n] for name, dt in COLUMNS.items()}
+            if self.reuse:
+                self._cols = {
+                    name: arr.base if arr.base is not None else arr for name, arr in c.items()
+                }
         cols = tuple(c[name] for name in COLUMNS)
         fix = np.empty(max(n, 1), np.int64)
         build_columns(ra.out, lo, hi, 0, self.luts, self.s_ids, self.s_set, self.code_of_idx,
@@ -549,7 +563,7 @@ class V1Chunks:
     constructor (Go's ``NewReader``): it raises :class:`TraceFormatError` when Go's parser
     rejects the trace. ``engine="fast"`` (default) runs the numba kernels
     (``format.v1._kernels``, ``model._v1kernel``), ``"reference"`` the pure-Python ports;
-    ``keep_columns`` and ``_reuse`` have no effect."""
+    ``keep_columns`` has no effect; ``_reuse`` lets chunks share their column buffers."""
 
     def __init__(
         self,
@@ -576,6 +590,7 @@ class V1Chunks:
         self._chunk = chunk_events
         self._progress = progress
         self._engine = engine
+        self._reuse = _reuse and chunk_events is not None
         if engine == "reference" and not isinstance(data, bytes):
             data = bytes(data)
         self._trace = parse_v1(data, version, start, engine=engine)
@@ -587,6 +602,7 @@ class V1Chunks:
         ids = StringIDs(tr)
         gen = _generation(tr, ids)
         b = _Builder(ids, gen)
+        b.reuse = self._reuse
         total = len(tr) + 2
         if self._engine == "fast":
             parts = iter_convert_fast(tr, ids, self._chunk)

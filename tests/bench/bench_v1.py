@@ -1,0 +1,100 @@
+"""Old-format (Go 1.21) benchmark: ``goroscope stats`` beside ``tracecount -json`` (issue 7).
+
+Not a unit test. Each measurement runs in its own subprocess so its peak RSS
+(``wait4`` ru_maxrss) and CPU time (user + sys) are its own; wall time is reported
+too, but the machine is shared (label the figures "shared load"): compare within
+one run. Go's old-format reader holds the whole trace, and so do we (see HACKING.md
+§ Old format (v1)). The semantic keys of our result are checked equal to
+tracecount's ``-json -v`` output (written by testdata/gen/big_trace_v1.sh).
+
+Usage::
+
+    .venv/bin/python tests/bench/bench_v1.py [--trace FILE] [--repeat 1]
+
+Without ``--trace``: the largest ``$GOROSCOPE_CACHE/big/big-v1-*mb.trace``
+(``bash testdata/gen/big_trace_v1.sh -s 150``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "goroscope"))
+TRACECOUNT = CACHE / "go" / "go1.27.3" / "go" / "bin" / "tracecount"
+
+OURS = """
+import json, sys, time
+from goroscope.model.order import warm_up
+from goroscope.model._v1convert import read_v1
+t = time.perf_counter()
+warm_up()
+read_v1(open(sys.argv[2], "rb").read())  # every v1 kernel once (JIT cache load)
+warm = time.perf_counter() - t
+t = time.perf_counter()
+from goroscope.model.stats import stats
+s = stats(sys.argv[1])
+s["_wall"] = time.perf_counter() - t
+s["_warm"] = warm
+print(json.dumps(s))
+"""
+
+
+def run(cmd: list[str]) -> tuple[str, float, float, int]:
+    """(stdout, wall s, cpu s, peak RSS bytes) of ``cmd`` alone."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{cmd[0]} failed: {err[-2000:]}")
+    return out, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
+
+
+def default_trace() -> Path:
+    found = sorted((CACHE / "big").glob("big-v1-*mb.trace"), key=lambda p: p.stat().st_size)
+    if not found:
+        raise SystemExit("no big v1 trace: bash testdata/gen/big_trace_v1.sh")
+    return found[-1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trace", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=1)
+    a = ap.parse_args()
+    trace = a.trace or default_trace()
+    size = trace.stat().st_size
+    small = ROOT / "testdata/traces/go1.21/cgo.trace"
+    want = json.loads(Path(str(trace) + ".counts.json").read_text())
+    print(f"{trace.name}: {size / 1e6:.1f} MB, {want['events']:,} events (shared load)")
+    env_py = [sys.executable, "-c", OURS, str(trace), str(small)]
+    for i in range(a.repeat):
+        _, gw, gc, gr = run([str(TRACECOUNT), "-json", str(trace)])
+        out, ow, oc, orr = run(env_py)
+        got = json.loads(out.strip().splitlines()[-1])
+        from goroscope.model.stats import TIMING_KEYS
+
+        ig = TIMING_KEYS | {"file", "version", "lost", "_wall", "_warm"}
+        same = {k: v for k, v in got.items() if k not in ig} == {
+            k: v for k, v in want.items() if k not in ig
+        }
+        print(f"run {i + 1}: tracecount -json  wall {gw:6.1f} s  cpu {gc:6.1f} s  "
+              f"peak RSS {gr / 1e6:7.0f} MB ({gr / size:.2f}x file)")  # fmt: skip
+        print(f"       goroscope stats  wall {got['_wall']:6.1f} s  (process {ow:.1f} s, "
+              f"JIT cache load {got['_warm']:.1f} s)  cpu {oc:6.1f} s  "
+              f"peak RSS {orr / 1e6:7.0f} MB ({orr / size:.2f}x file)  "
+              f"equal to tracecount: {same}")  # fmt: skip
+        print(f"       throughput vs Go: wall {gw / got['_wall']:.2f}x, cpu {gc / oc:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
