@@ -1045,7 +1045,8 @@ class TimelinePanel(QWidget):
                 return
         if isinstance(new, TimeRange):
             self._range_band.setRegion((new.t0_ns, new.t1_ns))
-            rows = self.visible_rows() if len(self._rows) > 2000 else None
+            # all rows of a small layout; the visible ones of a big one (spans built per row)
+            rows = self.visible_rows() if len(self._rows) > 300 else None
             per = self.time_per_state(new.t0_ns, new.t1_ns, rows)
             fams = list(self.source.state_families())
             top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
