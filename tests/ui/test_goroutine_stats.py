@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 from goroscope.analysis.summary import analyze, go_quote
 from goroscope.analysis.summary import group_distributions as analysis_distributions
 from goroscope.model import TraceChunks
+from goroscope.model._errors import TraceFormatError
 from goroscope.model.spans import build_timeline
 from goroscope.ui.models.goroutine_stats import (
     DIST_STATS,
@@ -27,11 +29,12 @@ from goroscope.ui.models.goroutine_stats import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-TRACES = sorted(
-    p
-    for p in (ROOT / "testdata" / "traces").glob("go1.*/*.trace")
-    if p.parent.name != "go1.21"  # the pre-1.22 format is not read yet
-)
+TRACES = sorted((ROOT / "testdata" / "traces").glob("go1.*/*.trace"))
+#: per-goroutine lines that differ from Go's for a reason outside this module
+DIGEST_XFAIL = {
+    "go1.21-gc": "model: Timeline.goroutines.start_func of G3 is empty for this old-format "
+    "trace where Go's summary names it runtime.bgsweep (totals and times agree)",
+}
 
 
 def _name(p: Path) -> str:
@@ -59,9 +62,23 @@ def _stat_lines_sha(tl, st) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.mark.parametrize("path", TRACES, ids=_name)
+def _params():
+    out = []
+    for p in TRACES:
+        marks = []
+        if _name(p) in DIGEST_XFAIL:
+            marks.append(pytest.mark.xfail(reason=DIGEST_XFAIL[_name(p)], strict=True))
+        out.append(pytest.param(p, marks=marks, id=_name(p)))
+    return out
+
+
+@pytest.mark.parametrize("path", _params())
 def test_stats_equal_go_summary(path):
     want = json.loads((ROOT / "testdata" / "expected" / f"{_name(path)}.summary.json").read_text())
+    if want["goroutines"] == 0 and want.get("error"):  # Go's reader fails at once too
+        with pytest.raises(TraceFormatError, match=re.escape(want["error"])):
+            _timeline(path)
+        return
     tl = _timeline(path)
     st = goroutine_stats(tl)
     assert int(st.in_summary.sum()) == want["goroutines"]
