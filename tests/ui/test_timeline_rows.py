@@ -197,6 +197,8 @@ def test_windowed_aggregate_equals_the_same_bins_of_the_whole_trace(snapshots):
         tl, src.group_of_g, n_groups, n_bins=-(-dur // bin_ns), bin_ns=bin_ns
     )
     k0, m = 1700, 900  # bins [k0, k0 + m): a window in the middle of the trace
+    # segments wholly before the window take the fast path (last kinds only)
+    assert any(seg.end_ns < k0 * bin_ns for seg in tl.segments)
     part = trace_source.goroutine_stats(
         tl, src.group_of_g, n_groups, n_bins=m, t0_ns=k0 * bin_ns, bin_ns=bin_ns
     )

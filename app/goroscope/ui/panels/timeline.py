@@ -82,6 +82,8 @@ PAN_FRACTION = 0.2
 ZOOM_FACTOR = 0.7
 #: Smallest visible range (ns).
 MIN_RANGE_NS = 100
+#: The view must rest this long before collapsed strips get finer bins (a job).
+REFINE_SETTLE_MS = 250
 #: A revealed span narrower than this (device px) is zoomed to.
 REVEAL_MIN_PX = 2.0
 #: A pause in continuous navigation (wheel, drag) after which the view is recorded for undo.
@@ -442,6 +444,11 @@ class TimelinePanel(QWidget):
         self._bridge = bridge
         self._layout_request: tuple[int, object] | None = None
         self._refine_request: tuple | None = None
+        self._refine_wanted: tuple | None = None
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_SETTLE_MS)
+        self._refine_timer.timeout.connect(self._submit_refine)
         if bridge is not None:
             self.track.set_background(bridge)
             self.summary_strip.set_background(bridge)
@@ -605,6 +612,18 @@ class TimelinePanel(QWidget):
         key = (b.t0_ns, b.t1_ns, b.resolution_ns, id(self.source))
         if self._refine_request is not None and self._refine_request[1] == key:
             return  # already computing this one
+        # only once the view rests (a scan of the trace up to the view: not per wheel step)
+        self._refine_wanted = (b, key)
+        self._refine_timer.start()
+
+    def _submit_refine(self) -> None:
+        wanted, self._refine_wanted = self._refine_wanted, None
+        job_of = getattr(self.source, "refine_job", None)
+        if wanted is None or job_of is None or self._bridge is None:
+            return
+        b, key = wanted
+        if key[3] != id(self.source):
+            return
         rid = self._bridge.submit(
             ("aggregate-refine", id(self)),
             job_of(b.t0_ns, b.t1_ns, b.resolution_ns),

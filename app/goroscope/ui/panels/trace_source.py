@@ -169,6 +169,7 @@ def goroutine_stats(
     step = np.zeros(n_keys, np.float64)
     grp = np.asarray(group_of_g, np.int64)
     segs = timeline.segments
+    based = not windowed
     for si, seg in enumerate(segs):
         if cancel is not None:
             cancel.raise_if_set()
@@ -177,6 +178,15 @@ def goroutine_stats(
             break  # a window: nothing after it matters (the blocked times are not used)
         if n == 0:
             continue
+        if not based and seg.end_ns < t0_ns:
+            # wholly before the window: only each goroutine's last kind matters
+            last = seg.g_off[1:] - 1
+            last_kind[seg.g_idx] = seg.kind[last]
+            last_start[seg.g_idx] = seg.start[last].astype(np.int64) + seg.base_ns
+            continue
+        if not based:  # the counts at the window's start fill every bin
+            based = True
+            _add_base(last_kind, ks, col_of_state, grp, n_groups, n_bins, bin_ns, step)
         start = seg.start.astype(np.int64) + seg.base_ns
         state = ks[seg.kind]
         g = np.repeat(seg.g_idx, np.diff(seg.g_off))
@@ -219,6 +229,8 @@ def goroutine_stats(
                 step += d * bin_ns * np.bincount(key + 1, minlength=n_keys)[:n_keys]
         if progress is not None:
             progress.update((si + 1) / len(segs))
+    if not based:
+        _add_base(last_kind, ks, col_of_state, grp, n_groups, n_bins, bin_ns, step)
     # still waiting at the end of the trace
     open_w = (last_kind >= 0) & (ks[np.maximum(last_kind, 0)] == waiting)
     blocked[open_w] += dur - last_start[open_w]
@@ -251,6 +263,18 @@ class RowLayout:
     row_res: NDArray[np.int64]
     g_row: NDArray[np.int64]
     small_index: dict
+
+
+def _add_base(last_kind, ks, col_of_state, grp, n_groups, n_bins, bin_ns, step) -> None:
+    """Every goroutine's state before a window, as a constant over all its bins."""
+    if not n_groups:
+        return
+    g = np.flatnonzero(last_kind >= 0)
+    cols = col_of_state[ks[last_kind[g]]]
+    gg = grp[g]
+    ok = (cols >= 0) & (gg >= 0)
+    key = (gg[ok] * 4 + cols[ok]) * (n_bins + 1)  # bin 0: the cumsum carries it to all
+    step += bin_ns * np.bincount(key, minlength=len(step))[: len(step)]
 
 
 class _Rows(Sequence):
