@@ -146,3 +146,27 @@ def test_follows_selection_and_links_reveal(qtbot, window):
     assert p.model.sections
     window.selection.set(None)
     assert not p.model.sections
+
+
+def test_proc_span_shows_the_running_goroutines_stacks(qtbot, window):
+    """A span of a proc row: the stacks of the goroutine span running there then."""
+    from goroscope.ui.models.stack_model import resolve_span_stacks
+
+    tl = window.session.timeline
+    tp = window.view.timeline
+    ref0 = SpanRef.proc(0, 0)
+    row = tp.row_of(ref0)
+    start, end, _st = tp.track.spans(row)
+    i = int(np.argmax(end - start))  # the longest run on P0
+    p = _panel(window)
+    window.selection.set(SpanRef.proc(0, i))
+    qtbot.waitUntil(lambda: p._request < 0 and p._shown == SpanRef.proc(0, i), timeout=30_000)
+    iv = tl.proc_spans(0, int(start[i]), int(start[i]) + 1)
+    g = int(iv.g_idx[np.flatnonzero(iv.start_ns == start[i])[0]])
+    grow = tl.goroutine_row(g)
+    k = int(np.searchsorted(grow.start_ns, start[i], side="right")) - 1
+    assert grow.start_ns[k] <= start[i] < grow.end_ns[k]
+    assert grow.state[k] == int(GoState.Running)
+    want = resolve_span_stacks(window.session.details, tl, g, k)
+    assert [(s.title, s.frames) for s in p.model.sections] == [(s.title, s.frames) for s in want]
+    assert f"G{int(tl.goroutines.goid[g])}" in p.header.text()

@@ -157,6 +157,27 @@ def resolve_span_stacks(details, tl, g_idx: int, span_idx: int, *, cancel=None, 
     return out
 
 
+def resolve_occupancy_stacks(
+    details, tl, kind: str, idx: int, start_ns: int, *, cancel=None, progress=None
+):
+    """A proc or thread span (``kind`` "proc" / "thread", p_idx / m_idx) that began at
+    ``start_ns``: the goroutine running there and its span at that time, then
+    :func:`resolve_span_stacks`. Returns ``(g_idx, span_idx, sections)`` (g_idx -1: none).
+    Job thread (``Timeline.proc_spans`` over a 1 ns window)."""
+    iv = (tl.proc_spans if kind == "proc" else tl.thread_spans)(idx, start_ns, start_ns + 1)
+    hit = np.flatnonzero(iv.start_ns == start_ns)
+    if not len(hit):
+        hit = np.flatnonzero((iv.start_ns <= start_ns) & (iv.end_ns > start_ns))
+    if not len(hit):
+        return -1, -1, []
+    g = int(iv.g_idx[hit[0]])
+    row = tl.goroutine_row(g)
+    i = int(np.searchsorted(row.start_ns, start_ns, side="right")) - 1
+    if i < 0:
+        return g, -1, []
+    return g, i, resolve_span_stacks(details, tl, g, i, cancel=cancel)
+
+
 def resolve_goroutine_stacks(details, tl, g_idx: int, *, cancel=None, progress=None):
     """Sections for a whole goroutine: its creation and start function. Job thread."""
     return _creation_sections(details, tl, g_idx, None, _goid_of(tl))

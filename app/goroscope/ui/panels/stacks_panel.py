@@ -7,6 +7,8 @@ Follows ``selection.changed``:
   a GoUnblock, plus the transition stack when it differs), the event that
   **ended** it (the next span's), and the goroutine's **creation** (the creator's
   ``go`` statement and the start function);
+* a proc or thread span (a goroutine running on a P, or in a syscall on an M) → the
+  same for the goroutine span running there at that time;
 * a goroutine (``GoroutineRef``) → its creation stack and start function.
 
 Stacks are re-decoded on demand by the session's
@@ -41,6 +43,7 @@ from goroscope.ui.models import event_links
 from goroscope.ui.models.stack_model import (
     StackModel,
     resolve_goroutine_stacks,
+    resolve_occupancy_stacks,
     resolve_span_stacks,
     stacks_as_text,
 )
@@ -130,6 +133,9 @@ class StacksPanel(QWidget):
         tl = getattr(session, "timeline", None)
         if value == self._shown and self._request < 0:
             return
+        if isinstance(value, SpanRef) and value.resource_kind in ("proc", "thread"):
+            self._show_occupancy(value, details, tl)
+            return
         if isinstance(value, SpanRef) and value.resource_kind == "goroutine":
             job, args = resolve_span_stacks, (value.resource_idx, value.span_idx)
         elif isinstance(value, GoroutineRef):
@@ -161,6 +167,37 @@ class StacksPanel(QWidget):
             ("stacks", id(self)), job, details, tl, *args, cancel=self.ctx.bridge.CANCEL
         )
 
+    def _occupancy_start(self, value: SpanRef) -> int | None:
+        """Start time of a proc/thread span as the timeline drew it (its row's arrays)."""
+        try:
+            tp = self.ctx.window.view.timeline
+            row = tp.row_of(value)
+            if row is None:
+                return None
+            start = tp.track.spans(row)[0]
+        except (AttributeError, IndexError, TypeError):
+            return None
+        if not 0 <= value.span_idx < len(start):
+            return None
+        return int(start[value.span_idx])
+
+    def _show_occupancy(self, value: SpanRef, details, tl) -> None:
+        """A proc/thread span: the stacks of the goroutine span running there (a job)."""
+        if details is None or tl is None:
+            self.header.setText("Stacks are available once the trace is loaded.")
+            return
+        t = self._occupancy_start(value)
+        if t is None:
+            self.header.setText("Select a goroutine span for its stacks.")
+            return
+        self._cancel()
+        self._pending = value
+        self.header.setText("Resolving the goroutine running there…")
+        self._request = self.ctx.bridge.submit(
+            ("stacks", id(self)), resolve_occupancy_stacks, details, tl,
+            value.resource_kind, value.resource_idx, t, cancel=self.ctx.bridge.CANCEL,
+        )  # fmt: skip
+
     def _header_html(self, tl, value) -> str:
         if isinstance(value, GoroutineRef):
             g = value.goroutine_idx
@@ -190,9 +227,15 @@ class StacksPanel(QWidget):
         self._shown = self._pending
         session = getattr(self.ctx.window, "session", None)
         tl = getattr(session, "timeline", None)
+        shown = self._shown
+        if isinstance(sections, tuple):  # a proc/thread span: (g_idx, span_idx, sections)
+            g, i, sections = sections
+            shown = SpanRef.goroutine(g, i) if g >= 0 and i >= 0 else None
         self.model.set_sections(sections)
-        if tl is not None:
-            self.header.setText(self._header_html(tl, self._shown))
+        if tl is not None and shown is not None:
+            self.header.setText(self._header_html(tl, shown))
+        elif shown is None:
+            self.header.setText("No goroutine runs there.")
         for i in range(self.model.rowCount()):
             idx = self.model.section_index(i)
             self.view.setFirstColumnSpanned(i, idx.parent(), True)  # titles span both columns
