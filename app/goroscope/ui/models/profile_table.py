@@ -79,8 +79,18 @@ class ArrayTableModel(QAbstractTableModel):
             bridge.finished.connect(self._on_sorted)
 
     # -- data -------------------------------------------------------------------------
-    def set_columns(self, columns: Sequence[Column], order: NDArray[np.int64] | None = None):
-        """Replace the whole content; ``order``: the rows shown (source rows), default all."""
+    def set_columns(
+        self,
+        columns: Sequence[Column],
+        order: NDArray[np.int64] | None = None,
+        *,
+        sort: tuple[int, Qt.SortOrder] | None = None,
+    ):
+        """Replace the whole content; ``order``: the rows shown (source rows), default all;
+        ``sort``: sort by this (column, order) instead of the current sort (one sort, not
+        two, when the panel also sets the view's sort indicator)."""
+        if sort is not None:
+            self._sort = sort
         n = len(columns[0].values) if columns else 0
         if any(len(c.values) != n for c in columns):
             raise ValueError("columns differ in length")
@@ -190,6 +200,14 @@ class ArrayTableModel(QAbstractTableModel):
         return self._sort_rid >= 0
 
     def _apply_order(self, new_order: NDArray[np.int64]) -> None:
+        if len(new_order) > SYNC_SORT_ROWS:
+            # a reset costs the view O(1); a layout change walks every row (0.1 s per
+            # 600 k rows). Selections and persistent indexes of a big table do not survive.
+            self.beginResetModel()
+            self._order = new_order
+            self.endResetModel()
+            self.sorted.emit()
+            return
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         if old:  # keep persistent indexes on their rows (views' selections, editors)

@@ -55,7 +55,7 @@ from goroscope.ui.models.profile_hub import ProfilePass
 from goroscope.ui.models.profile_table import ArrayTableModel, Column
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
 
-__all__ = ["BlockingPanel", "ProfilePanelBase", "format_time", "make_table_view"]
+__all__ = ["BlockingPanel", "ProfilePanelBase", "format_time", "make_table_view", "set_widths"]
 
 
 def format_time(ns) -> str:
@@ -63,13 +63,32 @@ def format_time(ns) -> str:
     return f"{int(ns) / 1e6:,.3f} ms"
 
 
+def set_widths(view: QTableView, model, widths: dict[str, int], default: int = 95) -> None:
+    """Column widths by title (never ``resizeColumnToContents``: it formats up to 1,000
+    rows per column on the GUI thread)."""
+    for c in range(model.columnCount()):
+        view.setColumnWidth(c, widths.get(model.headerData(c, Qt.Orientation.Horizontal), default))
+
+
+def set_sort_indicator(view: QTableView, column: int, order: Qt.SortOrder) -> None:
+    """Show the sort indicator without asking the model to sort again."""
+    header = view.horizontalHeader()
+    header.blockSignals(True)
+    header.setSortIndicator(column, order)
+    header.blockSignals(False)
+    header.viewport().update()
+
+
 def make_table_view(model, *, stretch_last: bool = True) -> QTableView:
+    """A read-only, sortable, row-selecting table view for big numpy-backed models (fixed
+    row height: the vertical header never measures rows)."""
     v = QTableView()
     v.setModel(model)
     v.setSortingEnabled(True)
     v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     v.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     v.verticalHeader().setVisible(False)
+    v.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     v.verticalHeader().setDefaultSectionSize(20)
     v.horizontalHeader().setStretchLastSection(stretch_last)
     v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -368,9 +387,7 @@ class ProfilePanelBase(QWidget):
             ]
         )
         self.top_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-        for c in range(self.top_model.columnCount()):
-            self.top_view.resizeColumnToContents(c)
-            self.top_view.setColumnWidth(c, min(self.top_view.columnWidth(c), 300))
+        set_widths(self.top_view, self.top_model, {"Function (leaf)": 230, "%": 50})
         self.behind_model.clear()
         self.behind_rows = np.zeros(0, np.int64)
         self._rid_behind = -1
@@ -402,12 +419,11 @@ class ProfilePanelBase(QWidget):
         what = self._behind_what
         rows, iv = result
         self.behind_rows = rows
-        self.behind_model.set_columns(self._behind_columns(iv))
-        self.behind_view.sortByColumn(self.BEHIND_SORT, Qt.SortOrder.DescendingOrder)
+        desc = Qt.SortOrder.DescendingOrder
+        self.behind_model.set_columns(self._behind_columns(iv), sort=(self.BEHIND_SORT, desc))
+        set_sort_indicator(self.behind_view, self.BEHIND_SORT, desc)
         self.behind_label.setText(f"{len(rows):,} {self.BEHIND_WHAT} behind {what}")
-        for c in range(self.behind_model.columnCount()):
-            self.behind_view.resizeColumnToContents(c)
-            self.behind_view.setColumnWidth(c, min(self.behind_view.columnWidth(c), 320))
+        set_widths(self.behind_view, self.behind_model, {"Goroutine": 240})
 
     @Slot(int)
     def _on_node_clicked(self, node: int) -> None:

@@ -46,7 +46,7 @@ from goroscope.ui.models.task_data import (
     task_data_job,
 )
 from goroscope.ui.models.task_tree_model import TaskTreeModel
-from goroscope.ui.panels.blocking_panel import format_time, make_table_view
+from goroscope.ui.panels.blocking_panel import format_time, make_table_view, set_widths
 from goroscope.ui.selection import GoroutineRef, TaskRef, TimeRange
 
 __all__ = ["TasksPanel"]
@@ -269,8 +269,8 @@ class TasksPanel(QWidget):
                 Column("Max", rt.max_ns, _dur),
             ]
         )
-        for v in (self.types_view, self.rtypes_view):
-            v.resizeColumnsToContents()
+        set_widths(self.types_view, self.types_model, {"Task type": 200}, 80)
+        set_widths(self.rtypes_view, self.rtypes_model, {"Region type": 200}, 80)
         n_tasks, n_regions = len(tl.tasks), len(tl.regions)
         self.status.setText(
             f"{n_tasks:,} tasks ({int(ty.complete.sum()):,} complete) of {len(ty.names)} types, "
@@ -351,7 +351,7 @@ class TasksPanel(QWidget):
             ]
         )
         self.inst_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
-        self.inst_view.resizeColumnsToContents()
+        set_widths(self.inst_view, self.inst_model, {"Task": 200, "Goroutine": 240})
         lo, hi = bucket_min_ns(bucket), bucket_min_ns(bucket + 1)
         self.inst_label.setText(
             f"{len(rows):,} tasks of {format_duration(float(lo))} – {format_duration(float(hi))}"
@@ -480,7 +480,7 @@ class TasksPanel(QWidget):
             ]
         )
         self.rinst_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
-        self.rinst_view.setColumnWidth(0, 220)
+        set_widths(self.rinst_view, self.rinst_model, {"Goroutine": 240, "Task": 200})
         name = self.data.region_types.names[self.region_type_row] or "(none)"
         self.rinst_label.setText(f"{len(g):,} “{name}” regions")
 
@@ -498,7 +498,7 @@ class TasksPanel(QWidget):
             ]
         )
         self.breakdown_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-        self.breakdown_view.resizeColumnsToContents()
+        set_widths(self.breakdown_view, self.breakdown_model, {"Goroutine state": 260})
         name = self.data.region_types.names[self.region_type_row] or "(none)"
         sample = "" if used == total else f" (a sample of {used:,} of {total:,})"
         self.breakdown_label.setText(f"Time inside “{name}” regions by goroutine state{sample}")
