@@ -358,6 +358,8 @@ class TraceTimelineSource:
             self._g_rows = OrderedDict(previous._g_rows)
         self._spans: OrderedDict = OrderedDict()  # (row kind, resource) → arrays
         self._order_cache: dict = {}  # (group, sort key, stats) → sorted members
+        # n_spans sums every segment: once here, not per row per paint
+        self._small = tl.n_spans < 200_000  # proc/thread rows are cheap to build
         self._labels: dict[int, str] = {}
         self.relayout()
 
@@ -575,7 +577,7 @@ class TraceTimelineSource:
             return (
                 "p" if k == R_PROC else "m",
                 r,
-            ) in self._occ_rows or self.timeline.n_spans < 200_000
+            ) in self._occ_rows or self._small
         return True
 
     def _goroutine_cost(self, g: int) -> int:
