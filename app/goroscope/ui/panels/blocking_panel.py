@@ -173,19 +173,18 @@ class ProfilePanelBase(QWidget):
         self.behind_view = make_table_view(self.behind_model)
         self.behind_view.clicked.connect(self._on_behind_clicked)
         self.behind_view.doubleClicked.connect(self._on_behind_double_clicked)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.top_view)
         box = QWidget()
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.behind_label)
         lay.addWidget(self.behind_view)
-        right.addWidget(box)
+        # side by side: a bottom dock is wide and short (D1's layout gives it ~240 px)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.flame_scroll)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.addWidget(self.top_view)
+        split.addWidget(box)
+        for i, f in enumerate((4, 4, 3)):
+            split.setStretchFactor(i, f)
         self.splitter = split
         root = QVBoxLayout(self)
         root.setContentsMargins(4, 4, 4, 4)
@@ -387,7 +386,12 @@ class ProfilePanelBase(QWidget):
             ]
         )
         self.top_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-        set_widths(self.top_view, self.top_model, {"Function (leaf)": 230, "%": 50})
+        set_widths(
+            self.top_view,
+            self.top_model,
+            {"Function (leaf)": 170, "%": 42, "Count": 60, "Samples": 60},
+            90,
+        )
         self.behind_model.clear()
         self.behind_rows = np.zeros(0, np.int64)
         self._rid_behind = -1
@@ -423,7 +427,7 @@ class ProfilePanelBase(QWidget):
         self.behind_model.set_columns(self._behind_columns(iv), sort=(self.BEHIND_SORT, desc))
         set_sort_indicator(self.behind_view, self.BEHIND_SORT, desc)
         self.behind_label.setText(f"{len(rows):,} {self.BEHIND_WHAT} behind {what}")
-        set_widths(self.behind_view, self.behind_model, {"Goroutine": 240})
+        set_widths(self.behind_view, self.behind_model, {"Goroutine": 190}, 85)
 
     @Slot(int)
     def _on_node_clicked(self, node: int) -> None:
