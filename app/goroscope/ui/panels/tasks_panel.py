@@ -118,19 +118,19 @@ class TasksPanel(QWidget):
         self.hist_bars: pg.BarGraphItem | None = None
         self.hist_sel: pg.BarGraphItem | None = None
         self.hist_label = QLabel("Latency of complete tasks: choose a type.")
+        self.hist_label.setWordWrap(True)
         self.inst_model = ArrayTableModel(self, self.bridge)
         self.inst_view = make_table_view(self.inst_model)
         self.inst_view.clicked.connect(self._on_inst_clicked)
         self.inst_label = QLabel("Click a histogram bucket to list its tasks.")
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.types_view)
-        right.addWidget(_boxed(self.hist_label, self.hist))
-        right.addWidget(_boxed(self.inst_label, self.inst_view))
+        # side by side (a bottom dock is wide and short): tree | types | histogram | tasks
         tsplit = QSplitter(Qt.Orientation.Horizontal)
         tsplit.addWidget(self.tree)
-        tsplit.addWidget(right)
-        tsplit.setStretchFactor(0, 3)
-        tsplit.setStretchFactor(1, 2)
+        tsplit.addWidget(self.types_view)
+        tsplit.addWidget(_boxed(self.hist_label, self.hist))
+        tsplit.addWidget(_boxed(self.inst_label, self.inst_view))
+        for i, f in enumerate((4, 3, 3, 3)):
+            tsplit.setStretchFactor(i, f)
         self.tabs.addTab(tsplit, "Tasks")
         # -- regions tab
         self.rtypes_model = ArrayTableModel(self)
@@ -143,12 +143,12 @@ class TasksPanel(QWidget):
         self.rinst_view = make_table_view(self.rinst_model)
         self.rinst_view.clicked.connect(self._on_rinst_clicked)
         self.rinst_label = QLabel("")
-        rright = QSplitter(Qt.Orientation.Vertical)
-        rright.addWidget(_boxed(self.breakdown_label, self.breakdown_view))
-        rright.addWidget(_boxed(self.rinst_label, self.rinst_view))
         rsplit = QSplitter(Qt.Orientation.Horizontal)
         rsplit.addWidget(self.rtypes_view)
-        rsplit.addWidget(rright)
+        rsplit.addWidget(_boxed(self.breakdown_label, self.breakdown_view))
+        rsplit.addWidget(_boxed(self.rinst_label, self.rinst_view))
+        for i, f in enumerate((4, 3, 4)):
+            rsplit.setStretchFactor(i, f)
         self.tabs.addTab(rsplit, "Regions")
 
         self.status = QLabel("Open a trace.")
@@ -269,7 +269,7 @@ class TasksPanel(QWidget):
                 Column("Max", rt.max_ns, _dur),
             ]
         )
-        set_widths(self.types_view, self.types_model, {"Task type": 200}, 80)
+        set_widths(self.types_view, self.types_model, {"Task type": 150, "Count": 60}, 72)
         set_widths(self.rtypes_view, self.rtypes_model, {"Region type": 200}, 80)
         n_tasks, n_regions = len(tl.tasks), len(tl.regions)
         self.status.setText(
