@@ -3,7 +3,8 @@
 numba's ``cache=True`` writes compiled kernels beside the module's sources by default; in a
 frozen app that folder is the bundle (read-only under /opt, /Applications or Program Files,
 and shared between users). Point ``NUMBA_CACHE_DIR`` at a writable per-user cache directory
-(stdlib only: no Qt here), unless the user already chose one.
+(stdlib only: no Qt here), unless the user already chose one; Python's bytecode cache for
+our modules goes to the same per-user cache directory.
 """
 
 from __future__ import annotations
@@ -36,5 +37,11 @@ def numba_cache_dir(environ: Mapping[str, str], platform: str, home: Path) -> Pa
     return user_cache_dir(environ, platform, home) / "numba"
 
 
-if getattr(sys, "frozen", False) and not os.environ.get("NUMBA_CACHE_DIR"):
-    os.environ["NUMBA_CACHE_DIR"] = str(numba_cache_dir(os.environ, sys.platform, Path.home()))
+if getattr(sys, "frozen", False):
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        os.environ["NUMBA_CACHE_DIR"] = str(numba_cache_dir(os.environ, sys.platform, Path.home()))
+    # goroscope ships as .py sources (see goroscope.spec) and PyInstaller turns bytecode
+    # writing off: without a cache every start would compile ~100 modules again (~1 s).
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = str(user_cache_dir(os.environ, sys.platform, Path.home()) / "pycache")
+        sys.dont_write_bytecode = False

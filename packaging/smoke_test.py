@@ -12,7 +12,7 @@ venv, an empty per-user cache directory) and checks:
    into the bundle;
 3. the dynamic loader took libpython from the bundle, not from a Python installation;
 4. ``stats --json TRACE`` prints what the venv's ``goroscope stats --json`` prints (apart from
-   the timing fields).
+   the fields that measure the run: time, memory).
 
 Prints each step with its wall time; exit status 1 on the first failure.
 """
@@ -33,8 +33,8 @@ BUNDLE = ROOT / "dist" / "goroscope"
 EXE = BUNDLE / "goroscope"
 DEFAULT_TRACE = ROOT / "testdata" / "traces" / "go1.22" / "gc.trace"
 MIN_SIZE = (1280, 800)
-#: ``stats --json`` fields that measure the run rather than describe the trace.
-TIMING_KEYS = ("seconds", "mb_per_s", "events_per_s")
+#: ``stats --json`` fields that measure the run (time, memory) rather than describe the trace.
+MEASURED_KEYS = ("seconds", "mb_per_s", "events_per_s", "mem")
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -61,7 +61,7 @@ def clean_env(cache: Path) -> dict[str, str]:
 def stats_lines(out: str) -> list[dict]:
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
     for r in rows:
-        for k in TIMING_KEYS:
+        for k in MEASURED_KEYS:
             r.pop(k, None)
     return rows
 
@@ -113,8 +113,8 @@ def main(argv: list[str]) -> int:
         loaded = set()
         for log in tmpd.glob("ld.*"):
             for line in log.read_text(errors="replace").splitlines():
-                if "file=" in line and "libpython" in line:
-                    loaded.add(line.split("file=", 1)[1].split()[0])
+                if "calling init:" in line and "libpython" in line:
+                    loaded.add(line.split("calling init:", 1)[1].strip())
         ok = bool(loaded) and all(p.startswith(str(BUNDLE)) for p in loaded)
         step(f"libpython loaded from the bundle: {sorted(loaded)}", ok, t0)
 
