@@ -20,7 +20,11 @@ from goroscope.format.v1.fast import parse_fast
 from goroscope.model._gosort import sort_func
 from goroscope.model._v1convert import StringIDs, _row_arrays, convert, convert_fast
 
-CASES = [pytest.param(trace, id=name) for name, trace in v1_cases()]
+#: small traces also run with NUMBA_DISABLE_JIT=1 (the kernels as plain Python)
+CASES = [
+    pytest.param(trace, id=name, marks=[pytest.mark.nojit] if trace.stat().st_size < 12_000 else [])
+    for name, trace in v1_cases()
+]
 _COLS = ("ts", "g", "stk", "p", "typ", "offset", "stack_ids", "stack_start", "stack_n",
          "stack_pcs", "pc", "pc_fn", "pc_file", "pc_line")  # fmt: skip
 
@@ -98,3 +102,14 @@ def test_damaged_traces_agree_or_decline():
                 continue
             assert not isinstance(ref, TraceFormatError), (name, i, ref)
             _same_trace(ref, fast)
+
+
+def test_twins_without_jit():
+    """The kernels read as plain Python (NUMBA_DISABLE_JIT=1) agree with the twins too."""
+    import os
+
+    from tests.support import run_nojit_subset
+
+    if os.environ.get("NUMBA_DISABLE_JIT") == "1":
+        pytest.skip("already without JIT")
+    run_nojit_subset("tests/v1/test_v1_twins.py")

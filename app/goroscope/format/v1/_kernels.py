@@ -57,9 +57,12 @@ def h_new(cap):
 
 @njit(nogil=True, cache=True, inline="always")
 def _mix(x):
-    x = (x ^ (x >> np.uint64(33))) * np.uint64(0xFF51AFD7ED558CCD)
-    x = (x ^ (x >> np.uint64(33))) * np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
+    # xorshift (shifts only: no multiply overflow, so the kernels also run warning-free
+    # as plain Python under NUMBA_DISABLE_JIT)
+    x ^= x << np.uint64(13)
+    x ^= x >> np.uint64(7)
+    x ^= x << np.uint64(17)
+    return x ^ (x >> np.uint64(31))
 
 
 @njit(nogil=True, cache=True)
