@@ -377,7 +377,7 @@ class ProfilePanelBase(QWidget):
                 ),  # fmt: skip
                 *self._value_columns(view),
                 Column(
-                    "Called from (first non-runtime frame)",
+                    "Called from",
                     np.array(where, dtype=object),
                     str,
                     numeric=False,
@@ -389,7 +389,7 @@ class ProfilePanelBase(QWidget):
         set_widths(
             self.top_view,
             self.top_model,
-            {"Function (leaf)": 170, "%": 42, "Count": 60, "Samples": 60},
+            {"Function (leaf)": 170, "%": 42, "Count": 60, "Samples": 60, "Called from": 260},
             90,
         )
         self.behind_model.clear()
