@@ -601,9 +601,10 @@ def post_process(order, ts, g_col, args, stk, p_col, typ, stack_ids, stack_set, 
     s0, _ = h_slot(gk, gu, np.uint64(0))
     g_state[s0] = _RUNNING
     gcount = 1
-    n = order.shape[0]
+    ident = order.shape[0] == 0  # empty order: the rows are already in merged order
+    n = ts.shape[0] if ident else order.shape[0]
     for k in range(n):
-        r = order[k]
+        r = k if ident else order[k]
         t = typ[r]
         g = g_col[r]
         p = np.int64(p_col[r])

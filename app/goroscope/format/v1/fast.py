@@ -134,7 +134,9 @@ def parse_fast(
     del before, sx
     order = K.stable_resort(order, ts, moved)
     del moved
-    # gather one column at a time (peak: the columns plus one copy of the largest)
+    # gather one column at a time (peak: the columns plus one copy of the largest).
+    # NOTE: an in-place cycle-following permutation saves that copy but measured 3x
+    # slower overall (random writes); not worth 0.24 GB.
     ts = ts[order]
     g = g[order]
     args = args[order]
@@ -174,7 +176,7 @@ def parse_fast(
         stack_set = np.zeros(int(ids[-1]) + 1, np.uint8)
         stack_set[ids.astype(np.int64)] = 1
     st_args = (ids, stack_set, n_gs, regions)
-    if K.post_process(np.arange(n), ts, g, args, stk_, p, typ, *st_args) != K.OK:
+    if K.post_process(np.zeros(0, np.int64), ts, g, args, stk_, p, typ, *st_args) != K.OK:
         return None
     # UserLog messages -> Go's inline string IDs (few: a loop per UserLog)
     inline: list[bytes] = []
