@@ -54,10 +54,10 @@ what the view *draws* kept in memory:
   was 6 B with uint32 starts and separate kind and proc bytes). ``seg.start`` /
   ``seg.kind`` / ``seg.proc`` decode a whole segment (starts LRU-cached);
   ``seg.slice_starts(i)`` decodes one goroutine's bytes only. The price is time:
-  decoding starts costs ~90 ns per span at load 15 on the 2 shared cores (a few
-  tens unloaded; a ``uint32`` widening was ~1), so a pass over every span of the
-  big trace spends seconds more. OPT: a numba decode kernel (with this numpy code
-  as its twin) if whole-trace passes matter; the windowed queries touch few segments.
+  the vectorised numpy decode (``decode_starts_numpy``, now the twin) cost ~90 ns
+  per span at load 15 on the 2 shared cores (a ``uint32`` widening was ~1), seconds
+  per whole-trace pass on the big trace; the numba kernel
+  (:mod:`goroscope.model._timeline_kernels`) decodes in one byte-serial pass.
 * The thread of a Running span is not stored per span: procs rarely move between
   threads, so a per-proc run-length code (``pm_*``, 2.5 k changes on the big
   trace) gives it; Syscall spans keep theirs in a sparse table (``sys_*``).
@@ -117,6 +117,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from goroscope.model._timeline_kernels import starts_into, uvarints_into
 from goroscope.model.events import GoState
 
 __all__ = [
@@ -269,8 +270,9 @@ class SpanSegment:
         """Start times (ns since origin) of the spans of entry ``i`` (``g_idx[i]``): decodes
         only that goroutine's bytes."""
         a, b = int(self.g_boff[i]), int(self.g_boff[i + 1])
-        d = _gaps(decode_uvarints(self.dt[a:b]))
-        return np.cumsum(d) + self.base_ns
+        out = decode_starts(self.dt[a:b], self.g_off[i : i + 2] - self.g_off[i])
+        out += self.base_ns
+        return out
 
     def start_ns(self) -> NDArray[np.int64]:
         return self.start + self.base_ns
@@ -315,7 +317,16 @@ def encode_uvarints(v: NDArray[np.uint64]) -> NDArray[np.uint8]:
 
 
 def decode_uvarints(b: NDArray[np.uint8]) -> NDArray[np.uint64]:
-    """The values of concatenated unsigned LEB128 varints (vectorised).
+    """The values of concatenated unsigned LEB128 varints (numba kernel
+    :func:`goroscope.model._timeline_kernels.uvarints_into`; twin
+    :func:`decode_uvarints_numpy`)."""
+    b = np.asarray(b, np.uint8)
+    out = np.empty(len(b), np.uint64)
+    return out[: uvarints_into(b, out)]
+
+
+def decode_uvarints_numpy(b: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """The values of concatenated unsigned LEB128 varints (vectorised numpy twin).
 
     Starts from each value's last (most significant) byte and shifts in the earlier
     bytes, one pass per byte position and only over the values that long (most
@@ -378,8 +389,25 @@ def _gaps(tok: NDArray[np.uint64]) -> NDArray[np.int64]:
 
 
 def decode_starts(dt: NDArray[np.uint8], g_off: NDArray) -> NDArray[np.int64]:
-    """Inverse of :func:`encode_starts`: (n,) int64 starts − base."""
-    d = _gaps(decode_uvarints(dt))
+    """Inverse of :func:`encode_starts`: (n,) int64 starts − base.
+
+    The numba kernel :func:`goroscope.model._timeline_kernels.starts_into` (a few ns per
+    span); on bytes it cannot decode whole it defers to the twin :func:`decode_starts_numpy`.
+    """
+    dt = np.asarray(dt, np.uint8)
+    if not isinstance(g_off, np.ndarray) or g_off.dtype not in (np.int32, np.int64):
+        g_off = np.asarray(g_off, np.int64)
+    n = int(g_off[-1]) if len(g_off) else 0
+    if n >= 0:
+        out = np.empty(n, np.int64)
+        if starts_into(dt, g_off, out) == len(dt):
+            return out
+    return decode_starts_numpy(dt, g_off)
+
+
+def decode_starts_numpy(dt: NDArray[np.uint8], g_off: NDArray) -> NDArray[np.int64]:
+    """:func:`decode_starts`' vectorised numpy twin (~90 ns per span under load)."""
+    d = _gaps(decode_uvarints_numpy(dt))
     if len(d) == 0:
         return d
     cs = np.cumsum(d)
@@ -387,6 +415,19 @@ def decode_starts(dt: NDArray[np.uint8], g_off: NDArray) -> NDArray[np.int64]:
     firsts = off[:-1]
     # restart the running sum at each slice (every slice holds at least one span)
     return cs - np.repeat(cs[firsts] - d[firsts], np.diff(off))
+
+
+def warm_up_kernels() -> None:
+    """Load the start-decoding kernels' JIT cache with the argument types the app uses
+    (read-only segment columns; a slice's ``g_off`` is a fresh array). Background job."""
+    s = np.array([0, 64, 65], np.int64)
+    g_off = np.array([0, 2, 3], np.int32)
+    dt, _ = encode_starts(s, g_off)
+    dt.flags.writeable = False
+    decode_starts(dt, g_off)  # SpanSegment.slice_starts
+    g_off.flags.writeable = False
+    decode_starts(dt, g_off)  # SpanSegment.start
+    decode_uvarints(dt)
 
 
 #: decoded ``SpanSegment.start`` arrays kept (LRU by bytes): full passes decode each
