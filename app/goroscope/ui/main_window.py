@@ -64,7 +64,8 @@ _WARMED: list[bool] = []
 
 
 def _warm_job() -> None:
-    """Load the drawing kernels' JIT caches on a job thread (~60 ms the GUI would otherwise pay).
+    """Load the drawing and span-decoding kernels' JIT caches on a job thread (~60 ms the
+    GUI would otherwise pay).
 
     Runs the real merge path (same argument types as a paint) on tiny rows.
     """
@@ -72,6 +73,7 @@ def _warm_job() -> None:
 
     from goroscope.lod.raster import stacked_strip
     from goroscope.lod.viewport import Viewport
+    from goroscope.model.timeline import warm_up_kernels
     from goroscope.ui.items.span_track import MIN_SPAN_PX, _merge_rows
 
     for ro_s, ro_e in ((0, 0), (0, 1), (1, 0), (1, 1)):  # read-only arrays: other signatures
@@ -85,6 +87,7 @@ def _warm_job() -> None:
             for dt in (np.uint8, np.int64):
                 _merge_rows([(s, e, np.array([0, 1, 0], dt))], b, min_ns, 19)
     stacked_strip(np.ones((4, 2), np.int64), 2.0, 4, np.zeros(3, np.uint32))
+    warm_up_kernels()  # span-start decode: every row, strip and statistics pass
 
 
 def warm_kernels(executor) -> None:
