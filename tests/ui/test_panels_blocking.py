@@ -335,3 +335,21 @@ def test_big_tables_sort_in_a_job(qtbot, qtmodeltester):
     small.sort(0)
     assert not small.sorting
     qtmodeltester.check(small)
+
+
+def test_behind_lists_at_most_the_longest_intervals(qtbot, service):
+    """Past the limit the list holds the longest intervals (and says how many there are)."""
+    from goroscope.ui.models.profile_data import behind
+
+    panel, _ = service
+    view = panel.view
+    rec = np.arange(len(view.keys))
+    rows, iv, total = behind(view, rec, limit=100)
+    assert total == len(view.iv) > 100
+    assert len(rows) == 100
+    assert np.all(np.diff(rows) > 0)  # original (Go's) order kept
+    dur_all = np.sort(view.iv.end_ns - view.iv.start_ns)[::-1]
+    dur = np.sort(iv.end_ns - iv.start_ns)[::-1]
+    assert np.array_equal(dur, dur_all[:100])  # exactly the 100 longest durations
+    rows, iv, total = behind(view, rec)
+    assert len(rows) == total == len(view.iv)

@@ -114,6 +114,7 @@ class ProfilePanelBase(QWidget):
     #: column of the intervals list sorted descending by default; what its rows are
     BEHIND_SORT = 2
     BEHIND_WHAT = "intervals"
+    LONGEST = "longest"
 
     def __init__(self, ctx) -> None:
         super().__init__()
@@ -421,12 +422,13 @@ class ProfilePanelBase(QWidget):
 
     def _show_behind(self, result) -> None:
         what = self._behind_what
-        rows, iv = result
+        rows, iv, total = result
         self.behind_rows = rows
         desc = Qt.SortOrder.DescendingOrder
         self.behind_model.set_columns(self._behind_columns(iv), sort=(self.BEHIND_SORT, desc))
         set_sort_indicator(self.behind_view, self.BEHIND_SORT, desc)
-        self.behind_label.setText(f"{len(rows):,} {self.BEHIND_WHAT} behind {what}")
+        shown = "" if total == len(rows) else f" (the {len(rows):,} {self.LONGEST} listed)"
+        self.behind_label.setText(f"{total:,} {self.BEHIND_WHAT} behind {what}{shown}")
         set_widths(self.behind_view, self.behind_model, {"Goroutine": 190}, 85)
 
     @Slot(int)

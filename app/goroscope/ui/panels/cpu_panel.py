@@ -31,6 +31,7 @@ class CpuPanel(ProfilePanelBase):
     )
     BEHIND_SORT = 0
     BEHIND_WHAT = "samples"
+    LONGEST = "earliest"
 
     def start(self) -> None:
         """As the Blocking panel's, but a trace without CPU samples needs no pass."""
