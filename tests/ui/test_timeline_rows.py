@@ -230,3 +230,20 @@ def test_zoomed_in_strips_get_finer_bins_from_a_job(qtbot, snapshots):
     fine_bin = src.aggregate(header, x0, x1)[1]
     assert fine_bin <= tp.ns_per_px()  # at most a pixel per bin
     executor.shutdown()
+
+
+def test_threads_toggle_of_a_big_layout_is_laid_out_in_a_job(snapshots, monkeypatch):
+    from goroscope.ui.panels.trace_source import R_THREADS
+
+    tl = snapshots[-1]
+    a, b = TraceTimelineSource(tl), TraceTimelineSource(tl)
+    header = int(np.flatnonzero(a.row_kind == R_THREADS)[0])
+    assert a.toggle_job(header) is None  # a small layout: toggled at once
+    monkeypatch.setattr(trace_source, "ASYNC_LAYOUT_ROWS", 2)
+    job = a.toggle_job(header)
+    assert job is not None
+    assert b.toggle(header)
+    a.apply_layout(job())
+    assert a.threads_expanded
+    np.testing.assert_array_equal(a.row_kind, b.row_kind)
+    np.testing.assert_array_equal(a.row_res, b.row_res)

@@ -474,9 +474,16 @@ class TraceTimelineSource:
         """For a header of a big group: a pure callable computing the toggled layout
         (run it in a job, then :meth:`apply_layout`); None when :meth:`toggle` is cheap."""
         k, r = int(self.row_kind[row]), int(self.row_res[row])
-        if k != R_GROUP or len(self.group_members[r]) < ASYNC_LAYOUT_ROWS:
+        if k not in (R_GROUP, R_THREADS):
+            return None
+        # the layout costs O(rows it will have): a big group, or any header of a big layout
+        size = max(len(self.row_kind), len(self.group_members[r]) if k == R_GROUP else 0)
+        if size < ASYNC_LAYOUT_ROWS:
             return None
         expanded = dict(self._expanded)
+        if k == R_THREADS:
+            threads = not self.threads_expanded
+            return lambda: self.compute_layout(expanded, threads)
         expanded[self.group_names[r]] = not self.group_expanded(r)
         return lambda: self.compute_layout(expanded)
 
