@@ -344,8 +344,13 @@ class SpanTrackItem(pg.GraphicsObject):
         self.update()
 
     def set_lifetime_colors(self, unborn: QColor, dead: QColor) -> None:
-        """Colours of the "not yet created" / "exited" whiskers (the legend's)."""
+        """Colours of the "not yet created" / "exited" whiskers (the legend's).
+
+        The exited one is drawn half transparent: a near-black line across every
+        row of a group of short-lived goroutines outweighed their spans.
+        """
         self._unborn_color, self._dead_color = QColor(unborn), QColor(dead)
+        self._dead_color.setAlpha(130)
         self.update()
 
     def set_marked(self, keys) -> None:
