@@ -229,6 +229,7 @@ def test_zoomed_in_strips_get_finer_bins_from_a_job(qtbot, snapshots):
     qtbot.waitUntil(lambda: src.aggregate(header, x0, x1)[1] < coarse_bin, timeout=20_000)
     fine_bin = src.aggregate(header, x0, x1)[1]
     assert fine_bin <= tp.ns_per_px()  # at most a pixel per bin
+    qtbot.waitUntil(lambda: tp._refine_request is None, timeout=5_000)  # nothing left pending
     executor.shutdown()
 
 

@@ -453,6 +453,8 @@ class TimelinePanel(QWidget):
             self.track.set_background(bridge)
             self.summary_strip.set_background(bridge)
             bridge.finished.connect(self._on_layout_finished)
+            bridge.failed.connect(self._on_job_failed)
+            bridge.dropped.connect(lambda rid: self._on_job_failed(rid, None))
 
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical)
         self.scrollbar.valueChanged.connect(self._on_scrollbar_value_changed)
@@ -630,6 +632,12 @@ class TimelinePanel(QWidget):
             cancel=JobBridge.CANCEL,
         )
         self._refine_request = (rid, key, self.source)
+
+    def _on_job_failed(self, request_id: int, _exc) -> None:
+        if self._refine_request is not None and self._refine_request[0] == request_id:
+            self._refine_request = None  # superseded or failed: a later paint asks again
+        if self._layout_request is not None and self._layout_request[0] == request_id:
+            self._layout_request = None
 
     def _aggregate_scale(self, row: int) -> float:
         fn = getattr(self.source, "aggregate_scale", None)
@@ -1002,6 +1010,7 @@ class TimelinePanel(QWidget):
     def _on_layout_finished(self, request_id: int, result) -> None:
         ref = self._refine_request
         if ref is not None and ref[0] == request_id:
+            self._refine_request = None
             if ref[2] is self.source:
                 self.source.set_refined(result)
                 self.aggregates.update()
