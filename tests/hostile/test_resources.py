@@ -1,8 +1,8 @@
 """No allocation sized by an untrusted number: huge IDs and counts in otherwise valid traces.
 
 Targeted malformed input (hand-built with ``tests/tracegen.py``, as STYLE allows for such
-cases): one generation where a goroutine ID, proc ID, thread ID, task ID or the GOMAXPROCS
-metric is 2^26 … 2^64-2. Every pipeline must answer (a result, or TraceFormatError) and
+cases): one generation where a goroutine ID, proc ID, thread ID, task ID, stack ID or the
+GOMAXPROCS metric is 2^26 … 2^64-2. Every pipeline must answer (a result, or TraceFormatError) and
 the worker's RSS may grow by less than :data:`GROWTH_LIMIT` while it runs the case. The worker runs under a 6 GiB address-space limit, so an
 allocation of terabytes shows up as a MemoryError finding, not a dead machine.
 """
@@ -20,9 +20,11 @@ HUGE = (1 << 26, 1 << 31, 1 << 40, 1 << 62, (1 << 64) - 2)
 FRAME = [(0x401000, "main.main", "main.go", 7)]
 
 
-def _trace(version: Version, goid=1, procid=0, thread=0, gomaxprocs=4, task=1) -> bytes:
+def _trace(version: Version, goid=1, procid=0, thread=0, gomaxprocs=4, task=1, stack=1) -> bytes:
     t = Trace(version)
-    b = t.generation(1).batch(thread=thread, time=0)
+    g = t.generation(1)
+    g.stacks[tuple(FRAME)] = stack  # the wire ID of FRAME's stack (any uint64 but 0)
+    b = g.batch(thread=thread, time=0)
     b.event("ProcStatus", procid, ProcStatus.Running)
     b.event("GoStatus", goid, thread, GoStatus.Running)
     b.event("ProcsChange", gomaxprocs, FRAME)
@@ -33,7 +35,7 @@ def _trace(version: Version, goid=1, procid=0, thread=0, gomaxprocs=4, task=1) -
 
 def _params():
     out = []
-    for field in ("goid", "procid", "thread", "gomaxprocs", "task"):
+    for field in ("goid", "procid", "thread", "gomaxprocs", "task", "stack"):
         for n in HUGE:
             marks = []
             if field == "goid" and n >= 1 << 63:
@@ -80,3 +82,27 @@ def test_intact_control_trace(worker):
         r = worker.run("control", _trace(v))
         assert {p: o for p, (o, _) in r.outcomes.items()}["stats"] == "ok"
         assert all(o == "ok" for o, _ in r.outcomes.values()), r.outcomes
+
+
+@pytest.mark.parametrize("stack", [1, (1 << 40) + 1, (1 << 62) + 5, (1 << 64) - 1])
+def test_huge_stack_id_keeps_its_frames(stack):
+    """Stack IDs are any uint64 on the wire: a blocking interval and a CPU sample keep the
+    frames of the stack table's entry whatever the ID (``gen << 40 | id`` handles made a
+    stack ID >= 2^40 an IndexError or another, empty stack)."""
+    from goroscope.analysis.summary import analyze
+
+    t = Trace(Version.GO122)
+    g = t.generation(1)
+    g.stacks[tuple(FRAME)] = stack
+    b = g.batch(thread=0, time=0)
+    b.event("ProcStatus", 0, ProcStatus.Running)
+    b.event("GoStatus", 1, 0, GoStatus.Running)
+    b.event("GoBlock", "chan receive", FRAME)
+    b.event("GoStatus", 2, 0, GoStatus.Running)
+    b.event("GoUnblock", 1, 1, FRAME)
+    g.cpu_sample(3, 0, 0, 2, FRAME)
+    a = analyze(t.to_bytes(), profiles=("sync", "cpu"))
+    assert a.error is None
+    for kind in ("sync", "cpu"):
+        recs = a.profiles[kind]
+        assert [r.frames for r in recs] == [FRAME], (kind, recs)

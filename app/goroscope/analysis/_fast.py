@@ -96,6 +96,36 @@ class DenseIDs:
         return out
 
 
+class StackKeys:
+    """(generation index, wire stack ID) pairs → dense indices 0.., collision-free.
+
+    Stack IDs are any uint64 on the wire, so no fixed bit split of one int64 holds both
+    (``gen << 40 | id`` turned a stack ID >= 2^40 into another generation). The stack ID
+    is made dense first (fewer distinct IDs than rows held in memory, so < 2^32), then
+    ``(gen_idx + 1) << 32 | dense stack`` (gen_idx is an int32 >= -1) is a second dense key.
+    """
+
+    def __init__(self) -> None:
+        self._sid = DenseIDs(keep_none=True)
+        self._pair = DenseIDs(keep_none=True)
+
+    def __len__(self) -> int:
+        return len(self._pair)
+
+    def map(self, gen_idx: np.ndarray, stack_id: np.ndarray) -> np.ndarray:
+        """Dense index per row."""
+        ds = self._sid.map(np.ascontiguousarray(stack_id, np.uint64).view(np.int64))
+        key = (gen_idx.astype(np.int64) + 1) << 32 | ds
+        return self._pair.map(key)
+
+    def pairs(self, start: int) -> list[tuple[int, int]]:
+        """(gen_idx, stack ID) of the dense indices from ``start`` on (the new ones)."""
+        u = self._pair.ids[start:]
+        gen = (u >> 32) - 1
+        sid = self._sid.ids[u & 0xFFFFFFFF].view(np.uint64)
+        return list(zip(gen.tolist(), sid.tolist(), strict=True))
+
+
 class GlobalStrings:
     """Chunk string codes → codes of one table for the whole trace.
 
@@ -256,7 +286,7 @@ class FastProfileCollector(ProfileCollector):
         self._track_h = {k: np.zeros(1024, np.int64) for k in self.kinds}
         self._out = {k: [] for k in self.kinds}
         self._cpu_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._stack_keys = DenseIDs(keep_none=True)
+        self._stack_keys = StackKeys()
         self._str = GlobalStrings()
         self._stack_handles = np.zeros(0, np.int64)  # per dense stack key
 
@@ -269,16 +299,15 @@ class FastProfileCollector(ProfileCollector):
 
     def _handles(self, ev: EventTable, gen_idx: np.ndarray, stack_id: np.ndarray) -> np.ndarray:
         """Stack handle per row; Python resolves each (generation, stack) once."""
-        key = gen_idx.astype(np.int64) << 40 | stack_id.astype(np.int64)
         before = len(self._stack_keys)
-        dense = self._stack_keys.map(key)
+        dense = self._stack_keys.map(gen_idx, stack_id)
         new = [
-            self.stacks.handle(ev, u >> 40, u & ((1 << 40) - 1))
-            for u in self._stack_keys.ids[before:].tolist()  # new stacks only
+            self.stacks.handle(ev, gen, sid)
+            for gen, sid in self._stack_keys.pairs(before)  # new stacks only
         ]
         if new:
             self._stack_handles = np.concatenate([self._stack_handles, np.array(new, np.int64)])
-        return self._stack_handles[dense] if len(key) else dense
+        return self._stack_handles[dense] if len(dense) else dense
 
     def add(self, ev: EventTable, _summarizer=None) -> None:
         if self.cpu:
@@ -461,7 +490,7 @@ class FastSummarizer:
         self.names: dict[str, int] = {"": 0}
         self.name_list: list[str] = [""]
         self.is_system = np.ones(1, np.bool_)
-        self._root_keys = DenseIDs(keep_none=True)  # (generation << 40 | stack ID) keys
+        self._root_keys = StackKeys()  # (generation, stack ID) keys
         self._root_name: list[int] = []  # new stacks of this chunk
         self._root_pc: list[int] = []
         self._root_arr = np.zeros((2, 0), np.int64)  # per dense stack key: name id, PC
@@ -494,15 +523,11 @@ class FastSummarizer:
         root_pc = np.zeros(n, np.int64)
         if len(rows) == 0:
             return root_name, root_pc
-        key = ev.gen_idx[rows].astype(np.int64) << 40 | ev.transition_stack_id[rows].astype(
-            np.int64
-        )
         before = len(self._root_keys)
-        dense = self._root_keys.map(key)
+        dense = self._root_keys.map(ev.gen_idx[rows], ev.transition_stack_id[rows])
         from goroscope.analysis._summary_reference import is_system_goroutine
 
-        for u in self._root_keys.ids[before:].tolist():  # per new distinct stack
-            gen, sid = u >> 40, u & ((1 << 40) - 1)
+        for gen, sid in self._root_keys.pairs(before):  # per new distinct stack
             r = (-1, 0)
             if gen >= 0 and sid:
                 frames = ev.generations[gen].frames(sid)
