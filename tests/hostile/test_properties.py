@@ -81,4 +81,6 @@ def test_size_field_claiming_huge_batches(worker, sources, name, claim):
         r = worker.run(f"{name} size@{b.offset}={claim}", mutant)
         assert_no_findings([r])
         assert all(o in ("damaged", "rejected") for o, _ in r.outcomes.values()), r.outcomes
-    assert worker.maxrss < 1 << 30
+        # per case, not the worker's lifetime peak: that includes numba compiling every
+        # kernel on a cold cache (a fresh CI clone), which alone came near 1 GiB under load
+        assert r.growth < 1 << 30, (r.peak_rss, r.start_rss)
