@@ -125,10 +125,13 @@ def child(path: str) -> dict:
     vp = tp.plot.viewport()
 
     def settled() -> bool:
+        # also the dock panels' analyses (started at `loaded`, minutes on the big trace):
+        # they hold the GIL, and a wall-clock repaint measured beside them measured them
         return (
             not tp.track.merge_pending()
             and tp._refine_request is None
             and not tp._refine_timer.isActive()
+            and win.panel_bridge.pending() == 0
         )
 
     def levels_now() -> list[dict]:
