@@ -46,15 +46,6 @@ def _params():
                         "IndexError in TimelineBuilder._goroutine_transitions; engineer B's file",
                     )
                 )
-            if field == "gomaxprocs" and n < 1 << 63:
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=True,
-                        reason="analysis/_fast.py FastMutatorUtilization sizes its per-P array "
-                        "by the GOMAXPROCS metric (2^26 → 512 MB, 2^31 and up → MemoryError); "
-                        "_mmu_reference loops that many times; engineer B's files",
-                    )
-                )
             if field == "goid" and n < 1 << 27:
                 marks.append(
                     pytest.mark.xfail(
@@ -106,3 +97,36 @@ def test_huge_stack_id_keeps_its_frames(stack):
     for kind in ("sync", "cpu"):
         recs = a.profiles[kind]
         assert [r.frames for r in recs] == [FRAME], (kind, recs)
+
+
+@pytest.mark.parametrize("gmp", [0, 1, 2, 1 << 26, 1 << 40, (1 << 63) - 1, (1 << 64) - 1])
+def test_mmu_twins_agree_on_any_gomaxprocs(gmp):
+    """A real trace's GOMAXPROCS metric rewritten to ``gmp``: the MMU kernel (which now sizes
+    its per-P state by the P IDs seen, not by the metric) equals the reference twin, GC work
+    on a P outside [0, GOMAXPROCS) (Go: an index panic) included, and stays cheap."""
+    import dataclasses
+
+    import numpy as np
+    from tests.analysis.conftest import TESTDATA
+
+    from goroscope.analysis._fast import FastMutatorUtilization
+    from goroscope.analysis._mmu_reference import MutatorUtilization
+    from goroscope.model import EventKind, TraceChunks
+
+    data = (TESTDATA / "traces/go1.25/cgo.trace").read_bytes()
+    ref, fast = MutatorUtilization(), FastMutatorUtilization()
+    seen = 0
+    for c in TraceChunks(data, chunk_events=4099):
+        codes = [i for i, s in enumerate(c.strings) if s == "/sched/gomaxprocs:threads"]
+        rows = (c.kind == EventKind.Metric) & np.isin(c.name, codes)
+        seen += int(rows.sum())
+        c = dataclasses.replace(c, value=np.where(rows, np.uint64(gmp), c.value))
+        ref.add(c)
+        fast.add(c)
+    assert seen > 0
+    r = ref.finish()
+    # GOMAXPROCS 0 (or -1 as Go's int reads 2^64-1) leaves Go's ps empty: no series
+    assert r is not None
+    assert (len(r[0]) > 0) == (0 < gmp < 1 << 63)
+    assert fast.finish() == r
+    assert fast.ps.nbytes < 1 << 16

@@ -186,6 +186,7 @@ class FastMutatorUtilization:
         self.flags = flags
         self.gs = DenseIDs()
         self.state = np.zeros(5, np.int64)
+        self.pd = DenseIDs(keep_none=True)  # the proc IDs seen (not GOMAXPROCS of them)
         self.ps = np.zeros(16, np.int64)
         self.g_state = np.zeros(1024, np.uint8)
         self.g_in_gc = np.zeros(1024, np.bool_)
@@ -229,16 +230,15 @@ class FastMutatorUtilization:
         )
         res_g = self.gs.map(ev.resource_id, res_is_g)
         cur_g = self.gs.map(ev.goroutine)
+        cur_p = self.pd.map(ev.proc)
         ng = len(self.gs)
+        self.ps = _grow(self.ps, len(self.pd))
         self.g_state = _grow(self.g_state, ng)
         self.g_in_gc = _grow(self.g_in_gc, ng)
         self.g_bg = _grow(self.g_bg, ng)
         gmp_rows = flags & K.F_GOMAXPROCS != 0
         n_gmp = int(gmp_rows.sum())
         if n_gmp:
-            vals = ev.value[gmp_rows]
-            top = int(vals[vals < (1 << 63)].max()) if (vals < (1 << 63)).any() else 0
-            self.ps = _grow(self.ps, top + 1)
             self.procs_t = _grow(self.procs_t, int(self.state[4]) + n_gmp)
             self.procs_n = _grow(self.procs_n, int(self.state[4]) + n_gmp)
         self.times = _grow(self.times, self.n + n + 2)
@@ -247,7 +247,8 @@ class FastMutatorUtilization:
             kind,
             ev.time_ns,
             cur_g,
-            ev.proc,
+            cur_p,
+            self.pd.ids,
             res_g,
             ev.state_from,
             ev.state_to,

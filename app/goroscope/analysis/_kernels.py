@@ -71,6 +71,7 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
     time_ns,
     cur_g,
     cur_p,
+    pid,
     res_g,
     state_from,
     state_to,
@@ -92,16 +93,18 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
     kind, time_ns, value : (n,) the chunk's columns
     cur_g, res_g : (n,) int64 dense goroutine index of the context / transition or range
         scope goroutine (-1 = none)
-    cur_p : (n,) int64 the context proc ID
+    cur_p : (n,) int64 dense index of the context proc (:class:`DenseIDs`, NoProc included)
+    pid : (n_dense,) int64 the proc ID of each dense index (every one seen so far)
     flags : (n,) uint8 ``F_*`` flags of each row
     state : (5,) int64 — n_sync, stw, len(ps), has_series, n_procs (updated)
-    ps : (cap_p,) int64 GC count per P; g_state/g_in_gc/g_bg_mark : per dense goroutine
+    ps : (>= n_dense,) int64 GC count per dense P, 0 unless its ID is in [0, len(ps) in Go); g_state/g_in_gc/g_bg_mark : per dense goroutine
     procs_t, procs_n : GOMAXPROCS changes (time, n); times, utils : the series
     n_util : the series length. Returns the new series length.
     """
     n_sync, stw, nps, has_series, n_procs = state[0], state[1], state[2], state[3], state[4]
+    npd = pid.shape[0]
     n_gc = 0
-    for i in range(nps):
+    for i in range(npd):
         if ps[i] > 0:
             n_gc += 1
     for i in range(kind.shape[0]):
@@ -112,18 +115,20 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
             n_sync = np.int64(value[i])
         elif k == K_METRIC and f & F_GOMAXPROCS:
             gmp = np.int64(value[i])
-            if nps > gmp:
+            if nps > gmp:  # Go truncates ps: the Ps from gmp on drop their GC counts
+                for j in range(npd):
+                    if pid[j] >= gmp:
+                        ps[j] = 0
                 nps = max(gmp, 0)
-            while nps < gmp:
+            if nps < gmp:  # Go appends zeroed Ps (the first one starts the series)
                 if has_series == 0:
                     has_series = 1
                     times[n_util] = t
                     utils[n_util] = 1.0
                     n_util += 1
-                ps[nps] = 0
-                nps += 1
+                nps = gmp
             n_gc = 0
-            for j in range(nps):
+            for j in range(npd):
                 if ps[j] > 0:
                     n_gc += 1
             if n_procs == 0 or gmp != procs_n[n_procs - 1]:
@@ -133,8 +138,9 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
         if nps == 0:
             continue
         p = cur_p[i]
-        if p < 0:
-            p += nps  # Python-style wrap; Go would panic (a GC range without a P)
+        # Go indexes ps[ev.Proc()] and panics outside [0, GOMAXPROCS) (NoProc too):
+        # such a P's GC work is not counted
+        p_ok = 0 <= pid[p] < nps
         if k in (K_RANGE_ACTIVE, K_RANGE_BEGIN, K_RANGE_END):
             stw_r = f & F_STW
             sweep = f & F_SWEEP
@@ -158,7 +164,8 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
                         if pi < n_procs - 1 and procs_t[pi + 1] < times[mi]:
                             pi += 1
                             continue
-                        utils[mi] -= 1.0 / procs_n[pi]
+                        pn = procs_n[pi]
+                        utils[mi] = utils[mi] - 1.0 / pn if pn > 0 else -np.inf
                         if utils[mi] < 0:
                             utils[mi] = 0.0
                         mi += 1
@@ -166,9 +173,10 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
             if stw_r:
                 stw += d
             elif sweep or assist:
-                before = ps[p] > 0
-                ps[p] += d
-                n_gc += (ps[p] > 0) - before
+                if p_ok:
+                    before = ps[p] > 0
+                    ps[p] += d
+                    n_gc += (ps[p] > 0) - before
                 if assist:
                     g = res_g[i]
                     if g >= 0:
@@ -181,11 +189,11 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
                     nw = state_to[i]
                     was = o in (G_RUNNING, G_SYSCALL)
                     now = nw in (G_RUNNING, G_SYSCALL)
-                    if not was and now:
+                    if p_ok and not was and now:
                         before = ps[p] > 0
                         ps[p] += 1
                         n_gc += (ps[p] > 0) - before
-                    elif was and not now:
+                    elif p_ok and was and not now:
                         before = ps[p] > 0
                         ps[p] -= 1
                         n_gc += (ps[p] > 0) - before
@@ -194,9 +202,10 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
             g = cur_g[i]
             if g >= 0:
                 g_bg_mark[g] = True
-            before = ps[p] > 0
-            ps[p] += 1
-            n_gc += (ps[p] > 0) - before
+            if p_ok:
+                before = ps[p] > 0
+                ps[p] += 1
+                n_gc += (ps[p] > 0) - before
         gc_ps = nps if stw > 0 else n_gc
         n_util = _add_util(times, utils, n_util, t, 1.0 - gc_ps / nps)
     state[0], state[1], state[2], state[3], state[4] = n_sync, stw, nps, has_series, n_procs

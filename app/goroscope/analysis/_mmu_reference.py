@@ -60,7 +60,10 @@ class MutatorUtilization:
         self.utils: list[float] = []
         self.has_series = False
         self.stw = 0
-        self.ps: list[int] = []  # gc count per P (every P shares series 0)
+        # gc count per P ID seen (every P shares series 0); Go's ``ps`` is a slice of
+        # GOMAXPROCS zeroes, here only P IDs in [0, nps) that had a GC count are kept
+        self.ps: dict[int, int] = {}
+        self.nps = 0  # len(ps) in Go: the GOMAXPROCS metric (a denominator, not a size)
         self.in_gc: set[int] = set()
         self.states: dict[int, int] = {}
         self.bg_mark: set[int] = set()
@@ -104,18 +107,24 @@ class MutatorUtilization:
                 self.n_sync = value
             elif kind == _K_METRIC and strings[name] == "/sched/gomaxprocs:threads":
                 gmp = value if value < (1 << 63) else value - (1 << 64)
-                if len(ps) > gmp:
-                    del ps[max(gmp, 0) :]
-                while len(ps) < gmp:
+                if self.nps > gmp:
+                    for pid in [q for q in ps if q >= gmp]:
+                        del ps[pid]
+                    self.nps = max(gmp, 0)
+                if self.nps < gmp:
                     if not self.has_series:
                         self.has_series = True
                         self.times.append(t)
                         self.utils.append(1.0)
-                    ps.append(0)
+                    self.nps = gmp
                 if not self.procs or gmp != self.procs[-1][1]:
                     self.procs.append((t, gmp))
-            if not ps:
+            nps = self.nps
+            if nps == 0:
                 continue
+            # Go indexes ps[ev.Proc()] and panics outside [0, GOMAXPROCS) (NoProc too):
+            # such a P's GC work is not counted here
+            p_ok = 0 <= cur_p < nps
             if kind in (_K_RA, _K_RB, _K_RE):
                 rname = strings[name]
                 stw = flags & UTIL_STW and is_gc_stw(rname)
@@ -139,9 +148,11 @@ class MutatorUtilization:
                 if stw:
                     self.stw += d
                 elif sweep:
-                    ps[cur_p] += d
+                    if p_ok:
+                        ps[cur_p] = ps.get(cur_p, 0) + d
                 elif assist:
-                    ps[cur_p] += d
+                    if p_ok:
+                        ps[cur_p] = ps.get(cur_p, 0) + d
                     if rk == _RK_G and rid != -1:
                         if d > 0:
                             self.in_gc.add(rid)
@@ -151,21 +162,22 @@ class MutatorUtilization:
                 if rk == _RK_G:
                     if rid in self.in_gc or rid in self.bg_mark:
                         was, now = old in _EXECUTING, new in _EXECUTING
-                        if not was and now:
-                            ps[cur_p] += 1
-                        elif was and not now:
-                            ps[cur_p] -= 1
+                        if p_ok and not was and now:
+                            ps[cur_p] = ps.get(cur_p, 0) + 1
+                        elif p_ok and was and not now:
+                            ps[cur_p] = ps.get(cur_p, 0) - 1
                     self.states[rid] = new
             elif kind == _K_LABEL and flags & UTIL_BACKGROUND:
                 label = strings[name]
                 if label.startswith("GC ") and label != "GC (idle)":
                     self.bg_mark.add(cur_g)
-                    ps[cur_p] += 1
+                    if p_ok:
+                        ps[cur_p] = ps.get(cur_p, 0) + 1
             if self.stw > 0:
-                gc_ps = len(ps)
+                gc_ps = nps
             else:
-                gc_ps = sum(1 for x in ps if x > 0)
-            self._add_util(t, 1 - gc_ps / len(ps))
+                gc_ps = sum(1 for x in ps.values() if x > 0)
+            self._add_util(t, 1 - gc_ps / nps)
 
     def _subtract_one_proc(self) -> None:
         times, utils, procs = self.times, self.utils, self.procs
@@ -174,7 +186,8 @@ class MutatorUtilization:
             if pi < len(procs) - 1 and procs[pi + 1][0] < times[mi]:
                 pi += 1
                 continue
-            utils[mi] -= 1.0 / procs[pi][1]
+            n = procs[pi][1]
+            utils[mi] = utils[mi] - 1.0 / n if n > 0 else -math.inf  # Go: float 1/0 = +Inf
             if utils[mi] < 0:
                 utils[mi] = 0.0
             mi += 1
@@ -183,7 +196,7 @@ class MutatorUtilization:
         """The series, ending with utilization 0 at the last event; None without events."""
         if self.last_time is None:
             return None
-        if self.ps:
+        if self.nps:
             self._add_util(self.last_time, 0.0)
         return self.times, self.utils
 
