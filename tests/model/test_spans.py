@@ -574,3 +574,43 @@ def test_packed_span_columns_equal_reference_per_segment(name):
                 (GoState(w[1]), w[2]) for w in want
             ]
     assert sum(pos.values()) == tl.n_spans
+
+
+_goid = st.one_of(
+    st.integers(0, 300),
+    st.integers(-(1 << 63), (1 << 63) - 1),
+    st.sampled_from([-2, -(1 << 63), 1 << 26, (1 << 27) - 1, (1 << 63) - 1]),
+)
+
+
+@pytest.mark.parametrize(("base", "per_g"), [(1 << 20, 8), (16, 2)])
+@given(chunks=st.lists(st.lists(_goid, max_size=40), max_size=8))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_goid_map_equals_a_dict(base, per_g, chunks):
+    """_GoidMap (dense table below 8 × count + 2^20, sorted levels above it and for negative
+    IDs) numbers goids in order of first appearance like a dict; the small ``base`` makes
+    the limit rise and sparse IDs move into the table mid-stream."""
+    from goroscope.model.spans import _GoidMap
+
+    m = _GoidMap()
+    m._BASE, m._PER_G, m._limit = base, per_g, base
+    ref: dict[int, int] = {}
+    for c in chunks:
+        known = set(ref)
+        for x in c:
+            ref.setdefault(x, len(ref))
+        idx, new = m.lookup(np.array(c, np.int64))
+        assert idx.tolist() == [ref[x] for x in c]
+        assert new.tolist() == [x for x in dict.fromkeys(c) if x not in known]
+        assert m._limit == per_g * len(ref) + base
+        assert len(m._dense) <= max(m._limit, 1024)
+
+
+def test_goid_map_table_is_sized_by_the_goroutines_seen():
+    """One goroutine of ID 2^26 or 2^27-1 once cost a 256–512 MB dense table."""
+    from goroscope.model.spans import _GoidMap
+
+    m = _GoidMap()
+    idx, _ = m.lookup(np.array([1, 1 << 26, (1 << 27) - 1, (1 << 64) - 2 - (1 << 64)], np.int64))
+    assert idx.tolist() == [0, 1, 2, 3]
+    assert m._dense.nbytes <= 4 << 20

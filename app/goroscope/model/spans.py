@@ -171,33 +171,86 @@ class _GoidMap:
     """goid → dense g_idx, assigned in order of first appearance.
 
     Go's goids are small and dense (allocated in batches per P), so a direct table
-    is used; IDs beyond ``_DENSE_MAX`` go through a dict.
+    (int32, -1 = unknown) serves goids in [0, limit) with limit = 8 × goroutines seen
+    + 2^20: at most 32 B per goroutine + 4 MB, whatever IDs the file names (a dense table up
+    to a fixed 2^27 cost 512 MB for one goroutine of ID 2^26). Other IDs (huge, or negative:
+    wire values >= 2^63 are IDs too, as Go's GoID is an int64) go to sorted levels searched
+    vectorised, merged like a binary counter (a level absorbs the next when that is at least
+    half its size), so k IDs cost O(k log k) to insert and ≤ log2 k searches per lookup.
+    When the limit rises, sparse IDs below it move to the table.
     """
 
-    _DENSE_MAX = 1 << 27
+    _BASE = 1 << 20
+    _PER_G = 8
 
     def __init__(self) -> None:
         self._dense = np.full(1024, -1, np.int32)  # g_idx < 2**31
-        self._sparse: dict[int, int] = {}
+        self._limit = self._BASE
+        self._levels: list[tuple[NDArray, NDArray]] = []  # sparse: sorted keys, their g_idx
         self.n = 0
+
+    def _table(self, mx: int) -> None:
+        """Make the dense table hold goid ``mx`` (< limit)."""
+        if mx >= len(self._dense):
+            size = min(max(mx + 1, len(self._dense) * 3 // 2), self._limit)
+            b = np.full(size, -1, np.int32)
+            b[: len(self._dense)] = self._dense
+            self._dense = b
+
+    def _raise_limit(self) -> None:
+        limit = self._PER_G * self.n + self._BASE
+        if limit <= self._limit:
+            return
+        self._limit = limit
+        for j, (k, v) in enumerate(self._levels):
+            a, b = np.searchsorted(k, [0, limit])  # sorted: [a, b) are in [0, limit)
+            if b > a:
+                self._table(int(k[b - 1]))
+                self._dense[k[a:b]] = v[a:b]
+                self._levels[j] = (np.concatenate([k[:a], k[b:]]), np.concatenate([v[:a], v[b:]]))
+        self._levels = [lv for lv in self._levels if len(lv[0])]
+
+    @staticmethod
+    def _find(keys: NDArray[np.int64], vals: NDArray[np.int64], ids: NDArray[np.int64]):
+        k = len(keys)
+        if k == 0:
+            return np.full(len(ids), -1, np.int64)
+        o = np.argsort(ids)  # sorted queries search several times faster (cache)
+        i = np.empty(len(ids), np.int64)
+        i[o] = np.searchsorted(keys, ids[o])
+        np.minimum(i, k - 1, out=i)
+        return np.where(keys[i] == ids, vals[i], -1)
+
+    def _insert(self, ids: NDArray[np.int64], idx: NDArray[np.int64]) -> None:
+        o = np.argsort(ids, kind="stable")
+        lv = self._levels
+        lv.append((ids[o], idx[o]))
+        while len(lv) >= 2 and 2 * len(lv[-1][0]) >= len(lv[-2][0]):
+            (k1, v1), (k2, v2) = lv.pop(), lv.pop()
+            k, v = np.concatenate([k2, k1]), np.concatenate([v2, v1])
+            o = np.argsort(k, kind="stable")
+            lv.append((k[o], v[o]))
 
     def lookup(self, goids: NDArray[np.int64], create: bool = True) -> tuple[NDArray, NDArray]:
         """(g_idx array, goids that were new in first-appearance order)."""
         out = np.full(len(goids), -1, np.int64)
         if len(goids) == 0:
             return out, np.zeros(0, np.int64)
-        dense = (goids >= 0) & (goids < self._DENSE_MAX)
+        dense = (goids >= 0) & (goids < self._limit)
         if dense.any():
             gd = goids[dense]
-            mx = int(gd.max())
-            if mx >= len(self._dense):
-                b = np.full(max(mx + 1, len(self._dense) * 3 // 2), -1, np.int32)
-                b[: len(self._dense)] = self._dense
-                self._dense = b
+            self._table(int(gd.max()))
             out[dense] = self._dense[gd]
-        if (~dense).any():
-            for i in np.flatnonzero(~dense).tolist():
-                out[i] = self._sparse.get(int(goids[i]), -1)
+        if not dense.all():
+            sp = np.flatnonzero(~dense)
+            ids = goids[sp]
+            r = np.full(len(ids), -1, np.int64)
+            for k, v in self._levels:
+                miss = np.flatnonzero(r < 0)
+                if len(miss) == 0:
+                    break
+                r[miss] = self._find(k, v, ids[miss])
+            out[sp] = r
         new_ids = np.zeros(0, np.int64)
         if create and (out < 0).any():
             miss = np.flatnonzero(out < 0)
@@ -205,10 +258,11 @@ class _GoidMap:
             u = u[np.argsort(first, kind="stable")]  # order of first appearance
             idx = np.arange(self.n, self.n + len(u), dtype=np.int64)
             self.n += len(u)
-            ud = (u >= 0) & (u < self._DENSE_MAX)
+            ud = (u >= 0) & (u < self._limit)
             self._dense[u[ud]] = idx[ud]
-            for gid, i in zip(u[~ud].tolist(), idx[~ud].tolist(), strict=True):
-                self._sparse[gid] = i
+            if not ud.all():
+                self._insert(u[~ud], idx[~ud])
+            self._raise_limit()
             new_ids = u
             out = self.lookup(goids, create=False)[0]
         return out, new_ids
@@ -387,7 +441,7 @@ class TimelineBuilder:
     def _gidx(self, goids: NDArray[np.int64], times: NDArray[np.int64]) -> NDArray[np.int64]:
         """g_idx for goids (-1 stays -1), registering new goroutines first seen at ``times``."""
         out = np.full(len(goids), -1, np.int64)
-        m = goids >= 0
+        m = goids != -1  # NoGoroutine; other negative goids are IDs (wire values >= 2^63)
         if not m.any():
             return out
         n_before = self._goids.n
@@ -487,7 +541,9 @@ class TimelineBuilder:
                     self._gen_first.append(int(t_all[f]))
         st = kind == EventKind.StateTransition
         seg_idx = len(self._segments)
-        gm = st & (ev.resource_kind == ResourceKind.Goroutine)
+        # a transition of goroutine -1 (Go's NoGoroutine, wire 2^64-1, taken as an ID by Go's
+        # reader) has no row to draw on
+        gm = st & (ev.resource_kind == ResourceKind.Goroutine) & (ev.resource_id != -1)
         seg = self._goroutine_transitions(ev, np.flatnonzero(gm), t_all, seg_idx)
         pm = np.flatnonzero(st & (ev.resource_kind == ResourceKind.Proc))
         p_idx = self._procs.lookup(ev.resource_id[pm])
@@ -1247,7 +1303,7 @@ class DetailResolver:
         )
 
     def _g_idx_of(self, goid: int) -> int:
-        if goid < 0:
+        if goid == -1:
             return -1
         if self._goid_sorted is None:
             g = self._tl.goroutines.goid
