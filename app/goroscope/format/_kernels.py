@@ -455,6 +455,127 @@ def decode_stacks(buf, b_doff, b_size, ids, frame_start, nframes, frames):
 
 
 @njit(nogil=True, cache=True)
+def decode_stack_firsts(buf, b_doff, b_size, ids, frame_start, nframes, slots, uframes, owner):
+    """``decode_stacks`` without the (f, 4) frames: of each PC only its first frame is kept
+    (Go's ``addStacks``), in ``uframes`` (u, 4) in order of appearance, with the row of the
+    stack it came from in ``owner``; ``slots`` (power-of-two length, zeroed) is an
+    open-addressing table of uframes row + 1.
+
+    Returns (n_stacks, n_frames, n_pcs, status, err_offset); status -1: ``slots`` would be
+    more than half full or ``uframes`` is full (zero twice the room and call again).
+    """
+    cap = ids.shape[0]
+    fcap = np.int64(0)  # decode_stacks' frame capacity (its caller's), for the same errors
+    for bi in range(b_size.shape[0]):
+        fcap += b_size[bi]
+    fcap //= 4
+    ucap = uframes.shape[0]
+    mask = slots.shape[0] - 1
+    bits = 0
+    while (1 << bits) < slots.shape[0]:
+        bits += 1
+    shift = np.uint64(max(32 - bits, 0))
+    j = 0
+    f = 0
+    u = 0
+    for bi in range(b_doff.shape[0]):
+        pos = b_doff[bi] + 1  # EvStacks byte
+        end = b_doff[bi] + b_size[bi]
+        while pos < end:
+            at = pos
+            if buf[pos] != 3:
+                return j, f, u, ERR_EXPECTED, at
+            sid, pos = _uvarint(buf, pos + 1, end)
+            if pos < 0:
+                return j, f, u, -pos, at
+            nf, pos = _uvarint(buf, pos, end)
+            if pos < 0:
+                return j, f, u, -pos, at
+            if nf > MAX_FRAMES:
+                return j, f, u, ERR_STACK_SIZE, at
+            inf = np.int64(nf)
+            if j >= cap or f + inf > fcap:
+                return j, f, u, ERR_CAPACITY, at
+            for _k in range(inf):
+                pc, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    return j, f, u, -pos, at
+                fn, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    return j, f, u, -pos, at
+                fl, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    return j, f, u, -pos, at
+                ln, pos = _uvarint(buf, pos, end)
+                if pos < 0:
+                    return j, f, u, -pos, at
+                x = (pc ^ (pc >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+                h = np.int64(((x * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)) >> shift) & mask
+                while True:
+                    r = slots[h]
+                    if r == 0:
+                        if 2 * (u + 1) > slots.shape[0] or u >= ucap:
+                            return j, f, u, -1, at
+                        slots[h] = u + 1
+                        uframes[u, 0] = pc
+                        uframes[u, 1] = fn
+                        uframes[u, 2] = fl
+                        uframes[u, 3] = ln
+                        owner[u] = j
+                        u += 1
+                        break
+                    if uframes[r - 1, 0] == pc:
+                        break
+                    h = (h + 1) & mask
+            ids[j] = sid
+            frame_start[j] = f
+            nframes[j] = inf
+            f += inf
+            j += 1
+    return j, f, u, OK, 0
+
+
+@njit(nogil=True, cache=True)
+def first_frames(frames, slots, firsts):
+    """Go's one frame per PC (``addStacks``), in place: each row of ``frames`` (f, 4) takes
+    the func/file/line of the first row with its PC; ``firsts`` gets those first rows, in order.
+
+    ``slots`` (power-of-two length, zeroed) is an open-addressing table of row + 1. Returns
+    the number of distinct PCs, or -1 when ``slots`` would be more than half full or
+    ``firsts`` is too short (zero a table twice the size and call again: rows already
+    rewritten are unchanged by a second call). Memory is per distinct PC, not per frame.
+    """
+    mask = slots.shape[0] - 1
+    bits = 0
+    while (1 << bits) < slots.shape[0]:
+        bits += 1
+    shift = np.uint64(max(32 - bits, 0))
+    n = 0
+    for i in range(frames.shape[0]):
+        pc = frames[i, 0]
+        # Fibonacci hashing on 32 bits of the PC (no product overflows, also without the JIT)
+        x = (pc ^ (pc >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+        h = np.int64(((x * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)) >> shift) & mask
+        while True:
+            r = slots[h]
+            if r == 0:
+                if 2 * (n + 1) > slots.shape[0] or n >= firsts.shape[0]:
+                    return -1
+                slots[h] = i + 1
+                firsts[n] = i
+                n += 1
+                break
+            j = r - 1
+            if frames[j, 0] == pc:
+                frames[i, 1] = frames[j, 1]
+                frames[i, 2] = frames[j, 2]
+                frames[i, 3] = frames[j, 3]
+                break
+            h = (h + 1) & mask
+    return n
+
+
+@njit(nogil=True, cache=True)
 def decode_cpu_samples(
     buf, b_doff, b_size, ns_per_tick, time_ns, thread, proc, goroutine, stack_id
 ):

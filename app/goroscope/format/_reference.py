@@ -290,6 +290,62 @@ def decode_stacks(buf, b_doff, b_size, ids, frame_start, nframes, frames):
     return j, f, OK, 0
 
 
+def decode_stack_firsts(buf, b_doff, b_size, ids, frame_start, nframes, slots, uframes, owner):
+    """Twin of ``_kernels.decode_stack_firsts`` (a dict of PC → uframes row)."""
+    data = bytes(buf)
+    seen: dict[int, int] = {}
+    fcap = int(sum(int(x) for x in b_size)) // 4
+    j = f = 0
+    for bi in range(len(b_doff)):
+        pos, end = int(b_doff[bi]) + 1, int(b_doff[bi]) + int(b_size[bi])
+        while pos < end:
+            at = pos
+            if data[pos] != 3:
+                return j, f, len(seen), ERR_EXPECTED, at
+            try:
+                sid, pos = _read(data, pos + 1, end)
+                nf, pos = _read(data, pos, end)
+                if nf > MAX_FRAMES:
+                    return j, f, len(seen), ERR_STACK_SIZE, at
+                if j >= ids.shape[0] or f + nf > fcap:
+                    return j, f, len(seen), ERR_CAPACITY, at
+                for _k in range(nf):
+                    row = []
+                    for _w in range(4):
+                        v, pos = _read(data, pos, end)
+                        row.append(v)
+                    if row[0] not in seen:
+                        u = len(seen)
+                        if 2 * (u + 1) > slots.shape[0] or u >= uframes.shape[0]:
+                            return j, f, u, -1, at
+                        seen[row[0]] = u
+                        uframes[u] = row
+                        owner[u] = j
+            except _Err as err:
+                return j, f, len(seen), err.code, at
+            ids[j], frame_start[j], nframes[j] = sid, f, nf
+            f += nf
+            j += 1
+    return j, f, len(seen), OK, 0
+
+
+def first_frames(frames, slots, firsts):
+    """Twin of ``_kernels.first_frames`` (a dict of PC → first row; ``slots`` bounds it alike)."""
+    first: dict[int, int] = {}
+    for i in range(frames.shape[0]):
+        pc = int(frames[i, 0])
+        j = first.get(pc)
+        if j is None:
+            n = len(first)
+            if 2 * (n + 1) > slots.shape[0] or n >= firsts.shape[0]:
+                return -1
+            first[pc] = i
+            firsts[n] = i
+        else:
+            frames[i, 1:] = frames[j, 1:]
+    return len(first)
+
+
 def decode_cpu_samples(
     buf, b_doff, b_size, ns_per_tick, time_ns, thread, proc, goroutine, stack_id
 ):

@@ -73,7 +73,8 @@ class StackTable:
     ids : (s,) uint64 — stack IDs, ascending, unique (ID 0 = empty stack is implicit)
     frame_start : (s,) int64 — first row of the stack in ``frames``
     nframes : (s,) int32 — number of frames (≤ 128), leaf first
-    frames : (f, 4) uint64 — pc, func string ID, file string ID, line
+    frames : (f, 4) uint64 — pc, func string ID, file string ID, line; (0, 4) when
+        decoded with ``decode_generation(..., frames=False)``
     """
 
     ids: NDArray[np.uint64]

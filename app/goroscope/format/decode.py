@@ -119,6 +119,7 @@ def decode_generation(
     buffers: DecodeBuffers | None = None,
     events: bool = True,
     event_errors: str = "raise",
+    frames: bool = True,
 ) -> Generation:
     """Decode generation row ``g`` (0-based position in ``index.generations``).
 
@@ -135,6 +136,9 @@ def decode_generation(
     buffers : reuse these output arrays (streaming; see ``DecodeBuffers``) instead of
         allocating fresh ones that the caller owns
     events : decode the timed events (default) or leave ``Generation.events`` empty
+    frames : decode the stacks' frames (default) or leave ``stacks.frames`` empty (ids,
+        ``frame_start``, ``nframes`` and all of Go's stack checks stay; for readers that only
+        order and count: memory per distinct PC instead of 32 B per frame)
     event_errors : ``"raise"`` (default): a malformed event raises. ``"per_thread"``: like
         Go's lazy per-M cursors, a malformed event only ends its M's events and is
         reported in ``Generation.event_errors`` (tables and framing still raise)
@@ -170,7 +174,7 @@ def decode_generation(
     errs: list[tuple[int, str, int]] | None = [] if event_errors == "per_thread" else None
     event_cols = _decode_events(buf, index, sel, nspt, gen, alloc, errs)
     strings = _decode_strings(buf, index, g, gen, alloc)
-    stacks = _decode_stacks(buf, index, g, gen, strings, alloc)
+    stacks = _decode_stacks(buf, index, g, gen, strings, alloc, frames)
     cpu = _decode_cpu_samples(buf, index, g, gen, nspt, alloc)
 
     ex = np.flatnonzero(bi.kind[gi.batch_start[g] : gi.batch_end[g]] == K.KIND_EXPERIMENTAL)
@@ -338,43 +342,70 @@ def _decode_strings(buf, index: TraceIndex, g: int, gen: int, alloc) -> StringTa
 
 
 def _decode_stacks(
-    buf, index: TraceIndex, g: int, gen: int, strings: StringTable, alloc
+    buf, index: TraceIndex, g: int, gen: int, strings: StringTable, alloc, frames_too: bool = True
 ) -> StackTable:
     _, doff, size = _rows(index, g, K.KIND_STACKS)
     total = int(size.sum())
     ids = alloc("stk_ids", (total // 3,), np.uint64)
     frame_start = alloc("stk_frame_start", (total // 3,), np.int64)
     nframes = alloc("stk_nframes", (total // 3,), np.int32)
-    frames = alloc("stk_frames", (total // 4, 4), np.uint64)
-    n, nf, st, at = K.decode_stacks(buf, doff, size, ids, frame_start, nframes, frames)
-    if st != K.OK:
-        raise kernel_error(st, at, gen, "stack")
-    ids, frame_start, nframes, frames = ids[:n], frame_start[:n], nframes[:n], frames[:nf]
+    # Go keeps one frame per PC, the *first* seen in the generation (addStacks), and
+    # resolves every stack's PCs through that map: copy that (HACKING.md § Stacks and
+    # strings), so a later stack cannot change or invalidate a PC's frame. Both ways use a
+    # table per distinct PC (np.unique + a gather cost ~72 B per frame more at once: 1.2 GB
+    # for a generation of 615 k distinct 20-frame stacks).
+    room = 1 << 12
+    if frames_too:
+        frames = alloc("stk_frames", (total // 4, 4), np.uint64)
+        n, nf, st, at = K.decode_stacks(buf, doff, size, ids, frame_start, nframes, frames)
+        if st != K.OK:
+            raise kernel_error(st, at, gen, "stack")
+        frames = frames[:nf]
+        while True:
+            first = np.empty(room // 2, np.int64)
+            nu = K.first_frames(frames, np.zeros(room, np.int64), first)
+            if nu >= 0:
+                break
+            room *= 2
+        first = first[:nu]
+        uframes = frames[first]
+        owner = np.searchsorted(frame_start[:n], first, side="right") - 1
+    else:
+        # Frames not wanted (only ordering and counting follow): of each PC its first
+        # frame, to validate like Go; ``frames`` stays empty.
+        while True:
+            uframes = np.empty((room // 2, 4), np.uint64)
+            owner = np.empty(room // 2, np.int64)
+            slots = np.zeros(room, np.int64)
+            n, nf, nu, st, at = K.decode_stack_firsts(
+                buf, doff, size, ids, frame_start, nframes, slots, uframes, owner
+            )
+            if st != -1:
+                break
+            room *= 2
+        if st != K.OK:
+            raise kernel_error(st, at, gen, "stack")
+        uframes, owner = uframes[:nu], owner[:nu]
+        frames = np.zeros((0, 4), np.uint64)
+    ids, frame_start, nframes = ids[:n], frame_start[:n], nframes[:n]
     # Stack offsets are not kept; report duplicates at the generation start.
     where = np.full(n, int(index.generations.byte_start[g]), np.int64)
     order = _sorted_unique(ids, where, "stack", gen)
-    if nf:
-        # Go keeps one frame per PC, the *first* seen in the generation (addStacks), and
-        # resolves every stack's PCs through that map: copy that (HACKING.md § Stacks and
-        # strings), so a later stack cannot change or invalidate a PC's frame.
-        _, first, inverse = np.unique(frames[:, 0], return_index=True, return_inverse=True)
-        frames = frames[first[inverse.reshape(-1)]]
-        # validateStackStrings: every frame's func and file string must exist (0 = "").
-        known = strings.ids
-        for col, what in ((1, "func"), (2, "file")):
-            sid = frames[first, col]
-            pos = np.minimum(np.searchsorted(known, sid), max(known.shape[0] - 1, 0))
-            ok = sid == 0
-            if known.shape[0]:
-                ok |= known[pos] == sid
-            if not ok.all():
-                f = int(first[np.flatnonzero(~ok)[0]])
-                stack = int(ids[np.searchsorted(frame_start, f, side="right") - 1])
-                raise TraceFormatError(
-                    f"found invalid {what} string ID {int(frames[f, col])} for stack {stack}",
-                    offset=int(index.generations.byte_start[g]),
-                    generation=gen,
-                )
+    # validateStackStrings: every frame's func and file string must exist (0 = "").
+    known = strings.ids
+    for col, what in ((1, "func"), (2, "file")):
+        sid = uframes[:, col]
+        pos = np.minimum(np.searchsorted(known, sid), max(known.shape[0] - 1, 0))
+        ok = sid == 0
+        if known.shape[0]:
+            ok |= known[pos] == sid
+        if not ok.all():
+            k = int(np.flatnonzero(~ok)[0])
+            raise TraceFormatError(
+                f"found invalid {what} string ID {int(sid[k])} for stack {int(ids[owner[k]])}",
+                offset=int(index.generations.byte_start[g]),
+                generation=gen,
+            )
     t = StackTable(ids=ids[order], frame_start=frame_start[order], nframes=nframes[order], frames=frames)  # fmt: skip
     _ro(t.ids, t.frame_start, t.nframes, t.frames)
     return t

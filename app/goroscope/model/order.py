@@ -49,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 from goroscope.format import spec as wire
-from goroscope.format.columns import EventColumns, Generation
+from goroscope.format.columns import CPUSampleColumns, EventColumns, Generation, StackTable
 from goroscope.format.decode import DecodeBuffers, decode_generation
 from goroscope.format.errors import TraceFormatError
 from goroscope.format.index import index_trace
@@ -327,6 +327,8 @@ class TraceChunks:
         self._strings: list[str] = [""]
         self._codes: dict[str, int] = {"": 0}
         self._gens: list[GenerationTables] = []
+        # ``rows``: nothing resolves stacks or CPU samples later, keep only the strings
+        self._tables = True
         self._reuse = _reuse and chunk_events is not None
         const = np.zeros(256, np.int32)
         for t, nm in {**_METRIC_NAMES, **_RANGE_NAMES}.items():
@@ -393,11 +395,16 @@ class TraceChunks:
         the rows already yielded), as in plain iteration. The kernel writes its
         chunks into ``buffers`` row buffers in turn, so a chunk stays valid until
         ``buffers - 1`` more have been yielded (1: fold each before asking for the
-        next; more: hand chunks to another thread, see ``stats``).
+        next; more: hand chunks to another thread, see ``stats``). Rows resolve no stacks:
+        stack frames are not decoded (``decode_generation(frames=False)``) and no
+        generation's stack or CPU-sample table is kept.
         """
         if self._engine == "reference":
             yield from self._reference(0)
             return
+        # A RowChunk carries no tables: a generation's stacks and CPU samples are not
+        # needed once it is ordered (1 M distinct 20-frame stacks kept 790 MB to the end).
+        self._tables = False
         yielded = 0
         try:
             for rc in self._fast_rows(buffers):
@@ -455,7 +462,14 @@ class TraceChunks:
 
         def decode(g: int):
             # the kernel decodes the M batches itself, lazily; read_trace keeps the columns
-            dg = decode_generation(src, ix, g, buffers=buffers[g % 2], events=self._keep)
+            dg = decode_generation(
+                src,
+                ix,
+                g,
+                buffers=buffers[g % 2],
+                events=self._keep,
+                frames=self._tables or self._keep,
+            )
             return dg, _count_batches(ix, g, buf)
 
         nxt = pool.submit(decode, 0)
@@ -584,8 +598,8 @@ class TraceChunks:
                 dg,
                 events=_EMPTY_EVENTS,
                 strings=_copy(dg.strings),
-                stacks=_copy(dg.stacks),
-                cpu_samples=_copy(dg.cpu_samples),
+                stacks=_copy(dg.stacks) if self._tables else _EMPTY_STACKS,
+                cpu_samples=_copy(dg.cpu_samples) if self._tables else _EMPTY_CPU,
             )
         return GenerationTables(dg.gen, cols, strings), codes
 
@@ -703,6 +717,14 @@ _EMPTY_EVENTS = EventColumns(
     np.zeros((0, 4), np.uint64),
     np.zeros(0, np.int64),
 )
+
+_EMPTY_STACKS = StackTable(
+    np.zeros(0, np.uint64),
+    np.zeros(0, np.int64),
+    np.zeros(0, np.int32),
+    np.zeros((0, 4), np.uint64),
+)
+_EMPTY_CPU = CPUSampleColumns(*(np.zeros(0, np.int64) for _ in range(4)), np.zeros(0, np.uint64))
 
 
 def _copy(dc):
