@@ -170,11 +170,16 @@ def _summary_args(p: argparse.ArgumentParser) -> None:
     _summary_args,
 )
 def _run_summary(args: argparse.Namespace) -> int:
-    from goroscope.analysis.summary import summary  # numpy only; no Qt, no numba at import
+    # numpy only; no Qt, no numba at import
+    from goroscope.analysis.summary import Analysis, summary, summary_of
+    from goroscope.format.errors import TraceFormatError
 
     failed = False
     for name in args.files:
-        r = summary(name)
+        try:
+            r = summary(name)
+        except TraceFormatError as e:  # the analysis refused the trace: an error like stats'
+            r = summary_of(Analysis(file=name, error=str(e), header_error=True))
         failed = failed or "error" in r
         if args.json:
             print(_go_json_value(r), flush=True)
@@ -228,10 +233,20 @@ def _profile_args(p: argparse.ArgumentParser) -> None:
     _profile_args,
 )
 def _run_profile(args: argparse.Namespace) -> int:
+    from goroscope.format.errors import TraceFormatError
+
+    minor = int(args.go.split(".")[1]) if "." in args.go else int(args.go)
+    try:
+        return _profile(args, minor)
+    except TraceFormatError as e:  # the analysis refused the trace (message, offset, gen)
+        print(f"goroscope profile: {args.trace}: {e}", file=sys.stderr)
+        return 1
+
+
+def _profile(args: argparse.Namespace, minor: int) -> int:
     from goroscope.analysis.summary import analyze
     from goroscope.export.pprof import write_records
 
-    minor = int(args.go.split(".")[1]) if "." in args.go else int(args.go)
     a = analyze(args.trace, profiles=(args.type,), profile_tool_minor=minor)
     if a.header_error:
         print(f"goroscope profile: {a.error}", file=sys.stderr)
