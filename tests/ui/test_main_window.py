@@ -363,3 +363,20 @@ def test_nested_regions_get_their_own_row(qtbot, window):
     assert len(s) == n1
     assert (e[:-1] <= s[1:]).all()
     assert "nested" in src.row_label(row)
+
+
+def test_opening_another_trace_closes_the_previous_file(qtbot, window):
+    """The previous session's file is unmapped once its jobs stopped, and its details
+    are gone (a panel job asking for them gets None, not a closed file)."""
+    _open(qtbot, window, SERVICE)
+    first = window.session
+    assert first.details is not None
+    tf = first.index.tracefile
+    _open(qtbot, window, TRACES / "go1.27" / "gc.trace")
+    assert window.session is not first
+    assert first.details is None
+    qtbot.waitUntil(lambda: tf.closed, timeout=LOAD_TIMEOUT_MS)
+    assert not window.session.index.tracefile.closed
+    window.close()
+    tf2 = window.session.index.tracefile
+    qtbot.waitUntil(lambda: tf2.closed, timeout=LOAD_TIMEOUT_MS)

@@ -226,10 +226,13 @@ class TraceSession:
     @property
     def details(self):
         """A :class:`goroscope.model.spans.DetailResolver` over the complete timeline
-        (stacks, wire rows, unblockers on demand); None before STACKS_READY."""
+        (stacks, wire rows, unblockers on demand); None before STACKS_READY and after
+        :meth:`close`."""
         if self.stage < Stage.STACKS_READY or self.index is None:
             return None
         with self._lock:
+            if self._closing:  # close() was called: the file is (about to be) unmapped
+                return None
             if self._details is None:
                 from goroscope.model.spans import DetailResolver
 

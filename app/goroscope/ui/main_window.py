@@ -332,6 +332,8 @@ class MainWindow(QMainWindow):
             on_progress=lambda u: sig.progressed.emit(session, u.stage, u.overall),
             on_error=lambda e: sig.failed.emit(session, e),
         )
+        if self.session is not None:
+            self.session.close()  # unmap the previous trace once its jobs have stopped
         self.session = session
         self._set_loading(True, "index", 0.0)
         self.statusBar().showMessage(f"Opening {path}…")
@@ -489,6 +491,6 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.session is not None and not self.session.done:
-            self.session.cancel()
+        if self.session is not None:
+            self.session.close()  # cancels what runs; the file is closed once it stopped
         super().closeEvent(event)
