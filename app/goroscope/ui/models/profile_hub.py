@@ -3,7 +3,8 @@
 Panels never call each other, yet both need the same expensive pass over the
 trace (:func:`goroscope.ui.models.profile_data.profile_job`: one more read of
 the file). :meth:`ProfilePass.for_session` returns the one pass object of a
-session (a weak registry keyed by the session); the first panel that needs it
+session (one per bridge, replaced on the GUI thread when the bridge's window opens
+another trace); the first panel that needs it
 calls :meth:`ProfilePass.start`, which submits the job through the panels'
 :class:`~goroscope.ui.bridge.JobBridge`; every panel connects to ``ready`` /
 ``failed`` / ``progressed``. A second ``start`` is a no-op, so the pass never
@@ -12,6 +13,7 @@ occupies two job threads.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -20,7 +22,12 @@ from goroscope.ui.bridge import JobBridge
 
 __all__ = ["ProfilePass"]
 
-_REGISTRY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: GUI thread only: the pass of each bridge's current session (key ``id(bridge)``). A
+#: pass leaves here on the GUI thread — when its bridge asks for another session's pass
+#: or is destroyed — never through the garbage collection of its session: a weak registry
+#: keyed by the session let whichever thread ran the cyclic GC destroy the QObject while
+#: the GUI thread emitted to it (a segfault in a full test run).
+_CURRENT: dict[int, ProfilePass] = {}
 
 
 class ProfilePass(QObject):
@@ -32,9 +39,16 @@ class ProfilePass(QObject):
 
     @classmethod
     def for_session(cls, session, bridge: JobBridge) -> ProfilePass:
-        p = _REGISTRY.get(session)
-        if p is None:
-            p = _REGISTRY[session] = cls(session, bridge)
+        key = id(bridge)
+        p = _CURRENT.get(key)
+        if p is not None and p._session() is session:
+            return p
+        if p is not None:
+            with contextlib.suppress(RuntimeError):  # its bridge may be gone (id reused)
+                p.cancel()
+        p = _CURRENT[key] = cls(session, bridge)
+        ref = weakref.ref(p)  # the connection must not keep an old pass (and its data) alive
+        bridge.destroyed.connect(lambda *_a, k=key, q=ref: _forget(k, q()))
         return p
 
     def __init__(self, session, bridge: JobBridge) -> None:
@@ -99,6 +113,11 @@ class ProfilePass(QObject):
     def _on_progress(self, rid: int, _stage: str, fraction: float) -> None:
         if rid == self._rid:
             self.progressed.emit(fraction)
+
+
+def _forget(key: int, p: ProfilePass | None) -> None:
+    if p is not None and _CURRENT.get(key) is p:
+        del _CURRENT[key]
 
 
 def _timed(fn, *args, **kwargs):
