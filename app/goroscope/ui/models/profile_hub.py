@@ -13,7 +13,6 @@ occupies two job threads.
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -43,12 +42,11 @@ class ProfilePass(QObject):
         p = _CURRENT.get(key)
         if p is not None and p._session() is session:
             return p
-        if p is not None:
-            with contextlib.suppress(RuntimeError):  # its bridge may be gone (id reused)
-                p.cancel()
+        if p is not None:  # the same (live) bridge: a destroyed one left _CURRENT
+            p.cancel()
+        else:  # first pass of this bridge
+            bridge.destroyed.connect(lambda *_a, k=key: _CURRENT.pop(k, None))
         p = _CURRENT[key] = cls(session, bridge)
-        ref = weakref.ref(p)  # the connection must not keep an old pass (and its data) alive
-        bridge.destroyed.connect(lambda *_a, k=key, q=ref: _forget(k, q()))
         return p
 
     def __init__(self, session, bridge: JobBridge) -> None:
@@ -113,11 +111,6 @@ class ProfilePass(QObject):
     def _on_progress(self, rid: int, _stage: str, fraction: float) -> None:
         if rid == self._rid:
             self.progressed.emit(fraction)
-
-
-def _forget(key: int, p: ProfilePass | None) -> None:
-    if p is not None and _CURRENT.get(key) is p:
-        del _CURRENT[key]
 
 
 def _timed(fn, *args, **kwargs):
