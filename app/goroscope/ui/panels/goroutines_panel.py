@@ -237,7 +237,7 @@ class GoroutinesPanel(QWidget):
         order = self._category_order(st.categories)
         for c in order:
             cat = st.categories[c]
-            cols.append(Column(short_category(cat), st.ns[:, c], format_ns, header_tip=cat))
+            cols.append(Column(short_category(cat), st.cols[c], format_ns, header_tip=cat))
         self._group_sel = -1
         self.goroutine_model.set_columns(cols, np.flatnonzero(st.in_summary))
         if self.goroutine_model.sort_column() < 0:  # Total (first category), longest first
