@@ -9,6 +9,16 @@ measurement runs in a fresh subprocess (``QT_QPA_PLATFORM=offscreen``):
 * ``open → first timeline drawn`` — ``MainWindow.open_path(TRACE)`` → the first
   snapshot's view shown and its plot painted (``view_shown`` + a synchronous
   repaint); target ≤ 1.5 s;
+* ``stall`` (``--stall``) — the GUI thread while the trace loads: a 5 ms
+  ``QTimer`` ticks on it, and per gap between ticks we take the GUI thread's CPU
+  time (``time.thread_time``; the stall test in ``tests/ui`` does the same on a
+  12 MB trace). Every event the GUI thread handles is timed too (a
+  ``QApplication.notify`` override): a gap above ``STALL_SLOT_MS`` is reported
+  with the events that filled it (event type → receiver) and, from a sampling
+  thread reading the GUI thread's Python stack every ms, the frames it was in.
+  NOTE: Qt's event loop runs timers only when no queued event is waiting, so one
+  gap can hold several back-to-back events: the longest single event is reported
+  as well (what an input event could have waited for);
 * ``repaint`` — after the complete load (and the goroutine-stats job), the
   timeline at five zoom levels (the whole trace, then 1/10, 1/100, 1/1000,
   1/10000 of it, centred), with the biggest goroutine group expanded so goroutine
@@ -43,6 +53,8 @@ CACHE = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "gorosco
 TARGET_REPAINT_MS = 16.0
 TARGET_OPEN_S = 1.5
 TARGET_COLD_S = 1.5
+#: A gap between 5 ms ticks with more GUI-thread CPU than this is named in the report.
+STALL_SLOT_MS = 10.0
 
 
 def default_trace() -> Path:
@@ -197,17 +209,190 @@ def child(path: str) -> dict:
     return res
 
 
+def _frame_names(frame, limit: int = 40) -> tuple[str, ...]:
+    out = []
+    while frame is not None and len(out) < limit:
+        c = frame.f_code
+        out.append(f"{Path(c.co_filename).name}:{c.co_name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return tuple(out)
+
+
+def child_stall(path: str, linger_s: float = 0.0) -> dict:
+    """In the child: the GUI thread's CPU per 5 ms tick gap while ``path`` loads, slow gaps named."""
+    import collections
+    import threading
+
+    import numpy as np
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    class TimedApp(QApplication):
+        """Times every top-level event on the GUI thread (type, receiver, CPU ms)."""
+
+        def __init__(self, argv) -> None:
+            super().__init__(argv)
+            self.depth = 0
+            self.events: list[tuple[float, float, str]] = []  # (start s, cpu ms, what)
+
+        def notify(self, obj, ev):  # Qt override
+            self.depth += 1
+            c0, t0 = time.thread_time(), time.perf_counter()
+            try:
+                return super().notify(obj, ev)
+            finally:
+                self.depth -= 1
+                if self.depth == 0:
+                    cpu = (time.thread_time() - c0) * 1e3
+                    if cpu > 1.0:
+                        try:
+                            par = obj.parent()
+                            who = obj.objectName() or type(obj).__name__
+                            where = f" in {type(par).__name__}" if par is not None else ""
+                        except RuntimeError:  # deleted meanwhile
+                            who, where = "?", ""
+                        self.events.append((t0, cpu, f"{ev.type().name} -> {who}{where}"))
+
+    from goroscope.ui.main_window import MainWindow
+
+    app = TimedApp([])
+    win = MainWindow()
+    win.resize(1440, 900)
+    win.show()
+    app.processEvents()
+    gui = threading.get_ident()
+    samples: list[tuple[float, tuple[str, ...]]] = []
+    stop = threading.Event()
+
+    def sampler() -> None:
+        frames = sys._current_frames
+        while not stop.is_set():
+            f = frames().get(gui)
+            samples.append((time.perf_counter(), _frame_names(f)))
+            time.sleep(0.001)
+
+    gaps: list[tuple[float, float, float]] = []
+    last = [0.0, 0.0]
+
+    def tick() -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        gaps.append((last[0], now, (cpu - last[1]) * 1e3))
+        last[0], last[1] = now, cpu
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    loop = QEventLoop()
+    win.loaded.connect(loop.quit)
+    win.load_failed.connect(loop.quit)
+    QTimer.singleShot(3_600_000, loop.quit)
+    th = threading.Thread(target=sampler, daemon=True)
+    th.start()
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    last[0], last[1] = t0, time.thread_time()
+    timer.start()
+    win.open_path(Path(path))
+    loop.exec()
+    loaded_s = time.perf_counter() - t0
+    end = time.perf_counter() + linger_s
+    while time.perf_counter() < end:  # the dock panels fill in after `loaded`
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    stop.set()
+    th.join()
+    cpu = np.array([g[2] for g in gaps[1:]])
+    wall = np.array([(g[1] - g[0]) * 1e3 for g in gaps[1:]])
+    ev_cpu = [e[1] for e in app.events]
+    slow = []
+    for a, b, c in sorted(gaps[1:], key=lambda g: -g[2]):
+        if c <= STALL_SLOT_MS or len(slow) >= 12:
+            break
+        evs = [e for e in app.events if a <= e[0] <= b]
+        stacks = collections.Counter()
+        for ts, st in samples:
+            if a <= ts <= b and st:
+                inner = [x for x in st if not x.startswith("bench_gui.py")][:5]
+                if inner:
+                    stacks[" < ".join(inner)] += 1
+        slow.append(
+            {
+                "at_s": a - t0,
+                "cpu_ms": c,
+                "wall_ms": (b - a) * 1e3,
+                "events": [(round(e[1], 1), e[2]) for e in evs],
+                "stacks": stacks.most_common(4),
+            }
+        )
+    return {
+        "trace": path,
+        "loaded_s": loaded_s,
+        "ticks": len(cpu),
+        "snapshots": win.snapshots_shown,
+        "cpu_max_ms": float(cpu.max()),
+        "cpu_p999_ms": float(np.percentile(cpu, 99.9)),
+        "cpu_p99_ms": float(np.percentile(cpu, 99)),
+        "wall_max_ms": float(wall.max()),
+        "wall_p99_ms": float(np.percentile(wall, 99)),
+        "event_max_ms": max(ev_cpu, default=0.0),
+        "load_avg": (load0, os.getloadavg()[0]),
+        "slow": slow,
+    }
+
+
+def _print_stall(res: dict) -> None:
+    w = sys.stdout.write
+    w(
+        f"GUI thread while {Path(res['trace']).name} loads ({res['loaded_s']:.1f} s, "
+        f"{res['snapshots']} snapshots, {res['ticks']:,} ticks of 5 ms; load average "
+        f"{res['load_avg'][0]:.1f} → {res['load_avg'][1]:.1f}; shared machine)\n"
+        f"  GUI-thread CPU per tick gap: max {res['cpu_max_ms']:.1f} ms, "
+        f"p99.9 {res['cpu_p999_ms']:.1f} ms, p99 {res['cpu_p99_ms']:.1f} ms "
+        f"[target ~{STALL_SLOT_MS:.0f} ms]; longest single event {res['event_max_ms']:.1f} ms\n"
+        f"  wall per gap: max {res['wall_max_ms']:.0f} ms, p99 {res['wall_p99_ms']:.0f} ms\n"
+    )
+    for g in res["slow"]:
+        w(f"  gap at {g['at_s']:.2f} s: {g['cpu_ms']:.1f} ms CPU ({g['wall_ms']:.0f} ms wall)\n")
+        for cpu, what in g["events"]:
+            w(f"      {cpu:6.1f} ms  {what}\n")
+        for st, n in g["stacks"]:
+            w(f"      [{n} samples] {st}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench_gui.py")
     ap.add_argument("--trace", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--stall", action="store_true", help="only the GUI-thread stall measurement while loading"
+    )
+    ap.add_argument("--linger", type=float, default=0.0, help="--stall: seconds after `loaded`")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-stall", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         sys.stdout.write(json.dumps(child(args.child)) + "\n")
         return 0
+    if args.child_stall:
+        sys.stdout.write(json.dumps(child_stall(args.child_stall, args.linger)) + "\n")
+        return 0
     trace = args.trace or default_trace()
+    if args.stall:
+        p = subprocess.run(
+            [sys.executable, __file__, "--child-stall", str(trace), "--linger", str(args.linger)],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            check=True,
+        )
+        res = json.loads(p.stdout.strip().splitlines()[-1])
+        if args.json:
+            sys.stdout.write(json.dumps(res) + "\n")
+        else:
+            _print_stall(res)
+        return 0
     cold = cold_start(args.repeat)
     p = subprocess.run(
         [sys.executable, __file__, "--child", str(trace)],

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QMimeData,
+    QObject,
+    QPointF,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+)
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtTest import QTest
 
@@ -380,3 +390,86 @@ def test_opening_another_trace_closes_the_previous_file(qtbot, window):
     window.close()
     tf2 = window.session.index.tracefile
     qtbot.waitUntil(lambda: tf2.closed, timeout=LOAD_TIMEOUT_MS)
+
+
+class _PaintLog(QObject):
+    """Records (plot name, ms since start) for every paint of the given plots' viewports."""
+
+    def __init__(self, plots: dict) -> None:
+        super().__init__()
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.log: list[tuple[str, int]] = []
+        self._names = {}
+        for name, w in plots.items():
+            self._names[w.viewport()] = name
+            w.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint and obj in self._names:
+            self.log.append((self._names[obj], self.clock.elapsed()))
+        return False
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, _ in self.log:
+            out[name] = out.get(name, 0) + 1
+        return out
+
+
+def _plots(view) -> dict:
+    return {
+        "timeline": view.timeline.plot,
+        "pinned": view.pinned_plot,
+        "heap": view.heap_plot,
+        "count": view.count_plot,
+    }
+
+
+def test_pan_paints_each_plot_once(qtbot, loaded):
+    """Regression: pyqtgraph applied a new range in the paint itself, which dirtied every
+    item again — each pan step painted all four plots twice."""
+    tp = loaded.view.timeline
+    tp.zoom(0.3)
+    qtbot.wait(50)
+    paints = _PaintLog(_plots(loaded.view))
+    tp.pan(0.1)
+    qtbot.wait(100)
+    assert paints.counts() == {"timeline": 1, "pinned": 1, "heap": 1, "count": 1}
+
+
+def test_snapshot_swap_paints_one_plot_per_turn(qtbot, loaded):
+    """A snapshot swap paints the timeline, then each pinned plot, in separate event-loop
+    turns STAGE_STEP_MS apart (the ~10 ms GUI budget), and nothing before its turn."""
+    from PySide6.QtCore import QCoreApplication
+
+    from goroscope.ui.panels.trace_view import STAGE_STEP_MS
+
+    view = loaded.view
+    paints = _PaintLog(_plots(view))
+    view.show_data(view.data)
+    QCoreApplication.sendPostedEvents()  # the swap's own queued work and repaint requests
+    assert paints.log == []  # every plot held
+    assert view.staged_pending()
+    with qtbot.waitSignal(view.staged_done, timeout=2000):
+        pass
+    qtbot.wait(20)
+    names = [n for n, _ in paints.log]
+    assert names == ["timeline", "pinned", "heap", "count"]
+    times = [t for _, t in paints.log]
+    # QTimer is coarse (±5 %): consecutive steps are at least most of a step apart
+    assert all(b - a >= STAGE_STEP_MS * 0.7 for a, b in zip(times, times[1:], strict=False))
+
+
+def test_progress_updates_do_not_repaint_plots(qtbot, loaded):
+    """Progress bar and stage label updates repaint the status bar only."""
+    loaded._set_loading(True, "timeline", 0.1)
+    qtbot.wait(50)
+    paints = _PaintLog(_plots(loaded.view))
+    for k in range(2, 10):
+        loaded._set_loading(True, "timeline", k / 10)
+        qtbot.wait(5)
+    qtbot.wait(50)
+    assert loaded.progress.value() == 90
+    assert paints.log == []
+    loaded._set_loading(False)

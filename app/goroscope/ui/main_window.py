@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QStackedLayout,
     QStackedWidget,
 )
 
@@ -52,7 +53,13 @@ from goroscope.ui.bridge import JobBridge
 from goroscope.ui.panels.docks import PanelContext, install_panels
 from goroscope.ui.panels.timeline import SHORTCUTS
 from goroscope.ui.panels.trace_source import SORT_KEYS, goroutine_stats
-from goroscope.ui.panels.trace_view import TraceView, ViewData, build_view_data, empty_view_data
+from goroscope.ui.panels.trace_view import (
+    STAGE_STEP_MS,
+    TraceView,
+    ViewData,
+    build_view_data,
+    empty_view_data,
+)
 from goroscope.ui.selection import SelectionModel
 
 #: At most one progressive snapshot is turned into view data per this many seconds.
@@ -190,13 +197,26 @@ class MainWindow(QMainWindow):
             "(runtime/trace, go test -trace=trace.out, /debug/pprof/trace, the flight recorder)"
         )
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setAutoFillBackground(True)  # it covers the (empty) view
         self._stack = QStackedWidget()
-        self._stack.addWidget(self._placeholder)
-        self.setCentralWidget(self._stack)
-        # Built now, not when the first snapshot arrives: creating the plots costs ~100 ms
-        # of GUI time, which would stall a loading window (the ~10 ms budget).
+        # Both pages are shown and laid out; the placeholder lies on top until a trace
+        # shows. The view is built, laid out and painted with the window, not when the
+        # first snapshot arrives: creating the plots costs ~100 ms of GUI time and laying
+        # them out ~6 ms, which would stall a loading window (the ~10 ms budget).
+        self._stack.layout().setStackingMode(QStackedLayout.StackingMode.StackAll)
         self.view = TraceView(empty_view_data(), self.selection, bridge=self._bridge)
         self._stack.addWidget(self.view)
+        self._stack.addWidget(self._placeholder)
+        self._stack.setCurrentWidget(self._placeholder)
+        self.setCentralWidget(self._stack)
+        self.view.staged_done.connect(self._on_staged_done)
+        self._first_data: ViewData | None = (
+            None  # the first snapshot, shown a turn after the switch
+        )
+        self._first_timer = QTimer(self)
+        self._first_timer.setSingleShot(True)
+        self._first_timer.setInterval(STAGE_STEP_MS)
+        self._first_timer.timeout.connect(self._show_first)
         self._has_trace = False
 
         self._build_menus()
@@ -296,6 +316,8 @@ class MainWindow(QMainWindow):
             return
         self.snapshots_shown = 0
         self._has_trace = False
+        self._first_timer.stop()
+        self._first_data = None
         self.view.show_banner("")
         self.first_view_s = None
         warm_kernels(self._executor)
@@ -370,7 +392,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(title)
         if not self._has_trace:
             self._placeholder.setText(f"{title}\n\n{text}")
-            self._stack.setCurrentWidget(self._placeholder)
+            self._placeholder.show()
+            self._stack.setCurrentWidget(self._placeholder)  # raised over the view
         box = QMessageBox(
             QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
         )
@@ -401,10 +424,16 @@ class MainWindow(QMainWindow):
             return
         if not self._has_trace:
             self._has_trace = True
-            self.view.show_data(data)
+            # The view lies under the placeholder, laid out; the data follows in the next
+            # turn and the paints in their own (TraceView "Staged repaint": ~10 ms budget).
+            self.view.hold()
+            self._placeholder.hide()
             self._stack.setCurrentWidget(self.view)
             self.view.timeline.setFocus()
-            self.view_shown.emit()
+            self._first_data = data
+            self._first_timer.start()
+        elif self._first_data is not None:
+            self._first_data = data  # still waiting for its turn: show the newer one
         elif self.view.data.source is not data.source:
             # keep the user's sort / expansion: the job built data.source from the previous one
             self.view.show_data(data)
@@ -417,10 +446,21 @@ class MainWindow(QMainWindow):
             + ("" if data.timeline.complete else " (loading…)")
         )
 
+    @Slot()
+    def _show_first(self) -> None:
+        data, self._first_data = self._first_data, None
+        if data is None or self.view is None:
+            return
+        self.view.show_data(data)
+        self.view_shown.emit()
+
     @Slot(object, int)
     def _on_stage(self, session, stage: int) -> None:
         if session is not self.session:
             return
+        if self._first_data is not None:  # the stats below read the shown source
+            self._first_timer.stop()
+            self._show_first()
         if stage == Stage.STACKS_READY and self.view is not None:
             src = self.view.data.source
             if session.read_error is not None and self.session.index is not None:
@@ -458,8 +498,16 @@ class MainWindow(QMainWindow):
 
     def _emit_loaded(self) -> None:
         if self._final_pending and self.view is not None:
+            if self.view.staged_pending():  # "loaded" means drawn: after the staged plots
+                return  # _on_staged_done comes back here
             self._final_pending = False
             self.loaded.emit()
+
+    @Slot()
+    def _on_staged_done(self) -> None:
+        s = self.session
+        if self._stats_request < 0 and s is not None and s.stage >= Stage.ANALYSES_READY:
+            self._emit_loaded()
 
     @Slot(object, object)
     def _on_failed(self, session, exc) -> None:

@@ -119,6 +119,18 @@ def _no_si_prefix(plot: pg.PlotWidget) -> None:
         pi.getAxis(name).enableAutoSIPrefix(False)
 
 
+def _eager_matrix(vb: pg.ViewBox) -> None:
+    """Apply a view box's new range to its items at once, not in the next paint (GUI thread).
+
+    pyqtgraph defers the view transform to ``prepareForPaint``, i.e. into the paint
+    itself; changing every item's transform there marks them dirty again, so each
+    range change (a pan step, a snapshot widening the view) painted every plot
+    **twice** (measured: a pan repainted the 4 plots twice, 20–26 ms of GUI time;
+    once with this, 9–10 ms).
+    """
+    vb.sigRangeChanged.connect(vb.updateMatrix)
+
+
 @dataclass(frozen=True, slots=True)
 class ViewHint:
     """The timeline's view as a job sees it (see :meth:`TimelinePanel.view_hint`).
@@ -364,6 +376,7 @@ class TimelinePanel(QWidget):
         self.view_box.setMouseEnabled(x=True, y=False)
         self.view_box.setLimits(xMin=0, xMax=self._duration, minXRange=MIN_RANGE_NS)
         self.view_box.setDefaultPadding(0.0)
+        _eager_matrix(self.view_box)
 
         self.track = SpanTrackItem(
             len(self._rows),
@@ -434,6 +447,7 @@ class TimelinePanel(QWidget):
         svb.setYRange(0, 1, padding=0)
         svb.invertY(True)
         svb.setXLink(self.view_box)
+        _eager_matrix(svb)
         self.summary_strip = StateStripItem(
             lambda: [self.track.spans(r) for r in range(len(self._rows))] if summary else [],
             self.palette_.table(source.state_families()),
@@ -592,6 +606,7 @@ class TimelinePanel(QWidget):
         vb.enableAutoRange(x=False)  # x follows the timeline only (data must not move the view)
         vb.setXLink(self.view_box)
         vb.setDefaultPadding(0.0)
+        _eager_matrix(vb)
         w.setFixedHeight(height_px)
         self._header_layout.addWidget(w)
         return w

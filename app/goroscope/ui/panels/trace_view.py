@@ -15,6 +15,19 @@ Layout, top to bottom:
 Timeline snapshot it makes the source, prefetches proc/thread rows (their first
 build walks every segment: too slow for the GUI thread on big traces) and the
 pinned tracks' arrays, so :meth:`TraceView.show_data` only swaps objects.
+
+**Staged repaint** (the ~10 ms GUI budget, STYLE §4.4). Each plot is its own
+``QGraphicsView``: a snapshot swap that moved the shared x range (the view follows
+the whole trace while it loads) used to repaint all four plots back to back — one
+queued event each, which Qt's event loop runs before any timer gets its turn:
+22–29 ms of GUI time in a row on the 12 MB trace. :meth:`TraceView.show_data` now
+swaps the data with every plot's updates off (``setUpdatesEnabled(False)``: linked
+ranges still follow, nothing is painted); then the timeline paints, and each pinned
+plot gets its new data and paints, each in its own event-loop turn ``STAGE_STEP_MS``
+apart (:meth:`TraceView.flush_staged` does the rest at once). For those few ms a
+plot shows its previous frame. :meth:`TraceView.hold` turns updates off the same
+way before the view is first shown (the switch lays out every plot: one turn; the
+paints follow in their own).
 """
 
 from __future__ import annotations
@@ -24,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from goroscope.model.events import GoState
@@ -42,6 +55,10 @@ F = StateFamily
 PREFETCH_SPANS = 4_000_000
 #: Merge threshold of the pinned rows (px): thin GC/STW pauses stay visible.
 PINNED_MIN_PX = 1.0
+#: A staged snapshot swap repaints one pinned plot per event-loop turn, this far apart (ms).
+#: Longer than a typical 5 ms timer so the loop goes idle in between (a 0 ms timer is a
+#: queued call: Qt would run the steps back to back).
+STAGE_STEP_MS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +250,12 @@ _CURVE_FAMILIES = {
 
 
 class TraceView(QWidget):
-    """Banner + pinned tracks + timeline of one trace (GUI thread only)."""
+    """Banner + pinned tracks + timeline of one trace (GUI thread only).
+
+    ``staged_done`` is emitted when the last staged pinned-plot update of a swap ran.
+    """
+
+    staged_done = Signal()
 
     def __init__(
         self,
@@ -294,6 +316,26 @@ class TraceView(QWidget):
                 pi.addItem(c)
                 self._curves[name] = c
             pi.getViewBox().enableAutoRange(axis="y", enable=False)
+        self._plots = {
+            "timeline": tp.plot,
+            "pinned": self.pinned_plot,
+            "heap": self.heap_plot,
+            "count": self.count_plot,
+        }
+        self._curve_plot = {
+            n: ("heap" if plot is self.heap_plot else "count")
+            for plot, names in (
+                (self.heap_plot, ("heap in use (MiB)", "heap goal")),
+                (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
+            )
+            for n in names
+        }
+        # staged repaint: the pinned plots still to update after a swap, in this order
+        self._staged: list[str] = []
+        self._stage_timer = QTimer(self)
+        self._stage_timer.setSingleShot(True)
+        self._stage_timer.setInterval(STAGE_STEP_MS)
+        self._stage_timer.timeout.connect(self._stage_step)
         tp.view_changed.connect(self._on_view_changed)
         self._set_curves(data)
         self._on_view_changed(*tp.view_range())
@@ -321,9 +363,11 @@ class TraceView(QWidget):
         ax.setTicks([[(i + 0.5, s) for i, s in enumerate(self.data.pinned.labels)], []])
         ax.setStyle(tickLength=0)
 
-    def _set_curves(self, data: ViewData) -> None:
+    def _set_curves(self, data: ViewData, plot: str | None = None) -> None:
         end = data.source.duration_ns()
         for name, c in self._curves.items():
+            if plot is not None and self._curve_plot[name] != plot:
+                continue
             xy = data.heap.get(name) or data.counts.get(name)
             if xy is None:
                 c.set_series(np.zeros(0, np.int64), np.zeros(0), end, refresh=False)
@@ -333,11 +377,13 @@ class TraceView(QWidget):
             if pts is not None:  # resampled in the job for the view it expected
                 c.preset(*pts)
 
-    def _scale_curves(self, tops: dict[str, float] | None = None) -> None:
-        for plot, names in (
-            (self.heap_plot, ("heap in use (MiB)", "heap goal")),
-            (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
+    def _scale_curves(self, tops: dict[str, float] | None = None, only: str | None = None) -> None:
+        for key, plot, names in (
+            ("heap", self.heap_plot, ("heap in use (MiB)", "heap goal")),
+            ("count", self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
         ):
+            if only is not None and key != only:
+                continue
             if tops is not None:  # the job's maxima (a scan of every sample)
                 top = max((tops.get(n, 0.0) for n in names), default=1.0)
             else:
@@ -347,26 +393,72 @@ class TraceView(QWidget):
             plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.8, padding=0)
 
     def _on_view_changed(self, t0: float, t1: float) -> None:
-        for c in self._curves.values():
-            c.refresh(t0, t1)
+        for name, c in self._curves.items():
+            if self._curve_plot[name] not in self._staged:  # a staged plot refreshes at its step
+                c.refresh(t0, t1)
 
     # -- updates ----------------------------------------------------------------------
-    def show_data(self, data: ViewData) -> None:
-        """A newer snapshot (progressive loading) or a regrouped source."""
+    def show_data(self, data: ViewData, *, staged: bool = True) -> None:
+        """A newer snapshot (progressive loading) or a regrouped source.
+
+        The timeline is swapped now; the pinned plots follow one per event-loop turn
+        (module docstring, "Staged repaint") unless ``staged`` is False.
+        """
         self.data = data
-        dur = data.source.duration_ns()
-        self.pinned_track.set_rows(
-            len(data.pinned.labels), self._pinned_spans, dur, prepared=data.pinned_rows
-        )
-        self._set_pinned_ticks()
+        # the pinned plot's height first: a change relays out the timeline, which is
+        # painted now anyway (a later change would repaint it once more)
         self.pinned_plot.setFixedHeight(18 * len(data.pinned.labels) + 4)
-        self.pinned_plot.getPlotItem().getViewBox().setYRange(0, len(data.pinned.labels), padding=0)
-        # curves first: set_source may move the view (follow-all), which refreshes them —
-        # a no-op when the job resampled them for that view
-        self._set_curves(data)
+        self.hold()
         self.timeline.set_source(data.source, prepared=data.rows)
-        self._on_view_changed(*self.timeline.view_range())
-        self._scale_curves(data.tops)
+        if staged:
+            self._stage_timer.start()
+        else:
+            self.flush_staged()
+
+    def hold(self) -> None:
+        """Turn off every plot's updates until the staged steps (or :meth:`flush_staged`)."""
+        self._staged = ["timeline", "pinned", "heap", "count"]
+        for w in self._plots.values():
+            w.setUpdatesEnabled(False)
+
+    def staged_pending(self) -> bool:
+        """Whether some pinned plot still waits for its staged update."""
+        return bool(self._staged)
+
+    def flush_staged(self) -> None:
+        """Apply every pending staged update now (screenshots, tests)."""
+        self._stage_timer.stop()
+        while self._staged:
+            self._stage_step(chain=False)
+
+    def _stage_step(self, *, chain: bool = True) -> None:
+        """Give the next pinned plot its data and let it paint (GUI thread)."""
+        if not self._staged:
+            return
+        key = self._staged.pop(0)
+        data = self.data
+        if key == "timeline":
+            pass  # swapped in show_data: only its paint was held back
+        elif key == "pinned":
+            n = len(data.pinned.labels)
+            self.pinned_track.set_rows(
+                n, self._pinned_spans, data.source.duration_ns(), prepared=data.pinned_rows
+            )
+            self._set_pinned_ticks()
+            self.pinned_plot.getPlotItem().getViewBox().setYRange(0, n, padding=0)
+        else:
+            # preset for the view the job expected: the refresh below is then a no-op
+            self._set_curves(data, key)
+            t0, t1 = self.timeline.view_range()
+            for name, c in self._curves.items():
+                if self._curve_plot[name] == key:
+                    c.refresh(t0, t1)
+            self._scale_curves(data.tops, only=key)
+        self._plots[key].setUpdatesEnabled(True)
+        if not self._staged:
+            self.staged_done.emit()
+        elif chain:
+            self._stage_timer.start()
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
