@@ -206,7 +206,10 @@ def test_task_scope_clips_to_the_tasks_regions(qtbot):
     ctx.selection.set(TaskRef(task_idx))
     _wait_view(qtbot, panel, 3)
     assert panel.scope.kind == "task"
-    iv = panel.view.iv
+    view = panel.view
+    iv = _scoped(panel)
+    assert view.n == len(iv) > 0
+    assert view.total_ns == int((iv.end_ns - iv.start_ns).sum())
     assert panel.view.total_ns <= whole
     m = r.task_id == tid
     for g, s, e in zip(iv.g_idx.tolist(), iv.start_ns.tolist(), iv.end_ns.tolist(), strict=True):
@@ -228,9 +231,9 @@ def test_links_reveal_goroutines_and_spans_without_moving_the_scope(qtbot, servi
     bm = panel.behind_model
     assert bm.rowCount() > 0
     # what is behind: exactly the intervals of the stacks through the frame
-    rows = panel.behind_rows
-    iv = panel.view.iv
-    assert int((iv.end_ns[rows] - iv.start_ns[rows]).sum()) == int(fd.value[node])
+    iv = panel.behind.iv
+    assert panel.behind.total == len(iv)  # below the listing limit: all of them
+    assert int((iv.end_ns - iv.start_ns).sum()) == int(fd.value[node])
     scope = panel.scope
     revealed = []
     ctx.selection.revealed.connect(revealed.append)
@@ -239,10 +242,10 @@ def test_links_reveal_goroutines_and_spans_without_moving_the_scope(qtbot, servi
     panel.behind_view.scrollTo(idx)
     rect = panel.behind_view.visualRect(idx)
     qtbot.mouseClick(panel.behind_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    g = int(iv.g_idx[rows[bm.source_row(0)]])
+    g = int(iv.g_idx[bm.source_row(0)])
     assert ctx.selection.current == GoroutineRef(g)
     assert revealed[-1] == GoroutineRef(g)
-    start = int(iv.start_ns[rows[bm.source_row(0)]])
+    start = int(iv.start_ns[bm.source_row(0)])
     idx = bm.index(0, bm.column_index("Start"))
     rect = panel.behind_view.visualRect(idx)
     qtbot.mouseClick(panel.behind_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -282,7 +285,7 @@ def test_models_pass_qtmodeltester(qtbot, qtmodeltester, service):
     panel, _ = service
     panel.select_frame(0)
     _wait_view(qtbot, panel)
-    assert panel.behind_model.rowCount() == len(panel.view.iv)
+    assert panel.behind_model.rowCount() == panel.view.n
     qtmodeltester.check(panel.top_model)
     qtmodeltester.check(panel.behind_model)
     panel.top_model.sort(2, Qt.SortOrder.DescendingOrder)
@@ -338,18 +341,51 @@ def test_big_tables_sort_in_a_job(qtbot, qtmodeltester):
 
 
 def test_behind_lists_at_most_the_longest_intervals(qtbot, service):
-    """Past the limit the list holds the longest intervals (and says how many there are)."""
-    from goroscope.ui.models.profile_data import behind
+    """Past the limit the list holds the longest intervals (and says how many there are),
+    from a store scanned in chunks and spilled to a file like a big trace's."""
+    from goroscope.ui.models import profile_data as pd
 
     panel, _ = service
-    view = panel.view
+    view, data, tl = panel.view, panel.data, panel._timeline
     rec = np.arange(len(view.keys))
-    rows, iv, total = behind(view, rec, limit=100)
-    assert total == len(view.iv) > 100
-    assert len(rows) == 100
-    assert np.all(np.diff(rows) > 0)  # original (Go's) order kept
-    dur_all = np.sort(view.iv.end_ns - view.iv.start_ns)[::-1]
-    dur = np.sort(iv.end_ns - iv.start_ns)[::-1]
+    every = data.intervals(view.kind)  # whole scope: every interval, in Go's order
+    b = pd.behind(tl, data, view, rec, limit=100)
+    assert b.total == view.n == len(every) > 100
+    assert len(b.rows) == len(b.iv) == 100
+    assert np.all(np.diff(b.rows) > 0)  # original (Go's) order kept
+    dur_all = np.sort(every.end_ns - every.start_ns)[::-1]
+    dur = np.sort(b.iv.end_ns - b.iv.start_ns)[::-1]
     assert np.array_equal(dur, dur_all[:100])  # exactly the 100 longest durations
-    rows, iv, total = behind(view, rec)
-    assert len(rows) == total == len(view.iv)
+    assert np.array_equal(b.iv.start_ns, every.start_ns[b.rows])
+    b = pd.behind(tl, data, view, rec)
+    assert len(b.rows) == b.total == view.n
+    # the same through a spilled store read in small chunks
+    spilled = pd.IntervalStore(spill_rows=7)
+    for i in range(0, len(every), 13):
+        spilled.append(every.take(np.arange(i, min(i + 13, len(every)))))
+    spilled.finish()
+    assert spilled.spilled
+    assert spilled.nbytes == 0
+    small = list(spilled.chunks(rows=29))
+    got = pd.Intervals.concat(small)
+    for f in ("g_idx", "start_ns", "end_ns", "key"):
+        assert np.array_equal(getattr(got, f), getattr(every, f)), f
+    store = dict(data.store, **{view.kind: spilled})
+    data2 = pd.ProfileData(store, data.whole, data.frames, data.rep, data.last_ns, data.tool_minor)
+    b2 = pd.behind(tl, data2, view, rec, limit=100)
+    assert np.array_equal(b2.rows, pd.behind(tl, data, view, rec, limit=100).rows)
+    t0, t1 = tl.covered_ns // 4, tl.covered_ns // 2
+    scope = pd.Scope("time", t0, t1)
+    v1 = pd.scope_view(tl, data, view.kind, scope)
+    v2 = pd.scope_view(tl, data2, view.kind, scope)
+    assert np.array_equal(v1.totals_ns, v2.totals_ns)
+    assert np.array_equal(v1.keys, v2.keys)
+    spilled.close()
+
+
+def _scoped(panel):
+    """Every interval of the panel's kind inside its scope (one select over the store)."""
+    from goroscope.ui.models import profile_data as pd
+
+    every = panel.data.intervals(panel.kind)
+    return pd.select(panel._timeline, panel.data, every, panel.scope)

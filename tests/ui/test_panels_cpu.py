@@ -97,12 +97,10 @@ def test_links_and_export(qtbot, qtmodeltester, tmp_path):
     assert bm.rowCount() == int(panel.view.counts.sum())
     qtmodeltester.check(panel.top_model)
     qtmodeltester.check(bm)
-    iv = panel.view.iv
+    iv = panel.behind.iv
     # the first sample with a goroutine
-    row = next(
-        r for r in range(bm.rowCount()) if iv.g_idx[panel.behind_rows[bm.source_row(r)]] >= 0
-    )
-    src = panel.behind_rows[bm.source_row(row)]
+    row = next(r for r in range(bm.rowCount()) if iv.g_idx[bm.source_row(r)] >= 0)
+    src = bm.source_row(row)
     g, t = int(iv.g_idx[src]), int(iv.start_ns[src])
     for col, check in (
         ("Goroutine", lambda s: s == GoroutineRef(g)),

@@ -30,17 +30,25 @@ NOTE: the pass reaches into ``FastProfileCollector``'s interval columns
 (``_out``, ``gs``, ``stacks``); TODO(D2): switch to analysis' public filtered
 profiles when they land (issue #9 / engineer B).
 
-Memory: 24 B per kept interval (int32 goroutine and stack key, int64 start and
-end); while reading, the collector's per-chunk output is compacted to the same
-size after every chunk (its buffers are sized by the chunk's transitions, not by
-the intervals found), so the pass never holds more than the intervals plus one
-chunk. Per-stack sums use ``np.bincount`` over the dense stack keys (no sort).
+Memory (bounded): the pass aggregates while it streams. Per kind it keeps only
+the per-stack count and total of the whole trace (what the first view shows, no
+scan) and the clipped intervals in an :class:`IntervalStore`: 24 B records
+(int32 goroutine and stack key, int64 start and end) in memory up to
+:data:`SPILL_ROWS` rows, beyond that appended to an unlinked temporary file.
+A scoped view or the list behind a frame (a job) scans the store in chunks of
+:data:`CHUNK_ROWS` rows (``os.pread``; thread-safe), so no step holds more than
+the per-stack totals and one chunk — and no numpy call on a job thread runs long
+enough to keep the GIL from the GUI thread for more than a few ms. On the 450 MB
+trace the intervals were 1.04 GB in memory (2.3× the file) before.
 Cost on the 450 MB trace: see the README "Panels" section.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,8 +60,9 @@ from goroscope.model.timeline import KIND_RUNNING, Timeline
 __all__ = [
     "BEHIND_LIMIT",
     "BLOCKING_KINDS",
+    "Behind",
+    "IntervalStore",
     "behind",
-    "behind_rows",
     "ProfileData",
     "ProfileView",
     "Scope",
@@ -66,6 +75,13 @@ __all__ = [
 
 _I64_MIN = np.iinfo(np.int64).min
 _I64_MAX = np.iinfo(np.int64).max
+
+#: rows of one kind kept in memory (24 B each: 48 MB) before the store spills to a file
+SPILL_ROWS = 1 << 21
+#: rows per chunk of a scan (12 MB read; each numpy call over it takes a few ms)
+CHUNK_ROWS = 1 << 19
+
+_REC = np.dtype([("g", "<i4"), ("key", "<i4"), ("start", "<i8"), ("end", "<i8")])
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,26 +111,150 @@ class Intervals:
     def nbytes(self) -> int:
         return sum(getattr(self, f).nbytes for f in self.__dataclass_fields__)
 
+    @staticmethod
+    def concat(parts: list[Intervals]) -> Intervals:
+        if not parts:
+            return _EMPTY
+        return Intervals(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in Intervals.__slots__)
+        )
+
+
+_EMPTY = Intervals(
+    np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+)
+
+
+class IntervalStore:
+    """The intervals of one kind, append-only while the pass runs, then read-only.
+
+    Up to ``spill_rows`` rows stay in memory; past that every row goes to an unlinked
+    temporary file (24 B records, :data:`_REC`), so the pass's memory does not grow
+    with the trace. :meth:`chunks` reads in order, ``os.pread`` per chunk (any thread,
+    concurrently). The file is closed (and its space freed) with the store.
+    """
+
+    def __init__(self, spill_rows: int = SPILL_ROWS) -> None:
+        self._spill_rows = spill_rows
+        self._mem: list[np.ndarray] = []
+        self._mem_rows = 0
+        self._arr: np.ndarray | None = None
+        self._file = None
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def spilled(self) -> bool:
+        return self._file is not None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held in memory (not the file)."""
+        return (0 if self._arr is None else self._arr.nbytes) + sum(r.nbytes for r in self._mem)
+
+    def append(self, iv: Intervals) -> None:
+        n = len(iv)
+        if n == 0:
+            return
+        r = np.empty(n, _REC)
+        r["g"], r["key"], r["start"], r["end"] = iv.g_idx, iv.key, iv.start_ns, iv.end_ns
+        self._mem.append(r)
+        self._mem_rows += n
+        self._n += n
+        if self._mem_rows >= self._spill_rows:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="goroscope-profile-")  # noqa: SIM115 (the store owns it)
+        for r in self._mem:
+            self._file.write(r.view(np.uint8).data)
+        self._mem, self._mem_rows = [], 0
+
+    def finish(self) -> None:
+        """No more rows: flush (spilled) or keep one array (in memory)."""
+        if self._file is not None:
+            if self._mem:
+                self._spill()
+            self._file.flush()
+        else:
+            self._arr = np.concatenate(self._mem) if self._mem else np.zeros(0, _REC)
+            self._mem = []
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[Intervals]:
+        """The rows in order, ``rows`` at a time (after :meth:`finish`)."""
+        for off in range(0, self._n, rows):
+            yield self._read(off, min(rows, self._n - off))
+
+    def all(self) -> Intervals:
+        """Every row at once (tests and small stores)."""
+        return Intervals.concat(list(self.chunks(max(self._n, 1))))
+
+    def _read(self, off: int, n: int) -> Intervals:
+        if self._file is None:
+            r = self._arr[off : off + n]
+        else:
+            size = _REC.itemsize
+            buf = os.pread(self._file.fileno(), n * size, off * size)
+            if len(buf) != n * size:  # pragma: no cover - the file is ours and unlinked
+                raise OSError(f"profile store: short read at row {off}")
+            r = np.frombuffer(buf, _REC)
+        return Intervals(r["g"], r["start"], r["end"], r["key"])
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """One kind's profile in one scope: per-stack records (no intervals are kept).
+
+    kind, scope : what it is the profile of
+    keys, counts, totals_ns : (r,) int64 — per stack key, sorted by total descending
+    handles : (r,) int64 — the stack each record shows (the last one merged, as Go's)
+    n : number of intervals (samples) in the scope; t_min, t_max : their first start and
+        last start (-1 when none)
+    """
+
+    kind: str
+    scope: Scope
+    keys: NDArray[np.int64]
+    counts: NDArray[np.int64]
+    totals_ns: NDArray[np.int64]
+    handles: NDArray[np.int64]
+    n: int = 0
+    t_min: int = -1
+    t_max: int = -1
+
+    @property
+    def total_ns(self) -> int:
+        return int(self.totals_ns.sum())
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileData:
     """Everything the Blocking and CPU panels show, for every scope (immutable).
 
-    intervals : kind → :class:`Intervals`
-    cpu : :class:`Intervals` of the CPU samples (``start_ns`` = ``end_ns`` - 1 = time)
+    store : kind ("net", …, "cpu") → :class:`IntervalStore` of the intervals (CPU samples:
+        ``start_ns`` = ``end_ns`` - 1 = time)
+    whole : kind → the whole-trace :class:`ProfileView` (aggregated while streaming)
     frames : per stack handle, ``[(pc, func, file, line), ...]`` leaf first
-    rep : kind ("net", …, "cpu") → (k,) int64, per stack key the handle of the last
-        stack merged into it over the whole trace (the frames Go's record shows)
+    rep : kind → (k,) int64, per stack key the handle of the last stack merged into it
+        over the whole trace (the frames Go's record shows)
     last_ns : time of the last event (ns since origin)
     tool_minor : which ``go tool trace`` rules were followed
     """
 
-    intervals: dict[str, Intervals]
-    cpu: Intervals
+    store: dict[str, IntervalStore]
+    whole: dict[str, ProfileView]
     frames: tuple[list[tuple[int, str, str, int]], ...]
     rep: dict[str, NDArray[np.int64]]
     last_ns: int
     tool_minor: int
+    stats: dict = field(default_factory=dict)
 
     @property
     def n_keys(self) -> int:
@@ -122,7 +262,16 @@ class ProfileData:
 
     @property
     def nbytes(self) -> int:
-        return sum(v.nbytes for v in self.intervals.values()) + self.cpu.nbytes
+        """Bytes held in memory (intervals in memory, per-key arrays)."""
+        return sum(s.nbytes for s in self.store.values()) + sum(r.nbytes for r in self.rep.values())
+
+    def intervals(self, kind: str) -> Intervals:
+        """Every interval of ``kind`` at once (tests, small traces)."""
+        return self.store[kind].all()
+
+    def close(self) -> None:
+        for s in self.store.values():
+            s.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,26 +305,6 @@ def _fmt_ns(ns: int) -> str:
     return f"{ns / 1e6:.3f} ms"
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileView:
-    """One kind's profile in one scope: the selected intervals and the per-stack records.
-
-    iv : the selected intervals (clipped to the scope)
-    keys, counts, totals_ns : (r,) int64 — per stack key, sorted by total descending
-    handles : (r,) int64 — the stack each record shows (the last one merged, as Go's)
-    """
-
-    iv: Intervals
-    keys: NDArray[np.int64]
-    counts: NDArray[np.int64]
-    totals_ns: NDArray[np.int64]
-    handles: NDArray[np.int64]
-
-    @property
-    def total_ns(self) -> int:
-        return int(self.totals_ns.sum())
-
-
 def first_running_ns(tl: Timeline) -> NDArray[np.int64]:
     """Per goroutine, the start of its first Running span (ns since origin); int64 max if
     it never ran (Go's summary ``StartTime``). Vectorised over the span segments."""
@@ -194,36 +323,74 @@ def first_running_ns(tl: Timeline) -> NDArray[np.int64]:
     return out
 
 
-def _g_idx_of(tl: Timeline, goids: NDArray[np.int64]) -> NDArray[np.int64]:
-    goid = tl.goroutines.goid
-    order = np.argsort(goid, kind="stable")
-    srt = goid[order]
-    i = np.searchsorted(srt, goids)
-    i = np.minimum(i, max(len(srt) - 1, 0))
-    if len(srt) == 0:
-        return np.full(len(goids), -1, np.int64)
-    ok = srt[i] == goids
-    return np.where(ok, order[i], -1).astype(np.int64)
+class _GoidIndex:
+    """Go goroutine ID → the Timeline's g_idx (-1: unknown), by binary search."""
+
+    def __init__(self, tl: Timeline) -> None:
+        goid = tl.goroutines.goid
+        self._order = np.argsort(goid, kind="stable")
+        self._srt = goid[self._order]
+
+    def __call__(self, goids: NDArray[np.int64]) -> NDArray[np.int32]:
+        if len(self._srt) == 0:
+            return np.full(len(goids), -1, np.int32)
+        i = np.minimum(np.searchsorted(self._srt, goids), len(self._srt) - 1)
+        return np.where(self._srt[i] == goids, self._order[i], -1).astype(np.int32)
 
 
-def _compact(parts: list, start: int) -> None:
-    """Replace the collector's new per-chunk outputs by compact copies (int32 goroutine and
-    stack handle): its slices keep buffers sized by the chunk's transitions alive."""
-    for i in range(start, len(parts)):
-        gi, a, b, h = parts[i]
-        parts[i] = (gi.astype(np.int32), a.copy(), b.copy(), h.astype(np.int32))
+class _Totals:
+    """Per stack key: count, total, the last handle merged; grown as keys appear."""
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(0, np.int64)
+        self.totals = np.zeros(0, np.int64)
+        self.rep = np.zeros(0, np.int64)
+        self.n = 0
+        self.t_min = _I64_MAX
+        self.t_max = -1
+
+    def add(self, iv: Intervals, handles: NDArray | None, n_keys: int) -> None:
+        if n_keys > len(self.counts):
+            grow = n_keys - len(self.counts)
+            self.counts = np.r_[self.counts, np.zeros(grow, np.int64)]
+            self.totals = np.r_[self.totals, np.zeros(grow, np.int64)]
+            self.rep = np.r_[self.rep, np.full(grow, -1, np.int64)]
+        if len(iv) == 0:
+            return
+        k = len(self.counts)
+        self.counts += np.bincount(iv.key, minlength=k)
+        # float64 sums are exact below 2**53 ns (104 days) per key and chunk
+        self.totals += np.bincount(iv.key, weights=iv.end_ns - iv.start_ns, minlength=k).astype(
+            np.int64
+        )
+        self.n += len(iv)
+        self.t_min = min(self.t_min, int(iv.start_ns.min()))
+        self.t_max = max(self.t_max, int(iv.start_ns.max()))
+        if handles is not None:  # the last stack merged into each key
+            u, i = np.unique(iv.key[::-1], return_index=True)
+            self.rep[u] = handles[len(iv) - 1 - i]
+
+    def view(self, kind: str, scope: Scope, rep: NDArray[np.int64]) -> ProfileView:
+        counts, totals = self.counts, self.totals
+        keys = np.flatnonzero(counts)
+        o = np.lexsort((keys, -counts[keys], -totals[keys]))
+        keys = keys[o]
+        t_min = self.t_min if self.n else -1
+        return ProfileView(
+            kind, scope, keys.astype(np.int64), counts[keys], totals[keys], rep[keys],
+            self.n, t_min, self.t_max,
+        )  # fmt: skip
 
 
-def _last_per_key(key: NDArray, n_keys: int, handles: NDArray) -> NDArray[np.int64]:
-    """Per key the handle of its last row (-1: none); ``handles`` per row."""
-    last = np.full(n_keys, -1, np.int64)
-    if len(key):
-        np.maximum.at(last, key, np.arange(len(key), dtype=np.int64))
-    return np.where(last >= 0, handles[np.maximum(last, 0)] if len(handles) else -1, -1)
+def profile_job(
+    tracefile, timeline: Timeline, *, cancel, progress, spill_rows: int = SPILL_ROWS
+) -> ProfileData:
+    """The profile pass (job thread; pure). ``tracefile``: the session's TraceFile (or bytes).
 
-
-def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileData:
-    """The profile pass (job thread; pure). ``tracefile``: the session's TraceFile (or bytes)."""
+    Streams: after each chunk of events the intervals the collector closed are clipped
+    to their goroutine's lifetime (known from the complete timeline), added to the
+    whole-trace per-stack totals and appended to the kind's :class:`IntervalStore`.
+    """
     from goroscope.analysis._fast import FastProfileCollector
     from goroscope.model import TraceChunks
 
@@ -233,68 +400,74 @@ def profile_job(tracefile, timeline: Timeline, *, cancel, progress) -> ProfileDa
     )
     minor = int(chunks.version)
     col = FastProfileCollector((*BLOCKING_KINDS, "cpu"), tool_minor=minor)
-    done = dict.fromkeys(BLOCKING_KINDS, 0)
-    last_abs = None
-    for table in chunks:
-        cancel.raise_if_set()
-        if len(table):
-            col.add(table)
-            last_abs = int(table.time_ns[-1])
-            for kind in BLOCKING_KINDS:
-                _compact(col._out[kind], done[kind])
-                done[kind] = len(col._out[kind])
-    chunks = table = None
     tl = timeline
     origin = tl.origin_ns
-    last_ns = (last_abs - origin) if last_abs is not None else tl.covered_ns
-    cancel.raise_if_set()
-
-    # stack keys: Go merges records by their first 128 PCs (and shows the last stack merged)
-    key_of = np.asarray(col.stacks.key_of, np.int32)
-    n_keys = int(key_of.max()) + 1 if len(key_of) else 0
-    frames = tuple(col.stacks.frames)
-
-    # lifetimes: [StartTime, EndTime or trace end] per goroutine (Go's pprofMatchingGoroutines)
+    # lifetimes: [StartTime, EndTime] per goroutine (Go's pprofMatchingGoroutines); a
+    # goroutine that never ended is clipped at the trace end, which no closed interval
+    # passes (it ends at an event)
     lo = first_running_ns(tl)
     lo = np.where(lo == _I64_MAX, _I64_MIN // 2, lo)  # never ran: StartTime 0, no clipping
     end = tl.goroutines.end_ns
-    hi = np.where(end >= 0, end, last_ns)
-    dense_g = _g_idx_of(tl, col.gs.ids).astype(np.int32)
+    hi = np.where(end >= 0, end, _I64_MAX // 2)
+    g_of = _GoidIndex(tl)
+    kinds = (*BLOCKING_KINDS, "cpu")
+    store = {k: IntervalStore(spill_rows) for k in kinds}
+    tot = {k: _Totals() for k in kinds}
+    key_of = np.zeros(0, np.int32)
 
-    intervals: dict[str, Intervals] = {}
-    rep: dict[str, NDArray[np.int64]] = {}
-    for kind in BLOCKING_KINDS:
-        parts, col._out[kind] = col._out[kind], []  # freed kind by kind
-        if parts:
-            gi, a, b, h = (np.concatenate([p[j] for p in parts]) for j in range(4))
-        else:
-            gi = h = np.zeros(0, np.int32)
-            a = b = np.zeros(0, np.int64)
-        del parts
-        g = dense_g[gi] if len(gi) else gi
-        del gi
-        gg = np.maximum(g, 0)
-        a -= origin
-        b -= origin
-        np.maximum(a, lo[gg], out=a)  # clip to the goroutine's lifetime, in place
-        np.minimum(b, hi[gg], out=b)
-        del gg
-        ok = (g >= 0) & (b > a)  # (no overlap at all leaves b <= a)
-        h = h[ok]
-        key = key_of[h] if len(h) else h
-        rep[kind] = _last_per_key(key, n_keys, h)
-        intervals[kind] = Intervals(g[ok], a[ok], b[ok], key)
-        del g, a, b, h, ok
-    t, goid, h = col.cpu_columns()
-    g = _g_idx_of(tl, goid).astype(np.int32) if len(goid) else goid.astype(np.int32)
-    g = np.where(goid < 0, np.int32(-1), g).astype(np.int32)
-    t = t - origin
-    key = key_of[h] if len(h) else h.astype(np.int32)
-    rep["cpu"] = _last_per_key(key, n_keys, h)
-    cpu = Intervals(g, t, t + 1, key)
+    def keys(h: NDArray) -> NDArray[np.int32]:
+        nonlocal key_of
+        have = len(key_of)
+        if len(col.stacks.key_of) > have:
+            new = np.asarray(col.stacks.key_of[have:], np.int32)
+            key_of = np.concatenate([key_of, new])
+        return key_of[h] if len(h) else np.zeros(0, np.int32)
+
+    def n_keys() -> int:
+        return int(key_of.max()) + 1 if len(key_of) else 0
+
+    last_abs = None
+    for table in chunks:
+        cancel.raise_if_set()
+        if not len(table):
+            continue
+        col.add(table)
+        last_abs = int(table.time_ns[-1])
+        for kind in BLOCKING_KINDS:
+            parts, col._out[kind] = col._out[kind], []
+            for gi, a, b, h in parts:
+                g = g_of(col.gs.ids[gi]) if len(gi) else np.zeros(0, np.int32)
+                gg = np.maximum(g, 0)
+                a = np.maximum(a - origin, lo[gg])  # clip to the goroutine's lifetime
+                b = np.minimum(b - origin, hi[gg])
+                ok = (g >= 0) & (b > a)  # (no overlap at all leaves b <= a)
+                h = h[ok]
+                iv = Intervals(g[ok], a[ok], b[ok], keys(h))
+                tot[kind].add(iv, h, n_keys())
+                store[kind].append(iv)
+        cpu_parts, col._cpu_parts = col._cpu_parts, []
+        for t, goid, h in cpu_parts:
+            goid = goid.astype(np.int64)
+            g = np.where(goid < 0, np.int32(-1), g_of(goid)).astype(np.int32)
+            t = t.astype(np.int64) - origin
+            iv = Intervals(g, t, t + 1, keys(h.astype(np.int64)))
+            tot["cpu"].add(iv, h.astype(np.int64), n_keys())
+            store["cpu"].append(iv)
+    chunks = table = None
+    cancel.raise_if_set()
+    last_ns = (last_abs - origin) if last_abs is not None else tl.covered_ns
+    nk = n_keys()
+    frames = tuple(col.stacks.frames)
     col = None
+    whole, rep = {}, {}
+    for k in kinds:
+        store[k].finish()
+        tot[k].add(_EMPTY, None, nk)
+        rep[k] = tot[k].rep
+        whole[k] = tot[k].view(k, Scope(), rep[k])
+    stats = {k: len(store[k]) for k in kinds}
     release_free_memory()  # the reader's and collector's freed heap back to the OS
-    return ProfileData(intervals, cpu, frames, rep, int(last_ns), minor)
+    return ProfileData(store, whole, frames, rep, int(last_ns), minor, stats)
 
 
 # -- scopes ------------------------------------------------------------------------------------
@@ -369,56 +542,69 @@ def _clip_to_windows(iv: Intervals, wg, ws, we) -> Intervals:
     )
 
 
-def select(tl: Timeline, data: ProfileData, iv: Intervals, scope: Scope) -> Intervals:
-    """The intervals (or samples) of ``iv`` inside ``scope``, clipped to it."""
+def _selector(tl: Timeline, data: ProfileData, scope: Scope):
+    """A function: a chunk of intervals → those inside ``scope``, clipped to it (the
+    task's windows are computed once per scan)."""
     if scope.kind == "whole":
-        return iv
+        return lambda iv: iv
     if scope.kind == "time":
-        s = np.maximum(iv.start_ns, scope.t0_ns)
-        e = np.minimum(iv.end_ns, scope.t1_ns)
-        ok = e > s
-        return Intervals(iv.g_idx[ok], s[ok], e[ok], iv.key[ok])
+
+        def time_sel(iv: Intervals) -> Intervals:
+            s = np.maximum(iv.start_ns, scope.t0_ns)
+            e = np.minimum(iv.end_ns, scope.t1_ns)
+            ok = e > s
+            return Intervals(iv.g_idx[ok], s[ok], e[ok], iv.key[ok])
+
+        return time_sel
     if scope.kind == "group":
         member = np.zeros(tl.n_goroutines + 1, bool)  # g_idx -1 → the spare last slot
         member[:-1] = tl.goroutines.start_func == scope.func_code
-        return iv.take(member[iv.g_idx])
+        return lambda iv: iv.take(member[iv.g_idx])
     if scope.kind == "task":
         wg, ws, we = _windows_of_task(tl, scope.task_idx, data.last_ns)
-        return _clip_to_windows(iv, wg, ws, we)
+        return lambda iv: _clip_to_windows(iv, wg, ws, we)
     raise ValueError(f"unknown scope kind {scope.kind!r}")
 
 
-def aggregate(iv: Intervals, rep: NDArray[np.int64]) -> ProfileView:
-    """Per stack key: count and total (``end - start``), sorted by total, then count.
-
-    ``np.bincount`` over the dense keys (float64 weights are exact below 2**53 ns, 104
-    days of summed delay; beyond that an exact int64 ``np.add.at``)."""
-    n_keys = len(rep)
-    z = np.zeros(0, np.int64)
-    if len(iv) == 0:
-        return ProfileView(iv, z, z, z, z)
-    counts = np.bincount(iv.key, minlength=n_keys).astype(np.int64)
-    dur = iv.end_ns - iv.start_ns
-    totals_f = np.bincount(iv.key, weights=dur, minlength=n_keys)
-    if totals_f.max() < 2.0**53:
-        totals = totals_f.astype(np.int64)
-    else:  # pragma: no cover - more than 104 days of delay
-        totals = np.zeros(n_keys, np.int64)
-        np.add.at(totals, iv.key, dur)
-    keys = np.flatnonzero(counts)
-    o = np.lexsort((keys, -counts[keys], -totals[keys]))
-    keys = keys[o]
-    return ProfileView(iv, keys.astype(np.int64), counts[keys], totals[keys], rep[keys])
+def select(tl: Timeline, data: ProfileData, iv: Intervals, scope: Scope) -> Intervals:
+    """The intervals (or samples) of ``iv`` inside ``scope``, clipped to it."""
+    return _selector(tl, data, scope)(iv)
 
 
-def scope_view(tl: Timeline, data: ProfileData, kind: str, scope: Scope) -> ProfileView:
+def _scan(tl: Timeline, data: ProfileData, kind: str, scope: Scope, cancel=None):
+    """The intervals of ``kind`` inside ``scope``, one chunk of the store at a time."""
+    sel = _selector(tl, data, scope)
+    for chunk in data.store[kind].chunks():
+        if cancel is not None:
+            cancel.raise_if_set()
+        yield sel(chunk)
+
+
+def scope_view(
+    tl: Timeline, data: ProfileData, kind: str, scope: Scope, cancel=None
+) -> ProfileView:
     """The profile of ``kind`` ("net", "sync", "syscall", "sched" or "cpu") in ``scope``.
 
-    For ``cpu`` counts are samples and totals are counts too (one per sample). Job thread
-    for big traces (numpy over all intervals of the kind).
+    The whole trace's was aggregated by the pass; any other scope is one chunked scan
+    of the kind's store (job thread). For ``cpu`` counts are samples and totals are
+    counts too (one per sample).
     """
-    iv = data.cpu if kind == "cpu" else data.intervals[kind]
-    return aggregate(select(tl, data, iv, scope), data.rep[kind])
+    if scope.kind == "whole":
+        return data.whole[kind]
+    acc = _Totals()
+    rep = data.rep[kind]
+    for iv in _scan(tl, data, kind, scope, cancel):
+        acc.add(iv, None, len(rep))
+    acc.add(_EMPTY, None, len(rep))
+    return acc.view(kind, scope, rep)
+
+
+def aggregate(iv: Intervals, rep: NDArray[np.int64], kind: str = "", scope=None) -> ProfileView:
+    """Per stack key of ``iv``: count and total (``end - start``), sorted by total, then
+    count (the per-chunk step of :func:`scope_view`, for intervals held in memory)."""
+    acc = _Totals()
+    acc.add(iv, None, len(rep))
+    return acc.view(kind, scope if scope is not None else Scope(), rep)
 
 
 def profile_flame(tl: Timeline, data: ProfileData, kind: str, scope: Scope):
@@ -447,28 +633,69 @@ def records(data: ProfileData, view: ProfileView) -> list[ProfileRecord]:
 BEHIND_LIMIT = 200_000
 
 
+@dataclass(frozen=True, slots=True)
+class Behind:
+    """What is behind some records of a view: ``iv`` — the listed intervals (the
+    ``limit`` longest, the earliest among equally long ones, in their scan order);
+    ``rows`` — their positions among the scope's intervals (ascending); ``total`` —
+    how many intervals there are behind the records in all."""
+
+    rows: NDArray[np.int64]
+    iv: Intervals
+    total: int
+
+
 def behind(
-    view: ProfileView, rec_idx: NDArray[np.int64], limit: int = BEHIND_LIMIT
-) -> tuple[NDArray[np.int64], Intervals, int]:
-    """``(rows, intervals, total)``: the rows of ``view.iv`` whose stack key is one of
-    records ``rec_idx`` — all ``total`` of them, or the ``limit`` longest (the earliest
-    when they are all equally long, e.g. CPU samples), in their original order — and
-    those intervals (a copy). Job thread: tens of millions on big traces."""
-    rows = behind_rows(view, rec_idx)
-    total = len(rows)
-    if total > limit:
-        dur = view.iv.end_ns[rows] - view.iv.start_ns[rows]
-        if dur.min() == dur.max():
-            rows = rows[:limit]
-        else:
-            rows = np.sort(rows[np.argpartition(-dur, limit - 1)[:limit]])
-    return rows, view.iv.take(rows), total
-
-
-def behind_rows(view: ProfileView, rec_idx: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Rows of ``view.iv`` whose stack key is one of records ``rec_idx`` (job thread)."""
-    mark = np.zeros(int(view.iv.key.max()) + 1 if len(view.iv) else 0, bool)
+    tl: Timeline,
+    data: ProfileData,
+    view: ProfileView,
+    rec_idx: NDArray[np.int64],
+    limit: int = BEHIND_LIMIT,
+    cancel=None,
+) -> Behind:
+    """The intervals of ``view``'s scope whose stack key is one of records ``rec_idx``
+    (job thread): one chunked scan of the kind's store, keeping at most ``limit``
+    candidates (twice that between reductions) — the goroutines and spans behind a
+    frame are derived on demand, never held for the whole trace."""
+    n_keys = len(data.rep[view.kind])
+    mark = np.zeros(n_keys + 1, bool)
     mark[view.keys[np.asarray(rec_idx, np.int64)]] = True
-    return (
-        np.flatnonzero(mark[view.iv.key]).astype(np.int64) if len(mark) else np.zeros(0, np.int64)
-    )
+    kept: list[tuple[NDArray[np.int64], Intervals]] = []
+    n_kept = 0
+    pos = 0
+    total = 0
+
+    def reduce(parts):
+        rows = np.concatenate([p[0] for p in parts])
+        return [_longest(rows, Intervals.concat([p[1] for p in parts]), limit)], min(
+            len(rows), limit
+        )
+
+    for iv in _scan(tl, data, view.kind, view.scope, cancel):
+        m = np.flatnonzero(mark[iv.key])
+        if len(m):
+            kept.append(_longest(m + pos, iv.take(m), limit))
+            n_kept += len(kept[-1][0])
+            total += len(m)
+            if n_kept > 2 * limit:
+                kept, n_kept = reduce(kept)
+        pos += len(iv)
+    if not kept:
+        return Behind(np.zeros(0, np.int64), _EMPTY, 0)
+    kept, _ = reduce(kept)
+    rows, iv = kept[0]
+    return Behind(rows.astype(np.int64), iv, total)
+
+
+def _longest(rows: NDArray[np.int64], iv: Intervals, limit: int):
+    """``(rows, iv)`` cut to the ``limit`` longest intervals, the earliest (smallest row)
+    among equally long ones at the cut; ``rows`` ascending in and out. O(n)."""
+    if len(rows) <= limit:
+        return rows, iv
+    dur = iv.end_ns - iv.start_ns
+    cut = len(dur) - limit
+    d = np.partition(dur, cut)[cut]  # the limit-th longest
+    gt = np.flatnonzero(dur > d)
+    eq = np.flatnonzero(dur == d)[: limit - len(gt)]
+    keep = np.sort(np.concatenate([gt, eq]))
+    return rows[keep], iv.take(keep)

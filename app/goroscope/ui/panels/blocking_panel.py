@@ -53,6 +53,7 @@ from goroscope.ui.items.time_axis import format_duration
 from goroscope.ui.models.profile_data import Scope, behind, profile_flame, records
 from goroscope.ui.models.profile_hub import ProfilePass
 from goroscope.ui.models.profile_table import ArrayTableModel, Column
+from goroscope.ui.panels.panel_support import LinkReveal, PanelJobs, goroutine_label
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
 
 __all__ = ["BlockingPanel", "ProfilePanelBase", "format_time", "make_table_view", "set_widths"]
@@ -127,13 +128,13 @@ class ProfilePanelBase(QWidget):
         self.data = None  # ProfileData
         self.view = None  # ProfileView shown
         self.flame_data = None
-        self.behind_rows = np.zeros(0, np.int64)
+        self.behind = None  # profile_data.Behind listed
         self._pass: ProfilePass | None = None
         self._timeline = None
-        self._rid = -1
-        self._rid_behind = -1
+        self.jobs = PanelJobs(self.bridge, self)
+        self.jobs.failed.connect(self._on_job_failed)
         self._behind_what = ""
-        self._revealing = False
+        self._reveal = LinkReveal(self.selection)
         self.views_shown = 0
 
         # toolbar
@@ -192,8 +193,6 @@ class ProfilePanelBase(QWidget):
         root.addLayout(bar)
         root.addWidget(split, 1)
 
-        self.bridge.finished.connect(self._on_job_finished)
-        self.bridge.failed.connect(self._on_job_failed)
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
         ctx.selection.changed.connect(self._on_selection_changed)
@@ -271,12 +270,7 @@ class ProfilePanelBase(QWidget):
         self.status.setText(text)
 
     def _g_label(self, g) -> str:
-        tl = self._timeline
-        g = int(g)
-        if tl is None or g < 0:
-            return "—"
-        f = int(tl.goroutines.start_func[g])
-        return f"G{int(tl.goroutines.goid[g])} {tl.strings[f] if f >= 0 else ''}".rstrip()
+        return goroutine_label(self._timeline, g)
 
     def showEvent(self, ev) -> None:  # noqa: N802
         super().showEvent(ev)
@@ -292,7 +286,7 @@ class ProfilePanelBase(QWidget):
         self._pass = None
         self._timeline = None
         self.data = self.view = self.flame_data = None
-        self._rid = self._rid_behind = -1
+        self.jobs.forget()
         self.scope = Scope()
         self.scope_label.setText("Scope: whole trace")
         self.flame.set_data(None)
@@ -325,37 +319,28 @@ class ProfilePanelBase(QWidget):
         if self.data is None or self._timeline is None:
             return
         self._set_status("Computing…")
-        self._rid = self.bridge.submit(
-            ("profile-view", id(self)),
+        self.jobs.submit(
+            "profile-view",
             profile_flame,
             self._timeline,
             self.data,
             self.kind,
             self.scope,
+            done=self._on_view_ready,
         )
 
-    @Slot(int, object)
-    def _on_job_finished(self, rid: int, result) -> None:
-        if rid == self._rid_behind:
-            self._rid_behind = -1
-            self._show_behind(result)
-            return
-        if rid != self._rid:
-            return
-        self._rid = -1
+    def _on_view_ready(self, result) -> None:
         self.view, self.flame_data = result
         self._show_view()
 
     @property
     def busy(self) -> bool:
         """A view, a list or a sort is being computed."""
-        return self._rid >= 0 or self._rid_behind >= 0 or self.behind_model.sorting
+        return self.jobs.running() or self.behind_model.sorting
 
-    @Slot(int, object)
-    def _on_job_failed(self, rid: int, exc) -> None:
-        if rid in (self._rid, self._rid_behind):
-            self._rid = self._rid_behind = -1
-            self._set_status(f"Failed: {exc}")
+    @Slot(str, object)
+    def _on_job_failed(self, _name: str, exc) -> None:
+        self._set_status(f"Failed: {exc}")
 
     def _show_view(self) -> None:
         view, data = self.view, self.data
@@ -394,10 +379,10 @@ class ProfilePanelBase(QWidget):
             90,
         )
         self.behind_model.clear()
-        self.behind_rows = np.zeros(0, np.int64)
-        self._rid_behind = -1
+        self.behind = None
+        self.jobs.forget_one("profile-behind")
         self.behind_label.setText("Click a frame or a stack to list what is behind it.")
-        n = len(view.iv)
+        n = view.n
         self.export_button.setEnabled(True)
         self.views_shown += 1
         if n == 0:
@@ -407,7 +392,7 @@ class ProfilePanelBase(QWidget):
 
     def _summary_text(self, view) -> str:
         return (
-            f"{self.kind}: {len(view.iv):,} intervals, {len(view.keys):,} stacks, "
+            f"{self.kind}: {view.n:,} intervals, {len(view.keys):,} stacks, "
             f"{format_duration(float(view.total_ns))} in total"
         )
 
@@ -416,18 +401,27 @@ class ProfilePanelBase(QWidget):
         selection runs in a job (tens of millions of intervals on big traces)."""
         self.behind_label.setText(f"Collecting what is behind {what}…")
         self._behind_what = what
-        self._rid_behind = self.bridge.submit(
-            ("profile-behind", id(self)), behind, self.view, rec_idx
+        self.jobs.submit(
+            "profile-behind",
+            behind,
+            self._timeline,
+            self.data,
+            self.view,
+            rec_idx,
+            cancel=JobBridge.CANCEL,
+            done=self._show_behind,
         )
 
     def _show_behind(self, result) -> None:
         what = self._behind_what
-        rows, iv, total = result
-        self.behind_rows = rows
+        self.behind = result
+        total, listed = result.total, len(result.iv)
         desc = Qt.SortOrder.DescendingOrder
-        self.behind_model.set_columns(self._behind_columns(iv), sort=(self.BEHIND_SORT, desc))
+        self.behind_model.set_columns(
+            self._behind_columns(result.iv), sort=(self.BEHIND_SORT, desc)
+        )
         set_sort_indicator(self.behind_view, self.BEHIND_SORT, desc)
-        shown = "" if total == len(rows) else f" (the {len(rows):,} {self.LONGEST} listed)"
+        shown = "" if total == listed else f" (the {listed:,} {self.LONGEST} listed)"
         self.behind_label.setText(f"{total:,} {self.BEHIND_WHAT} behind {what}{shown}")
         set_widths(self.behind_view, self.behind_model, {"Goroutine": 190}, 85)
 
@@ -448,9 +442,8 @@ class ProfilePanelBase(QWidget):
 
     def behind_ref(self, row: int, column: str):
         """The selection value a link in the intervals list stands for (view row)."""
-        src = self.behind_model.source_row(row)
-        iv = self.view.iv
-        r = int(self.behind_rows[src])
+        r = self.behind_model.source_row(row)
+        iv = self.behind.iv
         g = int(iv.g_idx[r])
         if g < 0:
             return None
@@ -462,15 +455,6 @@ class ProfilePanelBase(QWidget):
         row = self._timeline.goroutine_row(g)
         i = int(np.searchsorted(row.start_ns, t_ns, side="right")) - 1
         return SpanRef.goroutine(g, max(i, 0))
-
-    def _reveal(self, value) -> None:
-        if value is None:
-            return
-        self._revealing = True
-        try:
-            self.selection.reveal(value)
-        finally:
-            self._revealing = False
 
     def _on_behind_clicked(self, index) -> None:
         col = self.behind_model.column(index.column())
@@ -487,7 +471,7 @@ class ProfilePanelBase(QWidget):
 
     @Slot(object, object)
     def _on_selection_changed(self, _old, new) -> None:
-        if self.follow and not self._revealing:
+        if self.follow and not self._reveal.active:
             self._follow(new)
 
     def scope_for(self, sel) -> Scope | None:

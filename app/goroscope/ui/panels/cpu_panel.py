@@ -69,8 +69,6 @@ class CpuPanel(ProfilePanelBase):
     def _summary_text(self, view) -> str:
         n = int(view.counts.sum())
         span = ""
-        if len(view.iv):
-            span = (
-                f" over {format_duration(float(view.iv.start_ns.max() - view.iv.start_ns.min()))}"
-            )
+        if view.n:
+            span = f" over {format_duration(float(view.t_max - view.t_min))}"
         return f"{n:,} CPU samples, {len(view.keys):,} stacks{span}"
