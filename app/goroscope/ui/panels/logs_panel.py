@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from goroscope.ui.models.log_data import ALL, filter_logs, log_index_job
 from goroscope.ui.models.profile_table import ArrayTableModel, Column
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view
+from goroscope.ui.panels.panel_support import LinkReveal, PanelJobs, goroutine_label, task_label
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
 
 __all__ = ["LogsPanel"]
@@ -46,9 +47,9 @@ class LogsPanel(QWidget):
         self.timeline = None
         self.index = None  # LogIndex
         self.rows = np.zeros(0, np.int64)  # the shown log rows (ascending)
-        self._rid_index = -1
-        self._rid_filter = -1
-        self._revealing = False
+        self.jobs = PanelJobs(self.bridge, self)
+        self.jobs.failed.connect(self._on_job_failed)
+        self._reveal = LinkReveal(self.selection)
         self.filters_done = 0
         self._only = (None, None)  # (goroutine, task row) of the selection, when following
 
@@ -76,8 +77,6 @@ class LogsPanel(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.view, 1)
 
-        self.bridge.finished.connect(self._on_job_finished)
-        self.bridge.failed.connect(self._on_job_failed)
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
         ctx.selection.changed.connect(self._on_selection_changed)
@@ -119,7 +118,7 @@ class LogsPanel(QWidget):
     @Slot(str)
     def _on_path_opened(self, _path: str) -> None:
         self.timeline = self.index = None
-        self._rid_index = self._rid_filter = -1
+        self.jobs.forget()
         self.rows = np.zeros(0, np.int64)
         self.model.clear()
         self.category.blockSignals(True)
@@ -134,22 +133,11 @@ class LogsPanel(QWidget):
             return
         self.timeline = session.timeline
         self.count_label.setText("Indexing logs…")
-        self._rid_index = self.bridge.submit(("log-index", id(self)), log_index_job, self.timeline)
+        self.jobs.submit("log-index", log_index_job, self.timeline, done=self._set_index)
 
-    @Slot(int, object)
-    def _on_job_finished(self, rid: int, result) -> None:
-        if rid == self._rid_index:
-            self._rid_index = -1
-            self._set_index(result)
-        elif rid == self._rid_filter:
-            self._rid_filter = -1
-            self._show_rows(result)
-
-    @Slot(int, object)
-    def _on_job_failed(self, rid: int, exc) -> None:
-        if rid in (self._rid_index, self._rid_filter):
-            self._rid_index = self._rid_filter = -1
-            self.count_label.setText(f"Logs failed: {exc}")
+    @Slot(str, object)
+    def _on_job_failed(self, _name: str, exc) -> None:
+        self.count_label.setText(f"Logs failed: {exc}")
 
     def _set_index(self, idx) -> None:
         self.index = idx
@@ -166,8 +154,8 @@ class LogsPanel(QWidget):
         if self.index is None:
             return
         g, t = self._only if self.only_box.isChecked() else (None, None)
-        self._rid_filter = self.bridge.submit(
-            ("log-filter", id(self)),
+        self.jobs.submit(
+            "log-filter",
             filter_logs,
             self.index,
             self.search.text(),
@@ -175,6 +163,7 @@ class LogsPanel(QWidget):
             g_idx=self.timeline.logs.g_idx,
             goroutine=g,
             task_row=t,
+            done=self._show_rows,
         )
 
     def _show_rows(self, rows: np.ndarray) -> None:
@@ -205,31 +194,12 @@ class LogsPanel(QWidget):
         self.count_label.setText(f"{len(rows):,} of {len(idx):,} logs")
 
     def _g_label(self, g) -> str:
-        g = int(g)
-        if g < 0:
-            return "—"
-        tl = self.timeline
-        f = int(tl.goroutines.start_func[g])
-        return f"G{int(tl.goroutines.goid[g])} {tl.strings[f] if f >= 0 else ''}".rstrip()
+        return goroutine_label(self.timeline, g)
 
     def _task_label(self, t) -> str:
-        t = int(t)
-        if t < 0:
-            return "—"
-        tl = self.timeline
-        c = int(tl.tasks.type[t])
-        return f"{int(tl.tasks.task_id[t])} {tl.strings[c] if c >= 0 else ''}".rstrip()
+        return task_label(self.timeline, t)
 
     # -- links and the selection -----------------------------------------------------------
-    def _reveal(self, value) -> None:
-        if value is None:
-            return
-        self._revealing = True
-        try:
-            self.selection.reveal(value)
-        finally:
-            self._revealing = False
-
     def _on_clicked(self, index) -> None:
         col = self.model.column(index.column())
         if col.link:
@@ -244,7 +214,7 @@ class LogsPanel(QWidget):
 
     @Slot(object, object)
     def _on_selection_changed(self, _old, new) -> None:
-        if self._revealing:
+        if self._reveal.active:
             return
         before = self._only
         self._follow(new)

@@ -47,6 +47,7 @@ from goroscope.ui.models.task_data import (
 )
 from goroscope.ui.models.task_tree_model import TaskTreeModel
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view, set_widths
+from goroscope.ui.panels.panel_support import PanelJobs, goroutine_label
 from goroscope.ui.selection import GoroutineRef, TaskRef, TimeRange
 
 __all__ = ["TasksPanel"]
@@ -88,9 +89,8 @@ class TasksPanel(QWidget):
         self.bucket = None
         self.region_type_row = -1
         self.breakdown = None
-        self._rid = -1
-        self._rid_breakdown = -1
-        self._rid_rinst = -1
+        self.jobs = PanelJobs(self.bridge, self)
+        self.jobs.failed.connect(self._on_job_failed)
         self._syncing = False
         self.ready_count = 0
 
@@ -157,8 +157,6 @@ class TasksPanel(QWidget):
         lay.addWidget(self.status)
         lay.addWidget(self.tabs, 1)
 
-        self.bridge.finished.connect(self._on_job_finished)
-        self.bridge.failed.connect(self._on_job_failed)
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
         ctx.selection.changed.connect(self._on_selection_changed)
@@ -194,7 +192,7 @@ class TasksPanel(QWidget):
     @Slot(str)
     def _on_path_opened(self, _path: str) -> None:
         self.timeline = self.data = None
-        self._rid = self._rid_breakdown = self._rid_rinst = -1
+        self.jobs.forget()
         self.type_row = self.region_type_row = -1
         self.tree_model.clear()
         for m in (self.types_model, self.inst_model, self.rtypes_model, self.breakdown_model):
@@ -211,25 +209,11 @@ class TasksPanel(QWidget):
             return
         self.timeline = session.timeline
         self.status.setText("Collecting tasks and regions…")
-        self._rid = self.bridge.submit(("tasks", id(self)), task_data_job, self.timeline)
+        self.jobs.submit("tasks", task_data_job, self.timeline, done=self._show_data)
 
-    @Slot(int, object)
-    def _on_job_finished(self, rid: int, result) -> None:
-        if rid == self._rid:
-            self._rid = -1
-            self._show_data(result)
-        elif rid == self._rid_breakdown:
-            self._rid_breakdown = -1
-            self._show_breakdown(result)
-        elif rid == self._rid_rinst:
-            self._rid_rinst = -1
-            self._show_region_instances(result)
-
-    @Slot(int, object)
-    def _on_job_failed(self, rid: int, exc) -> None:
-        if rid in (self._rid, self._rid_breakdown, self._rid_rinst):
-            self._rid = self._rid_breakdown = self._rid_rinst = -1
-            self.status.setText(f"Tasks failed: {exc}")
+    @Slot(str, object)
+    def _on_job_failed(self, _name: str, exc) -> None:
+        self.status.setText(f"Tasks failed: {exc}")
 
     def _show_data(self, d) -> None:
         tl = self.timeline
@@ -358,12 +342,7 @@ class TasksPanel(QWidget):
         )
 
     def _g_label(self, g) -> str:
-        g = int(g)
-        if g < 0:
-            return "—"
-        tl = self.timeline
-        f = int(tl.goroutines.start_func[g])
-        return f"G{int(tl.goroutines.goid[g])} {tl.strings[f] if f >= 0 else ''}".rstrip()
+        return goroutine_label(self.timeline, g)
 
     def inst_ref(self, row: int, column: str):
         """The selection value a link of the bucket's instance list stands for."""
@@ -441,8 +420,7 @@ class TasksPanel(QWidget):
     @property
     def busy(self) -> bool:
         """A job of this panel (data, breakdown, instances, a sort) is running."""
-        rids = (self._rid, self._rid_breakdown, self._rid_rinst)
-        return any(r >= 0 for r in rids) or self.rinst_model.sorting or self.inst_model.sorting
+        return self.jobs.running() or self.rinst_model.sorting or self.inst_model.sorting
 
     # -- regions tab -----------------------------------------------------------------------
     def _on_rtype_current(self, current, _previous) -> None:
@@ -455,12 +433,10 @@ class TasksPanel(QWidget):
         self.breakdown_model.clear()
         name = d.region_types.names[k] or "(none)"
         self.breakdown_label.setText(f"Time inside “{name}” regions by goroutine state: computing…")
-        self._rid_breakdown = self.bridge.submit(
-            ("region-breakdown", id(self)), region_breakdown, tl, d, k
-        )
+        self.jobs.submit("region-breakdown", region_breakdown, tl, d, k, done=self._show_breakdown)
         self.rinst_label.setText(f"“{name}” regions: collecting…")
-        self._rid_rinst = self.bridge.submit(
-            ("region-instances", id(self)), region_instances, tl, d, k
+        self.jobs.submit(
+            "region-instances", region_instances, tl, d, k, done=self._show_region_instances
         )
 
     def _show_region_instances(self, cols) -> None:
