@@ -473,3 +473,55 @@ def test_progress_updates_do_not_repaint_plots(qtbot, loaded):
     assert loaded.progress.value() == 90
     assert paints.log == []
     loaded._set_loading(False)
+
+
+def _expand_biggest(tp):
+    src = tp.source
+    src.set_group_expanded(0, True)  # thousands of rows
+    tp.set_source(src)
+    return src
+
+
+def test_sort_of_a_big_layout_runs_in_a_job(qtbot, loaded, monkeypatch):
+    """Sorting with a huge group expanded (2 M goroutines: argsorts and the layout) is a
+    job: the GUI thread keeps the old order until the sorted layout arrives."""
+    from goroscope.ui.panels import trace_source
+
+    monkeypatch.setattr(trace_source, "ASYNC_LAYOUT_ROWS", 10)
+    tp = loaded.view.timeline
+    src = _expand_biggest(tp)
+    before = src.row_res.copy()
+    with qtbot.waitSignal(tp.layout_ended, timeout=LOAD_TIMEOUT_MS) as blocker:
+        loaded.set_sort("start")
+        assert tp.layout_pending()
+        assert src.sort_key == "id"  # not sorted on the GUI thread
+        np.testing.assert_array_equal(src.row_res, before)
+        assert "sorting goroutines by start time" in tp.status.text()
+    assert blocker.args == [True]
+    assert src.sort_key == "start"
+    assert loaded.sort_actions["start"].isChecked()
+    rows = np.flatnonzero(src.row_kind == R_GOROUTINE)
+    g = src.row_res[rows]
+    members = g[src.group_of_g[g] == 0]
+    assert sorted(members.tolist()) == sorted(src.group_members[0].tolist())
+    assert (np.diff(src.timeline.goroutines.first_ns[members]) >= 0).all()
+
+
+def test_escape_cancels_a_sort_job(qtbot, loaded, monkeypatch):
+    from goroscope.ui.panels import trace_source
+
+    monkeypatch.setattr(trace_source, "ASYNC_LAYOUT_ROWS", 10)
+    tp = loaded.view.timeline
+    src = _expand_biggest(tp)
+    before = src.row_res.copy()
+    loaded.set_sort("start")
+    assert tp.layout_pending()
+    with qtbot.waitSignal(tp.layout_ended, timeout=1000) as blocker:
+        QTest.keyClick(tp.plot, Qt.Key.Key_Escape)
+    assert blocker.args == [False]
+    qtbot.wait(300)  # the job's result, if it finished meanwhile, is dropped
+    assert not tp.layout_pending()
+    assert src.sort_key == "id"
+    np.testing.assert_array_equal(src.row_res, before)
+    assert loaded.sort_actions["id"].isChecked()
+    assert "cancelled" in tp.status.text()

@@ -65,6 +65,8 @@ from goroscope.ui.selection import SelectionModel
 #: At most one progressive snapshot is turned into view data per this many seconds.
 SNAPSHOT_MIN_S = 1.0
 MAX_RECENT = 10
+#: the View → Sort menu's words per sort key (status line while a sort job runs)
+SORT_NAMES = {"id": "ID", "start": "start time", "blocked": "total blocked time"}
 
 
 _WARMED: list[bool] = []
@@ -210,6 +212,7 @@ class MainWindow(QMainWindow):
         self._stack.setCurrentWidget(self._placeholder)
         self.setCentralWidget(self._stack)
         self.view.staged_done.connect(self._on_staged_done)
+        self.view.timeline.layout_ended.connect(self._sync_sort_actions)
         self._first_data: ViewData | None = (
             None  # the first snapshot, shown a turn after the switch
         )
@@ -379,11 +382,23 @@ class MainWindow(QMainWindow):
         self.sort_actions[key].setChecked(True)
         if self.view is None:
             return
+        tp = self.view.timeline
         src = self.view.data.source
-        src.set_sort(key)
-        self.view.timeline.set_source(src)
+        job = src.sort_job(key) if hasattr(src, "sort_job") else None
+        if job is not None and tp.run_layout_job(job, f"sorting goroutines by {SORT_NAMES[key]}"):
+            pass  # a big layout (a group of millions expanded): sorted in a job
+        else:
+            src.set_sort(key)
+            tp.set_source(src)
         if key == "blocked" and src.stats is None:
             self.statusBar().showMessage("Blocked times are computed once the trace is loaded…")
+
+    @Slot(bool)
+    def _sync_sort_actions(self, _installed: bool = True) -> None:
+        """Check the menu's sort of the shown layout (a cancelled sort job keeps the old)."""
+        key = getattr(self.view.data.source, "sort_key", None) if self.view else None
+        if key in self.sort_actions:
+            self.sort_actions[key].setChecked(True)
 
     def report_error(self, title: str, text: str) -> None:
         """Tell the user (non-modal box, never a traceback); also kept in ``last_error``."""

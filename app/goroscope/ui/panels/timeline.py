@@ -16,7 +16,7 @@ A / D               pan left / right by a fifth of the view
 Ctrl+drag           zoom to the dragged range
 Shift+drag          select a time range (time per state shown below)
 click               select the span under the cursor (SelectionModel)
-Esc                 clear the selection
+Esc                 cancel a running sort / layout, else clear the selection
 F                   fit the selection
 Home                fit the whole trace
 O / Shift+O         put the axis origin at the cursor / reset it
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from concurrent.futures import CancelledError
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,6 +57,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from goroscope.jobs import JobCancelled
 from goroscope.lod.viewport import Viewport
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.aggregate_rows import AggregateRowsItem
@@ -97,7 +99,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+drag", "zoom to the dragged range"),
     ("Shift+drag", "select a time range"),
     ("click", "select the span under the cursor"),
-    ("Esc", "clear the selection"),
+    ("Esc", "cancel a running sort, else clear the selection"),
     ("F", "fit the selection"),
     ("Home", "fit the whole trace"),
     ("O / Shift+O", "axis origin at the cursor / reset"),
@@ -330,6 +332,8 @@ class TimelinePanel(QWidget):
 
     view_changed = Signal(float, float)
     rows_changed = Signal()
+    #: a layout job (:meth:`run_layout_job`) ended: True when its layout was installed
+    layout_ended = Signal(bool)
 
     def __init__(
         self,
@@ -456,7 +460,7 @@ class TimelinePanel(QWidget):
         )
         svb.addItem(self.summary_strip)
         self._bridge = bridge
-        self._layout_request: tuple[int, object] | None = None
+        self._layout_request: tuple[int, object, str] | None = None  # (id, source, what)
         self._refine_request: tuple | None = None
         self._refine_wanted: tuple | None = None
         self._refine_timer = QTimer(self)
@@ -469,6 +473,7 @@ class TimelinePanel(QWidget):
             bridge.finished.connect(self._on_layout_finished)
             bridge.failed.connect(self._on_job_failed)
             bridge.dropped.connect(lambda rid: self._on_job_failed(rid, None))
+            bridge.progress.connect(self._on_layout_progress)
 
         self.scrollbar = QScrollBar(Qt.Orientation.Vertical)
         self.scrollbar.valueChanged.connect(self._on_scrollbar_value_changed)
@@ -652,7 +657,11 @@ class TimelinePanel(QWidget):
         if self._refine_request is not None and self._refine_request[0] == request_id:
             self._refine_request = None  # superseded or failed: a later paint asks again
         if self._layout_request is not None and self._layout_request[0] == request_id:
+            what = self._layout_request[2]
             self._layout_request = None
+            if _exc is not None and not isinstance(_exc, CancelledError | JobCancelled):
+                self.status.setText(f"{what} failed: {_exc}")
+            self.layout_ended.emit(False)
 
     def _aggregate_scale(self, row: int) -> float:
         fn = getattr(self.source, "aggregate_scale", None)
@@ -1006,9 +1015,7 @@ class TimelinePanel(QWidget):
         toggle_job = getattr(self.source, "toggle_job", None)
         job = toggle_job(row) if toggle_job is not None and 0 <= row < len(self._rows) else None
         if job is not None and self._bridge is not None:  # a big group: lay out in a job
-            rid = self._bridge.submit(("timeline-layout", id(self)), job)
-            self._layout_request = (rid, self.source)
-            self.status.setText(f"laying out {self._rows[row].label.strip()}…")
+            self.run_layout_job(job, f"laying out {self._rows[row].label.strip()}")
             return
         toggle = getattr(self.source, "toggle", None)
         if toggle is not None and 0 <= row < len(self._rows) and toggle(row):
@@ -1021,6 +1028,42 @@ class TimelinePanel(QWidget):
             self.selection.clear()
         else:
             self.selection.set(self.span_ref(row, idx))
+
+    def run_layout_job(self, job, what: str) -> bool:
+        """Compute a row layout in a job (``job(cancel=, progress=) -> RowLayout``, e.g.
+        the source's ``toggle_job``/``sort_job``) and install it when it arrives; the
+        status line shows ``what`` and the progress, Esc cancels. False without a bridge."""
+        if self._bridge is None:
+            return False
+        rid = self._bridge.submit(
+            ("timeline-layout", id(self)),
+            job,
+            cancel=JobBridge.CANCEL,
+            progress=JobBridge.PROGRESS,
+        )
+        self._layout_request = (rid, self.source, what)
+        self.status.setText(f"{what}… (Esc cancels)")
+        return True
+
+    def layout_pending(self) -> bool:
+        """Whether a layout job (a big group toggled, a sort) is still running."""
+        return self._layout_request is not None
+
+    def cancel_layout(self) -> bool:
+        """Drop the running layout job (the rows stay as they are); True if there was one."""
+        req = self._layout_request
+        if req is None or self._bridge is None:
+            return False
+        self._layout_request = None
+        self._bridge.cancel(("timeline-layout", id(self)))
+        self.status.setText(f"{req[2]}: cancelled")
+        self.layout_ended.emit(False)
+        return True
+
+    def _on_layout_progress(self, request_id: int, _stage: str, overall: float) -> None:
+        req = self._layout_request
+        if req is not None and req[0] == request_id:
+            self.status.setText(f"{req[2]}… {100 * overall:.0f}% (Esc cancels)")
 
     def _on_layout_finished(self, request_id: int, result) -> None:
         ref = self._refine_request
@@ -1038,6 +1081,7 @@ class TimelinePanel(QWidget):
             self.source.apply_layout(result)
             self.set_source(self.source)
             self.status.setText("")
+        self.layout_ended.emit(True)
 
     def _on_x_range_changed(self, _vb, rng) -> None:
         self._update_hint()
@@ -1148,7 +1192,8 @@ class TimelinePanel(QWidget):
         elif key == Qt.Key.Key_F:
             self.fit_selection()
         elif key == Qt.Key.Key_Escape:
-            self.selection.clear()
+            if not self.cancel_layout():  # a running sort / layout first
+                self.selection.clear()
         elif key == Qt.Key.Key_O:
             self.set_origin(0.0 if shift else self._cursor_t())
         else:

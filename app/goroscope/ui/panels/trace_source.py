@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -263,6 +264,7 @@ class RowLayout:
     row_res: NDArray[np.int64]
     g_row: NDArray[np.int64]
     small_index: dict
+    sort_key: str = "id"
 
 
 def _add_base(last_kind, ks, col_of_state, grp, n_groups, n_bins, bin_ns, step) -> None:
@@ -384,12 +386,14 @@ class TraceTimelineSource:
         self.stats = stats
         self.relayout()
 
-    def _sorted(self, members: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _sorted(
+        self, members: NDArray[np.int64], sort_key: str, stats: GoroutineStats | None
+    ) -> NDArray[np.int64]:
         tl = self.timeline
-        if self.sort_key == "start":
+        if sort_key == "start":
             return members[np.argsort(tl.goroutines.first_ns[members], kind="stable")]
-        if self.sort_key == "blocked" and self.stats is not None:
-            return members[np.argsort(-self.stats.blocked_ns[members], kind="stable")]
+        if sort_key == "blocked" and stats is not None:
+            return members[np.argsort(-stats.blocked_ns[members], kind="stable")]
         ids = tl.goroutines.goid[members]
         if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
             return members  # already in ID order (the usual case): no sort
@@ -403,16 +407,25 @@ class TraceTimelineSource:
         self,
         expanded: dict[str, bool] | None = None,
         threads_expanded: bool | None = None,
+        sort_key: str | None = None,
+        *,
+        cancel=None,
+        progress=None,
     ) -> RowLayout:
-        """The row layout for these expansions (default: the current ones); pure, any thread.
+        """The row layout for these expansions and sort key (default: the current ones);
+        pure, any thread.
 
-        A job computes it for a big group (:meth:`toggle_job`); :meth:`apply_layout`
-        installs it. Member orders are cached per (group, sort key), so expanding
-        a group again costs no sort.
+        A job computes it for a big group (:meth:`toggle_job`, :meth:`sort_job`:
+        ``cancel`` is checked and ``progress`` told the share of goroutines laid out
+        after each group); :meth:`apply_layout` installs it. Member orders are cached
+        per (group, sort key), so expanding a group again costs no sort.
         """
         tl = self.timeline
         expanded = dict(self._expanded if expanded is None else expanded)
         threads = self.threads_expanded if threads_expanded is None else threads_expanded
+        sort_key = self.sort_key if sort_key is None else sort_key
+        n_g = max(tl.n_goroutines, 1)
+        done_g, reported = 0, 0.0
         kinds: list[NDArray] = []
         res: list[NDArray] = []
         small: dict[tuple[str, int], int] = {}
@@ -437,12 +450,18 @@ class TraceTimelineSource:
                 add(np.full(n_m, R_THREAD, np.int8), m_order, True)
         g_row = np.full(tl.n_goroutines, -1, np.int64)
         for k, members in enumerate(self.group_members):
+            if cancel is not None:
+                cancel.raise_if_set()
+            if progress is not None and done_g / n_g - reported >= 0.02:
+                reported = done_g / n_g
+                progress.update(reported)
+            done_g += len(members)
             if len(members) > 1:  # a lone goroutine needs no header: its label names the function
                 add(np.array([R_GROUP], np.int8), np.array([k], np.int64), True)
                 got = expanded.get(self.group_names[k])
                 if not (got if got is not None else len(members) <= COLLAPSE_ABOVE):
                     continue
-            m = self._sorted_members(k)
+            m = self._sorted_members(k, sort_key)
             depth = self._region_depth[m]
             if (depth < 0).all():  # no regions: one row per goroutine
                 g_row[m] = at + np.arange(len(m))
@@ -457,13 +476,14 @@ class TraceTimelineSource:
             g_row[m] = at + pos
             add(rk, rr, False)
         return RowLayout(
-            expanded, threads, np.concatenate(kinds), np.concatenate(res), g_row, small
+            expanded, threads, np.concatenate(kinds), np.concatenate(res), g_row, small, sort_key
         )
 
     def apply_layout(self, layout: RowLayout) -> None:
         """Install a :meth:`compute_layout` result (the source's owner thread)."""
         self._expanded = dict(layout.expanded)
         self.threads_expanded = layout.threads_expanded
+        self.sort_key = layout.sort_key
         self.row_kind = layout.row_kind
         self.row_res = layout.row_res
         self._g_row = layout.g_row
@@ -482,16 +502,27 @@ class TraceTimelineSource:
             return None
         expanded = dict(self._expanded)
         if k == R_THREADS:
-            threads = not self.threads_expanded
-            return lambda: self.compute_layout(expanded, threads)
+            return partial(self.compute_layout, expanded, not self.threads_expanded)
         expanded[self.group_names[r]] = not self.group_expanded(r)
-        return lambda: self.compute_layout(expanded)
+        return partial(self.compute_layout, expanded)
 
-    def _sorted_members(self, k: int) -> NDArray[np.int64]:
-        key = (k, self.sort_key, id(self.stats) if self.sort_key == "blocked" else 0)
+    def sort_job(self, key: str):
+        """For a big layout: a pure callable computing the layout sorted by ``key`` (run it
+        in a job — ``cancel``/``progress`` keywords — then :meth:`apply_layout`); None when
+        :meth:`set_sort` is cheap (fewer than ``ASYNC_LAYOUT_ROWS`` goroutines shown)."""
+        if key not in SORT_KEYS:
+            raise ValueError(f"sort key {key!r} not in {SORT_KEYS}")
+        if int((self.row_kind >= R_GOROUTINE).sum()) < ASYNC_LAYOUT_ROWS:
+            return None
+        return partial(self.compute_layout, dict(self._expanded), self.threads_expanded, key)
+
+    def _sorted_members(self, k: int, sort_key: str | None = None) -> NDArray[np.int64]:
+        sort_key = self.sort_key if sort_key is None else sort_key
+        stats = self.stats
+        key = (k, sort_key, id(stats) if sort_key == "blocked" else 0)
         got = self._order_cache.get(key)
-        if got is None:
-            got = self._order_cache[key] = self._sorted(self.group_members[k])
+        if got is None:  # NOTE: a job may fill the cache too (a new key: atomic under the GIL)
+            got = self._order_cache[key] = self._sorted(self.group_members[k], sort_key, stats)
         return got
 
     # -- TimelineSource --------------------------------------------------------------
