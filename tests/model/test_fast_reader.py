@@ -255,5 +255,6 @@ def test_stats_path_never_falls_back(monkeypatch):
         raise AssertionError("fell back to the reference reader")
 
     monkeypatch.setattr(order.TraceChunks, "_reference", no)
+    monkeypatch.setattr(order.TraceChunks, "_resume", no)
     for trace in sample_traces()[-3:]:
         assert "error" not in stats(trace)

@@ -56,9 +56,10 @@ What we deliberately don't do
 * No error messages. Any condition on which Go's reader would stop (an
   ``advance*`` error, "failed to advance", a bad table ID) — and a few
   capacity limits of our own (ranges, region depth) — returns a negative
-  status. The caller then re-reads the trace with the reference reader, which
-  produces Go's exact error, event for event. Damaged traces are rare and small;
-  the twin stays the single definition of Go's wording.
+  status. The caller then hands that generation to the reference reader, resumed
+  there with this kernel's state (``model.order._load_reference_state``), which
+  produces Go's exact error, event for event; the twin stays the single
+  definition of Go's wording.
 * No ``Event`` objects; no strings (the caller resolves string IDs).
 
 How it is checked
@@ -171,7 +172,7 @@ RS_PHASE, RS_HN, RS_CI, RS_NM = 0, 1, 2, 3
 #: float multiply only)
 RS_SHIFT = 4
 RS_LEN = 5
-#: any negative value: Go's reader stops here; re-read with the reference for its message
+#: any negative value: Go's reader stops here; the reference reads this generation for the message
 ERR_ORDER = -1
 ERR_FAILED_ADVANCE = -2
 ERR_TABLE_ID = -3
@@ -1429,7 +1430,7 @@ def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts, gid_range)
     state tables, numbers the events in file order (``source_row``), sizes
     each M's decode slot and finds the lowest and highest goroutine ID created
     (``gid_range``, for ``KernelState.gd``). Returns 0, or -1 for any malformed
-    event (the reader then hands the trace to the reference reader, which
+    event (the reader then hands this generation to the reference reader, which
     reports Go's error).
     """
     for bi in range(b_doff.shape[0]):

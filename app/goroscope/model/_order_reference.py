@@ -1138,6 +1138,41 @@ class Reader:
         self.spill = None
         self.spill_err: _ReaderError | None = None
         self.spill_err_sync = False
+        #: called once before the first generation is installed (``model.order`` resumes
+        #: a trace here with the ordering state the fast kernel reached: see :meth:`resume`)
+        self.before_first_install: Callable[[Reader], None] | None = None
+        #: the generation number before the first one this reader reads (``resume``)
+        self.prev_gen: int | None = None
+
+    @classmethod
+    def resume(
+        cls,
+        buf: bytes,
+        pos: int,
+        *,
+        last_ts: int,
+        syncs: int,
+        prev_gen: int | None,
+        load_state: Callable[[Ordering], None],
+    ) -> Reader:
+        """A reader that starts at the generation beginning at byte ``pos``.
+
+        As if it had read everything before ``pos`` itself: ``last_ts`` and ``syncs``
+        are the reader's, ``prev_gen`` the number of the generation before ``pos``
+        (None: none) and ``load_state(ordering)`` fills the ordering state (called only
+        when a generation is installed: a read error needs none).
+        """
+        r = cls(buf)
+        r.pos = pos
+        r.last_ts = last_ts
+        r.syncs = syncs
+        r.prev_gen = prev_gen
+
+        def load(reader: Reader) -> None:
+            load_state(reader.order)
+
+        r.before_first_install = load
+        return r
 
     # ReadEvent with its deferred fix-up.
     def read_event(self) -> Ev:
@@ -1255,6 +1290,9 @@ class Reader:
             self.gen = None
             self.done = True
             return self._sync_event(False, self.last_ts)
+        if self.before_first_install is not None:
+            self.before_first_install(self)
+            self.before_first_install = None
         self.gen = dg
         self.tables.append(dg)
         self.gen_idx = len(self.tables) - 1
@@ -1586,12 +1624,19 @@ class TraceChunks:
         chunk_events: int | None = 1 << 18,
         keep_columns: bool = True,
         progress: Callable[[float], None] | None = None,
+        reader: Reader | None = None,
+        strings: tuple[list[str], dict[str, int]] | None = None,
     ):
+        """``reader``: read with this one (``Reader.resume``) instead of a fresh one;
+        ``strings``: the (texts, code by text) table the string codes extend (shared
+        with the caller, as ``model.order`` does when it hands over mid-trace)."""
         if not isinstance(buf, bytes | bytearray | mmap.mmap):
             buf = bytes(buf)
         self._buf = buf
         self.size = len(buf)
-        self._reader = Reader(buf)  # header errors propagate: there is nothing to keep
+        # header errors propagate: there is nothing to keep
+        self._reader = Reader(buf) if reader is None else reader
+        self._strings = strings
         self.version = self._reader.version
         self.error: TraceFormatError | None = None
         self._chunk = chunk_events
@@ -1601,6 +1646,8 @@ class TraceChunks:
     def __iter__(self):
         r = self._reader
         tb = TableBuilder(r.tables)
+        if self._strings is not None:
+            tb.strings, tb._codes = self._strings
         last_gen_idx = -1
         while True:
             try:
@@ -1662,6 +1709,8 @@ def _next_gen_number(r: Reader) -> int | None:
     """The generation a read error belongs to: the one after the last installed."""
     if r.tables:
         return r.tables[-1].generation.gen + 1
+    if r.prev_gen is not None:
+        return r.prev_gen + 1
     return None
 
 

@@ -20,11 +20,10 @@ NOTE: the columns are the same as ``format.decode.decode_generation``'s
 format layer's ``event_errors="per_thread"`` mode mirrors ``cursor_errors``).
 The fast reader (``model.order``) reads the format layer's columns; this module
 stays the slow, literal twin *and* is still on the product path for damaged
-traces: when the format layer or the ordering kernel reports a problem, the fast
-reader hands over to the reference reader, which reads generations here (Go's
-error wording, the clean-EOF rule of table/sync batches, deferred pre-1.26
-errors). Closing those gaps in ``goroscope.format`` would let the fast path keep
-damaged traces too and reduce this module (and ``_gospec``) to a test twin.
+traces: when the format layer or the ordering kernel reports a problem in a
+generation, the fast reader hands that generation (and only what follows it) to
+the reference reader, which reads it here (Go's error wording, the clean-EOF rule
+of table/sync batches, deferred pre-1.26 errors).
 """
 
 from __future__ import annotations

@@ -26,13 +26,27 @@ file pages are released after each generation (HACKING.md § Memory).
 
 Errors
 ------
-The kernel reports *that* Go's reader would stop, not Go's message. When a
-trace is damaged (the index found a problem, a generation fails to decode, or
-the kernel returns an error status), the reader re-reads the trace with the
-reference reader and continues after the events it already yielded (the two
-agree event for event: ``tests/model/test_fast_*.py``), so the error message,
-the partial generation and every event before it are Go's. Damaged traces are
-thus read at the reference's speed.
+The kernel reports *that* Go's reader would stop, not Go's message. Every
+generation before the damage is read by the kernel; the generation where the
+index found a problem, whose tables fail to decode, or where the kernel returns
+an error status, is handed to the reference reader (``_resume``), resumed at that
+generation's first byte as if it had read everything before: the fast reader's
+last time, Sync count and string codes, and — only when Go's reader gets as far as
+ordering that generation — the kernel's ordering state converted to the reference's
+maps (``_load_reference_state``; when the kernel had already begun the generation,
+``_replay_state`` rebuilds the state at its start by running the kernel again over
+the generations before it, without output). The reference then produces Go's exact
+message, byte offset and the events Go returns from that generation on, after the
+rows the kernel already yielded. So the cost of damage is one generation at the
+reference's speed (Python framing and tables only, when Go's reader fails to read
+the generation: the common truncation of a Go 1.26+ trace), not the whole file.
+Equal to the reference reading from byte 0 at every cut and seeded mutant of the
+hostile suite's seed traces (``tests/model/test_damaged_fast_path.py``).
+
+Before Go 1.26 a generation's read takes the next generation's first batch (the
+"spill"), so a problem in the index's last batches belongs to the last indexed
+generation (``_first_unsure``), and the resumed reader starts after the spilled
+batch as Go's does (its byte offsets count from there).
 
 ``engine="reference"`` selects the reference reader for the whole trace (tests,
 debugging).
@@ -269,7 +283,15 @@ class _Inline:
 
 
 class _Fallback(Exception):
-    """Go's reader stops in this generation: hand over to the reference reader."""
+    """Go's reader may stop in generation row ``g``: the reference reader takes over there.
+
+    ``g`` indexes the trace's ``GenerationIndex``; ``g == len(generations)`` is the
+    unindexed bytes after the last indexed generation.
+    """
+
+    def __init__(self, g: int):
+        super().__init__(g)
+        self.g = g
 
 
 class TraceChunks:
@@ -339,6 +361,17 @@ class TraceChunks:
                       _T_STACK, const)  # fmt: skip
         self._cols: dict[str, np.ndarray] | None = None
         self._fix = np.empty(0, np.int64)
+        # Where the fast reader stands (for a hand-over, ``_resume``): the index, the
+        # kernel state, and for the current generation its scalars at the start, the
+        # tables before it, the rows yielded so far and whether the kernel began it.
+        self._ix = None
+        self._state: K.KernelState | None = None
+        self._sc0 = np.zeros(K.N_SCALARS, np.int64)
+        self._gens_base = 0
+        self._g_rows = 0
+        self._dirty = False
+        #: stop before this generation row (``_replay_state``)
+        self._stop_at = -1
 
     # --- what row consumers need (``rows``) ---------------------------------------------------
 
@@ -363,7 +396,6 @@ class TraceChunks:
         if self._engine == "reference":
             yield from self._reference(0)
             return
-        yielded = 0
         pending: list[EventTable] = []
         try:
             for table in self._fast():
@@ -371,16 +403,13 @@ class TraceChunks:
                     pending.append(table)
                     continue
                 for a in range(0, len(table), self._chunk):
-                    part = _slice(table, a, a + self._chunk)
-                    yielded += len(part)
-                    yield part
-        except _Fallback:
-            pending_rows = sum(len(t) for t in pending)
-            if self._chunk is None:
-                yield from self._reference(0)
-            else:
-                yield from self._reference(yielded + pending_rows)
-            return
+                    yield _slice(table, a, a + self._chunk)
+        except _Fallback as f:
+            for table in self._resume(f.g):
+                if self._chunk is None:
+                    pending.append(table)
+                else:
+                    yield table
         if self._chunk is None:
             yield _concat(pending, self._strings, tuple(self._gens))
         if self._progress is not None:
@@ -390,9 +419,10 @@ class TraceChunks:
         """The ordering kernel's raw rows (:class:`RowChunk`) instead of :class:`EventTable` s.
 
         For consumers that need less than the columns (``stats`` counts straight from
-        the rows, ``_order_kernel.count_rows``). Once Go's reader would stop, the
-        rest comes from the reference reader as :class:`EventTable` chunks (after
-        the rows already yielded), as in plain iteration. The kernel writes its
+        the rows, ``_order_kernel.count_rows``). From the generation where Go's
+        reader may stop, the rest comes from the reference reader as
+        :class:`EventTable` chunks (after the rows already yielded), as in plain
+        iteration. The kernel writes its
         chunks into ``buffers`` row buffers in turn, so a chunk stays valid until
         ``buffers - 1`` more have been yielded (1: fold each before asking for the
         next; more: hand chunks to another thread, see ``stats``). Rows resolve no stacks:
@@ -405,19 +435,16 @@ class TraceChunks:
         # A RowChunk carries no tables: a generation's stacks and CPU samples are not
         # needed once it is ordered (1 M distinct 20-frame stacks kept 790 MB to the end).
         self._tables = False
-        yielded = 0
         try:
-            for rc in self._fast_rows(buffers):
-                yielded += rc.n
-                yield rc
-        except _Fallback:
-            yield from self._reference(yielded)
+            yield from self._fast_rows(buffers)
+        except _Fallback as f:
+            yield from self._resume(f.g)
             return
         if self._progress is not None:
             self._progress(1.0)
 
     def _reference(self, skip: int) -> Iterator[EventTable]:
-        """The reference reader's chunks, without their first ``skip`` rows."""
+        """The reference reader's chunks (``engine="reference"``), without the first ``skip`` rows."""
         from goroscope.model._order_reference import TraceChunks as RefChunks
 
         ref = RefChunks(
@@ -433,6 +460,91 @@ class TraceChunks:
             yield out
         self.error = ref.error
 
+    def _resume(self, g: int) -> Iterator[EventTable]:
+        """Go's reader from generation row ``g`` on, by the reference reader (see module doc).
+
+        The reference starts at the generation's first byte with the fast reader's state
+        there (time, Sync count, and — only if it installs the generation — the ordering
+        state, ``_load_reference_state``) and its chunks continue the fast reader's:
+        the same string codes, generation indexes after the fast reader's, and without
+        the rows of generation ``g`` the kernel already yielded.
+        """
+        from goroscope.model._order_reference import Reader
+        from goroscope.model._order_reference import TraceChunks as RefChunks
+
+        ix = self._ix
+        gi = ix.generations
+        ng = len(gi)
+        if g < ng:
+            start = int(gi.byte_start[g])
+        elif ng:
+            start = int(gi.byte_end[ng - 1])
+        else:
+            start = int(ix.header_size)
+        skip = self._g_rows
+        base = self._gens_base
+        del self._gens[base:]
+        dirty, state = self._dirty, self._state
+        raw = self._raw
+
+        def load(ordering) -> None:
+            st = self._replay_state(g) if dirty else state
+            _load_reference_state(ordering, st, as_buffer(raw))
+
+        reader = Reader.resume(
+            raw,
+            start,
+            last_ts=int(self._sc0[K.S_LAST_TS]),
+            syncs=int(self._sc0[K.S_SYNCS]),
+            prev_gen=int(gi.gen[g - 1]) if 0 < g <= ng else None,
+            load_state=load,
+        )
+        if int(ix.version) < 26 and 0 < g < ng:
+            # Before Go 1.26 the previous generation's read took this one's first batch
+            # (the "spill"): the reader goes on after it (its offsets count from there).
+            from goroscope.model._wire_reference import Spill, read_batch
+
+            batch, gen_no, reader.pos = read_batch(raw, start)
+            reader.spill = Spill(gen_no, batch)
+        ref = RefChunks(
+            raw,
+            chunk_events=self._chunk,
+            keep_columns=self._keep,
+            progress=self._progress,
+            reader=reader,
+            strings=(self._strings, self._codes),
+        )
+        prefix = tuple(self._gens)
+        gens = prefix
+        for table in ref:
+            gens = prefix + table.generations
+            col = table.gen_idx
+            col = np.where(col >= 0, col + base, col).astype(col.dtype)
+            col.flags.writeable = False
+            table = dataclasses.replace(
+                table, gen_idx=col, generations=gens, strings=tuple(self._strings)
+            )
+            n = len(table)
+            if skip >= n and self._chunk is not None:
+                skip -= n
+                continue
+            out = _slice(table, skip, n) if skip else table
+            skip = 0
+            yield out
+        self._gens = list(gens)
+        self.error = ref.error
+
+    def _replay_state(self, g: int) -> K.KernelState:
+        """The kernel state at the start of generation row ``g``: the fast reader again,
+        from the start, without output (generations before ``g`` read without a problem)."""
+        src = self._tf if self._tf is not None else self._raw
+        again = TraceChunks(src, chunk_events=_KERNEL_ROWS, keep_columns=False)
+        again._tables = False
+        again._stop_at = g
+        for _ in again._fast_rows():
+            pass
+        return again._state
+
     def _fast(self) -> Iterator[EventTable]:
         for rc in self._fast_rows():
             yield self._build(rc.out, 0, rc.n, rc.gen_idx, rc.buf, rc.s_ids, rc.s_set, rc.codes)
@@ -441,11 +553,11 @@ class TraceChunks:
         tf = self._tf if self._tf is not None else TraceFile(self._raw_bytes())
         src = tf
         ix = index_trace(src)
+        self._ix = ix
         ng = len(ix.generations)
-        if ix.error is not None or ng == 0:
-            raise _Fallback
         buf = as_buffer(src)
         state = K.KernelState()
+        self._state = state
         # Generation g+1 decodes on a worker thread (the kernels release the GIL) while
         # generation g is ordered: two buffer sets, used in turn.
         prefetch = _PREFETCH and not self._keep
@@ -472,11 +584,13 @@ class TraceChunks:
             )
             return dg, _count_batches(ix, g, buf)
 
-        nxt = pool.submit(decode, 0)
+        nxt = pool.submit(decode, 0) if ng and _first_unsure(ix) != 0 else None
         try:
             yield from self._order_all(src, ix, buf, state, out, rs, pool, decode, nxt)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if self._stop_at >= 0:
+            return
         # The final Sync (Go: io.EOF from the next generation read).
         state.sc[K.S_SYNCS] += 1
         t = int(state.sc[K.S_LAST_TS]) + 1
@@ -497,14 +611,27 @@ class TraceChunks:
         calls = 0
         gi, bi = ix.generations, ix.batches
         ng = len(gi)
-        for g in range(ng):
+        stop = _first_unsure(ix)
+        if self._stop_at >= 0:
+            stop = self._stop_at
+        for g in range(ng + 1):
+            self._sc0 = state.sc.copy()
+            self._gens_base = len(self._gens)
+            self._g_rows = 0
+            self._dirty = False
+            if g == stop:
+                if self._stop_at >= 0:
+                    return
+                raise _Fallback(g)
+            if g == ng:
+                break
             try:
                 dg, batches = nxt.result()
             except TraceFormatError:
-                raise _Fallback from None
+                raise _Fallback(g) from None
             if batches is None:
-                raise _Fallback
-            if g + 1 < ng:
+                raise _Fallback(g)
+            if g + 1 < ng and g + 1 != stop:
                 nxt = pool.submit(decode, g + 1)
             counts, gid_range, cur, mb_rows, slot_rows, bat = batches
             n_m = cur.shape[1] - 1
@@ -545,6 +672,7 @@ class TraceChunks:
             rs[K.RS_NM] = n_m
             nspt = float(gi.ns_per_tick[g])
             rs[K.RS_SHIFT] = K.tick_shift(nspt) + 1
+            self._dirty = True
             while True:
                 out = outs[calls % len(outs)]  # the next chunk's buffer (see ``rows``)
                 status, n = K.order_generation(
@@ -555,9 +683,10 @@ class TraceChunks:
                     STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, scratch, rs,
                 )  # fmt: skip
                 if status < 0:
-                    raise _Fallback
+                    raise _Fallback(g)
                 if n:
                     calls += 1
+                    self._g_rows += n
                     yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes, code_map)
                 if status == K.OK:
                     break
@@ -637,6 +766,105 @@ class TraceChunks:
         for arr in c.values():
             arr.flags.writeable = False
         return EventTable(**c, strings=tuple(self._strings), generations=tuple(self._gens))
+
+
+def _first_unsure(ix) -> int:
+    """The first generation row the fast reader must not read alone (-1: none).
+
+    That is the first one the index could not read completely (Go's reader stops
+    there or orders what it could read: the reference reader knows which, and its
+    message), or, when the index stopped at a problem after its last generation,
+    that generation's successor (Go 1.26+: generations end with their own
+    EndOfGeneration byte) or the last generation itself (before Go 1.26 Go reads the
+    next generation's first batch as part of the current one: a bad one there is an
+    error of the current generation, deferred or not). An empty index (nothing read
+    or a header-only file) hands over from the start.
+    """
+    gi = ix.generations
+    ng = len(gi)
+    if ng == 0:
+        return 0
+    bad = np.flatnonzero(~gi.complete)
+    if bad.shape[0]:
+        return int(bad[0])
+    if ix.error is None:
+        return -1
+    if int(ix.version) >= 26:
+        return ng
+    return ng - 1
+
+
+def _load_reference_state(o, st: K.KernelState, buf: np.ndarray) -> None:
+    """Fill the reference reader's ``Ordering`` ``o`` from the kernel's state ``st``.
+
+    Rows are taken in row order, which is the order Go's maps were first filled in
+    (the reference iterates them in insertion order: the proc search of a
+    SyscallAbandoned ProcStatus, the state dump of "failed to advance"). IDs and
+    sequence numbers come back as the reference holds them (goroutine, proc and thread
+    IDs signed; task IDs, string IDs, sequence numbers and generations unsigned).
+    """
+    from goroscope.model._order_reference import GState, MState, PState, Seq
+
+    sc = st.sc
+    o.gc_seq = int(sc[K.S_GC_SEQ]) & _U64
+    o.gc_state = int(sc[K.S_GC_STATE])
+    o.initial_gen = int(sc[K.S_INITIAL_GEN]) & _U64
+    xs = st.x
+
+    def text(off: int, n: int) -> str:
+        if off < 0 or n <= 0:
+            return ""
+        return buf[off : off + n].tobytes().decode("utf-8", "surrogateescape")
+
+    def ranges(x: int) -> list[tuple[int, int]]:
+        if x < 0:
+            return []
+        out = []
+        for k in range(int(xs[x, K.R_NRANGE])):
+            c = K.R_RANGE0 + 2 * k
+            out.append((int(xs[x, c]), int(xs[x, c + 1]) & _U64))
+        return out
+
+    def regions(x: int) -> list[tuple[int, str]]:
+        if x < 0:
+            return []
+        out = []
+        for k in range(int(xs[x, K.R_NREG])):
+            c = K.R_REG0 + 3 * k
+            out.append((int(xs[x, c]) & _U64, text(int(xs[x, c + 1]), int(xs[x, c + 2]))))
+        return out
+
+    o.g_states.clear()
+    for row in st.g[: int(sc[K.S_NG])].tolist():
+        if row[K.R_ALIVE] != 1:
+            continue
+        x = row[K.R_EXT] - 1
+        o.g_states[row[K.R_ID]] = GState(
+            in_flight=ranges(x),
+            id=row[K.R_ID],
+            status=row[K.R_STATUS],
+            seq=Seq(row[K.R_SEQ_GEN] & _U64, row[K.R_SEQ] & _U64),
+            regions=regions(x),
+        )
+    o.p_states.clear()
+    for row in st.p[: int(sc[K.S_NP])].tolist():
+        x = row[K.R_EXT] - 1
+        o.p_states[row[K.R_ID]] = PState(
+            in_flight=ranges(x),
+            id=row[K.R_ID],
+            status=row[K.R_STATUS],
+            seq=Seq(row[K.R_SEQ_GEN] & _U64, row[K.R_SEQ] & _U64),
+        )
+    o.m_states.clear()
+    for row in st.m[: int(sc[K.S_NM])].tolist():
+        o.m_states[row[K.M_ID]] = MState(row[K.M_G], row[K.M_P])
+    o.active_tasks.clear()
+    for row in st.t[: int(sc[K.S_NT])].tolist():
+        if row[K.T_ALIVE] == 1:
+            o.active_tasks[row[K.T_ID] & _U64] = (
+                text(row[K.T_NOFF], row[K.T_NLEN]),
+                row[K.T_PARENT] & _U64,
+            )
 
 
 def _count_batches(ix, g: int, buf: np.ndarray):
