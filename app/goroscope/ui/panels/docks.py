@@ -13,10 +13,11 @@ Lifecycle signals a panel connects to in its ``__init__`` (all on the GUI thread
   complete, ``window.session.details`` available): fill in;
 * ``ctx.selection.changed(old, new)`` — follow the selection.
 
-Layout: the right-hand docks (stacks, goroutine events) are tabbed in one narrow
-column and the bottom ones (goroutines, tasks, logs, blocking, CPU) in one short
-row, sized so the timeline keeps most of a 1280×800 window (``RIGHT_WIDTH_PX``,
-``BOTTOM_HEIGHT_PX``). View → Panels toggles each dock (its ``toggleViewAction``)
+Layout: every dock is tabbed in one right-hand column (``RIGHT_WIDTH_PX``), its
+tabs down the column's left edge (seven titles fit there, not across 360 px), so
+the timeline keeps the window's full height (a bottom row of docks left its rows
+~330 px of a 1440×900 window) and most of its width. ``BOTTOM_HEIGHT_PX`` sizes
+docks moved to the bottom. View → Panels toggles each dock (its ``toggleViewAction``)
 and resets the layout. The layout (docked / floating / tabbed / sizes: Qt's
 ``saveState``) is saved in the window's ``QSettings`` (``window._settings``, key
 ``LAYOUT_KEY``) when the window closes and restored by :func:`install_panels`
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget
 
 from goroscope.ui import theme
 
@@ -55,11 +56,11 @@ PANELS: list[tuple[str, str, str, str, Qt.DockWidgetArea]] = [
         "GoroutineEventsPanel",
         _R,
     ),
-    ("goroutines", "Goroutines", "goroscope.ui.panels.goroutines_panel", "GoroutinesPanel", _B),
-    ("tasks", "Tasks, regions", "goroscope.ui.panels.tasks_panel", "TasksPanel", _B),
-    ("logs", "Logs", "goroscope.ui.panels.logs_panel", "LogsPanel", _B),
-    ("blocking", "Blocking", "goroscope.ui.panels.blocking_panel", "BlockingPanel", _B),
-    ("cpu", "CPU", "goroscope.ui.panels.cpu_panel", "CpuPanel", _B),
+    ("goroutines", "Goroutines", "goroscope.ui.panels.goroutines_panel", "GoroutinesPanel", _R),
+    ("tasks", "Tasks, regions", "goroscope.ui.panels.tasks_panel", "TasksPanel", _R),
+    ("logs", "Logs", "goroscope.ui.panels.logs_panel", "LogsPanel", _R),
+    ("blocking", "Blocking", "goroscope.ui.panels.blocking_panel", "BlockingPanel", _R),
+    ("cpu", "CPU", "goroscope.ui.panels.cpu_panel", "CpuPanel", _R),
 ]
 
 
@@ -111,6 +112,7 @@ def install_panels(window: QMainWindow, ctx: PanelContext) -> dict[str, QDockWid
         docks[name] = dock
     for dock in first_in_area.values():
         dock.raise_()
+    window.setTabPosition(_R, QTabWidget.TabPosition.West)
     window.setDockOptions(
         window.dockOptions()
         | QMainWindow.DockOption.AnimatedDocks
