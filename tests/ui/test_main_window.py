@@ -525,3 +525,27 @@ def test_escape_cancels_a_sort_job(qtbot, loaded, monkeypatch):
     np.testing.assert_array_equal(src.row_res, before)
     assert loaded.sort_actions["id"].isChecked()
     assert "cancelled" in tp.status.text()
+
+
+def test_default_layout_gives_the_timeline_most_of_the_height(qtbot, tmp_path):
+    """1440×900, no saved layout: the panels share one tabbed column, the timeline the
+    window's height (a bottom row of docks left its rows ~330 px)."""
+    settings = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1440, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        _open(qtbot, win, SERVICE)
+        areas = {win.dockWidgetArea(d) for d in win.docks.values()}
+        assert areas == {Qt.DockWidgetArea.RightDockWidgetArea}
+        first = next(iter(win.docks.values()))
+        assert len(win.tabifiedDockWidgets(first)) == len(win.docks) - 1
+        usable = win.height() - win.menuBar().height() - win.statusBar().height()
+        assert win.centralWidget().height() >= 0.95 * usable
+        assert win.centralWidget().width() >= 0.7 * win.width()
+        assert win.view.timeline.plot.height() >= 500
+    finally:
+        win.session.cancel()
+        win.session.wait(30)
