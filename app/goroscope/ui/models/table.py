@@ -15,10 +15,21 @@ argsort as a job and applies the permutation when it arrives (``sorting`` is Tru
 in between; ``sort_applied`` is emitted after every applied sort). A new sort or a new
 ``rows`` supersedes a sort in flight.
 
+The one table model of the panels (goroutines, events, tasks, logs, blocking, CPU;
+it replaced ``profile_table.ArrayTableModel``, a second copy of the same idea).
+
+A new order of more than :data:`RESET_ROWS` rows is applied as a model reset, not a
+``layoutChanged``: Qt's header walks every row on a layout change (~0.1 s per 600 k
+rows on the GUI thread), a reset costs the view O(1) with fixed row heights. The
+selection of such a table does not survive a sort (panels re-select on
+``modelReset``).
+
 API (stable; other panels build on it):
 
-* ``set_columns(columns, rows=None)`` — new data (``modelReset``); ``rows`` default
-  ``arange(n)``; the current sort column/order is re-applied when it still exists;
+* ``set_columns(columns, rows=None, *, sort=None)`` — new data (``modelReset``); ``rows``
+  default ``arange(n)``; ``sort`` = (column, Qt.SortOrder) to sort by, else the current
+  sort is re-applied when its column still exists; ``clear()`` — no data;
+* ``column(c)`` / ``column_index(title)`` — a column by index / the index of a title;
 * ``set_rows(rows)`` — show these source rows (e.g. a filter's result), sorted by
   the current sort;
 * ``filter(mask)`` — ``set_rows(flatnonzero(mask))`` keeping the full sort order:
@@ -45,6 +56,9 @@ SYNC_SORT_ROWS = 100_000
 
 #: above this many shown rows, view_row compares instead of building an inverse
 INVERSE_ROWS = 200_000
+
+#: a new order of more rows than this is a model reset, not a layout change (see above)
+RESET_ROWS = 100_000
 
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -148,8 +162,15 @@ class NumpyTableModel(QAbstractTableModel):
             bridge.failed.connect(self._on_job_failed)
 
     # -- data ------------------------------------------------------------------------
-    def set_columns(self, columns: Sequence[Column], rows: NDArray | None = None) -> None:
-        """Show new columns (all of length n) and ``rows`` (default all, in source order)."""
+    def set_columns(
+        self,
+        columns: Sequence[Column],
+        rows: NDArray | None = None,
+        *,
+        sort: tuple[int, Qt.SortOrder] | None = None,
+    ) -> None:
+        """Show new columns (all of length n) and ``rows`` (default all, in source order),
+        sorted by ``sort`` (column, order) when given, else by the current sort."""
         n = len(columns[0].values) if columns else 0
         for c in columns:
             if len(c.values) != n or (c.key is not None and len(c.key) != n):
@@ -161,15 +182,27 @@ class NumpyTableModel(QAbstractTableModel):
         self._rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
         self._pos = None
         self._full_order = None
+        if sort is not None:
+            self._sort_col = sort[0]
+            self._sort_desc = sort[1] == Qt.SortOrder.DescendingOrder
         if self._sort_col >= len(self._cols):
             self._sort_col = -1
         self.endResetModel()
         if self._sort_col >= 0:
             self.sort(self._sort_col, self.sort_order())
 
+    def clear(self) -> None:
+        self.set_columns([])
+
     @property
     def columns(self) -> list[Column]:
         return list(self._cols)
+
+    def column(self, c: int) -> Column:
+        return self._cols[c]
+
+    def column_index(self, title: str) -> int:
+        return next(i for i, c in enumerate(self._cols) if c.title == title)
 
     @property
     def rows(self) -> NDArray[np.int64]:
@@ -240,7 +273,7 @@ class NumpyTableModel(QAbstractTableModel):
             self.set_rows(np.flatnonzero(mask))
 
     def _replace_rows(self, rows: NDArray[np.int64], *, reset: bool) -> None:
-        if reset or len(rows) != len(self._rows):
+        if reset or len(rows) != len(self._rows) or len(rows) > RESET_ROWS:
             self.beginResetModel()
             self._rows = rows
             self._pos = None

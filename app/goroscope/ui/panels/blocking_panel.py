@@ -52,7 +52,7 @@ from goroscope.ui.items.flame_graph import FlameGraphView
 from goroscope.ui.items.time_axis import format_duration
 from goroscope.ui.models.profile_data import Scope, behind, profile_flame, records
 from goroscope.ui.models.profile_hub import ProfilePass
-from goroscope.ui.models.profile_table import ArrayTableModel, Column
+from goroscope.ui.models.table import Column, NumpyTableModel
 from goroscope.ui.panels.panel_support import LinkReveal, PanelJobs, goroutine_label
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
 
@@ -167,11 +167,11 @@ class ProfilePanelBase(QWidget):
         self.flame_scroll.setAlignment(Qt.AlignmentFlag.AlignTop)
 
         # top table and the intervals behind a frame
-        self.top_model = ArrayTableModel(self)
+        self.top_model = NumpyTableModel(None, self)
         self.top_view = make_table_view(self.top_model)
         self.top_view.clicked.connect(self._on_top_clicked)
         self.behind_label = QLabel("Click a frame or a stack to list what is behind it.")
-        self.behind_model = ArrayTableModel(self, self.bridge)
+        self.behind_model = NumpyTableModel(self.bridge, self)
         self.behind_view = make_table_view(self.behind_model)
         self.behind_view.clicked.connect(self._on_behind_clicked)
         self.behind_view.doubleClicked.connect(self._on_behind_double_clicked)
@@ -260,7 +260,7 @@ class ProfilePanelBase(QWidget):
 
     def _behind_columns(self, iv):
         return [
-            Column("Goroutine", iv.g_idx, self._g_label, numeric=False, link=True),
+            Column("Goroutine", iv.g_idx, self._g_label, align_right=False, link=True),
             Column("Start", iv.start_ns, format_time, link=True),
             Column("Delay", iv.end_ns - iv.start_ns, lambda v: format_duration(float(v))),
         ]
@@ -352,26 +352,31 @@ class ProfilePanelBase(QWidget):
             fr = data.frames[int(view.handles[i])]
             return "\n".join(f"{fn}  {file}:{line}" for _pc, fn, file, line in fr) or "(no stack)"
 
+        rec = np.arange(len(view.handles))  # values: the record; shown and sorted by name
+        desc = Qt.SortOrder.DescendingOrder
         self.top_model.set_columns(
             [
                 Column(
                     "Function (leaf)",
-                    np.array(leaf, dtype=object),
-                    str,
-                    numeric=False,
+                    rec,
+                    fmt=leaf.__getitem__,
                     tooltip=stack_tip,
+                    align_right=False,
+                    key=np.array(leaf, dtype=object),
                 ),  # fmt: skip
                 *self._value_columns(view),
                 Column(
                     "Called from",
-                    np.array(where, dtype=object),
-                    str,
-                    numeric=False,
+                    rec,
+                    fmt=where.__getitem__,
                     tooltip=stack_tip,
+                    align_right=False,
+                    key=np.array(where, dtype=object),
                 ),  # fmt: skip
-            ]
+            ],
+            sort=(1, desc),
         )
-        self.top_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        set_sort_indicator(self.top_view, 1, desc)
         set_widths(
             self.top_view,
             self.top_model,

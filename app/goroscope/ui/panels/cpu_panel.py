@@ -14,7 +14,7 @@ sampling period, so values are sample counts, not CPU time.
 from __future__ import annotations
 
 from goroscope.ui.items.time_axis import format_duration
-from goroscope.ui.models.profile_table import Column
+from goroscope.ui.models.table import Column
 from goroscope.ui.panels.blocking_panel import ProfilePanelBase, format_time
 
 __all__ = ["CpuPanel"]
@@ -58,7 +58,7 @@ class CpuPanel(ProfilePanelBase):
     def _behind_columns(self, iv):
         return [
             Column("Time", iv.start_ns, format_time, link=True),
-            Column("Goroutine", iv.g_idx, self._g_label, numeric=False, link=True),
+            Column("Goroutine", iv.g_idx, self._g_label, align_right=False, link=True),
         ]
 
     def behind_ref(self, row: int, column: str):

@@ -6,7 +6,7 @@ goroutine, the task). A category chooser (with counts) and a search box filter t
 rows; "Only the selected task / goroutine" keeps the logs of the task or goroutine
 selected elsewhere (``TaskRef``, ``GoroutineRef``, a goroutine ``SpanRef``).
 
-The table is an :class:`~goroscope.ui.models.profile_table.ArrayTableModel` over the
+The table is an :class:`~goroscope.ui.models.table.NumpyTableModel` over the
 Timeline's log columns (formatting per visible cell); the search index
 (:func:`~goroscope.ui.models.log_data.log_index_job`) is built in a job at load and
 every filter runs as a job too (:func:`~goroscope.ui.models.log_data.filter_logs`,
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from goroscope.ui.models.log_data import ALL, filter_logs, log_index_job
-from goroscope.ui.models.profile_table import ArrayTableModel, Column
+from goroscope.ui.models.table import Column, NumpyTableModel
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view
 from goroscope.ui.panels.panel_support import LinkReveal, PanelJobs, goroutine_label, task_label
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
@@ -68,7 +68,7 @@ class LogsPanel(QWidget):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.only_box)
         bar.addWidget(self.count_label)
-        self.model = ArrayTableModel(self, self.bridge)
+        self.model = NumpyTableModel(self.bridge, self)
         self.view = make_table_view(self.model)
         self.view.clicked.connect(self._on_clicked)
         self.view.doubleClicked.connect(self._on_double_clicked)
@@ -95,7 +95,7 @@ class LogsPanel(QWidget):
 
     def shown_rows(self) -> np.ndarray:
         """Log rows (of ``Timeline.logs``) in view order."""
-        return self.rows[self.model.rows()] if len(self.rows) else self.rows
+        return self.rows[self.model.rows] if len(self.rows) else self.rows
 
     def link_ref(self, row: int, column: str):
         """The selection value of a link cell (view row, column title)."""
@@ -175,15 +175,15 @@ class LogsPanel(QWidget):
         self.model.set_columns(
             [
                 Column("Time", lg.time_ns[rows], format_time, link=True),
-                Column("Goroutine", lg.g_idx[rows], self._g_label, numeric=False, link=True),
-                Column("Task", idx.task_row[rows], self._task_label, numeric=False, link=True),
-                Column("Category", idx.cat_pos[rows], lambda c: cats[int(c)], numeric=False),
+                Column("Goroutine", lg.g_idx[rows], self._g_label, align_right=False, link=True),
+                Column("Task", idx.task_row[rows], self._task_label, align_right=False, link=True),
+                Column("Category", idx.cat_pos[rows], lambda c: cats[int(c)], align_right=False),
                 Column(
                     "Message",
                     idx.msg_pos[rows],
                     lambda m: msgs[int(m)],
-                    numeric=False,
-                    tooltip=lambda r: msgs[int(idx.msg_pos[rows[r]])],
+                    align_right=False,
+                    tooltip=lambda m: msgs[int(m)],
                 ),  # fmt: skip
             ]
         )

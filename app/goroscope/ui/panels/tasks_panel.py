@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from goroscope.ui.items.time_axis import format_duration
-from goroscope.ui.models.profile_table import ArrayTableModel, Column
+from goroscope.ui.models.table import Column, NumpyTableModel
 from goroscope.ui.models.task_data import (
     bucket_min_ns,
     region_breakdown,
@@ -105,7 +105,7 @@ class TasksPanel(QWidget):
         self.tree.selectionModel().currentRowChanged.connect(self._on_tree_current)
         self.tree.clicked.connect(self._on_tree_clicked)
         self.tree.doubleClicked.connect(self._on_tree_double_clicked)
-        self.types_model = ArrayTableModel(self)
+        self.types_model = NumpyTableModel(None, self)
         self.types_view = make_table_view(self.types_model, stretch_last=False)
         self.types_view.selectionModel().currentRowChanged.connect(self._on_type_current)
         self.hist = pg.PlotWidget()
@@ -119,7 +119,7 @@ class TasksPanel(QWidget):
         self.hist_sel: pg.BarGraphItem | None = None
         self.hist_label = QLabel("Latency of complete tasks: choose a type.")
         self.hist_label.setWordWrap(True)
-        self.inst_model = ArrayTableModel(self, self.bridge)
+        self.inst_model = NumpyTableModel(self.bridge, self)
         self.inst_view = make_table_view(self.inst_model)
         self.inst_view.clicked.connect(self._on_inst_clicked)
         self.inst_label = QLabel("Click a histogram bucket to list its tasks.")
@@ -133,13 +133,13 @@ class TasksPanel(QWidget):
             tsplit.setStretchFactor(i, f)
         self.tabs.addTab(tsplit, "Tasks")
         # -- regions tab
-        self.rtypes_model = ArrayTableModel(self)
+        self.rtypes_model = NumpyTableModel(None, self)
         self.rtypes_view = make_table_view(self.rtypes_model, stretch_last=False)
         self.rtypes_view.selectionModel().currentRowChanged.connect(self._on_rtype_current)
-        self.breakdown_model = ArrayTableModel(self)
+        self.breakdown_model = NumpyTableModel(None, self)
         self.breakdown_view = make_table_view(self.breakdown_model)
         self.breakdown_label = QLabel("Choose a region type.")
-        self.rinst_model = ArrayTableModel(self, self.bridge)
+        self.rinst_model = NumpyTableModel(self.bridge, self)
         self.rinst_view = make_table_view(self.rinst_model)
         self.rinst_view.clicked.connect(self._on_rinst_clicked)
         self.rinst_label = QLabel("")
@@ -228,7 +228,7 @@ class TasksPanel(QWidget):
                     "Task type",
                     np.array(ty.names, dtype=object),
                     lambda s: s or "(none)",
-                    numeric=False,
+                    align_right=False,
                 ),  # fmt: skip
                 Column("Count", ty.count, lambda v: f"{int(v):,}"),
                 Column("Complete", ty.complete, lambda v: f"{int(v):,}"),
@@ -244,7 +244,7 @@ class TasksPanel(QWidget):
                     "Region type",
                     np.array(rt.names, dtype=object),
                     lambda s: s or "(none)",
-                    numeric=False,
+                    align_right=False,
                 ),  # fmt: skip
                 Column("Count", rt.count, lambda v: f"{int(v):,}"),
                 Column("Total", rt.total_ns, _dur),
@@ -269,8 +269,8 @@ class TasksPanel(QWidget):
 
     # -- tasks tab -------------------------------------------------------------------------
     @staticmethod
-    def _view_row(model: ArrayTableModel, source_row: int) -> int:
-        rows = model.rows()
+    def _view_row(model: NumpyTableModel, source_row: int) -> int:
+        rows = model.rows
         hit = np.flatnonzero(rows == source_row)
         return int(hit[0]) if len(hit) else -1
 
@@ -327,11 +327,15 @@ class TasksPanel(QWidget):
         self.inst_model.set_columns(
             [
                 Column(
-                    "Task", rows, lambda r: self.tree_model.label(int(r)), numeric=False, link=True
+                    "Task",
+                    rows,
+                    lambda r: self.tree_model.label(int(r)),
+                    align_right=False,
+                    link=True,
                 ),  # fmt: skip
                 Column("Start", t.start_ns[rows], format_time, link=True),
                 Column("Duration", d.duration_ns[rows], _dur),
-                Column("Goroutine", g, self._g_label, numeric=False, link=True),
+                Column("Goroutine", g, self._g_label, align_right=False, link=True),
             ]
         )
         self.inst_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
@@ -443,14 +447,14 @@ class TasksPanel(QWidget):
         g, start, dur, tr = cols
         self.rinst_model.set_columns(
             [
-                Column("Goroutine", g, self._g_label, numeric=False, link=True),
+                Column("Goroutine", g, self._g_label, align_right=False, link=True),
                 Column("Start", start, format_time, link=True),
                 Column("Duration", dur, _dur),
                 Column(
                     "Task",
                     tr,
                     lambda t: self.tree_model.label(int(t)) if t >= 0 else "—",
-                    numeric=False,
+                    align_right=False,
                     link=True,
                 ),
             ]
@@ -468,7 +472,7 @@ class TasksPanel(QWidget):
         whole = max(int(ns.sum()), 1)
         self.breakdown_model.set_columns(
             [
-                Column("Goroutine state", names, str, numeric=False),
+                Column("Goroutine state", names, str, align_right=False),
                 Column("Time", ns, _dur),
                 Column("%", ns * (100.0 / whole), lambda v: f"{float(v):.1f}"),
             ]
