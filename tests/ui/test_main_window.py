@@ -549,3 +549,19 @@ def test_default_layout_gives_the_timeline_most_of_the_height(qtbot, tmp_path):
     finally:
         win.session.cancel()
         win.session.wait(30)
+
+
+def test_statistics_swap_paints_in_the_next_turn(qtbot, loaded):
+    """The goroutine-statistics result relays out the timeline now and paints it a turn
+    later (swap ~3 ms, paint ~7 ms: together past the ~10 ms budget)."""
+    from PySide6.QtCore import QCoreApplication
+
+    view = loaded.view
+    paints = _PaintLog(_plots(view))
+    view.show_source(view.data.source)
+    QCoreApplication.sendPostedEvents()
+    assert paints.log == []
+    with qtbot.waitSignal(view.staged_done, timeout=2000):
+        pass
+    qtbot.wait(20)
+    assert paints.counts() == {"timeline": 1}

@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
         self._stats_request = -1
         src = self.view.data.source
         src.set_stats(result)
-        self.view.timeline.set_source(src)
+        self.view.show_source(src)  # painted a turn later: the ~10 ms budget
         if self.session is not None and self.session.stage >= Stage.ANALYSES_READY:
             self._set_loading(False)
         self._emit_loaded()

@@ -34,8 +34,8 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from concurrent.futures import CancelledError
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Protocol
 

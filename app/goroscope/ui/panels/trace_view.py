@@ -415,11 +415,19 @@ class TraceView(QWidget):
         else:
             self.flush_staged()
 
-    def hold(self) -> None:
-        """Turn off every plot's updates until the staged steps (or :meth:`flush_staged`)."""
-        self._staged = ["timeline", "pinned", "heap", "count"]
-        for w in self._plots.values():
-            w.setUpdatesEnabled(False)
+    def hold(self, keys: tuple[str, ...] = ("timeline", "pinned", "heap", "count")) -> None:
+        """Turn off updates of these plots until their staged steps (or :meth:`flush_staged`)."""
+        order = ("timeline", "pinned", "heap", "count")
+        self._staged = [k for k in order if k in keys or k in self._staged]
+        for k in keys:
+            self._plots[k].setUpdatesEnabled(False)
+
+    def show_source(self, source) -> None:
+        """The same trace's source relaid out or with new statistics (strips, sort): swapped
+        now, painted in the next event-loop turn (the swap and the paint are ~3 + ~7 ms)."""
+        self.hold(("timeline",))
+        self.timeline.set_source(source)
+        self._stage_timer.start()
 
     def staged_pending(self) -> bool:
         """Whether some pinned plot still waits for its staged update."""
