@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -127,14 +128,20 @@ class GenerationTables:
     """What the events of one generation need to resolve stacks and strings.
 
     ``columns`` is the decoded generation; ``strings`` maps wire string ID → text.
+    ``stack_frames``, when set, resolves stacks instead of ``columns.stacks`` (which is
+    then empty): ``TraceChunks(lazy_stacks=True)`` decodes each stack from the file
+    when asked (``model.lazy_stacks``) instead of keeping 32 B per frame.
     """
 
     gen: int
     columns: Generation
     strings: dict[int, str]
+    stack_frames: Callable[[int], list[tuple[int, str, str, int]]] | None = None
 
     def frames(self, stack_id: int) -> list[tuple[int, str, str, int]]:
         """``[(pc, func, file, line), ...]`` of a stack, leaf first; ``[]`` for 0 or unknown."""
+        if self.stack_frames is not None:
+            return self.stack_frames(stack_id)
         st = self.columns.stacks
         if stack_id == 0 or len(st.ids) == 0:
             return []
