@@ -303,6 +303,12 @@ class TraceChunks:
     samples), so memory stays bounded by one generation. After iteration,
     ``error`` is the :class:`TraceFormatError` Go's reader stopped with (None for
     a clean trace) and ``version`` the header's minor version.
+
+    ``lazy_stacks=True`` (with ``keep_columns=False`` and chunks): stack frames are not
+    decoded; each generation's ``GenerationTables.frames`` decodes a stack from the file
+    when asked (``model.lazy_stacks``: 16 B per stack instead of 32 B per frame; 1 M
+    distinct stacks kept ~2 GB) and no CPU-sample tables are kept. Each lookup decodes
+    from the mapped file (µs): for consumers that resolve each stack once.
     """
 
     def __new__(cls, buf, **kw):
@@ -311,6 +317,7 @@ class TraceChunks:
         if head[:8] in (b"go 1.11 ", b"go 1.19 ", b"go 1.21 "):
             from goroscope.model._v1convert import V1Chunks
 
+            kw.pop("lazy_stacks", None)  # one generation: its eager tables
             return V1Chunks(buf, **kw)
         return super().__new__(cls)
 
@@ -323,6 +330,7 @@ class TraceChunks:
         progress: Callable[[float], None] | None = None,
         engine: str = "fast",
         _reuse: bool = False,
+        lazy_stacks: bool = False,
     ):
         """``_reuse``: chunks share their column buffers (each is overwritten by the next);
         for consumers that fold a chunk before asking for the next (``stats``)."""
@@ -351,6 +359,7 @@ class TraceChunks:
         self._gens: list[GenerationTables] = []
         # ``rows``: nothing resolves stacks or CPU samples later, keep only the strings
         self._tables = True
+        self._lazy = lazy_stacks and not keep_columns and chunk_events is not None
         self._reuse = _reuse and chunk_events is not None
         const = np.zeros(256, np.int32)
         for t, nm in {**_METRIC_NAMES, **_RANGE_NAMES}.items():
@@ -580,7 +589,7 @@ class TraceChunks:
                 g,
                 buffers=buffers[g % 2],
                 events=self._keep,
-                frames=self._tables or self._keep,
+                frames=(self._tables or self._keep) and not self._lazy,
             )
             return dg, _count_batches(ix, g, buf)
 
@@ -662,6 +671,11 @@ class TraceChunks:
             s_set = K.dense_set(dg.strings.ids)
             gen_idx = len(self._gens)
             tables, codes = self._gen_tables(dg, buf)
+            if self._lazy and self._tables:
+                from goroscope.model.lazy_stacks import LazyStacks
+
+                lazy = LazyStacks(buf, ix, g, tables.strings)
+                tables = dataclasses.replace(tables, stack_frames=lazy.frames)
             code_map = np.zeros(s_set.shape[0], np.int32)
             if code_map.shape[0]:
                 code_map[dg.strings.ids.astype(np.int64)] = codes
@@ -723,12 +737,13 @@ class TraceChunks:
             codes[j] = self._code(text)
         cols = dg
         if not self._keep:
+            eager = self._tables and not self._lazy
             cols = dataclasses.replace(
                 dg,
                 events=_EMPTY_EVENTS,
                 strings=_copy(dg.strings),
-                stacks=_copy(dg.stacks) if self._tables else _EMPTY_STACKS,
-                cpu_samples=_copy(dg.cpu_samples) if self._tables else _EMPTY_CPU,
+                stacks=_copy(dg.stacks) if eager else _EMPTY_STACKS,
+                cpu_samples=_copy(dg.cpu_samples) if eager else _EMPTY_CPU,
             )
         return GenerationTables(dg.gen, cols, strings), codes
 
