@@ -1,0 +1,115 @@
+"""One generation's stacks located in the mapped file and decoded one at a time (L1).
+
+What
+----
+:class:`LazyStacks` is what a reader keeps of a generation's stack table when its
+consumers resolve only some stacks, each once (the summary's start functions, the
+blocking profiles' stacks, the timeline's goroutine names): per stack its ID and the
+byte offset of its frames (16 B), and Go's one frame per PC (``addStacks``: the first
+frame with that PC in the generation; 32 B per distinct PC). :meth:`LazyStacks.frames`
+decodes a stack from the file when asked and returns exactly what
+``GenerationTables.frames`` returns for the eagerly decoded table. The eager table
+costs 32 B per *frame* for the whole pass: a million distinct 20-frame stacks held
+~2 GB (README § Hostile input).
+
+Invariants
+----------
+* Built from bytes the reader has validated (``decode_generation`` ran Go's stack
+  checks on them first); on anything unexpected it resolves no frames (``[]``) rather
+  than raising. Reading is bounded by the buffer.
+* Holds a view of the buffer: the mapping stays alive while a ``LazyStacks`` does.
+
+Kernels: ``model/_stack_kernels.py`` (with their pure-Python twins, ``engine="reference"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from goroscope.model import _stack_kernels as K
+
+__all__ = ["LazyStacks"]
+
+_KIND_STACKS = 2  # goroscope.format._kernels.KIND_STACKS (batch kind of an EvStacks batch)
+
+
+class LazyStacks:
+    """The stacks of generation row ``g`` of ``index`` in ``buf`` (a uint8 array).
+
+    strings : the generation's wire string ID → text (frames' func and file names)
+    engine : ``"fast"`` (numba kernels) or ``"reference"`` (their twins)
+    """
+
+    __slots__ = ("_buf", "_ids", "_offs", "_pcs", "_frame", "_fast", "n_stacks")
+
+    def __init__(self, buf: NDArray[np.uint8], index, g: int, strings: dict[int, str],
+                 *, engine: str = "fast") -> None:  # fmt: skip
+        gi, bi = index.generations, index.batches
+        a, b = int(gi.batch_start[g]), int(gi.batch_end[g])
+        sel = np.flatnonzero(bi.kind[a:b] == _KIND_STACKS) + a
+        doff = np.ascontiguousarray(bi.data_offset[sel], np.int64)
+        size = np.ascontiguousarray(bi.size[sel], np.int64)
+        cap = int(size.sum()) // 3 + 1  # an entry takes at least 3 bytes
+        self._fast = engine == "fast"
+        if self._fast:
+            ids, offs, upc, uinfo, status = self._scan(buf, doff, size, cap)
+        else:
+            ids_l, offs_l, upc_l, uinfo_l, status = K.scan_stacks_py(buf, doff, size, cap, 1 << 62)
+            ids, offs = np.array(ids_l, np.uint64), np.array(offs_l, np.int64)
+            upc = np.array(upc_l, np.uint64)
+            uinfo = np.array(uinfo_l, np.uint64).reshape(-1, 3)
+        if status != K.OK:  # the reader would have refused these bytes: resolve nothing
+            ids, offs = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+            upc, uinfo = np.zeros(0, np.uint64), np.zeros((0, 3), np.uint64)
+        order = np.argsort(ids, kind="stable")
+        self._ids = ids[order]
+        self._offs = offs[order]
+        porder = np.argsort(upc, kind="stable")
+        self._pcs = upc[porder]
+        uinfo = uinfo[porder]
+        self._frame = [
+            (pc, strings.get(fn, ""), strings.get(fl, ""), ln)
+            for pc, (fn, fl, ln) in zip(self._pcs.tolist(), uinfo.tolist(), strict=True)
+        ]
+        self._buf = buf
+        self.n_stacks = int(self._ids.shape[0])
+
+    @staticmethod
+    def _scan(buf, doff, size, cap):
+        ids = np.empty(cap, np.uint64)
+        offs = np.empty(cap, np.int64)
+        room = 1 << 12
+        while True:
+            upc = np.empty(room // 2, np.uint64)
+            uinfo = np.empty((room // 2, 3), np.uint64)
+            n, nu, status = K.scan_stacks(buf, doff, size, ids, offs, np.zeros(room, np.int64),
+                                          upc, uinfo)  # fmt: skip
+            if status != K.RETRY:
+                break
+            room *= 2
+        # copies: the scratch arrays are sized by the batches, not by what was found
+        return ids[:n].copy(), offs[:n].copy(), upc[:nu].copy(), uinfo[:nu].copy(), status
+
+    def frames(self, stack_id: int) -> list[tuple[int, str, str, int]]:
+        """``[(pc, func, file, line), ...]`` of a stack, leaf first; ``[]`` for 0 or unknown."""
+        stack_id = int(stack_id)
+        if stack_id <= 0 or stack_id >= 1 << 64 or self.n_stacks == 0:
+            return []
+        if self._fast:
+            out = np.empty(K.MAX_FRAMES, np.int64)  # per call: callers may share a table
+            n = K.stack_rows(self._buf, self._ids, self._offs, np.uint64(stack_id), self._pcs, out)
+            if n <= 0:
+                return []
+            rows = out[:n].tolist()
+        else:
+            rows = K.stack_rows_py(self._buf, self._ids, self._offs, stack_id, self._pcs)
+            if not rows:
+                return []
+        f = self._frame
+        return [f[r] for r in rows]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (besides the mapped file): IDs, offsets and the per-PC frames."""
+        return int(self._ids.nbytes + self._offs.nbytes + self._pcs.nbytes) + 80 * len(self._frame)
