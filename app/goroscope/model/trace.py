@@ -16,9 +16,12 @@ Invariants
   reader behind them. Nothing here is per-event Python: each chunk is reduced
   with numpy into per-goroutine / per-proc / per-thread columns.
 * Memory is bounded by the mapped file, one generation of decoded columns and
-  one chunk of events (plus the per-generation string and stack tables and
-  the per-resource summaries). Only :meth:`Trace.events_table` and the per-kind
-  helpers materialise rows, and only the rows asked for.
+  one chunk of events (plus the per-generation string tables, 16 B per stack and
+  the per-resource summaries). Stack frames are never kept: each generation keeps
+  where its stacks are in the file (``model.lazy_stacks``) and :meth:`Trace.stack`
+  decodes one when asked, so a million distinct stacks cost ~16 MB, not ~2 GB.
+  Only :meth:`Trace.events_table` and the per-kind helpers materialise rows, and
+  only the rows asked for.
 * ``open()`` reads the trace once (``progress`` reports that pass) to build the
   summaries and find where Go's reader stops; every :meth:`Trace.events` call
   is a new pass over the mapped file.
@@ -41,8 +44,7 @@ counts. Procs likewise; threads appear only as context.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import mmap
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -582,8 +584,6 @@ def _ro(table):
 
 def _strip_events(gt: GenerationTables) -> GenerationTables:
     """A generation's tables without its decoded event columns (strings and stacks stay)."""
-    import dataclasses
-
     ev = gt.columns.events
     if len(ev) == 0:
         return gt
@@ -736,29 +736,22 @@ class Trace:
         progress: Callable[[float], None] | None = None,
     ) -> None:
         from goroscope.format.index import index_trace
-        from goroscope.format.version import parse_header
+        from goroscope.format.tracefile import TraceFile
 
         self.path: str | None = None
-        self._mm: mmap.mmap | None = None
-        self._buf: bytes | mmap.mmap | None
+        self._tf: TraceFile | None = None
         self._table: EventTable | None = None
         self._stats: dict | None = None
-        if isinstance(source, bytes | bytearray | memoryview):
-            self._buf = bytes(source)
-        else:
+        self._tables: tuple[GenerationTables, ...] = ()
+        if not isinstance(source, bytes | bytearray | memoryview):
             self.path = os.fspath(source)
-            with builtins.open(self.path, "rb") as f:
-                n = os.fstat(f.fileno()).st_size
-                if n:
-                    self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-                self._buf = self._mm if n else b""
+        # The reader gets the TraceFile (a bare mmap was copied to bytes whole: +1x the
+        # file) and releases each generation's mapped pages as it goes.
+        self._tf = TraceFile(source, allow_v1=True)  # unknown headers raise (v1: issue 7)
         try:
-            self.size = len(self._buf)
-            ver, _ = parse_header(bytes(self._buf[:20]))  # unknown headers raise (v1: issue 7)
-            self.version = str(ver)
-            arr = np.frombuffer(self._buf, np.uint8) if self.size else np.zeros(0, np.uint8)
-            self._index = index_trace(arr)
-            del arr
+            self.size = self._tf.size
+            self.version = str(self._tf.version)
+            self._index = index_trace(self._tf)
             self._load(progress)
             self._release_pages()
         except BaseException:
@@ -770,12 +763,9 @@ class Trace:
     def _chunks(self, *, chunk_events: int | None, keep_columns: bool, progress=None):
         from goroscope.model import TraceChunks
 
-        # OPT: once every TraceChunks takes a TraceFile (the fast path does), hand it one so
-        # the reader can release each generation's pages as it goes (HACKING.md § Memory);
-        # until then a raw mmap keeps the reference reader from copying the file.
-        buf = self._require()
-        return TraceChunks(buf, chunk_events=chunk_events, keep_columns=keep_columns,
-                           progress=progress)  # fmt: skip
+        # lazy_stacks: each generation keeps where its stacks are, not their frames
+        return TraceChunks(self._require(), chunk_events=chunk_events, keep_columns=keep_columns,
+                           progress=progress, lazy_stacks=not keep_columns)  # fmt: skip
 
     def _load(self, progress: Callable[[float], None] | None) -> None:
         report = _monotonic(progress)
@@ -797,6 +787,8 @@ class Trace:
         self.goroutines = s.goroutines()
         self.procs = s.procs()
         self.threads = s.threads()
+        # lazily resolved stacks (16 B per stack; the reference reader's, after damage,
+        # are decoded tables without their event columns)
         self._tables = tuple(_strip_events(t) for t in s.tables)
         self.lost = _loss(self._index, self.size, self.error, s.gen_events)
         self.generations = self._generation_table(s)
@@ -921,9 +913,11 @@ class Trace:
         """Frames of wire stack ``stack_id`` of generation row ``gen_idx``, leaf first.
 
         ``gen_idx`` is the ``EventTable.gen_idx`` of the row the ID came from (stack IDs
-        are per generation). ``[]`` for stack 0 or an unknown ID.
+        are per generation). ``[]`` for stack 0 or an unknown ID. The frames are decoded
+        from the mapped file when asked (~µs; raises ValueError once the trace is closed).
         """
         stack_id, gen_idx = int(stack_id), int(gen_idx)
+        self._require()
         if stack_id == 0 or not 0 <= gen_idx < len(self._tables):
             return []
         return [Frame(*f) for f in self._tables[gen_idx].frames(stack_id)]
@@ -955,7 +949,7 @@ class Trace:
                 with tempfile.TemporaryDirectory() as d:
                     p = os.path.join(d, "trace")
                     with builtins.open(p, "wb") as f:
-                        f.write(self._require())
+                        f.write(self._require().buf)
                     self._stats = {**stats(p), "file": "<bytes>"}
         return dict(self._stats)
 
@@ -967,30 +961,29 @@ class Trace:
         See HACKING.md § Memory: mapped pages count in RSS, so after a full pass the
         whole file would stay resident otherwise.
         """
-        mm = self._mm
-        if mm is not None and hasattr(mmap, "MADV_DONTNEED"):
-            with contextlib.suppress(OSError, ValueError):
-                mm.madvise(mmap.MADV_DONTNEED)
+        if self._tf is not None:
+            self._tf.release_pages(0, self.size)
 
     def _require(self):
-        if self._buf is None:
+        if self._tf is None or self._tf.closed:
             raise ValueError("Trace is closed")
-        return self._buf
+        return self._tf
 
     @property
     def closed(self) -> bool:
-        return self._buf is None
+        return self._tf is None or self._tf.closed
 
     def close(self) -> None:
-        """Unmap the file. Summaries stay usable; reading events then raises ValueError."""
-        self._buf = None
+        """Unmap the file. Summaries and strings stay usable; reading events or stacks
+        then raises ValueError."""
         self._table = None
-        mm, self._mm = self._mm, None
-        if mm is not None:
-            # NOTE: while a caller still holds a view of the mapping, close() raises
-            # BufferError; the mapping then goes when the last view does (STYLE.md §3.5).
-            with contextlib.suppress(BufferError):
-                mm.close()
+        # the lazy stack tables hold views of the mapping: drop them first
+        self._tables = tuple(dataclasses.replace(t, stack_frames=None) for t in self._tables)
+        tf, self._tf = self._tf, None
+        if tf is not None:
+            # NOTE: while a caller still holds a view of the mapping, the mapping goes
+            # when the last view does (TraceFile.close, STYLE.md §3.5).
+            tf.close()
 
     def __enter__(self) -> Trace:
         return self
