@@ -204,3 +204,36 @@ def test_region_instance_links(qtbot):
     durs = [m.data(m.index(i, 2), Qt.ItemDataRole.UserRole) for i in range(m.rowCount())]
     assert durs == sorted(durs, reverse=True)
     assert len(tl.regions) >= m.rowCount()
+
+
+def test_tree_fetches_the_top_level_in_pieces(qtbot, qtmodeltester, monkeypatch):
+    """A trace with many root tasks exposes FETCH_ROWS roots at a time (a reset lays out
+    only those); fetchMore and index_of bring in the rest; every task is still reached."""
+    from goroscope.ui.models import task_tree_model
+
+    monkeypatch.setattr(task_tree_model, "FETCH_ROWS", 2)
+    panel, _ctx = make_panel(qtbot, TasksPanel, TRACES / "go1.27/annotations.trace")
+    _ready(qtbot, panel)
+    d = panel.data
+    m = task_tree_model.TaskTreeModel()  # no view: nothing fetches behind our back
+    m.set_data(panel.timeline, d)
+    n_roots = len(d.children(-1))
+    assert n_roots > 2
+    assert m.rowCount() == 2
+    assert m.canFetchMore(QModelIndex())
+    last_root = int(d.children(-1)[-1])
+    idx = m.index_of(last_root)  # fetches up to the row it needs
+    assert idx.isValid()
+    assert m.rowCount() == n_roots
+    assert m.task_row(m.index(n_roots - 1, 0)) == last_root
+    assert not m.canFetchMore(QModelIndex())
+    assert sorted(m.task_row(i) for i in _walk(m)) == list(range(len(d.parent_row)))
+    m.set_data(panel.timeline, d)  # a reset starts over with the first piece
+    assert m.rowCount() == 2
+    while m.canFetchMore(QModelIndex()):
+        m.fetchMore(QModelIndex())
+    assert m.rowCount() == n_roots
+    m.set_data(panel.timeline, d)
+    qtmodeltester.check(m)  # (fetches as it checks)
+    # the panel's view fetched what it shows; following a task selection still works
+    assert panel.tree_model.rowCount() >= 2

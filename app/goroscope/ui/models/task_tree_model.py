@@ -6,6 +6,12 @@ Rows come from :class:`~goroscope.ui.models.task_data.TaskData`'s CSR
 ``internalId`` is the task row + 1 (0 never appears: top-level items have an
 invalid parent). Times and goroutines are link columns (the panel turns clicks
 into ``selection.reveal``); raw values under ``Qt.UserRole``.
+
+The top level is fetched :data:`FETCH_ROWS` rows at a time (``canFetchMore`` /
+``fetchMore``; :meth:`TaskTreeModel.index_of` fetches up to the row it needs):
+``QTreeView`` lays out every top-level row on a reset — an ``index`` and a
+``hasChildren`` call into Python per row, for the 23,754 tasks of the 450 MB trace
+the top item of a GUI-thread profile (``tests/bench/bench_panels.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-__all__ = ["COLUMNS", "TaskTreeModel"]
+__all__ = ["COLUMNS", "FETCH_ROWS", "TaskTreeModel"]
+
+#: top-level rows exposed per fetch
+FETCH_ROWS = 1000
 
 #: (title, is a link)
 COLUMNS = (
@@ -46,11 +55,30 @@ class TaskTreeModel(QAbstractItemModel):
         self._d = None
         self._link_font = QFont()
         self._link_font.setUnderline(True)
+        self._top = 0  # top-level rows fetched
 
     def set_data(self, timeline, data) -> None:
         self.beginResetModel()
         self._tl, self._d = timeline, data
+        self._top = 0 if data is None else min(FETCH_ROWS, len(data.children(-1)))
         self.endResetModel()
+
+    def _n_roots(self) -> int:
+        return 0 if self._d is None else len(self._d.children(-1))
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802, B008
+        return not parent.isValid() and self._top < self._n_roots()
+
+    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802, B008
+        if not parent.isValid():
+            self._fetch_to(self._top + FETCH_ROWS)
+
+    def _fetch_to(self, n: int) -> None:
+        n = min(n, self._n_roots())
+        if n > self._top:
+            self.beginInsertRows(QModelIndex(), self._top, n - 1)
+            self._top = n
+            self.endInsertRows()
 
     def clear(self) -> None:
         self.set_data(None, None)
@@ -63,6 +91,8 @@ class TaskTreeModel(QAbstractItemModel):
         """The index of task ``task_row`` (walks nothing: ``pos_in_parent`` is stored)."""
         if self._d is None or not 0 <= task_row < len(self._d.parent_row):
             return QModelIndex()
+        root = ([*self.ancestors(task_row), task_row])[0]
+        self._fetch_to(int(self._d.pos_in_parent[root]) + 1)
         return self.createIndex(int(self._d.pos_in_parent[task_row]), column, task_row + 1)
 
     def ancestors(self, task_row: int) -> list[int]:
@@ -95,7 +125,7 @@ class TaskTreeModel(QAbstractItemModel):
         if parent.isValid() and parent.column() != 0:
             return QModelIndex()
         kids = d.children(pr)
-        if row >= len(kids):
+        if row >= (len(kids) if pr >= 0 else self._top):
             return QModelIndex()
         return self.createIndex(row, column, int(kids[row]) + 1)
 
@@ -110,6 +140,8 @@ class TaskTreeModel(QAbstractItemModel):
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008
         if self._d is None or (parent.isValid() and parent.column() != 0):
             return 0
+        if not parent.isValid():
+            return self._top
         return len(self._d.children(self.task_row(parent)))
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008
