@@ -55,6 +55,8 @@ TARGET_OPEN_S = 1.5
 TARGET_COLD_S = 1.5
 #: A gap between 5 ms ticks with more GUI-thread CPU than this is named in the report.
 STALL_SLOT_MS = 10.0
+#: Innermost Python frames shown per sampled stack (``BENCH_STACK_DEPTH``).
+STACK_DEPTH = int(os.environ.get("BENCH_STACK_DEPTH", "5"))
 
 
 def default_trace() -> Path:
@@ -218,8 +220,11 @@ def _frame_names(frame, limit: int = 40) -> tuple[str, ...]:
     return tuple(out)
 
 
-def child_stall(path: str, linger_s: float = 0.0) -> dict:
-    """In the child: the GUI thread's CPU per 5 ms tick gap while ``path`` loads, slow gaps named."""
+def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ()) -> dict:
+    """In the child: the GUI thread's CPU per 5 ms tick gap while ``path`` loads, slow gaps
+    named; then the GUI-thread cost of each of ``actions`` once loaded (``sort``: View →
+    Sort by start time with the biggest group expanded; ``select-g1``: select, then reveal,
+    the middle span of G1)."""
     import collections
     import threading
 
@@ -244,7 +249,7 @@ def child_stall(path: str, linger_s: float = 0.0) -> dict:
                 self.depth -= 1
                 if self.depth == 0:
                     cpu = (time.thread_time() - c0) * 1e3
-                    if cpu > 1.0:
+                    if cpu > 0.02:
                         try:
                             par = obj.parent()
                             who = obj.objectName() or type(obj).__name__
@@ -300,20 +305,29 @@ def child_stall(path: str, linger_s: float = 0.0) -> dict:
         app.processEvents()
         time.sleep(0.001)
     timer.stop()
+    load_events = list(app.events)
+    after = {name: _measure_action(app, win, name, samples) for name in actions}
     stop.set()
     th.join()
     cpu = np.array([g[2] for g in gaps[1:]])
     wall = np.array([(g[1] - g[0]) * 1e3 for g in gaps[1:]])
-    ev_cpu = [e[1] for e in app.events]
+    ev_cpu = [e[1] for e in load_events]
     slow = []
     for a, b, c in sorted(gaps[1:], key=lambda g: -g[2]):
         if c <= STALL_SLOT_MS or len(slow) >= 12:
             break
-        evs = [e for e in app.events if a <= e[0] <= b]
+        by_what: dict[str, list[float]] = {}
+        for e in load_events:
+            if a <= e[0] <= b:
+                by_what.setdefault(e[2], []).append(e[1])
+        evs = sorted(
+            ((round(sum(v), 1), f"{w} ×{len(v)}" if len(v) > 1 else w) for w, v in by_what.items()),
+            reverse=True,
+        )[:6]
         stacks = collections.Counter()
         for ts, st in samples:
             if a <= ts <= b and st:
-                inner = [x for x in st if not x.startswith("bench_gui.py")][:5]
+                inner = [x for x in st if not x.startswith("bench_gui.py")][:STACK_DEPTH]
                 if inner:
                     stacks[" < ".join(inner)] += 1
         slow.append(
@@ -321,7 +335,7 @@ def child_stall(path: str, linger_s: float = 0.0) -> dict:
                 "at_s": a - t0,
                 "cpu_ms": c,
                 "wall_ms": (b - a) * 1e3,
-                "events": [(round(e[1], 1), e[2]) for e in evs],
+                "events": evs,
                 "stacks": stacks.most_common(4),
             }
         )
@@ -338,7 +352,84 @@ def child_stall(path: str, linger_s: float = 0.0) -> dict:
         "event_max_ms": max(ev_cpu, default=0.0),
         "load_avg": (load0, os.getloadavg()[0]),
         "slow": slow,
+        "actions": after,
     }
+
+
+def _measure_action(app, win, name: str, samples: list, timeout_s: float = 300.0) -> dict:
+    """GUI-thread CPU of one user action on the loaded window: the call itself and every
+    event until its jobs are in (longest event, with the Python frames sampled in it)."""
+    import collections
+
+    import numpy as np
+
+    from goroscope.ui.panels.trace_source import R_GROUP
+    from goroscope.ui.selection import SpanRef
+
+    tp = win.view.timeline
+    src = tp.source
+
+    def idle() -> bool:
+        return (
+            not tp.layout_pending()
+            and not tp.track._row_requests
+            and win.panel_bridge.pending() == 0
+            and not win.view.staged_pending()
+        )
+
+    def run_until(cond) -> None:
+        end = time.perf_counter() + timeout_s
+        while not cond() and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+
+    if name == "sort":  # set-up: the biggest group expanded (its own layout job)
+        header = int(np.flatnonzero((src.row_kind == R_GROUP) & (src.row_res == 0))[0])
+        if not src.group_expanded(0):
+            tp.run_layout_job(src.toggle_job(header), "expanding")
+            run_until(idle)
+        calls = [("set_sort(start)", lambda: win.set_sort("start"))]
+    elif name == "select-g1":
+        tl = src.timeline
+        g = int(np.flatnonzero(tl.goroutines.goid == 1)[0])
+        n = int(tl.goroutine_row(g).start_ns.size)  # set-up, not measured
+        ref = SpanRef.goroutine(g, n // 2)
+        calls = [
+            (f"select span {n // 2} of G1 ({n:,} spans)", lambda: win.selection.set(ref)),
+            ("reveal it", lambda: win.selection.reveal(ref)),
+        ]
+    else:
+        raise ValueError(name)
+    out = []
+    for what, fn in calls:
+        run_until(idle)
+        app.events.clear()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        fn()
+        call_ms = (time.thread_time() - c0) * 1e3
+        t1 = time.perf_counter()
+        run_until(idle)
+        done_s = time.perf_counter() - t0
+        evs = sorted(app.events, key=lambda e: -e[1])
+        worst = evs[0] if evs else (t1, 0.0, "-")
+        stacks = collections.Counter()
+        lo, hi = (t0, t1) if call_ms >= worst[1] else (worst[0], worst[0] + worst[1] / 1e3 * 3)
+        for ts, st in samples:
+            if lo <= ts <= hi and st:
+                inner = [x for x in st if not x.startswith("bench_gui.py")][:STACK_DEPTH]
+                if inner:
+                    stacks[" < ".join(inner)] += 1
+        out.append(
+            {
+                "what": what,
+                "call_ms": call_ms,
+                "worst_event": (round(worst[1], 1), worst[2]),
+                "events_ms": sum(e[1] for e in app.events),
+                "done_s": done_s,
+                "stacks": stacks.most_common(4),
+            }
+        )
+    return {"steps": out}
 
 
 def _print_stall(res: dict) -> None:
@@ -352,6 +443,15 @@ def _print_stall(res: dict) -> None:
         f"[target ~{STALL_SLOT_MS:.0f} ms]; longest single event {res['event_max_ms']:.1f} ms\n"
         f"  wall per gap: max {res['wall_max_ms']:.0f} ms, p99 {res['wall_p99_ms']:.0f} ms\n"
     )
+    for name, got in res.get("actions", {}).items():
+        for st in got["steps"]:
+            w(
+                f"  {name}: {st['what']}: the call {st['call_ms']:.1f} ms, longest event "
+                f"{st['worst_event'][0]} ms ({st['worst_event'][1]}), all events "
+                f"{st['events_ms']:.0f} ms, done after {st['done_s']:.1f} s\n"
+            )
+            for stk, n in st["stacks"]:
+                w(f"      [{n} samples] {stk}\n")
     for g in res["slow"]:
         w(f"  gap at {g['at_s']:.2f} s: {g['cpu_ms']:.1f} ms CPU ({g['wall_ms']:.0f} ms wall)\n")
         for cpu, what in g["events"]:
@@ -369,6 +469,11 @@ def main(argv: list[str] | None = None) -> int:
         "--stall", action="store_true", help="only the GUI-thread stall measurement while loading"
     )
     ap.add_argument("--linger", type=float, default=0.0, help="--stall: seconds after `loaded`")
+    ap.add_argument(
+        "--after",
+        default="",
+        help="--stall: then time these actions, comma-separated (sort, select-g1)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-stall", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -376,12 +481,22 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(child(args.child)) + "\n")
         return 0
     if args.child_stall:
-        sys.stdout.write(json.dumps(child_stall(args.child_stall, args.linger)) + "\n")
+        acts = tuple(a for a in args.after.split(",") if a)
+        sys.stdout.write(json.dumps(child_stall(args.child_stall, args.linger, acts)) + "\n")
         return 0
     trace = args.trace or default_trace()
     if args.stall:
         p = subprocess.run(
-            [sys.executable, __file__, "--child-stall", str(trace), "--linger", str(args.linger)],
+            [
+                sys.executable,
+                __file__,
+                "--child-stall",
+                str(trace),
+                "--linger",
+                str(args.linger),
+                "--after",
+                args.after,
+            ],
             capture_output=True,
             text=True,
             env=_env(),

@@ -565,3 +565,59 @@ def test_statistics_swap_paints_in_the_next_turn(qtbot, loaded):
         pass
     qtbot.wait(20)
     assert paints.counts() == {"timeline": 1}
+
+
+def _unready_goroutine_row(tp, monkeypatch, min_spans=5) -> int:
+    """A goroutine row below the view whose spans are not built yet, with every goroutine
+    row made 'slow to build' (as a long-lived goroutine of the 450 MB trace is)."""
+    from goroscope.ui.panels import trace_source
+
+    monkeypatch.setattr(trace_source, "READY_SEGMENTS", -1)
+    src = tp.source
+    vis = tp.visible_rows()
+    for row in np.flatnonzero(src.row_kind == R_GOROUTINE).tolist():
+        if row < vis.stop + 5 or tp.track.spans_ready(row):
+            continue
+        g = int(src.row_res[row])
+        if len(src.timeline.goroutine_row(g).start_ns) >= min_spans:
+            return row
+    raise AssertionError("no suitable goroutine row")
+
+
+def test_selecting_a_span_of_an_unbuilt_row_builds_it_in_a_job(qtbot, loaded, monkeypatch):
+    """Selecting a span of a goroutine whose row is slow to build (G1 of the 450 MB trace:
+    2 M spans) builds the row in a job, then highlights the span."""
+    tp = loaded.view.timeline
+    row = _unready_goroutine_row(tp, monkeypatch)
+    src = tp.source
+    g = int(src.row_res[row])
+    model_row = src.timeline.goroutine_row(g)
+    i = len(model_row.start_ns) // 2
+    with qtbot.waitSignal(tp.track.row_built, timeout=LOAD_TIMEOUT_MS):
+        tp.selection.set(SpanRef.goroutine(g, i))
+        assert not tp.track.spans_ready(row)  # not built on the GUI thread
+        assert "loading its spans" in tp.status.text()
+        assert tp.track._highlight is None
+    assert tp.track._highlight == (row, i)
+    assert "duration" in tp.status.text()
+    s, e, _ = tp.track.spans(row)
+    np.testing.assert_array_equal(s, model_row.start_ns)  # the model's spans, unmerged
+
+
+def test_revealing_a_span_of_an_unbuilt_row_zooms_once_built(qtbot, loaded, monkeypatch):
+    tp = loaded.view.timeline
+    row = _unready_goroutine_row(tp, monkeypatch)
+    src = tp.source
+    g = int(src.row_res[row])
+    model_row = src.timeline.goroutine_row(g)
+    i = int(np.argmin(model_row.end_ns - model_row.start_ns))  # narrow: zoomed to
+    a, b = int(model_row.start_ns[i]), int(model_row.end_ns[i])
+    before = tp.view_range()
+    with qtbot.waitSignal(tp.track.row_built, timeout=LOAD_TIMEOUT_MS):
+        tp.selection.reveal(SpanRef.goroutine(g, i))
+        assert row in tp.visible_rows()  # scrolled at once
+        assert tp.view_range() == before  # zoom waits for the spans
+    x0, x1 = tp.view_range()
+    assert x0 <= a
+    assert b <= x1
+    assert x1 - x0 < before[1] - before[0]

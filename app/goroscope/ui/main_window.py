@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         self._signals.stage_reached.connect(self._on_stage)
         self._last_build = 0.0
         self._final_pending = False
+        self._loaded_deferred = False
 
         self._placeholder = QLabel(
             "Drop a Go execution trace here, or use File → Open.\n\n"
@@ -327,6 +328,7 @@ class MainWindow(QMainWindow):
         self.load_started_s = time.perf_counter()
         self._last_build = 0.0
         self._final_pending = True
+        self._loaded_deferred = False
         sig = self._signals
         holder: dict = {}
 
@@ -514,14 +516,15 @@ class MainWindow(QMainWindow):
     def _emit_loaded(self) -> None:
         if self._final_pending and self.view is not None:
             if self.view.staged_pending():  # "loaded" means drawn: after the staged plots
-                return  # _on_staged_done comes back here
+                self._loaded_deferred = True  # _on_staged_done comes back here
+                return
             self._final_pending = False
             self.loaded.emit()
 
     @Slot()
     def _on_staged_done(self) -> None:
-        s = self.session
-        if self._stats_request < 0 and s is not None and s.stage >= Stage.ANALYSES_READY:
+        if self._loaded_deferred:
+            self._loaded_deferred = False
             self._emit_loaded()
 
     @Slot(object, object)

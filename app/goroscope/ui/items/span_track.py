@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import QRectF, Qt, Slot
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
 from goroscope.lod.merge import merge_spans, window
@@ -134,6 +134,15 @@ def _build_and_merge_rows(
     return runs, built
 
 
+def _build_keyed_row(builder, key_of, row: int, key) -> tuple[int, tuple | None]:
+    """Job: ``builder.build_row(row)`` if ``row`` still shows ``key`` (the layout may change
+    meanwhile: then ``(row, None)``). Pure; any thread."""
+    if key_of(row) != key:
+        return row, None
+    built = builder.build_row(row)
+    return row, (built if key_of(row) == key else None)
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedRows:
     """Rows built and merged off the GUI thread for a predicted view (seed of a track's caches).
@@ -193,6 +202,8 @@ class FramePlan:
 class SpanTrackItem(pg.GraphicsObject):
     """Rows of state spans with level of detail.
 
+    ``row_built(key)`` is emitted when a row that :meth:`ensure_row` sent to a job is in.
+
     Parameters
     ----------
     n_rows : int
@@ -212,6 +223,8 @@ class SpanTrackItem(pg.GraphicsObject):
     row_height : float
         Fraction of a row the bar fills.
     """
+
+    row_built = Signal(object)
 
     def __init__(
         self,
@@ -254,6 +267,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._budget_spans = BACKGROUND_BUDGET_SPANS
         self._pending: tuple[int, tuple, list[int]] | None = None  # (request id, key, rows)
         self.background_merges = 0  # jobs submitted (for tests and the status bar)
+        self._row_requests: dict[int, object] = {}  # request id → row key (ensure_row)
         self._text_widths: dict[int, dict[str, int]] = {}  # pixel size → text → px
         self._font = QFont()
         self._font.setPixelSize(10)
@@ -330,6 +344,10 @@ class SpanTrackItem(pg.GraphicsObject):
             return self.spans(row)
         return None
 
+    def key_of(self, row: int) -> object:
+        """What ``row`` shows (its cache key; the row index without a ``key_of``)."""
+        return self._key_of(row)
+
     def spans_ready(self, row: int) -> bool:
         """Whether :meth:`spans` of ``row`` is cheap now (cached or quick to build)."""
         return self._key_of(row) in self._spans_cache or self._ready(row)
@@ -374,18 +392,56 @@ class SpanTrackItem(pg.GraphicsObject):
         """Merge in jobs through ``bridge`` when a view change touches > ``budget_spans`` spans."""
         if self._bridge is not None:
             self._bridge.finished.disconnect(self._on_merge_finished)
+            self._bridge.failed.disconnect(self._on_row_failed)
+            self._bridge.dropped.disconnect(self._on_row_failed)
         self._bridge = bridge
         self._budget_spans = int(budget_spans)
         self._pending = None
+        self._row_requests.clear()
         if bridge is not None:
             bridge.finished.connect(self._on_merge_finished)
+            bridge.failed.connect(self._on_row_failed)
+            bridge.dropped.connect(self._on_row_failed)
 
     def merge_pending(self) -> bool:
         """Whether a background merge for the current view is still running."""
         return self._pending is not None
 
+    def ensure_row(self, row: int) -> bool:
+        """Whether the spans of ``row`` are ready; if not, build them in a job (once) and
+        emit ``row_built(key)`` when they are in. Selecting or revealing a span of a
+        long-lived goroutine (2 M spans) must not build its row on the GUI thread."""
+        if self.spans_ready(row):
+            return True
+        key = self._key_of(row)
+        if key in self._row_requests.values():
+            return False
+        rid = self._bridge.submit(
+            ("span-row", id(self), key), _build_keyed_row, self._builder, self._key_of, row, key
+        )
+        self._row_requests[rid] = key
+        return False
+
+    def _on_row_failed(self, request_id: int, _exc: object = None) -> None:
+        self._row_requests.pop(request_id, None)  # a later ensure_row asks again
+
+    def _on_row_built(self, request_id: int, result: object) -> bool:
+        key = self._row_requests.pop(request_id, None)
+        if key is None:
+            return False
+        row, built = result
+        if built is not None and row < self._n_rows and self._key_of(row) == key:
+            if self._builder is not None:
+                built = self._builder.adopt(row, built)
+            self._spans_cache[key] = _as_span_arrays(built)
+            self.update()
+            self.row_built.emit(key)
+        return True
+
     @Slot(int, object)
     def _on_merge_finished(self, request_id: int, result: object) -> None:
+        if self._on_row_built(request_id, result):
+            return
         if self._pending is None or request_id != self._pending[0]:
             return
         rows = self._pending[2]

@@ -450,7 +450,8 @@ class TimelinePanel(QWidget):
         svb.setMouseEnabled(x=False, y=False)
         svb.setYRange(0, 1, padding=0)
         svb.invertY(True)
-        svb.setXLink(self.view_box)
+        if summary:  # hidden, it would still follow every range change
+            svb.setXLink(self.view_box)
         _eager_matrix(svb)
         self.summary_strip = StateStripItem(
             lambda: [self.track.spans(r) for r in range(len(self._rows))] if summary else [],
@@ -461,6 +462,8 @@ class TimelinePanel(QWidget):
         svb.addItem(self.summary_strip)
         self._bridge = bridge
         self._layout_request: tuple[int, object, str] | None = None  # (id, source, what)
+        self._pending_reveal: tuple[Selection, object] | None = None  # (value, row key)
+        self.track.row_built.connect(self._on_row_built)
         self._refine_request: tuple | None = None
         self._refine_wanted: tuple | None = None
         self._refine_timer = QTimer(self)
@@ -769,7 +772,7 @@ class TimelinePanel(QWidget):
             self.show_range(value.t0_ns, value.t1_ns, record=False)
         elif isinstance(value, GoroutineRef):
             row = self._goroutine_row(value.goroutine_idx, expand=True)
-            if row is not None:
+            if row is not None and not self._defer_reveal(value, row):
                 self.scroll_to_row(row, center=True)
                 life = self._row_extent(row)
                 x0, x1 = self.view_range()
@@ -779,7 +782,7 @@ class TimelinePanel(QWidget):
             if value.resource_kind in ("goroutine", "region"):
                 self._goroutine_row(value.resource_idx, expand=True)
             row = self.row_of(value)
-            if row is not None:
+            if row is not None and not self._defer_reveal(value, row):
                 s, e, _ = self.track.spans(row)
                 if 0 <= value.span_idx < len(s):
                     self.scroll_to_row(row, center=True)
@@ -868,7 +871,7 @@ class TimelinePanel(QWidget):
             rng = (sel.t0_ns, sel.t1_ns)
         elif isinstance(sel, SpanRef):
             row = self.row_of(sel)
-            if row is not None:
+            if row is not None and self.track.ensure_row(row):  # else: F again once built
                 s, e, _ = self.track.spans(row)
                 a, b = float(s[sel.span_idx]), float(e[sel.span_idx])
                 m = max((b - a) * 0.1, MIN_RANGE_NS)
@@ -1114,6 +1117,9 @@ class TimelinePanel(QWidget):
             return
         if isinstance(new, SpanRef):
             row = self.row_of(new)
+            if row is not None and not self.track.ensure_row(row):  # built in a job first
+                self.status.setText(f"{self._rows[row].label.strip()}: loading its spans…")
+                return  # _on_row_built comes back here
             if row is not None and 0 <= new.span_idx < len(self.track.spans(row)[0]):
                 self.track.set_highlight(row, new.span_idx)
                 s, e, st = self.track.spans(row)
@@ -1144,6 +1150,28 @@ class TimelinePanel(QWidget):
             self.status.setText(f"range {format_duration(new.duration_ns)}{where} — {parts}")
             return
         self.status.setText("")
+
+    def _on_row_built(self, key: object) -> None:
+        """A row :meth:`SpanTrackItem.ensure_row` sent to a job is in: finish what waited."""
+        cur = self.selection.current
+        if isinstance(cur, SpanRef):
+            row = self.row_of(cur)
+            if row is not None and self.track.key_of(row) == key:
+                self._on_selection_changed(None, cur)
+        pending = self._pending_reveal
+        if pending is not None and pending[1] == key:
+            self._pending_reveal = None
+            self.reveal(pending[0])
+
+    def _defer_reveal(self, value: Selection, row: int) -> bool:
+        """If ``row``'s spans are not built yet: scroll to it, build them in a job and
+        reveal ``value`` when they are in (True); False when they are ready now."""
+        if self.track.ensure_row(row):
+            return False
+        self.scroll_to_row(row, center=True)
+        self._pending_reveal = (value, self.track.key_of(row))
+        self.status.setText(f"{self._rows[row].label.strip()}: loading its spans…")
+        return True
 
     def show_shortcuts(self) -> QDialog:
         """``?``: a non-modal list of every shortcut."""
