@@ -621,3 +621,35 @@ def test_revealing_a_span_of_an_unbuilt_row_zooms_once_built(qtbot, loaded, monk
     assert x0 <= a
     assert b <= x1
     assert x1 - x0 < before[1] - before[0]
+
+
+def test_theme_follows_a_system_switch_live(qtbot, loaded, monkeypatch):
+    """The system switching dark/light (here: the GOROSCOPE_THEME override and the app
+    palette change it brings, as a colorSchemeChanged would) re-themes the open view."""
+    from PySide6.QtWidgets import QApplication
+
+    from goroscope.ui import theme
+
+    app = QApplication.instance()
+    saved_palette, saved_style = app.palette(), app.style().name()
+    view = loaded.view
+    tp = view.timeline
+    fams = tp.source.state_families()
+    try:
+        for dark in (not view.palette_.dark, view.palette_.dark):
+            monkeypatch.setenv(theme.THEME_ENV, "dark" if dark else "light")
+            with qtbot.waitSignal(loaded.theme_watcher.changed, timeout=2000):
+                theme.apply_system_theme(app)  # what the platform's scheme change does
+                loaded.theme_watcher._check()  # colorSchemeChanged: Qt's own signal
+            want = theme.Palette(dark=dark)
+            assert view.palette_.dark is dark
+            assert tp.plot.backgroundBrush().color() == want.background
+            assert view.heap_plot.backgroundBrush().color() == want.background
+            assert [c.rgb() for c in tp.track._colors] == [c.rgb() for c in want.table(fams)]
+            assert view.pinned_track._colors[0].rgb() == want.color(0).rgb()
+            sw = tp.legend.swatches[theme.StateFamily.RUNNING].styleSheet()
+            assert want.color(theme.StateFamily.RUNNING).name() in sw
+            assert (app.palette().color(app.palette().ColorRole.Window).lightness() < 128) is dark
+    finally:
+        app.setPalette(saved_palette)
+        app.setStyle(saved_style)

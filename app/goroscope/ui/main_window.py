@@ -61,6 +61,7 @@ from goroscope.ui.panels.trace_view import (
     empty_view_data,
 )
 from goroscope.ui.selection import SelectionModel
+from goroscope.ui.theme import Palette, ThemeWatcher, apply_system_theme
 
 #: At most one progressive snapshot is turned into view data per this many seconds.
 SNAPSHOT_MIN_S = 1.0
@@ -240,6 +241,16 @@ class MainWindow(QMainWindow):
         # Linked panels (issue #9): docks around the timeline, each with its own bridge.
         self.panel_bridge = JobBridge(self._executor, self)
         self.docks = install_panels(self, PanelContext(self, self.selection, self.panel_bridge))
+        # dark/light follows the system live (QStyleHints.colorSchemeChanged)
+        self.theme_watcher = ThemeWatcher(self, watch=self)
+        self.theme_watcher.changed.connect(self._on_theme_changed)
+
+    @Slot(bool)
+    def _on_theme_changed(self, dark: bool) -> None:
+        """The system switched dark/light: Qt palette and our plots' colours follow."""
+        apply_system_theme()
+        if self.view is not None and self.view.palette_.dark != dark:
+            self.view.set_palette(Palette(dark=dark))
 
     # -- menus ---------------------------------------------------------------------
     def _build_menus(self) -> None:

@@ -212,13 +212,18 @@ class ThemeWatcher(QObject):
 
     changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, watch: QObject | None = None) -> None:
+        """``watch``: a top-level widget whose palette-change events to follow (every widget
+        gets ``ApplicationPaletteChange``); default the application itself — an event filter
+        that sees every event of the process, too costly for the main window's lifetime."""
         super().__init__(parent)
         self.dark = system_is_dark()
         app = QGuiApplication.instance()
+        self._watched = watch if watch is not None else app
         if app is not None:
             app.styleHints().colorSchemeChanged.connect(self._check)
-            app.installEventFilter(self)
+        if self._watched is not None:
+            self._watched.installEventFilter(self)
 
     def _check(self, *_args) -> None:
         dark = system_is_dark()
@@ -227,10 +232,7 @@ class ThemeWatcher(QObject):
             self.changed.emit(dark)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        if (
-            obj is QGuiApplication.instance()
-            and event.type() == QEvent.Type.ApplicationPaletteChange
-        ):
+        if obj is self._watched and event.type() == QEvent.Type.ApplicationPaletteChange:
             self._check()
         return False
 
@@ -312,3 +314,8 @@ class LegendWidget(QWidget):
             grid.addWidget(name, r, 2 * c + 1)
             self.swatches[fam] = sw
         grid.setColumnStretch(2 * columns, 1)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Recolour the swatches (a theme switch)."""
+        for fam, sw in self.swatches.items():
+            sw.setStyleSheet(f"background: {palette.color(fam).name()}; border: 1px solid #777;")

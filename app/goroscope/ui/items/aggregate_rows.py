@@ -68,6 +68,12 @@ class AggregateRowsItem(pg.GraphicsObject):
         self._scale_of = scale_of
         self.update()
 
+    def set_color_of(self, color_of: Callable[[int], QColor]) -> None:
+        """New colours per family (a theme switch)."""
+        self._color_of = color_of
+        self._luts.clear()
+        self.update()
+
     def _lut(self, families: Sequence[int]) -> np.ndarray:
         key = tuple(int(f) for f in families)
         got = self._luts.get(key)

@@ -80,6 +80,11 @@ class StateStripItem(pg.GraphicsObject):
         self._pending: tuple[int, BufferedBounds] | None = None
         self.background_sums = 0
 
+    def set_colors(self, colors: Sequence[QColor]) -> None:
+        """Colour per state code (a theme switch)."""
+        self._lut = np.array([QColor(c).rgba() for c in colors] + [0], dtype=np.uint32)
+        self.update()
+
     def set_background(self, bridge: JobBridge | None) -> None:
         """Compute the sums in jobs through ``bridge`` (the old strip stays up meanwhile)."""
         if self._bridge is not None:

@@ -37,6 +37,10 @@ class TickRowsItem(pg.GraphicsObject):
         self.drawn_ticks = 0
         self.setZValue(8)
 
+    def set_color(self, color: QColor) -> None:
+        self._color = QColor(color)
+        self.update()
+
     def set_rows(self, n_rows: int, ticks_of: TicksFn, duration_ns: int) -> None:
         self.prepareGeometryChange()
         self._n_rows, self._ticks_of, self._duration_ns = int(n_rows), ticks_of, int(duration_ns)

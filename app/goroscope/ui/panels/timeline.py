@@ -483,12 +483,8 @@ class TimelinePanel(QWidget):
         self.status = QLabel()
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.legend = LegendWidget(self.palette_, columns=7)
-        if self.palette_.dark:  # the widgets around the plot follow the theme too
-            pal = self.palette()
-            pal.setColor(QPalette.ColorRole.Window, self.palette_.background)
-            pal.setColor(QPalette.ColorRole.WindowText, self.palette_.foreground)
-            self.setPalette(pal)
-            self.setAutoFillBackground(True)
+        self._header_plots: list[pg.PlotWidget] = []
+        self._widget_palette()
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -572,6 +568,41 @@ class TimelinePanel(QWidget):
         self._on_selection_changed(None, self.selection.current)
         self.rows_changed.emit()
 
+    def _widget_palette(self) -> None:
+        """The widgets around the plot follow the theme too (dark: our background)."""
+        if self.palette_.dark:
+            pal = self.palette()
+            pal.setColor(QPalette.ColorRole.Window, self.palette_.background)
+            pal.setColor(QPalette.ColorRole.WindowText, self.palette_.foreground)
+            self.setPalette(pal)
+            self.setAutoFillBackground(True)
+        else:
+            self.setPalette(QPalette())  # the application's again
+            self.setAutoFillBackground(False)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Re-theme live (the system switched dark/light): plots, axes, span colours, legend."""
+        self.palette_ = pal = palette
+        for w in (self.plot, self.summary, *self._header_plots):
+            w.setBackground(pal.background)
+            pi = w.getPlotItem()
+            for name in ("left", "top"):
+                ax = pi.getAxis(name)
+                ax.setTextPen(pal.foreground)
+                ax.setPen(pal.grid)
+        self.track.set_colors(pal.table(self.source.state_families()))
+        self.track._highlight_color = QColor(pal.selection)
+        self.track.set_lifetime_colors(
+            pal.color(StateFamily.CREATED), pal.color(StateFamily.EXITED)
+        )
+        self.summary_strip.set_colors(pal.table(self.source.state_families()))
+        self.aggregates.set_color_of(pal.color)
+        self.ticks.set_color(pal.color(StateFamily.CPU_SAMPLE))
+        self._range_band.setBrush(pg.mkBrush(pal.range_fill))
+        self.legend.set_palette(pal)
+        self._widget_palette()
+        self.row_axis.update()
+
     def view_hint(self) -> ViewHint:
         """What the view shows now, for jobs preparing the next snapshot (read on any thread).
 
@@ -617,6 +648,7 @@ class TimelinePanel(QWidget):
         _eager_matrix(vb)
         w.setFixedHeight(height_px)
         self._header_layout.addWidget(w)
+        self._header_plots.append(w)
         return w
 
     def _aggregate_of(self, row: int):

@@ -346,6 +346,17 @@ class TraceView(QWidget):
         lay.addWidget(self.banner)
         lay.addWidget(tp, 1)
 
+    def set_palette(self, palette: Palette) -> None:
+        """Re-theme live (the system switched dark/light)."""
+        self.palette_ = palette
+        self.timeline.set_palette(palette)
+        self.pinned_track.set_colors(palette.default_table())
+        for name, c in self._curves.items():
+            pen = pg.mkPen(palette.color(_CURVE_FAMILIES[name]), width=1)
+            if name == "heap goal":
+                pen.setStyle(Qt.PenStyle.DashLine)
+            c.setPen(pen)
+
     # -- pinned rows ------------------------------------------------------------------
     def _pinned_spans(self, row: int):
         return self.data.pinned.spans[row]
