@@ -258,3 +258,25 @@ def test_stats_path_never_falls_back(monkeypatch):
     monkeypatch.setattr(order.TraceChunks, "_resume", no)
     for trace in sample_traces()[-3:]:
         assert "error" not in stats(trace)
+
+
+@pytest.mark.parametrize("trace", sample_traces(), ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_kept_columns_are_the_format_decode(trace):
+    """``read_trace`` keeps each generation's events as the ordering kernel decoded them in
+    place (no second decode): equal, column for column, to ``format.decode_generation``."""
+    from goroscope.format import TraceFile, index_trace
+    from goroscope.format.decode import decode_generation
+
+    data = trace.read_bytes()
+    res = order.read_trace(data)
+    with TraceFile(data) as tf:
+        ix = index_trace(tf)
+        assert len(res.events.generations) == len(ix.generations)
+        for g, kept in enumerate(res.events.generations):
+            want = decode_generation(tf, ix, g).events
+            got = kept.columns.events
+            for f in ("ev_type", "time_ns", "thread", "batch", "args", "offset"):
+                a, b = getattr(got, f), getattr(want, f)
+                assert a.dtype == b.dtype, f
+                assert np.array_equal(a, b), f
+                assert not a.flags.writeable, f

@@ -1469,9 +1469,10 @@ def tick_shift(nspt: float) -> int:
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _decode_batch(buf, pos, end, bt, nspt, shift, nargs, timed, s_typ, s_time, s_args, at, ids,
-                  stack_args, string_args):  # fmt: skip
-    """Decode one M batch into slot rows ``at…`` (``format.decode_events`` for one batch).
+def _decode_batch(buf, pos, end, bt, nspt, shift, nargs, timed, s_typ, s_time, s_args, s_evoff,
+                  at, ids, stack_args, string_args):  # fmt: skip
+    """Decode one M batch into slot rows ``at…`` (``format.decode_events`` for one batch:
+    type, time, args and the event's byte offset).
 
     Checks each event's stack and string IDs as it goes (Go's ``validateTableIDs``:
     an event with a missing ID fails Go's reader when returned; any failure sends
@@ -1487,6 +1488,7 @@ def _decode_batch(buf, pos, end, bt, nspt, shift, nargs, timed, s_typ, s_time, s
     ush = np.uint64(max(shift, 0))
     j = at
     while pos < end:
+        start = pos
         t = buf[pos]
         if timed[t] == 0:
             return -1
@@ -1521,6 +1523,7 @@ def _decode_batch(buf, pos, end, bt, nspt, shift, nargs, timed, s_typ, s_time, s
         s_args[j, 1] = a1
         s_args[j, 2] = a2
         s_args[j, 3] = a3
+        s_evoff[j] = start
         if stack_args[t, 0] != 0 or string_args[t, 0] != 0:
             if not _valid_ids(
                 t, s_args[j], stack_ids, stack_set, s_ids, s_set, stack_args, string_args
@@ -1535,17 +1538,23 @@ def _load_batch(k, cur, mb_rows, bat, nspt, shift, nargs, timed, slots, ids, sta
                 string_args, buf):  # fmt: skip
     """Decode cursor ``k``'s next batch into its slot (Go's ``batchCursor.nextEvent``).
 
+    A slot start ``cur[7][k]`` of -1 means "in place": each batch decodes into the slot
+    rows of its own source rows, so the slots end up holding the whole generation's
+    events in file order (``model.order`` keeps them as the generation's columns).
     Returns 1 (loaded), 0 (the M has no more batches) or a negative status."""
     c_bp, c_bend, c_lp, c_lend, c_soff, c_row0 = cur[1], cur[2], cur[5], cur[6], cur[7], cur[8]
     b_doff, b_size, b_time, b_row0 = bat
-    s_typ, s_time, s_args = slots
+    s_typ, s_time, s_args, s_evoff = slots
     while c_bp[k] < c_bend[k]:
         b = mb_rows[c_bp[k]]
         c_bp[k] += 1
         at = c_soff[k]
+        if at < 0:
+            at = b_row0[b]
         pos = b_doff[b]
         cnt = _decode_batch(buf, pos, pos + b_size[b], b_time[b], nspt, shift, nargs, timed,
-                            s_typ, s_time, s_args, at, ids, stack_args, string_args)  # fmt: skip
+                            s_typ, s_time, s_args, s_evoff, at, ids, stack_args,
+                            string_args)  # fmt: skip
         if cnt == -2:
             return ERR_TABLE_ID
         if cnt < 0:
@@ -1575,7 +1584,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     (sized for its largest batch). ``scratch`` = (cur (9, m) int64 — M id, next
     batch, batch end, current time, M state row, slot row, slot end, slot start,
     source row offset —, heap, CPU permutation, pdqsort work, slot type / time /
-    args); ``rs[3]`` the number of cursors, ``rs[4]`` ``tick_shift(nspt) + 1``.
+    args / byte offset; slot start -1: in place, see :func:`_load_batch`); ``rs[3]`` the number of cursors, ``rs[4]`` ``tick_shift(nspt) + 1``.
 
     ``st`` is :class:`KernelState` as a tuple (g, p, m, t rows, their hash tables,
     scalars, extension rows); ``out`` the output columns (type, time, (g, p, m), args,
@@ -1589,8 +1598,8 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     tabs = (s_ids, s_off, s_len)
     ids = (stack_ids, stack_set, s_ids, s_set)
     z = np.uint64(0)
-    cur, heap, cpu_perm, work, s_typ, s_time, s_args = scratch
-    slots = (s_typ, s_time, s_args)
+    cur, heap, cpu_perm, work, s_typ, s_time, s_args, s_evoff = scratch
+    slots = (s_typ, s_time, s_args, s_evoff)
     m_ids, ct, mrow, c_lp, c_lend, c_row0 = cur[0], cur[3], cur[4], cur[5], cur[6], cur[8]
     ms_rows, mh_rows = st[2], st[6]
     n_cpu = cpu_time.shape[0]

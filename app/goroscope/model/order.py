@@ -63,7 +63,13 @@ from typing import NamedTuple
 import numpy as np
 
 from goroscope.format import spec as wire
-from goroscope.format.columns import CPUSampleColumns, EventColumns, Generation, StackTable
+from goroscope.format.columns import (
+    MAX_ARGS,
+    CPUSampleColumns,
+    EventColumns,
+    Generation,
+    StackTable,
+)
 from goroscope.format.decode import DecodeBuffers, decode_generation
 from goroscope.format.errors import TraceFormatError
 from goroscope.format.index import index_trace
@@ -588,7 +594,7 @@ class TraceChunks:
                 ix,
                 g,
                 buffers=buffers[g % 2],
-                events=self._keep,
+                events=False,
                 frames=(self._tables or self._keep) and not self._lazy,
             )
             return dg, _count_batches(ix, g, buf)
@@ -642,7 +648,7 @@ class TraceChunks:
                 raise _Fallback(g)
             if g + 1 < ng and g + 1 != stop:
                 nxt = pool.submit(decode, g + 1)
-            counts, gid_range, cur, mb_rows, slot_rows, bat = batches
+            counts, gid_range, cur, mb_rows, slot_rows, bat, sel, b_count = batches
             n_m = cur.shape[1] - 1
             n_batches = int(gi.batch_end[g] - gi.batch_start[g])
             state.reserve(
@@ -664,10 +670,18 @@ class TraceChunks:
                 scratch = (
                     None, np.empty(mcap, np.int64), np.empty(0, np.int64), K.pdq_work(),
                     np.empty(cap, np.uint8), np.empty(cap, np.int64), np.empty((cap, 4), np.uint64),
+                    np.empty(cap, np.int64),
                 )  # fmt: skip
             if scratch[2].shape[0] < n_cpu:
                 scratch = (*scratch[:2], np.empty(2 * n_cpu, np.int64), *scratch[3:])
             scratch = (cur, *scratch[1:])
+            kernel_scratch = scratch
+            if self._keep:
+                # The kept columns are the kernel's own decode: every batch decodes in place
+                # (slot rows = its source rows), so no second decode (``decode_generation``).
+                dg, slots = _in_place_events(dg, ix, sel, b_count, int(counts.sum()))
+                cur[7, :] = -1
+                kernel_scratch = (*scratch[:4], *slots)
             s_set = K.dense_set(dg.strings.ids)
             gen_idx = len(self._gens)
             tables, codes = self._gen_tables(dg, buf)
@@ -694,7 +708,7 @@ class TraceChunks:
                     cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
                     dg.stacks.ids, stack_set, dg.strings.ids, s_set,
                     dg.strings.offset, dg.strings.length,
-                    STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, scratch, rs,
+                    STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, kernel_scratch, rs,
                 )  # fmt: skip
                 if status < 0:
                     raise _Fallback(g)
@@ -704,6 +718,10 @@ class TraceChunks:
                     yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes, code_map)
                 if status == K.OK:
                     break
+            if self._keep:
+                ev = dg.events
+                for arr in (ev.ev_type, ev.time_ns, ev.args, ev.offset):
+                    arr.flags.writeable = False
             if self._tf is not None:
                 end = int(bi.data_offset[gi.batch_end[g] - 1] + bi.size[gi.batch_end[g] - 1])
                 self._tf.release_pages(int(gi.byte_start[g]), end)
@@ -903,7 +921,28 @@ def _count_batches(ix, g: int, buf: np.ndarray):
     np.cumsum(b_count[:-1], out=b_row0[1:])
     cur, mb_rows, slot_rows = _cursors(bi.thread[sel], b_count)
     bat = (b_doff, b_size, bi.base_time[sel], b_row0)
-    return counts, gid_range, cur, mb_rows, slot_rows, bat
+    return counts, gid_range, cur, mb_rows, slot_rows, bat, sel, b_count
+
+
+def _in_place_events(dg: Generation, ix, sel: np.ndarray, b_count: np.ndarray, n: int):
+    """Generation ``dg`` with event columns for the kernel to decode into in place.
+
+    ``decode_generation``'s columns (file order; thread and batch row per event filled
+    here), whose type, time, args and offset arrays the ordering kernel fills as its
+    cursors reach each batch (slot start -1, ``_order_kernel._load_batch``): once the
+    generation is ordered they hold all its events. Returns (generation, slots).
+    """
+    slots = (
+        np.empty(n, np.uint8),
+        np.empty(n, np.int64),
+        np.empty((n, MAX_ARGS), np.uint64),
+        np.empty(n, np.int64),
+    )
+    thread = np.repeat(ix.batches.thread[sel], b_count)
+    batch = np.repeat(sel.astype(np.int32), b_count)
+    thread.flags.writeable = batch.flags.writeable = False
+    ev = EventColumns(slots[0], slots[1], thread, batch, slots[2], slots[3])
+    return dataclasses.replace(dg, events=ev), slots
 
 
 def _cursors(thread: np.ndarray, count: np.ndarray):
