@@ -64,3 +64,26 @@ def test_big_sort_runs_as_job_and_keeps_selection(qtbot):
     assert not m.sorting
     assert (np.diff(v[m.rows]) >= 0).all()
     assert m.source_row(keep.row()) == src  # the persistent index followed its row
+
+
+def test_identity_rows_are_shared_and_view_row_is_direct(qtmodeltester):
+    """A fresh set_columns shows the identity permutation as a view of one cached arange
+    (no new allocation per table); view_row answers without searching; a sort or a
+    filter replaces it with a real permutation and view_row still inverts it."""
+    from goroscope.ui.models.table import identity_rows
+
+    a, b = identity_rows(10), identity_rows(7)
+    assert a.base is b.base
+    assert np.array_equal(a, np.arange(10))
+    assert not a.flags.writeable
+    m = NumpyTableModel(None)
+    vals = np.array([5, 3, 9, 1, 7])
+    m.set_columns([Column("v", vals)])
+    assert [m.view_row(i) for i in range(5)] == [0, 1, 2, 3, 4]
+    m.sort(0, Qt.SortOrder.AscendingOrder)
+    assert [m.source_row(r) for r in range(5)] == np.argsort(vals).tolist()
+    assert all(m.source_row(m.view_row(i)) == i for i in range(5))
+    m.filter(vals > 4)
+    assert m.view_row(1) == -1
+    assert all(m.source_row(m.view_row(i)) == i for i in (0, 2, 4))
+    qtmodeltester.check(m)

@@ -50,15 +50,32 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from goroscope.ui.bridge import JobBridge
 
-#: rows above which a sort runs as a job (when the model has a bridge): an argsort
-#: of 100 k int64 takes ~7 ms here, 2 M take ~250 ms
-SYNC_SORT_ROWS = 100_000
+#: rows above which a sort runs as a job (when the model has a bridge): an argsort of
+#: 100 k int64 takes ~7 ms on a quiet machine and was the GUI thread's longest slot
+#: (tens of ms) under load on the big trace (``tests/bench/bench_panels.py``); 20 k
+#: take ~1.5 ms, 2 M ~250 ms
+SYNC_SORT_ROWS = 20_000
 
 #: above this many shown rows, view_row compares instead of building an inverse
 INVERSE_ROWS = 200_000
 
 #: a new order of more rows than this is a model reset, not a layout change (see above)
-RESET_ROWS = 100_000
+RESET_ROWS = SYNC_SORT_ROWS
+
+_IDENTITY: list[NDArray[np.int64]] = [np.zeros(0, np.int64)]
+
+
+def identity_rows(n: int) -> NDArray[np.int64]:
+    """``arange(n)`` as a read-only view of one cached array (grown by doubling). A new
+    2 M-row table's identity permutation was a fresh 16 MB allocation on the GUI thread:
+    16–35 ms of page faults per selected goroutine of the big trace (events panel)."""
+    base = _IDENTITY[0]
+    if len(base) < n:
+        base = np.arange(max(n, 2 * len(base)), dtype=np.int64)
+        base.flags.writeable = False
+        _IDENTITY[0] = base
+    return base[:n]
+
 
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -179,7 +196,7 @@ class NumpyTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._cols = list(columns)
         self._n = n
-        self._rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
+        self._rows = identity_rows(n) if rows is None else np.asarray(rows, np.int64)
         self._pos = None
         self._full_order = None
         if sort is not None:
@@ -235,6 +252,8 @@ class NumpyTableModel(QAbstractTableModel):
         than building the inverse permutation on the GUI thread."""
         if not 0 <= source_row < self._n:
             return -1
+        if len(self._rows) == self._n and self._rows.base is _IDENTITY[0]:
+            return source_row  # the identity (a fresh set_columns)
         if self._pos is None and len(self._rows) > INVERSE_ROWS:
             hit = np.flatnonzero(self._rows == source_row)
             return int(hit[0]) if len(hit) else -1

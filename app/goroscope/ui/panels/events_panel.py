@@ -23,7 +23,6 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -42,7 +41,13 @@ from goroscope.ui.models.event_table import (
     goroutine_events,
     resolve_event,
 )
-from goroscope.ui.models.table import Column, NumpyTableModel, format_ns, format_time_ns
+from goroscope.ui.models.table import (
+    Column,
+    NumpyTableModel,
+    format_ns,
+    format_time_ns,
+    identity_rows,
+)
 from goroscope.ui.panels.goroutines_panel import make_table
 from goroscope.ui.selection import GoroutineRef, SpanRef
 
@@ -180,7 +185,7 @@ class GoroutineEventsPanel(QWidget):
         def to_text(i) -> str:
             return STATE_NAMES.get(int(ev.to_state[i]), "?") + (" (status)" if status[i] else "")
 
-        idx = np.arange(len(ev), dtype=np.int64)
+        idx = identity_rows(len(ev))
         return [
             Column("Time", ev.time_ns, format_time_ns, link=True,
                    header_tip="ns since trace start; click: show in the timeline"),
