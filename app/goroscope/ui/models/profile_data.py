@@ -608,14 +608,27 @@ def aggregate(iv: Intervals, rep: NDArray[np.int64], kind: str = "", scope=None)
 
 
 def profile_flame(tl: Timeline, data: ProfileData, kind: str, scope: Scope):
-    """``(ProfileView, FlameData)`` of ``kind`` in ``scope`` (job thread): the flame graph is
-    built from the view's records in their order (``FlameData.stack_nodes[i]`` is record i's
-    leaf), weighted by total delay (blocking) or samples (CPU)."""
+    """``(ProfileView, FlameData, (leaf, called_from))`` of ``kind`` in ``scope`` (job
+    thread): the flame graph is built from the view's records in their order
+    (``FlameData.stack_nodes[i]`` is record i's leaf), weighted by total delay (blocking)
+    or samples (CPU); per record the leaf function and the first frame outside the
+    runtime (the top table's text, made here: a million stacks on a hostile trace)."""
     from goroscope.ui.models.flame_data import build_flame
 
     view = scope_view(tl, data, kind, scope)
-    flame = build_flame([data.frames[h] for h in view.handles.tolist()], view.totals_ns)
-    return view, flame
+    frames = [data.frames[h] for h in view.handles.tolist()]
+    flame = build_flame(frames, view.totals_ns)
+    leaf = np.array([f[0][1] if f else "(no stack)" for f in frames], dtype=object)
+    return view, flame, (leaf, np.array([user_frame(f) for f in frames], dtype=object))
+
+
+def user_frame(frames) -> str:
+    """The first frame outside the runtime (``func file:line``), else the leaf."""
+    for _pc, fn, file, line in frames:
+        pkg = fn[: fn.find(".", fn.rfind("/") + 1)]
+        if not (pkg in ("runtime", "sync", "syscall") or pkg.startswith(("runtime/", "internal/"))):
+            return f"{fn}  {file.rsplit('/', 1)[-1]}:{line}"
+    return frames[0][1] if frames else ""
 
 
 def records(data: ProfileData, view: ProfileView) -> list[ProfileRecord]:

@@ -97,15 +97,6 @@ def make_table_view(model, *, stretch_last: bool = True) -> QTableView:
     return v
 
 
-def _user_frame(frames) -> str:
-    """The first frame outside the runtime (``func file:line``), else the leaf."""
-    for _pc, fn, file, line in frames:
-        pkg = fn[: fn.find(".", fn.rfind("/") + 1)]
-        if not (pkg in ("runtime", "sync", "syscall") or pkg.startswith(("runtime/", "internal/"))):
-            return f"{fn}  {file.rsplit('/', 1)[-1]}:{line}"
-    return frames[0][1] if frames else ""
-
-
 class ProfilePanelBase(QWidget):
     """A profile (flame graph + top table + intervals behind a frame) per kind and scope."""
 
@@ -128,6 +119,7 @@ class ProfilePanelBase(QWidget):
         self.data = None  # ProfileData
         self.view = None  # ProfileView shown
         self.flame_data = None
+        self._labels = None  # (leaf, called from) per record of the view
         self.behind = None  # profile_data.Behind listed
         self._pass: ProfilePass | None = None
         self._timeline = None
@@ -285,7 +277,7 @@ class ProfilePanelBase(QWidget):
             self._pass.cancel()
         self._pass = None
         self._timeline = None
-        self.data = self.view = self.flame_data = None
+        self.data = self.view = self.flame_data = self._labels = None
         self.jobs.forget()
         self.scope = Scope()
         self.scope_label.setText("Scope: whole trace")
@@ -330,7 +322,7 @@ class ProfilePanelBase(QWidget):
         )
 
     def _on_view_ready(self, result) -> None:
-        self.view, self.flame_data = result
+        self.view, self.flame_data, self._labels = result
         self._show_view()
 
     @property
@@ -345,8 +337,7 @@ class ProfilePanelBase(QWidget):
     def _show_view(self) -> None:
         view, data = self.view, self.data
         self.flame.set_data(self.flame_data)
-        leaf = [data.frames[h][0][1] if data.frames[h] else "(no stack)" for h in view.handles]
-        where = [_user_frame(data.frames[h]) for h in view.handles]
+        leaf, where = self._labels  # per record, from the job (1 M stacks on hostile traces)
 
         def stack_tip(i: int) -> str:
             fr = data.frames[int(view.handles[i])]
@@ -362,7 +353,7 @@ class ProfilePanelBase(QWidget):
                     fmt=leaf.__getitem__,
                     tooltip=stack_tip,
                     align_right=False,
-                    key=np.array(leaf, dtype=object),
+                    key=leaf,
                 ),  # fmt: skip
                 *self._value_columns(view),
                 Column(
@@ -371,7 +362,7 @@ class ProfilePanelBase(QWidget):
                     fmt=where.__getitem__,
                     tooltip=stack_tip,
                     align_right=False,
-                    key=np.array(where, dtype=object),
+                    key=where,
                 ),  # fmt: skip
             ],
             sort=(1, desc),
