@@ -100,6 +100,7 @@ from goroscope.model._gosort import sort_func
 from goroscope.model._gospec import EV, EXPERIMENTS, NUM_SPECS, SPECS, start_ev
 from goroscope.model._wire_reference import (
     DecodedGeneration,
+    EventDecoder,
     _ReadError,
     finish_generation,
     read_generation,
@@ -1143,6 +1144,8 @@ class Reader:
         self.before_first_install: Callable[[Reader], None] | None = None
         #: the generation number before the first one this reader reads (``resume``)
         self.prev_gen: int | None = None
+        #: decodes a generation's M events (None: the pure-Python ``decode_cursor_events``)
+        self.event_decoder: EventDecoder | None = None
 
     @classmethod
     def resume(
@@ -1201,7 +1204,11 @@ class Reader:
             start = self.pos
             try:
                 g, self.pos = read_generation(self.buf, self.pos, self.version)
-                dg = None if g is None else finish_generation(g, self.buf, self.version, start)
+                dg = (
+                    None
+                    if g is None
+                    else finish_generation(g, self.buf, self.version, start, self.event_decoder)
+                )
             except _ReadError as e:
                 self.read_gen_err = _ReaderError(e.msg, e.offset, e.gen)
                 self.gen = None
@@ -1277,7 +1284,7 @@ class Reader:
             )
             if spill_err is not None:
                 self.spill_err = _ReaderError(spill_err.msg, spill_err.offset, spill_err.gen)
-            dg = finish_generation(g, self.buf, self.version, start)
+            dg = finish_generation(g, self.buf, self.version, start, self.event_decoder)
         except _ReadError as e:
             self.spill_err = _ReaderError(e.msg, e.offset, e.gen)
             self.gen = None

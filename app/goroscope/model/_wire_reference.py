@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -501,17 +502,32 @@ class DecodedGeneration:
     offset: int
 
 
-def finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> DecodedGeneration:
-    """The checks at the end of Go's ``readGeneration``, then decode into columns."""
+#: ``events(g, buf, ns_per_tick) -> (EventColumns, cursor_errors)``: a generation's M events
+#: as :func:`decode_cursor_events` decodes them (``model.order`` passes a numba one when it
+#: resumes a damaged trace with this reader)
+EventDecoder = Callable[
+    ["_GenBuilder", bytes, float], tuple[EventColumns, dict[int, tuple[str, int]]]
+]
+
+
+def finish_generation(
+    g: _GenBuilder, buf: bytes, ver: int, offset: int, events: EventDecoder | None = None
+) -> DecodedGeneration:
+    """The checks at the end of Go's ``readGeneration``, then decode into columns.
+
+    ``events``: decodes the M events instead of :func:`decode_cursor_events`.
+    """
     try:
-        return _finish_generation(g, buf, ver, offset)
+        return _finish_generation(g, buf, ver, offset, events or decode_cursor_events)
     except _ReadError as e:
         if e.gen is None and g.gen:
             e.gen = g.gen
         raise
 
 
-def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> DecodedGeneration:
+def _finish_generation(
+    g: _GenBuilder, buf: bytes, ver: int, offset: int, decode_events: EventDecoder
+) -> DecodedGeneration:
     if not g.has_freq:
         raise _ReadError("no frequency event found", offset)
     if ver >= 25 and g.clock is None:
@@ -534,7 +550,71 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
             if file_id != 0 and file_id not in strings:
                 raise _ReadError(f"found invalid file string ID {file_id} for stack {sid}", offset)
 
-    # Events: per M, batches in file order; Go's batchCursor time arithmetic.
+    events, cursor_errors = decode_events(g, buf, ns_per_tick)
+
+    # String table columns.
+    sids = sorted(strings)
+    str_off = {sid: o for sid, (o, _n) in g.strings.items()}
+    strings_tab = StringTable(
+        np.array(sids, np.uint64),
+        np.array([str_off[s] for s in sids], np.int64),
+        np.array([g.strings[s][1] for s in sids], np.int32),
+    )
+    stk_ids = sorted(stacks)
+    frame_start, nframes, frames = [], [], []
+    for sid in stk_ids:
+        frame_start.append(len(frames))
+        nframes.append(len(stacks[sid]))
+        frames.extend(pcs[pc] for pc in stacks[sid])
+    stacks_tab = StackTable(
+        np.array(stk_ids, np.uint64),
+        np.array(frame_start, np.int64),
+        np.array(nframes, np.int32),
+        np.array(frames, np.uint64).reshape(-1, 4),
+    )
+
+    # CPU samples: converted, then sorted by time with Go's (unstable) pdqsort.
+    samples = [(mul(ts), m, p, gg, st) for ts, m, p, gg, st in g.cpu_samples]
+    sort_func(samples, lambda a, b: (a[0] > b[0]) - (a[0] < b[0]))  # Go's slices.SortFunc
+    cpu = CPUSampleColumns(
+        np.array([s[0] for s in samples], np.int64),
+        np.array([s[1] for s in samples], np.int64),
+        np.array([s[2] for s in samples], np.int64),
+        np.array([s[3] for s in samples], np.int64),
+        np.array([s[4] for s in samples], np.uint64),
+    )
+    clock = None
+    if g.clock is not None:
+        snap, mono, sec, nsec = g.clock
+        clock = ClockSnapshot(mul(snap), mono, sec, nsec)
+    exp = tuple((b.exp, b.m, b.data_off, b.data_len) for b in g.experimental)
+    gen = Generation(
+        gen=g.gen,
+        freq=g.freq,
+        min_time_ns=mul(g.min_ts),
+        events=events,
+        strings=strings_tab,
+        stacks=stacks_tab,
+        cpu_samples=cpu,
+        clock=clock,
+        experimental=exp,
+    )
+    return DecodedGeneration(gen, cursor_errors, strings, offset)
+
+
+def decode_cursor_events(
+    g: _GenBuilder, buf: bytes, ns_per_tick: float
+) -> tuple[EventColumns, dict[int, tuple[str, int]]]:
+    """The generation's M events as Go's lazy per-M cursors decode them.
+
+    Returns the columns (file order) of every event before each M's first malformed
+    one, and per M with one: (Go's message, the bad event's byte offset).
+    """
+
+    def mul(t: int) -> int:
+        return go_mul(t, ns_per_tick)
+
+    # Per M, batches in file order; Go's batchCursor time arithmetic.
     # Typed arrays (not Python tuples) keep a big generation at ~61 bytes per event.
     c_type, c_time, c_thread = array("B"), array("q"), array("q")
     c_batch, c_off = array("i"), array("q")
@@ -604,54 +684,7 @@ def _finish_generation(g: _GenBuilder, buf: bytes, ver: int, offset: int) -> Dec
         offs[order],
     )
 
-    # String table columns.
-    sids = sorted(strings)
-    str_off = {sid: o for sid, (o, _n) in g.strings.items()}
-    strings_tab = StringTable(
-        np.array(sids, np.uint64),
-        np.array([str_off[s] for s in sids], np.int64),
-        np.array([g.strings[s][1] for s in sids], np.int32),
-    )
-    stk_ids = sorted(stacks)
-    frame_start, nframes, frames = [], [], []
-    for sid in stk_ids:
-        frame_start.append(len(frames))
-        nframes.append(len(stacks[sid]))
-        frames.extend(pcs[pc] for pc in stacks[sid])
-    stacks_tab = StackTable(
-        np.array(stk_ids, np.uint64),
-        np.array(frame_start, np.int64),
-        np.array(nframes, np.int32),
-        np.array(frames, np.uint64).reshape(-1, 4),
-    )
-
-    # CPU samples: converted, then sorted by time with Go's (unstable) pdqsort.
-    samples = [(mul(ts), m, p, gg, st) for ts, m, p, gg, st in g.cpu_samples]
-    sort_func(samples, lambda a, b: (a[0] > b[0]) - (a[0] < b[0]))  # Go's slices.SortFunc
-    cpu = CPUSampleColumns(
-        np.array([s[0] for s in samples], np.int64),
-        np.array([s[1] for s in samples], np.int64),
-        np.array([s[2] for s in samples], np.int64),
-        np.array([s[3] for s in samples], np.int64),
-        np.array([s[4] for s in samples], np.uint64),
-    )
-    clock = None
-    if g.clock is not None:
-        snap, mono, sec, nsec = g.clock
-        clock = ClockSnapshot(mul(snap), mono, sec, nsec)
-    exp = tuple((b.exp, b.m, b.data_off, b.data_len) for b in g.experimental)
-    gen = Generation(
-        gen=g.gen,
-        freq=g.freq,
-        min_time_ns=mul(g.min_ts),
-        events=events,
-        strings=strings_tab,
-        stacks=stacks_tab,
-        cpu_samples=cpu,
-        clock=clock,
-        experimental=exp,
-    )
-    return DecodedGeneration(gen, cursor_errors, strings, offset)
+    return events, cursor_errors
 
 
 def _all_event_batches(g: _GenBuilder) -> list[Batch]:

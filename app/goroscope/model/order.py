@@ -21,8 +21,11 @@ What
    (``_order_kernel.count_rows``) on one thread while another orders.
 
 Memory is one decoded batch per M plus the output rows, whatever the size of a
-generation (``read_trace``, which keeps everything, also decodes whole generations);
-file pages are released after each generation (HACKING.md § Memory).
+generation; file pages are released after each generation (HACKING.md § Memory).
+Readers that keep the columns (``keep_columns=True``: ``read_trace``) give the kernel
+the generation's whole event columns instead of per-M slots: each batch decodes in
+place at its source rows (``_in_place_events``), so the kept columns are the kernel's
+own decode, not a second one.
 
 Errors
 ------
@@ -514,6 +517,7 @@ class TraceChunks:
             prev_gen=int(gi.gen[g - 1]) if 0 < g <= ng else None,
             load_state=load,
         )
+        reader.event_decoder = _cursor_events
         if int(ix.version) < 26 and 0 < g < ng:
             # Before Go 1.26 the previous generation's read took this one's first batch
             # (the "spill"): the reader goes on after it (its offsets count from there).
@@ -825,6 +829,54 @@ def _first_unsure(ix) -> int:
     if int(ix.version) >= 26:
         return ng
     return ng - 1
+
+
+def _cursor_events(g, buf, ns_per_tick: float):
+    """``_wire_reference.decode_cursor_events`` with the format layer's numba decoder.
+
+    For the generation the reference reader reads when it takes over a damaged trace:
+    the events of each M up to its first malformed one (Go's lazy per-M cursor; the
+    other Ms go on), in file order, and per M with one: (Go's message, byte offset).
+    """
+    from goroscope.format import _kernels as FK
+    from goroscope.format.decode import _go_event_message
+
+    batches = sorted((b for m in g.batch_ms for b in g.batches[m]), key=lambda b: b.offset)
+    nb = len(batches)
+    doff = np.array([b.data_off for b in batches], np.int64)
+    size = np.array([b.data_len for b in batches], np.int64)
+    btime = np.array([b.time for b in batches], np.uint64)
+    thread = np.array([b.m for b in batches], np.int64)
+    cap = int(size.sum()) // 2 + 1  # a timed event is at least 2 bytes (type, dt)
+    cols = (
+        np.empty(cap, np.uint8),
+        np.empty(cap, np.int64),
+        np.empty(cap, np.int64),
+        np.empty(cap, np.int32),
+        np.empty((cap, MAX_ARGS), np.uint64),
+        np.empty(cap, np.int64),
+    )
+    counts = np.zeros(256, np.int64)
+    data = as_buffer(buf)
+    errors: dict[int, tuple[str, int]] = {}
+    rows = np.arange(nb)
+    n = 0
+    while rows.shape[0]:
+        got, st, at = FK.decode_events(
+            data, doff[rows], size[rows], btime[rows], thread[rows], rows.astype(np.int32),
+            ns_per_tick, wire.NARGS, wire.TIMED, *(c[n:] for c in cols), counts,
+        )  # fmt: skip
+        n += got
+        if st == FK.OK:
+            break
+        k = int(np.searchsorted(doff[rows], at, side="right")) - 1
+        bad_m = int(thread[rows[k]])
+        errors[bad_m] = (_go_event_message(st, int(data[at])), int(at))
+        rest = rows[k + 1 :]
+        rows = rest[thread[rest] != bad_m]
+    ev = EventColumns(*(np.ascontiguousarray(c[:n]) for c in cols))
+    # in the reference's order (Ms by first batch): it decides which M's error comes first
+    return ev, {m: errors[m] for m in g.batch_ms if m in errors}
 
 
 def _load_reference_state(o, st: K.KernelState, buf: np.ndarray) -> None:
