@@ -84,7 +84,9 @@ def _scan_kernel(buf, doff, size, cap, room=8):
     ids, offs = np.empty(cap, np.uint64), np.empty(cap, np.int64)
     while True:
         upc, uinfo = np.empty(room // 2, np.uint64), np.empty((room // 2, 3), np.uint64)
-        n, nu, st = K.scan_stacks(buf, doff, size, ids, offs, np.zeros(room, np.int64), upc, uinfo)
+        n, nu, st = K.scan_stacks(
+            buf, doff, size, ids, offs, np.zeros(room, np.int64), upc, uinfo, 0
+        )
         if st != K.RETRY:
             return ids[:n].tolist(), offs[:n].tolist(), upc[:nu].tolist(), uinfo[:nu].tolist(), st
         room *= 2
@@ -148,3 +150,23 @@ def test_lazy_chunks_resolve_what_eager_chunks_resolve():
                     seen += 1
     assert seen > 100
     assert lazy.error is None
+
+
+def test_scan_in_pieces_with_page_drops_equals_one_scan(monkeypatch):
+    """The scan goes over the stack batches in pieces (dropping each piece's mapped pages)
+    and lookups drop pages every ``_every`` stacks: same frames as the eager decode."""
+    import goroscope.model.lazy_stacks as L
+
+    monkeypatch.setattr(L, "_PIECE", 4096)
+    seen = 0
+    for path in TRACES:
+        for tf, ix, g, dg in _generations(path):
+            strings = _strings(tf.buf, dg)
+            eager = GenerationTables(dg.gen, dg, strings)
+            lazy = LazyStacks(tf.buf, ix, g, strings)
+            assert lazy._mm is not None  # a TraceFile's buf views its mapping
+            lazy._every = 7
+            for sid in dg.stacks.ids.tolist():
+                assert lazy.frames(sid) == eager.frames(sid)
+                seen += 1
+    assert seen > 1000

@@ -413,6 +413,22 @@ def _open(source) -> tuple[str, object, object]:
     return "", source, None
 
 
+def _table_pages(buf):
+    """A :class:`~goroscope.model.lazy_stacks.TablePages` for a v2 TraceFile, else None
+    (bytes have no pages to drop; v1 traces and damaged indexes keep what they read)."""
+    from goroscope.format.tracefile import TraceFile
+
+    if not isinstance(buf, TraceFile) or int(buf.version) < 22:
+        return None
+    from goroscope.format.index import index_trace
+    from goroscope.model.lazy_stacks import TablePages
+
+    try:
+        return TablePages(buf, index_trace(buf))
+    except Exception:  # noqa: BLE001 - the reader reports damage in Go's words
+        return None
+
+
 def analyze(
     source,
     *,
@@ -488,8 +504,13 @@ def analyze(
                 out.error = e.message
                 out.header_error = True
                 return out
+            pages = _table_pages(buf)
             for table in chunks:
                 feed(table)
+                if pages is not None and len(table):
+                    g = int(table.gen_idx[-1])  # its stack lookups and the next one's decode
+                    pages.release(g)
+                    pages.release(g + 1)
             if chunks.error is not None:
                 out.error = chunks.error.message
             chunks = table = None  # the reader's state, before the digests need memory

@@ -73,7 +73,7 @@ def _slot(pc, shift, mask):
 
 
 @njit(nogil=True, cache=True)
-def scan_stacks(buf, b_doff, b_size, ids, offs, slots, upc, uinfo):
+def scan_stacks(buf, b_doff, b_size, ids, offs, slots, upc, uinfo, u0):
     """Locate the stacks of the batches ``b_doff``/``b_size`` (data offsets and sizes).
 
     ids, offs : (cap,) uint64 / int64 out — stack ID and byte offset of its frame count,
@@ -81,9 +81,10 @@ def scan_stacks(buf, b_doff, b_size, ids, offs, slots, upc, uinfo):
     slots : (power of two,) int64, zeroed — open-addressing table of ``upc`` row + 1
     upc, uinfo : (ucap,) uint64 / (ucap, 3) uint64 out — each distinct PC and its first
         frame's func string ID, file string ID, line, in order of appearance
+    u0 : distinct PCs already in ``upc``/``slots`` (a scan continued batch by batch)
 
-    Returns (stacks, distinct PCs, status): ``OK``, ``RETRY`` (slots more than half full
-    or ``upc`` full) or ``BAD``.
+    Returns (stacks, distinct PCs in all, status): ``OK``, ``RETRY`` (slots more than half
+    full or ``upc`` full) or ``BAD``.
     """
     n_buf = buf.shape[0]
     cap = ids.shape[0]
@@ -94,7 +95,7 @@ def scan_stacks(buf, b_doff, b_size, ids, offs, slots, upc, uinfo):
         bits += 1
     shift = np.uint64(max(32 - bits, 0))
     j = 0
-    u = 0
+    u = u0
     for bi in range(b_doff.shape[0]):
         pos = b_doff[bi] + 1  # the EvStacks byte
         end = min(b_doff[bi] + b_size[bi], n_buf)

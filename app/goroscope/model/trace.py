@@ -338,33 +338,79 @@ class _IdColumns:
     Each column has a fill value (no data yet) and a rule for combining the value
     held with a later chunk's: ``min``, ``max``, ``first`` (keep the first non-fill),
     ``last`` (take the later non-fill), ``or``, ``sum``.
+
+    The columns live in buffers with spare room: IDs above all held ones (new goroutines
+    mostly are) are appended in place, so a million goroutines do not reallocate every
+    column per chunk (that churn kept ~80 MB of freed heap resident); an ID in between
+    rebuilds them merged. ``ids``/``cols`` are views of the first ``n`` rows;
+    :meth:`compact` trims the buffers once the pass is done.
     """
 
     def __init__(self, spec: dict[str, tuple[type, object, str]]):
         self.spec = spec
-        self.ids = np.zeros(0, np.int64)
-        self.cols = {k: np.zeros(0, dt) for k, (dt, _, _) in spec.items()}
+        self.n = 0
+        self._ids = np.zeros(0, np.int64)
+        self._cols = {k: np.zeros(0, dt) for k, (dt, _, _) in spec.items()}
+
+    @property
+    def ids(self) -> NDArray[np.int64]:
+        return self._ids[: self.n]
+
+    @property
+    def cols(self) -> dict[str, NDArray]:
+        return {k: c[: self.n] for k, c in self._cols.items()}
+
+    def compact(self) -> None:
+        """Buffers of exactly ``n`` rows (one column copied at a time)."""
+        self._ids = self._ids[: self.n].copy()
+        for k in list(self._cols):
+            self._cols[k] = self._cols[k][: self.n].copy()
+
+    def _grow(self, need: int) -> None:
+        cap = max(need, self._ids.shape[0] * 5 // 4, 64)
+        ids = np.empty(cap, np.int64)
+        ids[: self.n] = self._ids[: self.n]
+        self._ids = ids
+        for k, (dt, fill, _) in self.spec.items():
+            col = np.full(cap, fill, dt)
+            col[: self.n] = self._cols[k][: self.n]
+            self._cols[k] = col
+        if cap >= 1 << 16:  # the old buffers' heap pages back to the OS
+            from goroscope.model.spans import release_free_memory
+
+            release_free_memory()
 
     def update(self, ids: NDArray[np.int64], values: dict[str, NDArray]) -> None:
-        """Merge per-ID values (``ids`` unique) for some columns; other columns keep theirs."""
+        """Merge per-ID values (``ids`` unique, ascending) for some columns; other columns
+        keep theirs."""
         if ids.shape[0] == 0:
             return
-        n_old = self.ids.shape[0]
-        pos = np.searchsorted(self.ids, ids)
+        n_old = self.n
+        held = self.ids
+        pos = np.searchsorted(held, ids)
         found = pos < n_old
-        found[found] = self.ids[pos[found]] == ids[found]
+        found[found] = held[pos[found]] == ids[found]
         if not found.all():
             new_ids = ids[~found]
-            merged = np.concatenate([self.ids, new_ids])
-            order = np.argsort(merged, kind="stable")
-            self.ids = merged[order]
-            for k, (dt, fill, _) in self.spec.items():
-                grown = np.concatenate([self.cols[k], np.full(new_ids.shape[0], fill, dt)])
-                self.cols[k] = grown[order]
+            k_new = new_ids.shape[0]
+            if n_old + k_new > self._ids.shape[0]:
+                self._grow(n_old + k_new)
+            if n_old == 0 or int(new_ids[0]) > int(self._ids[n_old - 1]):
+                self._ids[n_old : n_old + k_new] = new_ids  # appended; rows keep fill
+                self.n = n_old + k_new
+            else:
+                merged = np.concatenate([self._ids[:n_old], new_ids])
+                order = np.argsort(merged, kind="stable")
+                self._ids[: n_old + k_new] = merged[order]
+                for k, (dt, fill, _) in self.spec.items():
+                    col = self._cols[k]
+                    grown = np.concatenate([col[:n_old], np.full(k_new, fill, dt)])
+                    col[: n_old + k_new] = grown[order]
+                self.n = n_old + k_new
             pos = np.searchsorted(self.ids, ids)
         for k, v in values.items():
             dt, fill, rule = self.spec[k]
-            col = self.cols[k]
+            col = self._cols[k]
             old = col[pos]
             v = v.astype(dt, copy=False)
             if rule == "min":
@@ -559,6 +605,7 @@ class _Summary:
     # --- results
 
     def goroutines(self) -> GoroutineTable:
+        self.g.compact()
         c = dict(self.g.cols)
         c["creator"] = np.where(c["creator"] == -2, -1, c["creator"])
         c["end_state"] = np.where(c["end_state"] == 255, GoState.Undetermined, c["end_state"])
@@ -566,11 +613,13 @@ class _Summary:
         return _ro(GoroutineTable(goid=self.g.ids, **c, funcs=tuple(self.funcs)))
 
     def procs(self) -> ProcTable:
+        self.p.compact()
         c = dict(self.p.cols)
         c["end_state"] = np.where(c["end_state"] == 255, 0, c["end_state"]).astype(np.uint8)
         return _ro(ProcTable(procid=self.p.ids, **c))
 
     def threads(self) -> ThreadTable:
+        self.m.compact()
         return _ro(ThreadTable(threadid=self.m.ids, **self.m.cols))
 
 
@@ -760,20 +809,34 @@ class Trace:
 
     # --- the one pass
 
-    def _chunks(self, *, chunk_events: int | None, keep_columns: bool, progress=None):
+    def _chunks(self, *, chunk_events: int | None, keep_columns: bool, progress=None,
+                reuse: bool = False):  # fmt: skip
         from goroscope.model import TraceChunks
 
-        # lazy_stacks: each generation keeps where its stacks are, not their frames
+        # lazy_stacks: each generation keeps where its stacks are, not their frames;
+        # reuse: each chunk's columns overwrite the previous one's (a folding consumer)
         return TraceChunks(self._require(), chunk_events=chunk_events, keep_columns=keep_columns,
-                           progress=progress, lazy_stacks=not keep_columns)  # fmt: skip
+                           progress=progress, lazy_stacks=not keep_columns,
+                           _reuse=reuse)  # fmt: skip
 
     def _load(self, progress: Callable[[float], None] | None) -> None:
+        from goroscope.model.lazy_stacks import TablePages
+
         report = _monotonic(progress)
-        chunks = self._chunks(chunk_events=CHUNK_EVENTS, keep_columns=False, progress=report)
+        # _Summary folds each chunk before the next: one set of column buffers
+        chunks = self._chunks(
+            chunk_events=CHUNK_EVENTS, keep_columns=False, progress=report, reuse=True
+        )
         s = _Summary()
         first = last = None
+        # v2: drop the table batches' pages as we go (v1: one generation, Go's parser)
+        pages = TablePages(self._tf, self._index) if int(self._tf.version) >= 22 else None
         for table in chunks:
             s.add(table)
+            if len(table) and pages is not None:
+                g = int(table.gen_idx[-1])  # its stack lookups and the next one's decode
+                pages.release(g)
+                pages.release(g + 1)
             if len(table):
                 if first is None:
                     first = int(table.time_ns[0])
