@@ -40,6 +40,7 @@ largest committed trace.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -261,6 +262,11 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
     from goroscope.ui.main_window import MainWindow
 
     app = TimedApp([])
+    # NOTE: the notify override itself sometimes makes PySide format an argument error
+    # (seen once per run, 16–29 ms: its signature module loads lazily, stat()ing every
+    # module path); load that module here, before the clock starts
+    with contextlib.suppress(TypeError):
+        QTimer().setInterval("x")
     win = MainWindow()
     win.resize(1440, 900)
     win.show()
@@ -278,6 +284,23 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
 
     gaps: list[tuple[float, float, float]] = []
     last = [0.0, 0.0]
+    # Python's cyclic GC runs on whichever thread allocates past the threshold: record
+    # the collections that ran on the GUI thread (start, generation, ms)
+    import gc
+
+    gc_runs: list[tuple[float, int, float]] = []
+    gc_start: list[float] = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if threading.get_ident() != gui:
+            return
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            t = gc_start[0]
+            gc_runs.append((t, int(info["generation"]), (time.perf_counter() - t) * 1e3))
+
+    gc.callbacks.append(on_gc)
 
     def tick() -> None:
         now, cpu = time.perf_counter(), time.thread_time()
@@ -330,8 +353,10 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
                 inner = [x for x in st if not x.startswith("bench_gui.py")][:STACK_DEPTH]
                 if inner:
                     stacks[" < ".join(inner)] += 1
+        gcs = [(gen, round(ms, 1)) for ts, gen, ms in gc_runs if a <= ts <= b]
         slow.append(
             {
+                "gc": gcs,
                 "at_s": a - t0,
                 "cpu_ms": c,
                 "wall_ms": (b - a) * 1e3,
@@ -350,6 +375,12 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
         "wall_max_ms": float(wall.max()),
         "wall_p99_ms": float(np.percentile(wall, 99)),
         "event_max_ms": max(ev_cpu, default=0.0),
+        "gc_gui": {
+            "runs": len(gc_runs),
+            "gen2": sum(1 for r in gc_runs if r[1] == 2),
+            "max_ms": max((r[2] for r in gc_runs), default=0.0),
+            "total_ms": sum(r[2] for r in gc_runs),
+        },
         "load_avg": (load0, os.getloadavg()[0]),
         "slow": slow,
         "actions": after,
@@ -443,6 +474,12 @@ def _print_stall(res: dict) -> None:
         f"[target ~{STALL_SLOT_MS:.0f} ms]; longest single event {res['event_max_ms']:.1f} ms\n"
         f"  wall per gap: max {res['wall_max_ms']:.0f} ms, p99 {res['wall_p99_ms']:.0f} ms\n"
     )
+    g = res.get("gc_gui")
+    if g:
+        w(
+            f"  Python GC on the GUI thread: {g['runs']} collections ({g['gen2']} full), "
+            f"longest {g['max_ms']:.1f} ms, {g['total_ms']:.0f} ms in all\n"
+        )
     for name, got in res.get("actions", {}).items():
         for st in got["steps"]:
             w(
@@ -453,7 +490,10 @@ def _print_stall(res: dict) -> None:
             for stk, n in st["stacks"]:
                 w(f"      [{n} samples] {stk}\n")
     for g in res["slow"]:
-        w(f"  gap at {g['at_s']:.2f} s: {g['cpu_ms']:.1f} ms CPU ({g['wall_ms']:.0f} ms wall)\n")
+        gcs = "".join(f", GC gen{gen} {ms} ms" for gen, ms in g.get("gc", []))
+        w(
+            f"  gap at {g['at_s']:.2f} s: {g['cpu_ms']:.1f} ms CPU ({g['wall_ms']:.0f} ms wall){gcs}\n"
+        )
         for cpu, what in g["events"]:
             w(f"      {cpu:6.1f} ms  {what}\n")
         for st, n in g["stacks"]:
