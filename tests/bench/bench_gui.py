@@ -224,8 +224,8 @@ def _frame_names(frame, limit: int = 40) -> tuple[str, ...]:
 def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ()) -> dict:
     """In the child: the GUI thread's CPU per 5 ms tick gap while ``path`` loads, slow gaps
     named; then the GUI-thread cost of each of ``actions`` once loaded (``sort``: View →
-    Sort by start time with the biggest group expanded; ``select-g1``: select, then reveal,
-    the middle span of G1)."""
+    Sort by start time with the biggest group expanded; ``select-busiest``: select, then
+    reveal, the middle span of the goroutine with the most spans)."""
     import collections
     import threading
 
@@ -420,13 +420,17 @@ def _measure_action(app, win, name: str, samples: list, timeout_s: float = 300.0
             tp.run_layout_job(src.toggle_job(header), "expanding")
             run_until(idle)
         calls = [("set_sort(start)", lambda: win.set_sort("start"))]
-    elif name == "select-g1":
+    elif name == "select-busiest":  # the goroutine with the most spans (set-up, not timed)
         tl = src.timeline
-        g = int(np.flatnonzero(tl.goroutines.goid == 1)[0])
-        n = int(tl.goroutine_row(g).start_ns.size)  # set-up, not measured
+        counts = np.zeros(tl.n_goroutines, np.int64)
+        for seg in tl.segments:
+            counts[seg.g_idx] += np.diff(seg.g_off)
+        g = int(np.argmax(counts))
+        n = int(counts[g])
+        goid = int(tl.goroutines.goid[g])
         ref = SpanRef.goroutine(g, n // 2)
         calls = [
-            (f"select span {n // 2} of G1 ({n:,} spans)", lambda: win.selection.set(ref)),
+            (f"select span {n // 2} of G{goid} ({n:,} spans)", lambda: win.selection.set(ref)),
             ("reveal it", lambda: win.selection.reveal(ref)),
         ]
     else:
@@ -512,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--after",
         default="",
-        help="--stall: then time these actions, comma-separated (sort, select-g1)",
+        help="--stall: then time these actions, comma-separated (sort, select-busiest)",
     )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-stall", help=argparse.SUPPRESS)
