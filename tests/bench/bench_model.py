@@ -46,6 +46,7 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
         for _ in TraceChunks(f.read()):
             pass
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    base_split = _rss_split()
     # a TraceFile, as the app opens it: the reader then releases each generation's
     # mapped pages (a bare mmap would be copied to bytes whole: +1x the file)
     tf = TraceFile(path)
@@ -59,7 +60,10 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
     from goroscope.jobs.session import _state_bin_ns
 
     b = TimelineBuilder(state_bin_ns=_state_bin_ns(_duration_hint(path)))
-    for chunk in chunks:
+    from goroscope.format import index_trace
+    from goroscope.model.spans import release_read_ahead
+
+    for chunk in release_read_ahead(chunks, tf, index_trace(tf)):  # as timeline_job does
         events += len(chunk)
         sampler.phase = events
         if mode == "model":
@@ -91,6 +95,8 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out["baseline_rss"] = base_rss
+    out["baseline_anon_file"] = base_split
+    out["loadavg"] = os.getloadavg()
     out["rss_at_peak"] = sampler.stop()
     out["rss_end"] = _rss_now()
     from goroscope.model.spans import release_free_memory
@@ -105,30 +111,127 @@ def _rss_now() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _rss_split() -> tuple[int, int]:
+    """(anonymous, file-backed) resident bytes of this process (``/proc/self/status``).
+
+    ``ru_maxrss`` counts both: the trace's mapped pages are file-backed (reclaimable, shared
+    with the page cache) but still resident while the reader holds them."""
+    anon = file = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                anon = int(line.split()[1]) * 1024
+            elif line.startswith("RssFile:") or line.startswith("RssShmem:"):
+                file += int(line.split()[1]) * 1024
+    return anon, file
+
+
 class _RssSampler:
-    """Polls the current RSS every 0.1 s; remembers the phase (events read) of its maximum."""
+    """Polls RSS (anon and file) every 0.05 s; remembers the phase (events read) of its
+    maximum, the maximum of each part, and a thinned series for looking at the build."""
 
     def __init__(self) -> None:
         import threading
 
         self.phase: object = 0
-        self.max = (0, 0)
+        self.max = (0, 0, 0, 0)  # total, anon, file, phase
+        self.max_anon = 0
+        self.max_file = 0
+        self.series: list[tuple[float, object, int, int]] = []
+        self._t0 = time.perf_counter()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 
     def _run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        while not self._stop.wait(0.1):
-            with open("/proc/self/statm") as f:
-                rss = int(f.read().split()[1]) * page
-            if rss > self.max[0]:
-                self.max = (rss, self.phase)
+        k = 0
+        while not self._stop.wait(0.05):
+            anon, file = _rss_split()
+            self.max_anon = max(self.max_anon, anon)
+            self.max_file = max(self.max_file, file)
+            if anon + file > self.max[0]:
+                self.max = (anon + file, anon, file, self.phase)
+            if k % 20 == 0:  # one point per second
+                self.series.append((round(time.perf_counter() - self._t0, 1), self.phase,
+                                    anon, file))  # fmt: skip
+            k += 1
 
     def stop(self) -> dict:
         self._stop.set()
         self._t.join()
-        return {"rss": self.max[0], "phase": self.max[1]}
+        total, anon, file, phase = self.max
+        return {
+            "rss": total,
+            "anon": anon,
+            "file": file,
+            "phase": phase,
+            "max_anon": self.max_anon,
+            "max_file": self.max_file,
+            "series": self.series,
+        }
+
+
+def _job(path: str, chunk_events: int) -> dict:
+    """The app's path: ``index_job`` then ``timeline_job`` (what ``TraceSession`` runs: the
+    reader's prefetch, ``build_timeline``'s snapshots and its final ``malloc_trim``)."""
+    from goroscope.jobs import CancelToken
+    from goroscope.jobs.cancel import Progress
+    from goroscope.jobs.session import STAGES, index_job, timeline_job
+    from goroscope.model import TraceChunks
+
+    tiny = ROOT / "testdata" / "traces" / "go1.25" / "flightrecorder.trace"
+    with open(tiny, "rb") as f:  # warm the JIT caches (ordering kernel, decode)
+        for _ in TraceChunks(f.read()):
+            pass
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    base_split = _rss_split()
+    sampler = _RssSampler()
+    cancel = CancelToken()
+    progress = Progress(STAGES)
+    progress.subscribe(lambda u: setattr(sampler, "phase", round(u.fraction, 3)))
+    snaps: list = [0, None]
+
+    def on_snapshot(tl) -> None:
+        snaps[0] += 1
+        snaps[1] = tl  # held until the next one, as TraceSession.timeline (and the GUI) do
+
+    t0 = time.perf_counter()
+    idx = index_job(path, cancel=cancel, progress=progress)
+    kw = {}
+    if os.environ.get("BENCH_PREFETCH"):
+        kw["prefetch"] = int(os.environ["BENCH_PREFETCH"])
+    tl, err = timeline_job(
+        idx,
+        cancel=cancel,
+        progress=progress,
+        on_snapshot=None if os.environ.get("BENCH_NOSNAP") else on_snapshot,
+        chunk_events=chunk_events,
+        **kw,
+    )
+    snaps[1] = None
+    seconds = time.perf_counter() - t0
+    sampler.phase = "done"
+    nb = tl.nbytes()
+    out = {
+        "trace": path,
+        "mode": "job",
+        "bytes": idx.size,
+        "chunk_events": chunk_events,
+        "error": str(err) if err else None,
+        "spans": tl.n_spans,
+        "goroutines": tl.n_goroutines,
+        "snapshots": snaps[0],
+        "model_bytes": sum(nb.values()),
+        "seconds": seconds,
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "baseline_rss": base_rss,
+        "baseline_anon_file": base_split,
+        "loadavg": os.getloadavg(),
+        "rss_at_peak": sampler.stop(),
+        "rss_end": _rss_now(),
+    }
+    idx.tracefile.close()
+    return out
 
 
 def _session(path: str, chunk_events: int) -> dict:
@@ -210,10 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="one JSON object per measurement")
     ap.add_argument("--no-read", action="store_true", help="skip the read-only baseline")
     ap.add_argument("--session", action="store_true", help="also time TraceSession's stages")
-    ap.add_argument("--child", choices=("read", "model", "session"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=("read", "model", "job", "session"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child == "session":
         print(json.dumps(_session(a.traces[0], a.chunk_events)))
+        return 0
+    if a.child == "job":
+        print(json.dumps(_job(a.traces[0], a.chunk_events)))
         return 0
     if a.child:
         print(json.dumps(_one(a.traces[0], a.child, a.chunk_events)))

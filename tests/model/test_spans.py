@@ -614,3 +614,128 @@ def test_goid_map_table_is_sized_by_the_goroutines_seen():
     idx, _ = m.lookup(np.array([1, 1 << 26, (1 << 27) - 1, (1 << 64) - 2 - (1 << 64)], np.int64))
     assert idx.tolist() == [0, 1, 2, 3]
     assert m._dense.nbytes <= 4 << 20
+
+
+# --- memory: copy-on-write columns, snapshots that stay frozen -------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["extend", "set", "view", "tail", "drop", "trim"]),
+            st.integers(0, 40),
+            st.integers(-(2**40), 2**40),
+        ),
+        max_size=60,
+    )
+)
+def test_col_views_never_change_and_writes_are_never_lost(ops):
+    """``_Col`` against a plain list: every view keeps the rows it showed, whatever the
+    builder does afterwards (appends, in-place writes, tails, growth, trim)."""
+    from goroscope.model.spans import _Col
+
+    col = _Col(np.int64)
+    want: list[int] = []
+    held: list[tuple[np.ndarray, list[int]]] = []
+    for op, k, v in ops:
+        if op == "extend":
+            vals = [v + i for i in range(k)]
+            col.extend(vals)
+            want += vals
+        elif op == "set" and want:
+            i = k % len(want)
+            col.live[i] = v
+            want[i] = v
+        elif op == "view":
+            held.append((col.view(), list(want)))
+        elif op == "tail":
+            tail = [v - i for i in range(k % 5)]
+            held.append((col.view_with(tail), list(want) + tail))
+        elif op == "drop" and held:
+            held.pop(k % len(held))
+        elif op == "trim":
+            col.trim()
+        assert col.view().tolist() == want
+        for arr, rows in held:
+            assert arr.tolist() == rows
+            assert not arr.flags.writeable
+
+
+@pytest.mark.parametrize("name", ["go1.22/annotations", "go1.27/restart"])
+def test_held_snapshots_stay_frozen_and_the_model_is_unchanged(name):
+    """Partial snapshots view the builder's columns (no copies); the builder copies a
+    column before writing where a live snapshot could see it. Every snapshot, held to
+    the end, still shows what it showed when made, and the final model equals one built
+    without snapshots (no write lost to a copy)."""
+    chunks = rechunk(events(name), 300)
+
+    def frozen(tl: Timeline) -> dict:
+        d = {
+            f.name: getattr(tl.goroutines, f.name).copy() for f in dataclasses.fields(tl.goroutines)
+        }
+        d["last_seg"] = tl.last_seg.copy()
+        for part in ("ranges", "regions", "logs", "tasks"):
+            for f in dataclasses.fields(getattr(tl, part)):
+                d[f"{part}.{f.name}"] = getattr(getattr(tl, part), f.name).copy()
+        for k, s in tl.metrics.items():
+            d[f"metric.{k}"] = (s.time_ns.copy(), s.value.copy())
+        return d
+
+    b = TimelineBuilder()
+    held: list[tuple[Timeline, dict]] = []
+    for i, c in enumerate(chunks):
+        b.add(c)
+        snap = b.snapshot()
+        if i % 3:  # hold two of three (copy-on-write), drop the rest (in-place writes)
+            held.append((snap, frozen(snap)))
+        del snap
+    final = b.snapshot(complete=True)
+    assert len(held) >= 3
+    for snap, d in held:
+        now = frozen(snap)
+        assert now.keys() == d.keys()
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                for x, y in zip(v, now[k], strict=True):
+                    np.testing.assert_array_equal(x, y, err_msg=k)
+            else:
+                np.testing.assert_array_equal(v, now[k], err_msg=k)
+    _same(digest(final), digest(build_timeline(chunks)))
+
+
+def test_release_read_ahead_passes_chunks_and_drops_the_next_generation():
+    """The model job drops the mapped pages of the generation the reader counted ahead
+    (the one after each chunk's); chunks pass unchanged."""
+    from goroscope.format import TraceFile, index_trace
+    from goroscope.model import TraceChunks
+    from goroscope.model.spans import release_read_ahead
+
+    class Recorder:  # stands in for the TraceFile's release_pages (the reader keeps its own)
+        def __init__(self) -> None:
+            self.calls: list[tuple[int, int]] = []
+
+        def release_pages(self, a: int, b: int) -> None:
+            self.calls.append((a, b))
+
+    path = TESTDATA / "traces" / "go1.27" / "restart.trace"
+    with TraceFile(path) as tf:
+        ix = index_trace(tf)
+        gens = ix.generations
+        assert len(gens) >= 2
+        rec = Recorder()
+        got = list(release_read_ahead(TraceChunks(tf, keep_columns=False), rec, ix))
+        want = list(TraceChunks(tf, keep_columns=False))
+    assert [len(c) for c in got] == [len(c) for c in want]
+    for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x.time_ns, y.time_ns)
+    # after a chunk of generation g: generation g+1's byte range, never the first one's
+    expect = set()
+    for c in want:
+        g = int(c.gen_idx[-1]) + 1 if len(c.gen_idx) else 0
+        if 0 < g < len(gens):
+            expect.add((int(gens.byte_start[g]), int(gens.byte_end[g])))
+    assert rec.calls
+    assert set(rec.calls) == expect
+    # in-memory bytes (no release_pages) pass through untouched
+    assert len(list(release_read_ahead(iter(want), b"", ix))) == len(want)

@@ -134,7 +134,7 @@ def timeline_job(
     (everything before it is modelled), else None.
     """
     from goroscope.model import TraceChunks
-    from goroscope.model.spans import build_timeline
+    from goroscope.model.spans import build_timeline, release_read_ahead
 
     progress.stage("timeline")
     # the reader reports the fraction of bytes consumed, once per generation
@@ -142,7 +142,7 @@ def timeline_job(
         inputs.tracefile, chunk_events=chunk_events, keep_columns=False, progress=progress.update
     )
     tl = build_timeline(
-        chunks,
+        release_read_ahead(chunks, inputs.tracefile, inputs.index),
         cancel=cancel,
         on_snapshot=on_snapshot,
         state_bin_ns=_state_bin_ns(inputs.duration_hint_ns),

@@ -33,6 +33,7 @@ Bytes per span and the memory budget are measured by ``tests/bench/bench_model.p
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -78,28 +79,75 @@ METRICS = {
 }
 
 
+#: events folded between two ``malloc_trim`` calls (``TimelineBuilder.add``; a trim costs
+#: ~1 ms plus re-faulting the next chunk's temporaries)
+TRIM_EVENTS = 1 << 21
+
+
 # --- growable columns ----------------------------------------------------------------------
 
 
 class _Col:
-    """An append-only column (capacity doubling). ``view()`` is a read-only prefix view."""
+    """An append-only column of the builder, shared with snapshots copy-on-write.
 
-    __slots__ = ("_a", "n")
+    Snapshots never copy a column: ``view()`` is a read-only view of the rows so far,
+    ``view_with(tail)`` the rows plus a few extra ones written *after* them (a partial
+    snapshot's open ranges and regions) without appending them. The builder copies the
+    buffer only when it is about to write where a live view could see it: an in-place
+    write (``live``) or an append over rows a ``view_with`` showed, while any view of
+    the buffer is alive. numpy views reference the array that owns the memory however
+    they were derived, so the buffer's reference count says exactly whether a view is
+    alive. So a consumer holding the latest snapshot costs one copy of the mutable
+    columns, made lazily, not one per snapshot on top of the builder's (the big trace's
+    per-goroutine and region columns are ~0.17 GB; HACKING.md § Memory).
+
+    Growth reallocates in place while no view exists (``ndarray.resize``: glibc's
+    ``realloc`` moves big blocks with ``mremap``, no copy) by 1/8 of the capacity, so
+    at most ~11 % of a column is spare; ``trim`` shrinks it in place the same way.
+    """
+
+    __slots__ = ("_a", "_exposed", "n")
+
+    #: growth: capacity += capacity // _GROW (in place unless a view is alive)
+    _GROW = 8
 
     def __init__(self, dtype, width: int = 0) -> None:
         shape = (16, width) if width else (16,)
         self._a = np.zeros(shape, dtype)
         self.n = 0
+        self._exposed = 0  # rows [n, _exposed) were shown by view_with
+
+    def _shared(self) -> bool:
+        """A view of the buffer is alive (references: ``self._a`` and the argument)."""
+        return sys.getrefcount(self._a) > 2
+
+    def _realloc(self, cap: int) -> None:
+        """Make the buffer ``cap`` rows: in place when nothing views it, else a fresh
+        copy of the rows (the old buffer stays with the views)."""
+        shape = (cap, *self._a.shape[1:])
+        if not self._shared():
+            try:
+                self._a.resize(shape, refcheck=True)
+                return
+            except ValueError:  # referenced after all: copy
+                pass
+        b = np.zeros(shape, self._a.dtype)
+        b[: self.n] = self._a[: self.n]
+        self._a = b
+        self._exposed = 0
+
+    def _reserve(self, k: int) -> None:
+        """Room for ``k`` rows after ``n`` that no live view shows."""
+        cap = self._a.shape[0]
+        if self.n + k > cap:
+            self._realloc(max(cap + cap // self._GROW, self.n + k, 16))
+        elif self._exposed > self.n and self._shared():
+            self._realloc(cap)
 
     def extend(self, x) -> None:
         x = np.asarray(x, self._a.dtype)
         k = x.shape[0]
-        if self.n + k > self._a.shape[0]:
-            # 1.5x: per-goroutine columns of 2 M goroutines left ~40% unused at 2x
-            cap = max(self._a.shape[0] * 3 // 2, self.n + k, 16)
-            b = np.zeros((cap, *self._a.shape[1:]), self._a.dtype)
-            b[: self.n] = self._a[: self.n]
-            self._a = b
+        self._reserve(k)
         self._a[self.n : self.n + k] = x
         self.n += k
 
@@ -109,21 +157,33 @@ class _Col:
 
     @property
     def live(self) -> np.ndarray:
-        """Writable prefix (builder only)."""
+        """Writable prefix (builder only; copies the buffer first while a snapshot views
+        it). Take it fresh for each write: an earlier ``live`` may be a stale buffer."""
+        if self._shared():
+            self._realloc(self._a.shape[0])
         return self._a[: self.n]
 
     def trim(self) -> None:
         """Drop the spare capacity (a final snapshot's views would keep it alive)."""
         if self._a.shape[0] > self.n:
-            self._a = self._a[: self.n].copy()
+            self._realloc(self.n)
 
     def view(self) -> np.ndarray:
         v = self._a[: self.n].view()
         v.flags.writeable = False
         return v
 
-    def copy(self) -> np.ndarray:
-        v = self._a[: self.n].copy()
+    def view_with(self, tail) -> np.ndarray:
+        """Read-only view of the rows followed by ``tail`` (written after them, not
+        appended: the next append overwrites them, after a copy if this view lives)."""
+        tail = np.asarray(tail, self._a.dtype)
+        k = tail.shape[0]
+        if k == 0:
+            return self.view()
+        self._reserve(k)
+        self._a[self.n : self.n + k] = tail
+        self._exposed = self.n + k
+        v = self._a[: self.n + k].view()
         v.flags.writeable = False
         return v
 
@@ -360,6 +420,8 @@ class TimelineBuilder:
     """
 
     def __init__(self, *, state_bin_ns: int = 1 << 14) -> None:
+        bound_heap()
+        self._since_trim = 0
         self._shift = max(0, int(state_bin_ns).bit_length() - 1)
         self.origin_ns: int | None = None
         self.covered_ns = 0
@@ -534,7 +596,15 @@ class TimelineBuilder:
         kind = ev.kind
         # generations
         gi = ev.gen_idx
-        if len(gi) and int(gi.max()) >= len(self._gen_first):
+        # Hand the heap's free pages back every TRIM_EVENTS events and at each new
+        # generation (release_free_memory: the fold's freed temporaries otherwise
+        # accumulate as resident holes between the segments' arrays)
+        self._since_trim += n
+        new_gen = len(gi) and int(gi.max()) >= len(self._gen_first)
+        if self._since_trim >= TRIM_EVENTS or (new_gen and self._gen_first):
+            release_free_memory()
+            self._since_trim = 0
+        if new_gen:
             u, first = np.unique(gi, return_index=True)
             for g, f in zip(u.tolist(), first.tolist(), strict=True):
                 while g >= len(self._gen_first) and g >= 0:
@@ -927,48 +997,53 @@ class TimelineBuilder:
             self._close_open_rows()
             for c in self._all_cols():
                 c.trim()
-        own = (lambda c: c.view()) if complete else (lambda c: c.copy())
+        # Views, never copies: the builder copies a column before it next writes where a
+        # live snapshot could see it (``_Col``, copy-on-write).
+        ff = self._g_first_from.view()
         goroutines = GoroutineTable(
             self._g_goid.view(),
             self._g_first.view(),
-            own(self._g_end),
-            _set_unset(self._g_first_from.view() if complete else self._g_first_from.copy()),
-            own(self._g_func),
-            own(self._g_creator),
+            self._g_end.view(),
+            # 255 (not seen yet as a transition target) reads as Undetermined; in a partial
+            # snapshot without touching the builder's markers (1 B per goroutine)
+            _set_unset(ff) if complete else np.where(ff == 255, np.uint8(GoState.Undetermined), ff),
+            self._g_func.view(),
+            self._g_creator.view(),
         )
+        if not complete:
+            _ro(goroutines.first_from)
         r = self._rng
-        ranges = (
-            RangeTable(*(c.view() for c in r))
-            if complete
-            else RangeTable(
-                np.concatenate([r[0].view(), np.array([k[0] for k in self._rng_open], np.int32)]),
-                np.concatenate([r[1].view(), np.array([k[1] for k in self._rng_open], np.uint8)]),
-                np.concatenate([r[2].view(), np.array([k[2] for k in self._rng_open], np.int64)]),
-                np.concatenate([r[3].view(), np.array(list(self._rng_open.values()), np.int64)]),
-                np.concatenate([r[4].view(), np.full(len(self._rng_open), -1, np.int64)]),
+        if complete:
+            ranges = RangeTable(*(c.view() for c in r))
+        else:
+            ro_keys = list(self._rng_open)
+            ranges = RangeTable(
+                r[0].view_with([k[0] for k in ro_keys]),
+                r[1].view_with([k[1] for k in ro_keys]),
+                r[2].view_with([k[2] for k in ro_keys]),
+                r[3].view_with([self._rng_open[k] for k in ro_keys]),
+                r[4].view_with(np.full(len(ro_keys), -1, np.int64)),
             )
-        )
         ro = sorted(self._reg_open.items())
         reg = self._reg
-        regions = (
-            RegionTable(*(c.view() for c in reg))
-            if complete
-            else RegionTable(
-                np.concatenate([reg[0].view(), np.array([k[0] for k, _ in ro], np.int64)]),
-                np.concatenate([reg[1].view(), np.array([k[1] for k, _ in ro], np.int16)]),
-                np.concatenate([reg[2].view(), np.array([v[0] for _, v in ro], np.int64)]),
-                np.concatenate([reg[3].view(), np.full(len(ro), -1, np.int64)]),
-                np.concatenate([reg[4].view(), np.array([v[1] for _, v in ro], np.int32)]),
-                np.concatenate([reg[5].view(), np.array([v[2] for _, v in ro], np.uint64)]),
+        if complete:
+            regions = RegionTable(*(c.view() for c in reg))
+        else:
+            regions = RegionTable(
+                reg[0].view_with([k[0] for k, _ in ro]),
+                reg[1].view_with([k[1] for k, _ in ro]),
+                reg[2].view_with([v[0] for _, v in ro]),
+                reg[3].view_with(np.full(len(ro), -1, np.int64)),
+                reg[4].view_with([v[1] for _, v in ro]),
+                reg[5].view_with([v[2] for _, v in ro]),
             )
-        )
         tl = Timeline(
             origin_ns=self.origin_ns or 0,
             covered_ns=self.covered_ns,
             complete=complete,
             segments=tuple(self._segments),
             goroutines=goroutines,
-            last_seg=own(self._g_last_seg),
+            last_seg=self._g_last_seg.view(),
             gen_first_ns=np.array(self._gen_first, np.int64),
             kinds=tuple(self._kinds),
             kind_state=np.array(self._kind_state + [0] * (256 - len(self._kind_state)), np.uint8),
@@ -1097,37 +1172,103 @@ def build_timeline(
     return tl
 
 
+def release_read_ahead(chunks: Iterable[EventTable], tracefile, index) -> Iterable[EventTable]:
+    """Pass ``chunks`` through; after each, drop the mapped pages of the generation after
+    the chunk's (job thread; the model build's file pages).
+
+    The reader counts generation g+1's batches on a worker thread while it orders g
+    (``model.order``), so g+1's pages were resident next to g's until g+1 was ordered
+    and released: two generations of the file in RSS (2 × 25–67 MB on the benchmark
+    traces). Dropped here, they fault back from the page cache when the ordering reads
+    them (minor faults; ``TraceFile.release_pages`` never writes the file). Releasing a
+    range that is still being counted only costs those faults again.
+
+    tracefile : the read-only :class:`goroscope.format.TraceFile` the chunks come from
+        (anything else: chunks pass unchanged); index : its ``TraceIndex``
+    """
+    release = getattr(tracefile, "release_pages", None)
+    gens = getattr(index, "generations", None)
+    if release is None or gens is None or len(gens) == 0:
+        yield from chunks
+        return
+    n = len(gens)
+    it = iter(chunks)
+    try:
+        for chunk in it:
+            yield chunk
+            gi = chunk.gen_idx
+            if len(gi):
+                g = int(gi[-1]) + 1
+                if 0 < g < n:
+                    release(int(gens.byte_start[g]), int(gens.byte_end[g]))
+    finally:  # closed early (cancel, error): stop the reader now, as build_timeline would
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
 def release_free_memory() -> None:
     """Hand freed heap memory back to the OS (glibc ``malloc_trim``; a no-op elsewhere).
 
     The reader's and the builder's temporaries are freed chunk after chunk, but glibc
-    keeps freed heap pages mapped (its arenas only shrink from the top). Called when a
-    build ends: the big trace's process went from 0.63 to 0.52 GB (model 0.40 GB).
-    Trimming at every generation too did not lower the build's peak measurably
-    (0.64–0.76 GB from run to run either way), so it is not done.
+    keeps freed heap pages mapped (its arenas only shrink from the top), and the holes
+    between the segments' long-lived arrays grew through the build (77 MB of free heap
+    at the end of the 468 MB trace). ``TimelineBuilder.add`` calls this every
+    ``TRIM_EVENTS`` events and at each new generation (that trace's peak 505 → 462 MB,
+    with :func:`bound_heap`), and a build ends with it.
     """
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
 
 
-_trim_fn: list = []
+_libc_fns: dict = {}
 
 
-def _malloc_trim():
-    if not _trim_fn:
+def _libc_fn(name: str):
+    """glibc's ``name`` through ctypes (None off Linux or without it)."""
+    if name not in _libc_fns:
         import ctypes
         import ctypes.util
-        import sys
 
         fn = None
         if sys.platform.startswith("linux"):
             try:
-                fn = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+                fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
             except (OSError, AttributeError):
                 fn = None
-        _trim_fn.append(fn)
-    return _trim_fn[0]
+        _libc_fns[name] = fn
+    return _libc_fns[name]
+
+
+def _malloc_trim():
+    return _libc_fn("malloc_trim")
+
+
+#: glibc ``mallopt`` parameter and the value :func:`bound_heap` fixes
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 4 << 20
+
+
+def bound_heap() -> None:
+    """Fix glibc's mmap threshold at 4 MiB for this process (idempotent; Linux only).
+
+    glibc raises its threshold to the size of the largest mapped block freed (up to
+    32 MiB); after that, column-sized blocks (the builder's per-goroutine and region
+    columns, their copy-on-write copies, snapshot tables) come from the heap, and once
+    freed they stay resident as holes between long-lived blocks (a heap shrinks only
+    from its top). Fixed, such blocks are mapped and unmapped whole and grow with
+    ``mremap``, while a chunk's temporaries (≤ 2 MiB at 256 Ki events) keep reusing
+    heap memory. Measured on the 450 MB trace, same load, each in its own process:
+    model build 792 → 716 MB peak, the app's job path (snapshots held) 998 → 868 MB,
+    build time unchanged within noise (HACKING.md § Memory).
+    """
+    if _libc_fns.get("_bounded"):
+        return
+    fn = _libc_fn("mallopt")
+    if fn is not None:
+        fn(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    _libc_fns["_bounded"] = True
 
 
 class _Raised:
