@@ -645,7 +645,8 @@ class SpanTrackItem(pg.GraphicsObject):
         # merged runs: a bar as high as the run is covered, bottom-aligned, over a faint box
         fill_h = np.where(merged, np.clip(plan.cover * h, 1.0, h), h)
         sparse = merged & (plan.cover < 0.95)
-        for k in np.unique(key):
+        # the colours present (0 <= key < 2 × colours): a bincount, not np.unique's sort
+        for k in np.flatnonzero(np.bincount(key)):
             sel = key == k
             state, is_merged = divmod(int(k), 2)
             color = self._merged_colors[state] if is_merged else self._colors[state]

@@ -291,6 +291,8 @@ class _RowAxis(pg.AxisItem):
         super().__init__("left")
         self._panel = panel
         self.setWidth(ROW_AXIS_PX)
+        self._elided_key: tuple | None = None
+        self._elided: dict[str, str] = {}
 
     # pyqtgraph override (camelCase)
     def paint(self, p: QPainter, *args) -> None:
@@ -308,9 +310,16 @@ class _RowAxis(pg.AxisItem):
         yb = self.mapFromScene(view.mapViewToScene(QPointF(0, 1))).y()
         step = yb - ya
         flags = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        key = (p.font().key(), width)
+        if self._elided_key != key or len(self._elided) > 4096:
+            self._elided_key, self._elided = key, {}
+        elided = self._elided  # label → its elided text at this width and font
         for row in range(max(0, int(y0)), min(self._panel.row_count(), int(math.ceil(y1)))):
             top = ya + row * step
-            text = fm.elidedText(self._panel.row_label(row), Qt.TextElideMode.ElideMiddle, width)
+            label = self._panel.row_label(row)
+            text = elided.get(label)
+            if text is None:
+                text = elided[label] = fm.elidedText(label, Qt.TextElideMode.ElideMiddle, width)
             p.drawText(QRectF(r.left(), min(top, top + step), width, abs(step)), flags, text)
 
 
