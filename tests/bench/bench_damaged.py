@@ -18,6 +18,7 @@ API's load pass: the reader plus the goroutine/proc/thread tables).
 Usage::
 
     .venv/bin/python tests/bench/bench_damaged.py [--big] [--whole] [--what stats,open] [--json]
+        [TRACE ...]
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big", action="store_true", help="the 450 MB trace cut in the middle")
     ap.add_argument("--whole", action="store_true", help="and the whole 450 MB trace")
     ap.add_argument("--what", default="stats,open")
+    ap.add_argument("extra", nargs="*", help="more traces to measure (e.g. a cut Go 1.25 one)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     whats = [w for w in args.what.split(",") if w]
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         paths.append(BIG_CUT)
     if args.whole:
         paths.append(BIG)
+    paths += [Path(p) for p in args.extra]
     # warm the numba cache (a cold compile would be measured in the first run)
     subprocess.run([sys.executable, "-c", CHILD, "stats", str(paths[0])], check=True,
                    env=dict(os.environ, PYTHONPATH=str(ROOT / "app")), capture_output=True)  # fmt: skip
