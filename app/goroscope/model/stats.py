@@ -147,6 +147,7 @@ def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
             return _finish(out, start)
         out["version"] = f"go1.{chunks.version}"
         acc = EventCounter()
+        pages = _table_pages(tf)
         items = chunks.rows()
         if engine == "fast":
             gc.disable()
@@ -159,6 +160,9 @@ def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
                 acc.add(item)
             else:
                 acc.add_rows(item, chunks)
+                if pages is not None and item.gen_idx >= 0:
+                    pages.release(item.gen_idx)  # and the one the reader decodes ahead
+                    pages.release(item.gen_idx + 1)
         out.update(acc.result())
         if chunks.error is not None:
             out["error"] = chunks.error.message
@@ -168,6 +172,21 @@ def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
         if tf is not None:
             tf.close()
     return _finish(out, start)
+
+
+def _table_pages(tf):
+    """Drops what the decode of each generation's string/stack tables paged in (mapped pages
+    count in RSS: a generation of 615 k distinct stacks has 107 MB of stack batches, read
+    once); None for bytes and old-format traces."""
+    if tf is None or int(tf.version) < 22:
+        return None
+    from goroscope.format.index import index_trace
+    from goroscope.model.lazy_stacks import TablePages
+
+    try:
+        return TablePages(tf, index_trace(tf))  # a header scan: 26 ms on 211 MB
+    except Exception:  # noqa: BLE001 - the reader reports damage in Go's words
+        return None
 
 
 #: order on a worker thread while this one counts, with this many kernel row buffers in
