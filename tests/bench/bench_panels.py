@@ -187,22 +187,27 @@ def run(path: str) -> dict:
     def idle(panel, n):
         return lambda: panel.views_shown >= n and not panel.busy
 
+    def next_view(panel):
+        """Idle once the panel shows one more view than now (call before the action)."""
+        return idle(panel, panel.views_shown + 1)
+
     def show_blocking():
         win.docks["blocking"].show()
         win.docks["blocking"].raise_()
 
     act("blocking: profile pass + first view", show_blocking, idle(blocking, 1))
-    act("blocking: switch to sched", lambda: blocking.set_kind("sched"), idle(blocking, 2))
+    act("blocking: switch to sched", lambda: blocking.set_kind("sched"), next_view(blocking))
     t_a, t_b = tl.covered_ns // 3, tl.covered_ns // 2
     act(
         "blocking: follow a time range",
         lambda: win.selection.set(TimeRange(t_a, t_b)),
-        idle(blocking, 3),
+        next_view(blocking),
     )
     if len(tl.tasks):
-        act("blocking: follow a task", lambda: win.selection.set(TaskRef(0)), idle(blocking, 4))
+        act("blocking: follow a task", lambda: win.selection.set(TaskRef(0)), next_view(blocking))
+    done = next_view(blocking)
     blocking.set_scope(blocking.scope.__class__())
-    wait(idle(blocking, 5))
+    wait(done)
     fd = blocking.flame_data
     roots = np.flatnonzero(fd.parent == 0)
     if len(roots):
