@@ -495,6 +495,7 @@ class FastSummarizer:
         self._root_name: list[int] = []  # new stacks of this chunk
         self._root_pc: list[int] = []
         self._root_arr = np.zeros((2, 0), np.int64)  # per dense stack key: name id, PC
+        self._n_roots = 0  # columns of _root_arr in use (the rest is room)
         self.gi = np.zeros((0, K.GI_N), np.int64)
         self.mk = np.zeros(1024, np.int64)
         self.mv = np.zeros(1024, np.int64)
@@ -543,9 +544,14 @@ class FastSummarizer:
             self._root_name.append(r[0])
             self._root_pc.append(r[1])
         if len(self._root_name):  # new stacks: extend the lookup arrays (amortised)
-            self._root_arr = np.concatenate(
-                [self._root_arr, np.array([self._root_name, self._root_pc], np.int64)], axis=1
-            )
+            k, m = self._n_roots, len(self._root_name)
+            if k + m > self._root_arr.shape[1]:
+                grown = np.zeros((2, max(k + m, self._root_arr.shape[1] * 5 // 4, 1024)), np.int64)
+                grown[:, :k] = self._root_arr[:, :k]
+                self._root_arr = grown
+            self._root_arr[0, k : k + m] = self._root_name
+            self._root_arr[1, k : k + m] = self._root_pc
+            self._n_roots = k + m
             self._root_name, self._root_pc = [], []
         un = self._root_arr[0][dense]
         up = self._root_arr[1][dense]
@@ -582,14 +588,16 @@ class FastSummarizer:
         ng, npr, nr = len(self.gs), len(self.ps), max(len(self.ranges), 1)
         if self.gi.shape[0] < ng:
             old = self.gi.shape[0]
-            # 1.25x: gi is 200 B per goroutine, doubling left up to 2x unused rows
-            gi = np.zeros((max(ng, old + old // 4, 1024), K.GI_N), np.int64)
-            gi[:old] = self.gi
+            # 1.25x: gi is 200 B per goroutine, doubling left up to 2x unused rows. Grown
+            # in place (realloc: a big block is remapped, not copied), so the old and
+            # the new table never coexist: copying 177 -> 222 MB on 1 M goroutines was
+            # the summary's peak. Nothing else holds a view of gi here.
+            self.gi.resize((max(ng, old + old // 4, 1024), K.GI_N), refcheck=False)
+            gi = self.gi  # new rows are zero
             gi[old:, K.GI_SYSG_P] = -1
             gi[old:, K.GI_MAP_HEAD] = -1
             gi[old:, K.GI_LR_HEAD] = -1
             gi[old:, K.GI_TOP] = -1
-            self.gi = gi
         self.sysp = _grow(self.sysp, npr, -1)
         if self.rangesp.shape[0] < npr or self.rangesp.shape[1] < nr:
             rp = np.full(

@@ -21,7 +21,8 @@ Invariants
 * Mapped pages count in RSS (HACKING.md § Memory): a generation of 615 k distinct
   stacks has 107 MB of stack batches, paged in by the reader's decode, this scan and
   the lookups. When ``buf`` views a file mapping, the scan drops each 8 MB it read and
-  the lookups' pages are dropped after every eighth of the stacks resolved;
+  the lookups' pages are dropped every 256 lookups (records are in hash order: one
+  lookup maps a page and its 64 KB fault-around);
   :class:`TablePages` drops what the reader's decode paged in (consumers call it per
   chunk). Dropped pages come back from the page cache when read again.
 
@@ -41,6 +42,9 @@ from goroscope.model import _stack_kernels as K
 __all__ = ["LazyStacks", "TablePages"]
 
 _PIECE = 8 << 20  # bytes of stack batches scanned between page drops
+#: lookups between page drops: the runtime writes stack records in hash order, so each
+#: lookup faults in a page of its own, plus the kernel's fault-around (64 KB): ~16 MB
+_LOOKUPS_PER_DROP = 256
 _KIND_EVENTS = 0  # goroscope.format._kernels.KIND_EVENTS (an M's event batch)
 _KIND_STACKS = 2  # goroscope.format._kernels.KIND_STACKS (batch kind of an EvStacks batch)
 
@@ -88,7 +92,7 @@ class LazyStacks:
         ]
         self._buf = buf
         self.n_stacks = int(self._ids.shape[0])
-        self._every = max(4096, self.n_stacks // 8)
+        self._every = _LOOKUPS_PER_DROP
         self._resolved = 0
 
     def _scan(self, buf, doff, size, cap):
@@ -137,7 +141,7 @@ class LazyStacks:
         if stack_id <= 0 or stack_id >= 1 << 64 or self.n_stacks == 0:
             return []
         self._resolved += 1
-        if self._resolved % self._every == 0:  # the lookups' pages: a bounded share resident
+        if self._resolved % self._every == 0:  # the lookups' pages: a bounded number resident
             for a, b in self._ranges:
                 self._drop(a, b)
         if self._fast:
