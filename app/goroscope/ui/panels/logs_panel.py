@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
 from goroscope.ui.models.log_data import ALL, filter_logs, log_index_job
 from goroscope.ui.models.table import Column, NumpyTableModel
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view
-from goroscope.ui.panels.panel_support import LinkReveal, PanelJobs, goroutine_label, task_label
+from goroscope.ui.panels.panel_support import (
+    LinkReveal,
+    PanelJobs,
+    goroutine_label,
+    loaded_timeline,
+    task_label,
+)
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
 
 __all__ = ["LogsPanel"]
@@ -128,10 +134,9 @@ class LogsPanel(QWidget):
 
     @Slot()
     def _on_loaded(self) -> None:
-        session = self.window_.session
-        if session is None or session.timeline is None:
+        self.timeline = loaded_timeline(self.window_)
+        if self.timeline is None:
             return
-        self.timeline = session.timeline
         self.count_label.setText("Indexing logs…")
         self.jobs.submit("log-index", log_index_job, self.timeline, done=self._set_index)
 

@@ -10,7 +10,8 @@ panel's own ``_on_selection_changed`` that the change came from itself (a panel'
 links do not move its own scope or filter).
 
 :func:`goroutine_label` / :func:`task_label` — ``G12 main.worker`` / ``7 order``
-("—" for -1) from a Timeline, for table columns.
+("—" for -1) from a Timeline, for table columns; :func:`loaded_timeline` — the
+window's loaded Timeline (panels start their jobs from it at ``loaded``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from goroscope.ui.bridge import JobBridge
 
-__all__ = ["LinkReveal", "PanelJobs", "goroutine_label", "task_label"]
+__all__ = ["LinkReveal", "PanelJobs", "goroutine_label", "loaded_timeline", "task_label"]
 
 
 class PanelJobs(QObject):
@@ -99,6 +100,12 @@ class LinkReveal:
             self._selection.reveal(value)
         finally:
             self.active = False
+
+
+def loaded_timeline(window):
+    """The Timeline of the window's loaded session (None: no session or not loaded)."""
+    session = getattr(window, "session", None)
+    return None if session is None else session.timeline
 
 
 def goroutine_label(tl, g) -> str:

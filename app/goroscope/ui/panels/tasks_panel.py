@@ -47,7 +47,7 @@ from goroscope.ui.models.task_data import (
 )
 from goroscope.ui.models.task_tree_model import TaskTreeModel
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view, set_widths
-from goroscope.ui.panels.panel_support import PanelJobs, goroutine_label
+from goroscope.ui.panels.panel_support import PanelJobs, goroutine_label, loaded_timeline
 from goroscope.ui.selection import GoroutineRef, TaskRef, TimeRange
 
 __all__ = ["TasksPanel"]
@@ -204,10 +204,9 @@ class TasksPanel(QWidget):
 
     @Slot()
     def _on_loaded(self) -> None:
-        session = self.window_.session
-        if session is None or session.timeline is None:
+        self.timeline = loaded_timeline(self.window_)
+        if self.timeline is None:
             return
-        self.timeline = session.timeline
         self.status.setText("Collecting tasks and regions…")
         self.jobs.submit("tasks", task_data_job, self.timeline, done=self._show_data)
 
