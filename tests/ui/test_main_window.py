@@ -295,13 +295,16 @@ def test_gui_thread_never_stalls_while_loading(qtbot, window):
     # a CPU, not our work — that is the CPU bound below); was bounded at 60 and failed
     # once at 61 under load 15
     assert p99 <= 100, gaps
-    # NOTE: rows are built and merged in the job now (build_view_data with the view
-    # hint), so a snapshot swap costs the GUI thread the swap and one paint that only
-    # draws: worst GUI-thread CPU per gap measured 22–29 ms on this trace in 5 runs
-    # (2026-11-27, shared 2-core machine at load 10–15; it was 38–61 ms). Still above
-    # the ~10 ms goal: the rest is pyqtgraph's own work (axes, curves, linked views)
-    # and the repaint of the whole window. The bound is 2× the worst measured.
-    assert max(cpu_ms) <= 60, cpu_ms
+    # NOTE: rows are built and merged in the job (build_view_data with the view hint),
+    # a swap paints one plot per event-loop turn (TraceView "Staged repaint"), a range
+    # change paints each plot once, and the view is laid out before the first snapshot:
+    # worst GUI-thread CPU per gap measured 8–11 ms in 13 of 14 runs and 20 ms once
+    # (2026-11-27, shared 2-core machine at load 5–13; it was 22–29 ms, before that
+    # 38–61). What is left per turn is the timeline's own paint (5–7 ms quiet, ~10 ms
+    # under load). Bound: the worst measured + 25 % — this is CPU time, not wall, but
+    # a loaded machine still inflates it (caches, shared cores: ×1.5 between load 5
+    # and 12 here), and CI runs the suite beside other jobs.
+    assert max(cpu_ms) <= 25, cpu_ms
 
 
 def test_screenshot_mode_writes_png(tmp_path):
