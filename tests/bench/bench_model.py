@@ -6,7 +6,13 @@ runs in its own subprocess so peak RSS (``wait4`` ru_maxrss) belongs to it alone
 * ``read`` — the event stream only (``TraceChunks`` over the mmap, finished
   generations released), every chunk dropped: the floor the model builds on;
 * ``model`` — the same stream folded by ``TimelineBuilder`` into the complete
-  Timeline, which is kept until the end (what the app holds).
+  Timeline, which is kept until the end (what the app holds);
+* ``job`` (``--job``) — the app's own path: ``index_job`` then ``timeline_job`` (the
+  reader thread, progressive snapshots, the latest held as ``TraceSession`` holds it).
+
+Peak RSS counts anonymous memory and file-backed pages alike (the trace's mapped
+pages, numba's LLVM library); a sampler thread reads both from ``/proc/self/status``
+every 50 ms and reports them at the sampled peak, with the load average.
 
 Reported per trace: seconds, peak RSS, the model's own bytes by part
 (``Timeline.nbytes``), spans, goroutines, bytes per span (span columns only,
@@ -14,7 +20,7 @@ and everything the model holds per span). JIT caches are warmed before timing.
 
 Usage::
 
-    .venv/bin/python tests/bench/bench_model.py [TRACE ...] [--chunk-events N] [--json]
+    .venv/bin/python tests/bench/bench_model.py [TRACE ...] [--chunk-events N] [--json] [--job]
 
 Without TRACE: the largest committed trace and, if present,
 ``$GOROSCOPE_CACHE/big/big.trace`` (``bash testdata/gen/big_trace.sh``).
@@ -313,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="one JSON object per measurement")
     ap.add_argument("--no-read", action="store_true", help="skip the read-only baseline")
     ap.add_argument("--session", action="store_true", help="also time TraceSession's stages")
+    ap.add_argument(
+        "--job", action="store_true", help="also the app's path (index_job + timeline_job)"
+    )
     ap.add_argument("--child", choices=("read", "model", "job", "session"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child == "session":
@@ -338,10 +347,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"  read only : {read['seconds']:.2f} s, peak RSS {_mb(read['peak_rss'])}"
                 f" (interpreter+JIT {_mb(read['baseline_rss'])})"
             )
+        pk = model["rss_at_peak"]
         print(
             f"  model     : {model['seconds']:.2f} s (fold {model['build_s']:.2f} s,"
             f" {model['events'] / max(model['build_s'], 1e-9) / 1e6:.1f} M ev/s),"
             f" peak RSS {_mb(model['peak_rss'])} = {model['peak_rss'] / model['bytes']:.2f}x file"
+            f" (sampled peak: anon {_mb(pk['anon'])} + file {_mb(pk['file'])};"
+            f" baseline anon {_mb(model['baseline_anon_file'][0])} + file"
+            f" {_mb(model['baseline_anon_file'][1])}; load {model['loadavg'][0]:.1f})"
         )
         print(
             f"  model size: {_mb(model['model_bytes'])} = {model['model_over_file']:.2f}x file;"
@@ -354,6 +367,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         parts = ", ".join(f"{k} {_mb(v)}" for k, v in model["model_parts"].items() if v)
         print(f"  parts     : {parts}")
+        if a.job:
+            j = run(path, "job", a.chunk_events)
+            if a.json:
+                print(json.dumps(j))
+            else:
+                pk = j["rss_at_peak"]
+                print(
+                    f"  app job   : {j['seconds']:.2f} s, {j['snapshots']} snapshots (latest held),"
+                    f" peak RSS {_mb(j['peak_rss'])} = {j['peak_rss'] / j['bytes']:.2f}x file"
+                    f" (sampled peak: anon {_mb(pk['anon'])} + file {_mb(pk['file'])};"
+                    f" load {j['loadavg'][0]:.1f})"
+                )
         if a.session:
             s = run(path, "session", a.chunk_events)
             if a.json:

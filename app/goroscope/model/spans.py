@@ -81,7 +81,7 @@ METRICS = {
 
 #: events folded between two ``malloc_trim`` calls (``TimelineBuilder.add``; a trim costs
 #: ~1 ms plus re-faulting the next chunk's temporaries)
-TRIM_EVENTS = 1 << 21
+TRIM_EVENTS = 1 << 20
 
 
 # --- growable columns ----------------------------------------------------------------------
@@ -1173,15 +1173,18 @@ def build_timeline(
 
 
 def release_read_ahead(chunks: Iterable[EventTable], tracefile, index) -> Iterable[EventTable]:
-    """Pass ``chunks`` through; after each, drop the mapped pages of the generation after
-    the chunk's (job thread; the model build's file pages).
+    """Pass ``chunks`` through; after each, drop the mapped pages of the chunk's generation
+    and of the next one (job thread; the model build's file pages).
 
-    The reader counts generation g+1's batches on a worker thread while it orders g
-    (``model.order``), so g+1's pages were resident next to g's until g+1 was ordered
-    and released: two generations of the file in RSS (2 × 25–67 MB on the benchmark
-    traces). Dropped here, they fault back from the page cache when the ordering reads
-    them (minor faults; ``TraceFile.release_pages`` never writes the file). Releasing a
-    range that is still being counted only costs those faults again.
+    The reader releases a generation's pages once it is ordered, but until then they
+    accumulate: the ordering kernel decodes each M's batches lazily, a whole batch at a
+    time into its own slot, so the bytes of the generation end up resident as the
+    cursors move through it; and the next generation is counted ahead on a worker
+    thread (``model.order``), all its pages touched. Two generations of the file in RSS
+    (2 × 25–67 MB on the benchmark traces). Dropped after every chunk, they fault back
+    from the page cache when a cursor reads its next batch (about one page per batch:
+    minor faults; ``TraceFile.release_pages`` never writes the file), so what stays
+    resident is the pages one chunk touched.
 
     tracefile : the read-only :class:`goroscope.format.TraceFile` the chunks come from
         (anything else: chunks pass unchanged); index : its ``TraceIndex``
@@ -1198,9 +1201,9 @@ def release_read_ahead(chunks: Iterable[EventTable], tracefile, index) -> Iterab
             yield chunk
             gi = chunk.gen_idx
             if len(gi):
-                g = int(gi[-1]) + 1
-                if 0 < g < n:
-                    release(int(gens.byte_start[g]), int(gens.byte_end[g]))
+                g = int(gi[-1])
+                if 0 <= g < n:
+                    release(int(gens.byte_start[g]), int(gens.byte_end[min(g + 1, n - 1)]))
     finally:  # closed early (cancel, error): stop the reader now, as build_timeline would
         close = getattr(it, "close", None)
         if close is not None:
