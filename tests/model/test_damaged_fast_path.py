@@ -3,8 +3,9 @@
 The fast reader (``model.order``) reads every generation before the damage with the
 numba kernel and hands only the damaged generation (and what follows it) to the
 reference reader, resumed at that generation's first byte with the kernel's ordering
-state (``order._load_reference_state``; ``TraceChunks._replay_state`` when the kernel
-had already begun the generation). The twin is the reference reader reading the whole
+state (``order._load_reference_state``), or — when the kernel failed inside the
+generation — at the failing step itself, with the kernel's cursors and state there
+(``TraceChunks._replay_to``, ``order._reader_at_step``). The twin is the reference reader reading the whole
 file from byte 0 (``engine="reference"``): events column by column, the error's text,
 generation and byte offset must be equal.
 
@@ -41,10 +42,11 @@ def routes(monkeypatch):
     """Counts how each damaged case was read: where the hand-over started and whether the
     reference needed the kernel's ordering state (and a replay to get it)."""
     seen: collections.Counter = collections.Counter()
-    resume, load, replay = (
+    resume, load, replay, at_step = (
         order.TraceChunks._resume,
         order._load_reference_state,
         order.TraceChunks._replay_state,
+        order._reader_at_step,
     )
 
     def _resume(self, g):
@@ -60,7 +62,12 @@ def routes(monkeypatch):
         seen["state-replayed"] += 1
         return replay(self, g)
 
+    def _at_step(*a):
+        seen["resumed-mid-generation"] += 1
+        return at_step(*a)
+
     monkeypatch.setattr(order.TraceChunks, "_resume", _resume)
+    monkeypatch.setattr(order, "_reader_at_step", _at_step)
     monkeypatch.setattr(order, "_load_reference_state", _load)
     monkeypatch.setattr(order.TraceChunks, "_replay_state", _replay)
     return seen
@@ -113,10 +120,12 @@ def test_seeded_mutants(name, routes):
         except AssertionError as e:
             raise AssertionError(f"{name} seed {seed} {steps}: {e}") from e
     # Mutants reach every hand-over route: read errors (no state needed), generations the
-    # reference orders with the kernel's state, and kernel failures mid-generation.
+    # reference orders from their start with the kernel's state (the kernel failed before
+    # ordering them, or at their first step), and kernel failures inside a generation,
+    # where the reference takes over at the failing step with the kernel's cursors.
     assert routes["handover-after-gen-0"] > 0
     assert routes["state-transferred"] > 0
-    assert routes["state-replayed"] > 0
+    assert routes["resumed-mid-generation"] > 0
 
 
 def test_clean_trace_never_hands_over(routes):

@@ -36,13 +36,20 @@ an error status, is handed to the reference reader (``_resume``), resumed at tha
 generation's first byte as if it had read everything before: the fast reader's
 last time, Sync count and string codes, and — only when Go's reader gets as far as
 ordering that generation — the kernel's ordering state converted to the reference's
-maps (``_load_reference_state``; when the kernel had already begun the generation,
-``_replay_state`` rebuilds the state at its start by running the kernel again over
-the generations before it, without output). The reference then produces Go's exact
-message, byte offset and the events Go returns from that generation on, after the
-rows the kernel already yielded. So the cost of damage is one generation at the
-reference's speed (Python framing and tables only, when Go's reader fails to read
-the generation: the common truncation of a Go 1.26+ trace), not the whole file.
+maps (``_load_reference_state``). When the kernel failed *inside* a generation, the
+reference takes over at the failing step itself: ``_replay_to`` runs the kernel again
+from the start, without output before that generation, and pauses it exactly before
+the step that failed (the kernel pauses at step boundaries when its output is full);
+``_reader_at_step`` then gives the reference the kernel's state, its frontier in
+Go's heap order with each cursor at its current event, and the CPU samples left.
+(``_replay_state`` rebuilds the state at a generation's start the same way, for the
+rare case where the pause cannot be used.) The reference then produces Go's exact
+message, byte offset and the events Go returns from there on. So damage costs the
+reference's framing and tables of one generation (Go's read error: every truncation
+of a Go 1.26+ trace), or a second kernel pass up to the failing step plus one step in
+Python (an ordering error), not the whole file in Python. The generation's M events
+are decoded by the format layer's numba decoder (``_cursor_events``) for the resumed
+reference.
 Equal to the reference reading from byte 0 at every cut and seeded mutant of the
 hostile suite's seed traces (``tests/model/test_damaged_fast_path.py``).
 
@@ -388,8 +395,15 @@ class TraceChunks:
         self._gens_base = 0
         self._g_rows = 0
         self._dirty = False
-        #: stop before this generation row (``_replay_state``)
+        #: rows of the current generation before the kernel's failing step (0: none / unknown)
+        self._fail_rows = 0
+        #: stop before this generation row (``_replay_state``), or with ``_stop_rows`` ≥ 0
+        #: inside it, after that many of its rows (``_replay_to``; ``_paused`` then holds the
+        #: kernel's cursors: scratch, resumable state)
         self._stop_at = -1
+        self._stop_rows = -1
+        self._paused: tuple | None = None
+        self._n_out = 1
 
     # --- what row consumers need (``rows``) ---------------------------------------------------
 
@@ -501,9 +515,28 @@ class TraceChunks:
             start = int(ix.header_size)
         skip = self._g_rows
         base = self._gens_base
-        del self._gens[base:]
         dirty, state = self._dirty, self._state
         raw = self._raw
+        mid = None
+        if dirty and self._fail_rows > 0:
+            # The kernel failed inside the generation: run it again up to the step that
+            # failed (its rows after those already yielded go out now) and let the
+            # reference take over at that step, with the kernel's cursors and state.
+            again = self._replay_to(g, self._fail_rows)
+            seen = 0
+            for rc in again._fast_rows(self._n_out):
+                if rc.gen_idx != base:
+                    continue
+                lo = max(0, skip - seen)
+                seen += rc.n
+                if lo < rc.n:
+                    yield self._build(
+                        rc.out, lo, rc.n, base, rc.buf, rc.s_ids, rc.s_set, rc.codes
+                    )  # fmt: skip
+            if again._paused is not None and seen == self._fail_rows:
+                mid = again
+            skip = seen
+        del self._gens[base:]
 
         def load(ordering) -> None:
             st = self._replay_state(g) if dirty else state
@@ -525,6 +558,9 @@ class TraceChunks:
 
             batch, gen_no, reader.pos = read_batch(raw, start)
             reader.spill = Spill(gen_no, batch)
+        if mid is not None:
+            _reader_at_step(reader, mid, as_buffer(raw))
+            skip = 0
         ref = RefChunks(
             raw,
             chunk_events=self._chunk,
@@ -553,6 +589,18 @@ class TraceChunks:
         self._gens = list(gens)
         self.error = ref.error
 
+    def _replay_to(self, g: int, rows: int) -> TraceChunks:
+        """A fast reader that stops in generation row ``g`` after its first ``rows`` rows
+        (iterate its ``_fast_rows``; then ``_paused`` and ``_state`` are the kernel's
+        cursors and state at that step), sharing this reader's string codes."""
+        src = self._tf if self._tf is not None else self._raw
+        again = TraceChunks(src, chunk_events=_KERNEL_ROWS, keep_columns=False)
+        again._tables = False
+        again._strings, again._codes = self._strings, self._codes
+        again._stop_at = g
+        again._stop_rows = rows
+        return again
+
     def _replay_state(self, g: int) -> K.KernelState:
         """The kernel state at the start of generation row ``g``: the fast reader again,
         from the start, without output (generations before ``g`` read without a problem)."""
@@ -569,6 +617,7 @@ class TraceChunks:
             yield self._build(rc.out, 0, rc.n, rc.gen_idx, rc.buf, rc.s_ids, rc.s_set, rc.codes)
 
     def _fast_rows(self, n_out: int = 1) -> Iterator[RowChunk]:
+        self._n_out = n_out
         tf = self._tf if self._tf is not None else TraceFile(self._raw_bytes())
         src = tf
         ix = index_trace(src)
@@ -637,8 +686,10 @@ class TraceChunks:
             self._sc0 = state.sc.copy()
             self._gens_base = len(self._gens)
             self._g_rows = 0
+            self._fail_rows = 0
             self._dirty = False
-            if g == stop:
+            partial = g == stop and self._stop_rows >= 0
+            if g == stop and not partial:
                 if self._stop_at >= 0:
                     return
                 raise _Fallback(g)
@@ -650,7 +701,7 @@ class TraceChunks:
                 raise _Fallback(g) from None
             if batches is None:
                 raise _Fallback(g)
-            if g + 1 < ng and g + 1 != stop:
+            if g + 1 < ng and (g + 1 != stop or self._stop_rows >= 0):
                 nxt = pool.submit(decode, g + 1)
             counts, gid_range, cur, mb_rows, slot_rows, bat, sel, b_count = batches
             n_m = cur.shape[1] - 1
@@ -707,6 +758,9 @@ class TraceChunks:
             self._dirty = True
             while True:
                 out = outs[calls % len(outs)]  # the next chunk's buffer (see ``rows``)
+                if partial and self._stop_rows - self._g_rows + 3 < out[0].shape[0]:
+                    # the kernel pauses at the first step that starts with > cap - 4 rows
+                    out = tuple(a[: self._stop_rows - self._g_rows + 3] for a in out)
                 status, n = K.order_generation(
                     dg.gen, dg.min_time_ns, nspt, wire.NARGS, wire.TIMED, bat, mb_rows,
                     cpu.time_ns, cpu.goroutine, cpu.proc, cpu.thread, cpu.stack_id,
@@ -715,11 +769,16 @@ class TraceChunks:
                     STACK_ARGS, STRING_ARGS, buf, _state_tuple(state), out, kernel_scratch, rs,
                 )  # fmt: skip
                 if status < 0:
+                    self._fail_rows = self._g_rows + n  # rows before the failing step
                     raise _Fallback(g)
                 if n:
                     calls += 1
                     self._g_rows += n
                     yield RowChunk(out, n, gen_idx, buf, dg.strings.ids, s_set, codes, code_map)
+                if partial and self._g_rows >= self._stop_rows:
+                    if status == K.PAUSED and self._g_rows == self._stop_rows:
+                        self._paused = (kernel_scratch, rs)
+                    return
                 if status == K.OK:
                     break
             if self._keep:
@@ -877,6 +936,39 @@ def _cursor_events(g, buf, ns_per_tick: float):
     ev = EventColumns(*(np.ascontiguousarray(c[:n]) for c in cols))
     # in the reference's order (Ms by first batch): it decides which M's error comes first
     return ev, {m: errors[m] for m in g.batch_ms if m in errors}
+
+
+def _reader_at_step(reader, paused: TraceChunks, buf: np.ndarray) -> None:
+    """Put the reference ``reader`` (resumed at a generation's start) where the kernel of
+    ``paused`` (``TraceChunks._replay_to``) stopped inside that generation.
+
+    The reader reads and installs the generation itself (its Sync, already among the
+    kernel's rows), then takes the kernel's ordering state, time and Sync count, its
+    frontier in the kernel's heap order (Go's heap; after a frontier sort, the sorted
+    order) with each cursor at the kernel's current event, and the CPU samples not yet
+    injected. Its next event is the step at which the kernel stopped.
+    """
+    reader.before_first_install = None
+    reader.read_event()  # install the generation (Go read it: the kernel ordered in it)
+    st = paused._state
+    scratch, rs = paused._paused
+    cur, heap = scratch[0], scratch[1]
+    _load_reference_state(reader.order, st, buf)
+    reader.last_ts = int(st.sc[K.S_LAST_TS])
+    reader.syncs = int(st.sc[K.S_SYNCS])
+    cursors = {bc.m: bc for bc in reader.frontier}
+    frontier = []
+    for i in range(int(rs[K.RS_HN])):
+        k = int(heap[i])
+        bc = cursors[int(cur[0, k])]
+        row = int(cur[5, k] + cur[8, k])  # the current event's source row
+        pos = int(np.searchsorted(bc.rows, row))
+        bc.idx = pos
+        bc.next_event()
+        frontier.append(bc)
+    reader.frontier = frontier
+    n_cpu = len(reader.gen.generation.cpu_samples.time_ns)
+    reader.cpu_samples = list(range(int(rs[K.RS_CI]), n_cpu))
 
 
 def _load_reference_state(o, st: K.KernelState, buf: np.ndarray) -> None:
