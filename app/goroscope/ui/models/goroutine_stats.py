@@ -507,6 +507,12 @@ class GoroutineAnalysis:
     stats: GoroutineStats
     groups: NDArray[np.float64]
     overall: NDArray[np.float64]
+    #: the goroutines in Go's summary (ascending; made in the job, not on the GUI thread)
+    summary_rows: NDArray[np.int64] | None = None
+
+    @property
+    def n_summary(self) -> int:
+        return len(self.summary_rows)
 
 
 def goroutine_analysis(tl: Timeline, *, cancel=None, progress=None) -> GoroutineAnalysis:
@@ -514,6 +520,5 @@ def goroutine_analysis(tl: Timeline, *, cancel=None, progress=None) -> Goroutine
     st = goroutine_stats(tl, cancel=cancel, progress=progress)
     if cancel is not None:
         cancel.raise_if_set()
-    return GoroutineAnalysis(
-        st, group_distributions(st), _distribution(st.cols, np.flatnonzero(st.in_summary))
-    )
+    rows = np.flatnonzero(st.in_summary)
+    return GoroutineAnalysis(st, group_distributions(st), _distribution(st.cols, rows), rows)

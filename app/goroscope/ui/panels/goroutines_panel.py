@@ -239,7 +239,7 @@ class GoroutinesPanel(QWidget):
             cat = st.categories[c]
             cols.append(Column(short_category(cat), st.cols[c], format_ns, header_tip=cat))
         self._group_sel = -1
-        self.goroutine_model.set_columns(cols, np.flatnonzero(st.in_summary))
+        self.goroutine_model.set_columns(cols, a.summary_rows)
         if self.goroutine_model.sort_column() < 0:  # Total (first category), longest first
             self.goroutine_view.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)
         hh = self.goroutine_view.horizontalHeader()
@@ -249,7 +249,7 @@ class GoroutinesPanel(QWidget):
         for c in (2, 3):  # Created, Ended: as wide as the latest time
             hh.resizeSection(c, max(hh.sectionSize(c), fm.horizontalAdvance(widest) + 14))
         self._fill_groups()
-        self.status.setText(f"{int(st.in_summary.sum()):,} goroutines in {len(names):,} groups")
+        self.status.setText(f"{a.n_summary:,} goroutines in {len(names):,} groups")
         self._apply_filter()
 
     @staticmethod
@@ -367,8 +367,7 @@ class GoroutinesPanel(QWidget):
             self.status.setText("Sorting / filtering…")
         else:
             self.status.setText(
-                f"{self.goroutine_model.rowCount():,} of "
-                f"{int(self.analysis.stats.in_summary.sum()):,} goroutines"
+                f"{self.goroutine_model.rowCount():,} of {self.analysis.n_summary:,} goroutines"
             )
 
     # -- selection -------------------------------------------------------------------
