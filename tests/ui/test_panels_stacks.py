@@ -170,3 +170,33 @@ def test_proc_span_shows_the_running_goroutines_stacks(qtbot, window):
     want = resolve_span_stacks(window.session.details, tl, g, k)
     assert [(s.title, s.frames) for s in p.model.sections] == [(s.title, s.frames) for s in want]
     assert f"G{int(tl.goroutines.goid[g])}" in p.header.text()
+
+
+def test_the_span_header_comes_from_the_job(qtbot, window, monkeypatch):
+    """Selecting a goroutine span never builds the goroutine's row on the GUI thread (a
+    goroutine of the big trace has 4.3 M spans): the stacks panel calls
+    ``Timeline.goroutine_row`` only from its job, and the header still names the span."""
+    import sys
+    import threading
+
+    tl = window.session.timeline
+    cls = type(tl)
+    original = cls.goroutine_row
+    gui = threading.get_ident()
+    calls = []
+
+    def spy(self, g_idx):
+        caller = sys._getframe(1).f_code.co_filename
+        if caller.endswith("stacks_panel.py"):
+            calls.append(threading.get_ident())
+        return original(self, g_idx)
+
+    monkeypatch.setattr(cls, "goroutine_row", spy)
+    g = int(np.argmax([len(original(tl, i)) for i in range(min(tl.n_goroutines, 50))]))
+    n = len(original(tl, g))
+    p = _show(qtbot, window, SpanRef.goroutine(g, n // 2))
+    assert calls  # the job looked at the row…
+    assert gui not in calls  # …and only the job
+    row = original(tl, g)
+    assert f"span {n // 2 + 1} of {n}" in p.header.text()
+    assert tl.kind_name(int(row.kind[n // 2])) in p.header.text()

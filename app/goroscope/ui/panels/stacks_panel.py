@@ -158,14 +158,15 @@ class StacksPanel(QWidget):
         g = args[0]
         if not 0 <= g < tl.n_goroutines:
             return
-        if len(args) == 2 and not 0 <= args[1] < len(tl.goroutine_row(g)):
+        if len(args) == 2 and args[1] < 0:
             return
         self._cancel()
         self._pending = value
         self.header.setText(self._header_html(tl, value) + " — resolving stacks…")
         self._request = self.ctx.bridge.submit(
-            ("stacks", id(self)), job, details, tl, *args, cancel=self.ctx.bridge.CANCEL
-        )
+            ("stacks", id(self)), stacks_job, job, details, tl, *args,
+            cancel=self.ctx.bridge.CANCEL,
+        )  # fmt: skip
 
     def _occupancy_start(self, value: SpanRef) -> int | None:
         """Start time of a proc/thread span as the timeline drew it (its row's arrays)."""
@@ -194,11 +195,14 @@ class StacksPanel(QWidget):
         self._pending = value
         self.header.setText("Resolving the goroutine running there…")
         self._request = self.ctx.bridge.submit(
-            ("stacks", id(self)), resolve_occupancy_stacks, details, tl,
+            ("stacks", id(self)), stacks_job, resolve_occupancy_stacks, details, tl,
             value.resource_kind, value.resource_idx, t, cancel=self.ctx.bridge.CANCEL,
         )  # fmt: skip
 
-    def _header_html(self, tl, value) -> str:
+    def _header_html(self, tl, value, span=None) -> str:
+        """The header of ``value``; a span's state and times from ``span`` (``stacks_job``'s
+        ``(n_spans, kind, start, end)``, made in the job: the row of a goroutine with
+        millions of spans is never built on the GUI thread)."""
         if isinstance(value, GoroutineRef):
             g = value.goroutine_idx
         else:
@@ -207,12 +211,13 @@ class StacksPanel(QWidget):
         sf = int(tl.goroutines.start_func[g])
         fn = tl.strings[sf] if sf >= 0 else "(unknown start function)"
         out = event_links.g_link(g, f"G{goid}") + " " + fn.replace("<", "&lt;")
-        if isinstance(value, SpanRef):
-            row = tl.goroutine_row(g)
+        if isinstance(value, SpanRef) and span is None:
+            out += f"<br>span {value.span_idx + 1}"
+        elif isinstance(value, SpanRef):
+            n, kind, a, b = span
             i = value.span_idx
-            a, b = int(row.start_ns[i]), int(row.end_ns[i])
             out += (
-                f"<br>span {i + 1} of {len(row)}: <b>{tl.kind_name(int(row.kind[i]))}</b>, "
+                f"<br>span {i + 1} of {n}: <b>{tl.kind_name(kind)}</b>, "
                 + event_links.time_link(a, b, format_ns(b - a))
                 + " from "
                 + event_links.time_link(a, a, format_time_ns(a))
@@ -220,20 +225,23 @@ class StacksPanel(QWidget):
         return out
 
     @Slot(int, object)
-    def _on_finished(self, request_id: int, sections) -> None:
+    def _on_finished(self, request_id: int, result) -> None:
         if request_id != self._request:
             return
         self._request = -1
+        if result is None:  # the span index is not in the goroutine's row
+            self.header.setText("Select a goroutine span for its stacks.")
+            return
         self._shown = self._pending
         session = getattr(self.ctx.window, "session", None)
         tl = getattr(session, "timeline", None)
         shown = self._shown
-        if isinstance(sections, tuple):  # a proc/thread span: (g_idx, span_idx, sections)
-            g, i, sections = sections
-            shown = SpanRef.goroutine(g, i) if g >= 0 and i >= 0 else None
+        sections, span, info = result
+        if isinstance(shown, SpanRef) and shown.resource_kind in ("proc", "thread"):
+            shown = SpanRef.goroutine(*span) if span is not None else None
         self.model.set_sections(sections)
         if tl is not None and shown is not None:
-            self.header.setText(self._header_html(tl, shown))
+            self.header.setText(self._header_html(tl, shown, info))
         elif shown is None:
             self.header.setText("No goroutine runs there.")
         for i in range(self.model.rowCount()):
@@ -269,3 +277,25 @@ class StacksPanel(QWidget):
     @Slot()
     def copy_to_clipboard(self) -> None:
         QGuiApplication.clipboard().setText(self.as_text())
+
+
+def stacks_job(job, details, tl, *args, cancel=None):
+    """``(sections, span, info)`` — a stacks job (``resolve_*_stacks``) plus, for the span
+    it is about (``(g_idx, span_idx)``; a proc/thread span's goroutine span), the header's
+    ``(n_spans, kind, start, end)`` (job thread); None when the span index is out of the
+    goroutine's row."""
+    span = None
+    if job is resolve_span_stacks:
+        span = (args[0], args[1])
+        if not 0 <= span[1] < len(tl.goroutine_row(span[0])):
+            return None
+    out = job(details, tl, *args, cancel=cancel)
+    if isinstance(out, tuple):  # a proc/thread span: (g_idx, span_idx, sections)
+        g, i, out = out
+        span = (g, i) if g >= 0 and i >= 0 else None
+    info = None
+    if span is not None:
+        row = tl.goroutine_row(span[0])
+        i = span[1]
+        info = (len(row), int(row.kind[i]), int(row.start_ns[i]), int(row.end_ns[i]))
+    return out, span, info
