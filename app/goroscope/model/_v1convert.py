@@ -29,8 +29,10 @@ Go's old-format parser reads all or nothing: when ``tracev1.Parse`` fails,
 A conversion error (an event type the converter does not know) stops the
 stream like a v2 read error: ``error`` is set after the events before it.
 
-Memory: the whole trace's events are held (as Go does); see HACKING.md
-§ Old format (v1). OPT: the numba twin of this loop (not written yet).
+Memory: with chunks (``chunk_events`` set, the fast engine) the parse streams
+(``format.v1.stream``: one round of events, the tables and ~20 B per goroutine ID);
+without, the whole trace's events are held as Go does. See HACKING.md § Old format
+(v1), "Streaming".
 """
 
 from __future__ import annotations
@@ -354,7 +356,7 @@ def _syscall_blocked(typ: list[int], g: list[int]) -> list[bool]:
 # --- EventTable chunks --------------------------------------------------------------------
 
 
-def _generation(tr: V1Trace, ids: StringIDs) -> GenerationTables:
+def _generation(tr: V1Trace, ids: StringIDs, n_events: int | None = None) -> GenerationTables:
     sids = np.array(sorted(ids.text), np.uint64)
     strings = StringTable(
         sids, np.full(sids.shape[0], -1, np.int64), np.zeros(sids.shape[0], np.int32)
@@ -374,7 +376,9 @@ def _generation(tr: V1Trace, ids: StringIDs) -> GenerationTables:
     cols = Generation(
         gen=1,
         freq=tr.ticks_per_sec,
-        min_time_ns=int(tr.ts[0]) - 1 if len(tr) else 0,
+        min_time_ns=(int(tr.ts[0]) - 1 if len(tr) else 0)
+        if n_events is None
+        else (-1 if n_events else 0),  # streamed: the first event is at 0 ns
         events=EventColumns(
             np.zeros(0, np.uint8), z64, z64, np.zeros(0, np.int32), np.zeros((0, 4), np.uint64), z64
         ),
@@ -440,7 +444,7 @@ def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> I
             have = cap
         status, on, bad, state = VK.convert(
             tr.version, tr.ts, tr.g, tr.args, tr.stk, tr.p, tr.typ, blocked, builtin, inline,
-            stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, state,
+            stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, state, 0, True,
         )  # fmt: skip
         if status == VK.ERR_ROOM:
             cap *= 2
@@ -557,6 +561,19 @@ def parse_v1(data, version: int, start: int, *, engine: str = "fast") -> V1Trace
     return parse(data, version, start, sort_func=sort_func)
 
 
+#: v1 rows merged per round when streaming (the EventTable chunks are cut as asked)
+STREAM_ROWS = 1 << 16
+
+
+def _cols(ch):
+    """A stream chunk's columns (empty ones for None)."""
+    if ch is None:
+        return (np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros((0, 4), np.uint64),
+                np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.uint8),
+                np.zeros(0, np.int64))  # fmt: skip
+    return (ch.ts, ch.g, ch.args, ch.stk, ch.p, ch.typ, ch.offset)
+
+
 class V1Chunks:
     """``TraceChunks`` for an old-format trace: the same surface (iterate EventTable chunks;
     ``version``, ``error``, ``size`` after iteration). The parse happens here, in the
@@ -593,11 +610,166 @@ class V1Chunks:
         self._reuse = _reuse and chunk_events is not None
         if engine == "reference" and not isinstance(data, bytes):
             data = bytes(data)
-        self._trace = parse_v1(data, version, start, engine=engine)
+        self._data, self._start = data, start
+        self._trace: V1Trace | None = None
+        self._stream_first: Iterator[EventTable] | None = None
+        if engine == "fast" and chunk_events is not None:
+            self._stream_first = self._start_stream()
+        if self._stream_first is None:
+            self._trace = parse_v1(data, version, start, engine=engine)
         if progress is not None:
             progress(0.5)
 
+    # --- streaming (format.v1.stream): the fast engine with chunks ---------------------------
+
+    def _start_stream(self) -> Iterator[EventTable] | None:
+        """The streamed chunks, with the first one already made (so a trace Go rejects within
+        the first chunk is rejected here, all or nothing, as Go does); None: parse whole."""
+        from goroscope.format.v1.stream import StreamDeclined, V1Stream
+        from goroscope.model._gosort import sort_func
+
+        try:
+            st = V1Stream(self._data, self.version, self._start, sort_func=sort_func)
+        except StreamDeclined:
+            return None
+        self._emitted = 0
+        it = self._iter_stream(st)
+        try:
+            first = next(it)
+        except StreamDeclined:
+            return None
+        except StopIteration:
+            return iter(())
+
+        def chain():
+            yield first
+            yield from it
+
+        return chain()
+
+    def _iter_stream(self, st) -> Iterator[EventTable]:
+        """EventTables of the streamed parse (raises StreamDeclined before yielding a
+        chunk that the stream cannot make)."""
+        from goroscope.format.v1._kernels import HAS_STACK
+        from goroscope.model import _v1kernel as VK
+
+        tr = st.tables
+        ids = StringIDs(tr)
+        gen = _generation(tr, ids, st.n_events)
+        b = _Builder(ids, gen)
+        b.reuse = self._reuse
+        builtin = np.array(ids.builtin, np.uint64)
+        inline = np.array(ids.inline, np.uint64) if ids.inline else np.zeros(1, np.uint64)
+        stack_arg = np.array(_STACK_ARG, np.int64)
+        state = VK.convert_state(st.n_pre_init + 16)
+        step = self._chunk
+        rows = min(step, STREAM_ROWS)  # merged v1 rows per round: bounds the buffers below
+        cap = 2 * rows + 64
+        out = None
+        total = st.n_events + 2
+        carry = None  # rows whose GoSysCall needs later rows (Go looks ahead for the same G)
+        parts = st.chunks(rows)
+        while True:
+            ch = next(parts, None)
+            last = ch is None
+            if carry is not None and ch is not None:
+                cols = tuple(
+                    np.concatenate([a, c]) for a, c in zip(carry[1:], _cols(ch), strict=True)
+                )
+                row0 = carry[0]
+            elif carry is not None:
+                cols, row0 = carry[1:], carry[0]
+            elif ch is not None:
+                cols, row0 = _cols(ch), ch.row0
+            else:
+                cols, row0 = _cols(None), 0
+            ts, g, args, stk, p, typ, off = cols
+            blocked, fo = VK.syscall_blocked_open(typ, g)
+            if last:
+                fo = ts.shape[0]
+            carry = (row0 + fo, *(a[fo:] for a in cols)) if fo < ts.shape[0] else None
+            ts, g, args, stk, p, typ, off, blocked = (
+                a[:fo] for a in (ts, g, args, stk, p, typ, off, blocked)
+            )
+            while True:
+                if out is None or out[0].shape[0] < cap:
+                    out = (np.empty(cap, np.uint8), np.empty(cap, np.int64),
+                           np.empty((cap, 3), np.int64), np.empty((cap, 4), np.uint64),
+                           np.empty(cap, np.int64), np.empty(cap, np.int8),
+                           np.empty(cap, np.uint64), np.zeros((cap, 2), np.int64))  # fmt: skip
+                o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, o_x = out
+                status, on, bad, state = VK.convert(
+                    self.version, ts, g, args, stk, p, typ, blocked, builtin, inline, stack_arg,
+                    HAS_STACK, o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state, row0,
+                    last,
+                )  # fmt: skip
+                if status == VK.ERR_ROOM:
+                    cap *= 2
+                    continue
+                error = None
+                if status == VK.ERR_UNEXPECTED:
+                    error = TraceFormatError(
+                        f"unexpected event type {int(typ[bad])}",
+                        offset=int(off[bad]),
+                        generation=None,
+                    )
+                ra = RowArrays((o_typ[:on], o_time[:on], o_ctx[:on], o_args[:on], o_row[:on],
+                                o_x[:on]), o_nk[:on], o_ns[:on], on, error, status == VK.OK)  # fmt: skip
+                last_sync = on - 1 if status == VK.OK else -1
+                for lo in range(0, on, max(1, step)):
+                    hi = min(on, lo + step)
+                    self._emitted += hi - lo
+                    yield b.build(ra, lo, hi, last_sync)
+                if self._progress is not None:
+                    self._progress(min(1.0, 0.5 + 0.5 * (row0 + fo) / total))
+                if status == VK.OK_MORE:
+                    continue
+                if status == VK.ERR_UNEXPECTED:
+                    self.error = error
+                    return
+                break
+            if status == VK.OK:
+                return
+
+    def _iter_stream_safe(self) -> Iterator[EventTable]:
+        """The streamed chunks; when the stream declines after some were yielded, the whole-file
+        parse decides: Go's error (after the chunks already given), or the same rows from
+        where the stream stopped."""
+        from goroscope.format.v1.stream import StreamDeclined
+
+        try:
+            yield from self._stream_first
+            return
+        except StreamDeclined:
+            pass
+        self._stream_first = None
+        try:
+            self._trace = parse_v1(self._data, self.version, self._start, engine="fast")
+        except TraceFormatError as e:
+            self.error = e
+            return
+        skip = self._emitted
+        for t in self._iter_whole():
+            n = len(t)
+            if skip >= n:
+                skip -= n
+                continue
+            if skip:
+                t = EventTable(
+                    **{c: getattr(t, c)[skip:] for c in COLUMNS},
+                    strings=t.strings,
+                    generations=t.generations,
+                )
+            yield t
+            skip = 0
+
     def __iter__(self) -> Iterator[EventTable]:
+        if self._stream_first is not None:
+            yield from self._iter_stream_safe()
+            return
+        yield from self._iter_whole()
+
+    def _iter_whole(self) -> Iterator[EventTable]:
         tr = self._trace
         ids = StringIDs(tr)
         gen = _generation(tr, ids)

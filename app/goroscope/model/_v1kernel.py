@@ -16,6 +16,7 @@ from goroscope.format.v1._kernels import h_find, h_new, h_slot
 OK = 0  # done: the final Sync is written
 ERR_UNEXPECTED = 1  # "unexpected event type": the caller reports it like Go
 OK_MORE = 2  # the output is full: flush it and call again with the state
+OK_INPUT = 4  # the input chunk is done (``last`` False): call again with the next one
 ERR_ROOM = 3  # the output cannot hold one event's rows: call with a bigger one
 
 _U64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -59,6 +60,35 @@ def syscall_blocked(typ, g, n_gs):
 
 
 @njit(nogil=True, cache=True)
+def syscall_blocked_open(typ, g):
+    """:func:`syscall_blocked` of a prefix of the trace (streaming): also returns the first
+    GoSysCall row whose G has no later row here (its answer needs the next rows; n if none)."""
+    n = typ.shape[0]
+    out = np.zeros(n, np.uint8)
+    cnt = 0
+    for k in range(n):
+        if typ[k] == 28:
+            cnt += 1
+    keys, used = h_new(cnt + 16)
+    for k in range(n):
+        if typ[k] == 28:
+            h_slot(keys, used, g[k])
+    nxt = np.full(keys.shape[0], -1, np.int64)
+    first_open = n
+    for k in range(n - 1, -1, -1):
+        s = h_find(keys, used, g[k])
+        if s < 0:
+            continue
+        if typ[k] == 28:
+            if nxt[s] < 0:
+                first_open = k
+            elif typ[nxt[s]] == 30:
+                out[k] = 1
+        nxt[s] = k
+    return out, first_open
+
+
+@njit(nogil=True, cache=True)
 def convert_state(n_gs):
     """The converter's state between :func:`convert` calls (tables and scalars ``sc``:
     next input row, last time, preInit, createdPreInit entries, task and proc slots
@@ -85,7 +115,7 @@ def convert_state(n_gs):
 @njit(nogil=True, cache=True)
 def convert(  # noqa: C901 - Go's convertEvent, one branch per type
     version, ts, g, args, stk, p, typ, blocked, builtin, inline_ids, stack_arg, v1_stack,
-    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state,
+    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state, row0=0, last=True,
 ):  # fmt: skip
     """Go's ``ReadEvent`` over a parsed v1 trace (Syncs included), resumable: fills the
     output arrays from row 0 until they are nearly full or the input ends. Returns
@@ -248,7 +278,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                 o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = np.int64(gv), pv, m0
                 if j == 0:
                     o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = a0, a1, a2, a3
-                    o_row[on] = k
+                    o_row[on] = row0 + k
                 else:
                     o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = a2, 0, 0, 0
                     o_row[on] = -1
@@ -302,7 +332,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                     o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = np.int64(gv), pv, m0
                     o_args[on, 0], o_args[on, 2], o_args[on, 3] = 0, 0, 0
                     o_args[on, 1] = sk if j == 0 else 0
-                    o_row[on] = k if j == 0 else -1
+                    o_row[on] = row0 + k if j == 0 else -1
                     o_nk[on], o_ns[on] = 0, 0
                     on += 1
                 k += 1
@@ -390,15 +420,17 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
         o_typ[on], o_time[on] = mt, tm
         o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = gg, pv, m
         o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = m_a0, m_a1, m_a2, m_a3
-        o_row[on], o_nk[on], o_ns[on] = k, nk, ns
+        o_row[on], o_nk[on], o_ns[on] = row0 + k, nk, ns
         on += 1
         k += 1
+    if not last:  # streamed input (format.v1.stream): the next chunk starts at row 0
+        return OK_INPUT, on, -1, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, 0, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
     if on + 1 > cap:
         return OK_MORE, on, -1, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
     o_typ[on] = _SYNC
     o_time[on] = last_ts + 1
     o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = -1, -1, -1
-    o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = (2 if n else 1), 0, 0, 0
+    o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = (2 if sc[7] else 1), 0, 0, 0
     o_row[on], o_nk[on], o_ns[on] = -1, 0, 0
     on += 1
     sc[8] = 1

@@ -2,8 +2,9 @@
 
 ``parse(data, version, start) -> V1Trace`` is Go's ``tracev1.Parse``
 (GOROOT ``src/internal/trace/internal/tracev1``): the whole file at once, as
-Go reads it. ``goroscope.model._v1convert`` turns the result into Go's v2
-event stream. numpy only; no model imports. See HACKING.md § Old format (v1).
+Go reads it. ``stream.V1Stream`` gives the same rows in rounds without holding
+them all. ``goroscope.model._v1convert`` turns the result into Go's v2 event
+stream. numpy and numba only; no model imports. See HACKING.md § Old format (v1).
 """
 
 from __future__ import annotations

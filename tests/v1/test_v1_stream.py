@@ -1,0 +1,140 @@
+"""The streaming old-format reader equals the whole-file one, event for event (issue 7).
+
+``format.v1.stream.V1Stream`` (kernels ``format.v1._stream``) must give exactly the
+rows of the whole-file parse (``format.v1.fast.parse_fast``, itself checked against
+the literal port of Go's parser in test_v1_twins.py and against tracecount in
+test_v1_oracle.py): every EventTable column, strings compared as text, on every
+old-format trace we have — with the default rounds, with tiny rounds (chunk
+boundaries inside runs of equal times, GoSysCall look-ahead carried between
+rounds, moved GoSysExit events inserted across rounds), with the goroutine tables
+fully hashed, and after a decline in the middle of the stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.v1.conftest import TESTDATA, v1_cases
+
+from goroscope.format.errors import TraceFormatError
+from goroscope.format.v1 import parse_header
+from goroscope.format.v1 import stream as V1S
+from goroscope.format.v1.stream import V1Stream
+from goroscope.model import _v1convert as C
+from goroscope.model.events import COLUMNS
+
+CASES = [
+    pytest.param(trace, id=name, marks=[pytest.mark.nojit] if trace.stat().st_size < 12_000 else [])
+    for name, trace in v1_cases()
+    if "cgo-cthreads" not in name  # Go rejects it: test_rejected_* below
+]
+CTHREADS = TESTDATA / "traces/go1.21/cgo-cthreads.trace"
+
+
+def _table(data: bytes, chunk: int | None) -> tuple[dict, C.V1Chunks]:
+    ch = C.V1Chunks(data, chunk_events=chunk)
+    if chunk is not None:
+        assert ch._stream_first is not None  # the streaming path ran
+    tables = list(ch)
+    cols = {k: np.concatenate([getattr(t, k) for t in tables]) for k in COLUMNS}
+    for k in ("reason", "name", "message"):  # string codes: compare the text
+        cols[k] = np.concatenate(
+            [np.array(t.strings, object)[getattr(t, k)] for t in tables] or [np.zeros(0, object)]
+        )
+    return cols, ch
+
+
+def _same(a: dict, b: dict) -> None:
+    for k in COLUMNS:
+        assert a[k].shape == b[k].shape, k
+        assert np.array_equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("trace", CASES)
+def test_stream_equals_whole_parse(trace):
+    data = trace.read_bytes()
+    want, _ = _table(data, None)
+    got, ch = _table(data, 1 << 18)
+    _same(want, got)
+    assert ch.error is None
+
+
+@pytest.mark.parametrize("trace", CASES)
+def test_stream_in_tiny_rounds_with_hashed_goroutines(trace, monkeypatch):
+    """7 merged rows per round: every round boundary case; no direct goroutine slots."""
+    data = trace.read_bytes()
+    want, _ = _table(data, None)
+    monkeypatch.setattr(C, "STREAM_ROWS", 7)
+    monkeypatch.setattr(V1S, "DIRECT_GOIDS", 0)
+    got, _ = _table(data, 100)
+    _same(want, got)
+
+
+def test_moved_sysexit_events_are_covered():
+    """The traces above include GoSysExit events Go's stable re-sort moves (the case
+    the stream handles apart), so the equality tests exercise it."""
+    moved = 0
+    for name, trace in v1_cases():
+        data = trace.read_bytes()
+        v, start = parse_header(data[:16])
+        if "cgo-cthreads" not in name:
+            moved += V1Stream(data, v, start)._moved[0].shape[0]
+    assert moved > 100
+
+
+@pytest.mark.parametrize("at", [0, 3])
+def test_decline_mid_stream_continues_with_the_whole_parse(at, monkeypatch):
+    """A kernel decline after some chunks were given: the whole-file parse takes over
+    from the same row (same output as without the decline)."""
+    data = (TESTDATA / "traces/go1.21/service.trace").read_bytes()
+    want, _ = _table(data, None)
+    monkeypatch.setattr(C, "STREAM_ROWS", 1000)
+    real = V1S.S.post_chunk
+    calls = []
+
+    def flaky(*a):
+        calls.append(1)
+        if len(calls) > at:
+            return 1, a[-1]  # ERR
+        return real(*a)
+
+    monkeypatch.setattr(V1S.S, "post_chunk", flaky)
+    ch = C.V1Chunks(data, chunk_events=500)
+    if at == 0:  # declined before the first chunk: the whole parse from the start
+        assert ch._stream_first is None
+    tables = list(ch)
+    assert ch.error is None
+    got = {k: np.concatenate([getattr(t, k) for t in tables]) for k in COLUMNS}
+    for k in ("reason", "name", "message"):
+        got[k] = np.concatenate([np.array(t.strings, object)[getattr(t, k)] for t in tables])
+    _same(want, got)
+
+
+def test_rejected_trace_is_rejected_by_the_constructor():
+    """Go rejects cgo-cthreads (golang/go#29707) within the first round: all or nothing."""
+    with pytest.raises(TraceFormatError, match="no consistent ordering"):
+        C.V1Chunks(CTHREADS.read_bytes(), chunk_events=1 << 18)
+
+
+def test_rejected_trace_found_late_reports_go_error(monkeypatch):
+    """Found after chunks were given (tiny rounds): Go's error is set, no exception."""
+    monkeypatch.setattr(C, "STREAM_ROWS", 7)
+    ch = C.V1Chunks(CTHREADS.read_bytes(), chunk_events=100)
+    list(ch)
+    assert ch.error is not None
+    assert "no consistent ordering" in ch.error.message
+
+
+def test_scan_releases_nothing_it_needs_on_bytes():
+    """On bytes (no mapping) the stream releases nothing and still reads every event."""
+    data = (TESTDATA / "traces/go1.21/gc.trace").read_bytes()
+    v, start = parse_header(data[:16])
+    st = V1Stream(data, v, start)
+    assert sum(len(c) for c in st.chunks(1000)) == st.n_events
+
+
+def test_nojit_subset():
+    """The marked tests again with NUMBA_DISABLE_JIT=1 (the stream kernels as plain Python)."""
+    from tests.support import run_nojit_subset
+
+    run_nojit_subset("tests/v1/test_v1_stream.py")
