@@ -12,16 +12,20 @@ outside the repo in ``$GOROSCOPE_CACHE/hostile/``):
   20-deep stack (the same kinds of events; 16 goroutines, a handful of stacks).
 
 Each measurement runs in its own subprocess (peak RSS from ``wait4``): ``stats``
-(``goroscope.stats``), ``model`` (the GUI's TraceSession: index + timeline model, kept to the
-end) and ``summary`` (``goroscope.analysis.summary``). Reported: seconds, MB/s, peak RSS,
-RSS/file, and the hostile/normal ratios. ``--damaged`` adds the normal trace's first
+(``goroscope.stats``), ``open`` (``goroscope.open``, kept to the end, a few stacks resolved
+after the pass), ``model`` (the GUI's TraceSession: index + timeline model, kept to the
+end) and ``summary`` (``goroscope.analysis.summary``), and Go's ``tracecount -json`` on the
+same file in the same run. Reported: seconds, MB/s, peak RSS, RSS/file, the load average
+at each measurement, the hostile/normal memory ratios, and linearity: seconds per MB of
+the full-size trace over the half-size one, for the normal and the many-stacks shape,
+ours beside tracecount's (1.0 = linear). ``--damaged`` adds the normal trace's first
 generation alone vs the same with half of its second generation after it (a truncated
 trace): the damaged file is read by the pure-Python reference reader from its start.
 
 Usage::
 
-    .venv/bin/python tests/bench/bench_hostile.py [--n 1048576] [--what stats,model,summary]
-        [--damaged] [--json]
+    .venv/bin/python tests/bench/bench_hostile.py [--n 1048576]
+        [--what stats,open,model,summary] [--damaged] [--json]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "goroscope"))
 GO = CACHE / "go" / "go1.27.3" / "go" / "bin" / "go"
+TRACECOUNT = CACHE / "go" / "go1.27.3" / "go" / "bin" / "tracecount"
 OUT = CACHE / "hostile"
 
 GO_SOURCE = r"""
@@ -178,11 +183,13 @@ def make_traces(n: int) -> tuple[Path, Path]:
     if not stacks.exists():
         subprocess.run([str(exe), "-mode", "stacks", "-n", str(n), "-o", f"{stacks}.tmp"], check=True)  # fmt: skip
         os.replace(f"{stacks}.tmp", stacks)
-    mb = max(1, stacks.stat().st_size >> 20)
+    size = stacks.stat().st_size
+    mb = max(1, size >> 20)
     normal = OUT / f"normal-{mb}.trace"
-    if not normal.exists():
-        # the writer's count lags (generations flush late): aim a little low
-        subprocess.run([str(exe), "-mode", "normal", "-mb", str(int(mb * 0.85)), "-o", f"{normal}.tmp"], check=True)  # fmt: skip
+    if not normal.exists() or abs(normal.stat().st_size - size) > size // 20:
+        # "a normal trace of its size": within 5 % (a smaller one flattered the ratios).
+        # The writer's count lags (generations flush late): aim a little low.
+        subprocess.run([str(exe), "-mode", "normal", "-mb", str(int(mb * 0.975)), "-o", f"{normal}.tmp"], check=True)  # fmt: skip
         os.replace(f"{normal}.tmp", normal)
     return stacks, normal
 
@@ -204,6 +211,15 @@ elif what == "model":
     if s.error is not None:
         raise s.error
     out = {"goroutines": s.timeline.n_goroutines, "spans": s.timeline.n_spans}
+elif what == "open":
+    import goroscope
+    t = goroscope.open(path)
+    g = t.goroutines
+    # one stack per generation resolved after the pass (re-decoded on demand)
+    fr = [t.stack(int(g.start_stack_id[i]), int(g.start_gen_idx[i]))
+          for i in range(0, len(g), max(1, len(g) // 8)) if g.start_gen_idx[i] >= 0]
+    out = {"goroutines": len(g), "named": int((g.start_func >= 0).sum()),
+           "frames": sum(len(f) for f in fr)}
 elif what == "summary":
     from goroscope.analysis.summary import summary
     s = summary(path)
@@ -237,13 +253,24 @@ def make_cut(normal: Path) -> tuple[Path, Path]:
 
 def measure(what: str, path: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "app"))
-    p = subprocess.Popen([sys.executable, "-c", CHILD, what, str(path)], stdout=subprocess.PIPE, env=env)  # fmt: skip
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    if what == "tracecount":  # Go's reader (internal/trace) on the same file
+        cmd = [str(TRACECOUNT), "-json", str(path)]
+    else:
+        cmd = [sys.executable, "-c", CHILD, what, str(path)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
-        return {"what": what, "error": f"exit {p.returncode}"}
-    r = json.loads(out.decode().strip().splitlines()[-1])
+        return {"what": what, "trace": path.name, "error": f"exit {p.returncode}"}
+    if what == "tracecount":
+        tc = json.loads(out.decode())
+        r = {"events": tc.get("events"), "goroutines": tc.get("goroutines"), "seconds": wall}
+    else:
+        r = json.loads(out.decode().strip().splitlines()[-1])
     size = path.stat().st_size
     r.update(
         what=what,
@@ -252,20 +279,21 @@ def measure(what: str, path: Path) -> dict:
         peak_rss_mb=ru.ru_maxrss >> 10,
         rss_per_file=round((ru.ru_maxrss << 10) / size, 2),
         mb_per_s=round(size / 2**20 / r["seconds"], 1),
+        load=round(max(load, os.getloadavg()[0]), 1),
     )
     return r
 
 
 def _warm() -> None:
     tiny = ROOT / "testdata" / "traces" / "go1.26" / "cpuprofile.trace"
-    for what in ("stats", "model", "summary"):
+    for what in ("stats", "open", "model", "summary"):
         measure(what, tiny)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1 << 20, help="goroutines = distinct stacks")
-    ap.add_argument("--what", default="stats,model,summary")
+    ap.add_argument("--what", default="stats,open,model,summary")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
         "--damaged",
@@ -275,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     stacks, normal = make_traces(args.n)
-    half, _ = make_traces(args.n // 2)
+    half, half_normal = make_traces(args.n // 2)
     _warm()
     rows: list[dict] = []
 
@@ -285,37 +313,46 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print(json.dumps(r), flush=True)
 
-    whats = args.what.split(",")
-    for what in whats:  # hostile vs normal first, then the half-size hostile trace (slope)
-        for p in (stacks, normal):
+    whats = [*args.what.split(","), "tracecount"]
+    traces = (stacks, normal, half, half_normal)
+    for what in whats:  # each of ours beside Go's on the same four files
+        for p in traces:
             run(what, p)
-    for what in whats:
-        run(what, half)
     if args.damaged:
         for p in make_cut(normal):
             for what in ("stats", "model"):
                 run(what, p)
-    for p in (stacks, normal):
-        run("stacks", p)
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         by = {(r["what"], r.get("trace")): r for r in rows}
-        for what in args.what.split(","):
-            h, n, s = by[(what, stacks.name)], by[(what, normal.name)], by[(what, half.name)]
-            if (
-                "error" in h
-                and not isinstance(h.get("error"), str | None)
-                or "peak_rss_mb" not in h
-            ):
+
+        def spm(what: str, p: Path) -> float | None:
+            r = by.get((what, p.name), {})
+            return r["seconds"] / r["mb"] if "seconds" in r else None
+
+        tc = {p: spm("tracecount", p) for p in traces}
+        for what in whats:
+            h, n = by.get((what, stacks.name), {}), by.get((what, normal.name), {})
+            if "peak_rss_mb" not in h or "peak_rss_mb" not in n:
                 continue
-            print(
-                f"{what:8} hostile/normal peak RSS {h['peak_rss_mb'] / n['peak_rss_mb']:.2f}x "
-                f"(per file byte {h['rss_per_file']} vs {n['rss_per_file']}); "
-                f"s/MB hostile {h['seconds'] / h['mb']:.3f}, half-size {s['seconds'] / s['mb']:.3f}, "
-                f"normal {n['seconds'] / n['mb']:.3f}"
-            )
-    print(f"total {time.perf_counter() - t0:.0f} s (shared load)", file=sys.stderr)
+            s = {p: spm(what, p) for p in traces}
+            line = (
+                f"{what:10} peak RSS hostile/normal {h['peak_rss_mb'] / n['peak_rss_mb']:.2f}x "
+                f"({h['peak_rss_mb']} vs {n['peak_rss_mb']} MB; half-size "
+                f"{by[(what, half.name)]['peak_rss_mb']} vs {by[(what, half_normal.name)]['peak_rss_mb']}); "
+                f"s/MB full/half: normal {s[normal]:.3f}/{s[half_normal]:.3f} = "
+                f"{s[normal] / s[half_normal]:.2f}, stacks {s[stacks]:.3f}/{s[half]:.3f} = "
+                f"{s[stacks] / s[half]:.2f}"
+            )  # fmt: skip
+            if what != "tracecount" and all(tc.values()):
+                line += "; vs tracecount s/MB: " + ", ".join(
+                    f"{p.stem} {s[p] / tc[p]:.2f}x" for p in traces
+                )
+            print(line)
+    la = os.getloadavg()
+    print(f"total {time.perf_counter() - t0:.0f} s; load average now {la[0]:.1f} {la[1]:.1f} "
+          f"{la[2]:.1f} (shared 2-core machine)", file=sys.stderr)  # fmt: skip
     return 0
 
 
