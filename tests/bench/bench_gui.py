@@ -240,6 +240,8 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             super().__init__(argv)
             self.depth = 0
             self.events: list[tuple[float, float, str]] = []  # (start s, cpu ms, what)
+            self.n_top = 0  # top-level events since the last tick, and their CPU (ms)
+            self.cpu_top = 0.0
 
         def notify(self, obj, ev):  # Qt override
             self.depth += 1
@@ -250,14 +252,25 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
                 self.depth -= 1
                 if self.depth == 0:
                     cpu = (time.thread_time() - c0) * 1e3
+                    self.n_top += 1
+                    self.cpu_top += cpu
                     if cpu > 0.02:
+                        # NOTE: nothing may raise here — an exception out of notify makes
+                        # PySide format an error (its signature module loads lazily: 25 ms
+                        # once, which the report then named as a stall of ours)
                         try:
-                            par = obj.parent()
-                            who = obj.objectName() or type(obj).__name__
-                            where = f" in {type(par).__name__}" if par is not None else ""
-                        except RuntimeError:  # deleted meanwhile
-                            who, where = "?", ""
-                        self.events.append((t0, cpu, f"{ev.type().name} -> {who}{where}"))
+                            kind = ev.type().name
+                        except (ValueError, TypeError, AttributeError):  # a custom event type
+                            kind = f"event {int(ev.type().value)}"
+                        who, where = f"({type(obj).__name__}, deleted)", ""
+                        if kind != "DeferredDelete":  # (a deleted object: PySide raises)
+                            try:
+                                par = obj.parent()
+                                who = obj.objectName() or type(obj).__name__
+                                where = f" in {type(par).__name__}" if par is not None else ""
+                            except (RuntimeError, TypeError, AttributeError):
+                                who = "?"
+                        self.events.append((t0, cpu, f"{kind} -> {who}{where}"))
 
     from goroscope.ui.main_window import MainWindow
 
@@ -283,6 +296,7 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             time.sleep(0.001)
 
     gaps: list[tuple[float, float, float]] = []
+    in_events: list[tuple[int, float]] = []  # per gap: top-level events, their CPU (ms)
     last = [0.0, 0.0]
     # Python's cyclic GC runs on whichever thread allocates past the threshold: record
     # the collections that ran on the GUI thread (start, generation, ms)
@@ -305,6 +319,8 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
     def tick() -> None:
         now, cpu = time.perf_counter(), time.thread_time()
         gaps.append((last[0], now, (cpu - last[1]) * 1e3))
+        in_events.append((app.n_top, app.cpu_top))
+        app.n_top, app.cpu_top = 0, 0.0
         last[0], last[1] = now, cpu
 
     timer = QTimer()
@@ -336,9 +352,13 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
     wall = np.array([(g[1] - g[0]) * 1e3 for g in gaps[1:]])
     ev_cpu = [e[1] for e in load_events]
     slow = []
-    for a, b, c in sorted(gaps[1:], key=lambda g: -g[2]):
+    # NOTE: a tick's own event is counted in the gap after it (tick() runs inside it)
+    ev_of_gap = {id(g): e for g, e in zip(gaps, in_events, strict=True)}
+    for gap in sorted(gaps[1:], key=lambda g: -g[2]):
+        a, b, c = gap
         if c <= STALL_SLOT_MS or len(slow) >= 12:
             break
+        n_ev, cpu_ev = ev_of_gap.get(id(gap), (0, 0.0))
         by_what: dict[str, list[float]] = {}
         for e in load_events:
             if a <= e[0] <= b:
@@ -356,6 +376,8 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
         gcs = [(gen, round(ms, 1)) for ts, gen, ms in gc_runs if a <= ts <= b]
         slow.append(
             {
+                "n_events": n_ev,
+                "cpu_in_events_ms": cpu_ev,
                 "gc": gcs,
                 "at_s": a - t0,
                 "cpu_ms": c,
@@ -504,7 +526,8 @@ def _print_stall(res: dict) -> None:
     for g in res["slow"]:
         gcs = "".join(f", GC gen{gen} {ms} ms" for gen, ms in g.get("gc", []))
         w(
-            f"  gap at {g['at_s']:.2f} s: {g['cpu_ms']:.1f} ms CPU ({g['wall_ms']:.0f} ms wall){gcs}\n"
+            f"  gap at {g['at_s']:.2f} s: {g['cpu_ms']:.1f} ms CPU ({g['wall_ms']:.0f} ms wall)"
+            f"{gcs}; {g.get('n_events', 0)} events, {g.get('cpu_in_events_ms', 0):.1f} ms in them\n"
         )
         for cpu, what in g["events"]:
             w(f"      {cpu:6.1f} ms  {what}\n")
