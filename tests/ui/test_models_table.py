@@ -70,7 +70,7 @@ def test_identity_rows_are_shared_and_view_row_is_direct(qtmodeltester):
     """A fresh set_columns shows the identity permutation as a view of one cached arange
     (no new allocation per table); view_row answers without searching; a sort or a
     filter replaces it with a real permutation and view_row still inverts it."""
-    from goroscope.ui.models.table import identity_rows
+    from goroscope.ui.models.rows import identity_rows
 
     a, b = identity_rows(10), identity_rows(7)
     assert a.base is b.base

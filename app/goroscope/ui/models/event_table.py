@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from goroscope.model.events import GoState
 from goroscope.model.timeline import Timeline, idx_col
+from goroscope.ui.models.rows import identity_rows
 
 _WAITING = int(GoState.Waiting)
 _RUNNABLE = int(GoState.Runnable)
@@ -96,6 +97,7 @@ def goroutine_events(tl: Timeline, g_idx: int, *, cancel=None, progress=None) ->
         pid.astype(np.int64),
         frm == to,
     )
+    identity_rows(len(out))  # the events table's rows: the cache grows here, not on the GUI
     return out
 
 

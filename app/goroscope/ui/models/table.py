@@ -49,6 +49,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from goroscope.ui.bridge import JobBridge
+from goroscope.ui.models.rows import identity_rows, is_identity
 
 #: rows above which a sort runs as a job (when the model has a bridge): an argsort of
 #: 100 k int64 takes ~7 ms on a quiet machine and was the GUI thread's longest slot
@@ -61,21 +62,6 @@ INVERSE_ROWS = 200_000
 
 #: a new order of more rows than this is a model reset, not a layout change (see above)
 RESET_ROWS = SYNC_SORT_ROWS
-
-_IDENTITY: list[NDArray[np.int64]] = [np.zeros(0, np.int64)]
-
-
-def identity_rows(n: int) -> NDArray[np.int64]:
-    """``arange(n)`` as a read-only view of one cached array (grown by doubling). A new
-    2 M-row table's identity permutation was a fresh 16 MB allocation on the GUI thread:
-    16–35 ms of page faults per selected goroutine of the big trace (events panel)."""
-    base = _IDENTITY[0]
-    if len(base) < n:
-        base = np.arange(max(n, 2 * len(base)), dtype=np.int64)
-        base.flags.writeable = False
-        _IDENTITY[0] = base
-    return base[:n]
-
 
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -252,7 +238,7 @@ class NumpyTableModel(QAbstractTableModel):
         than building the inverse permutation on the GUI thread."""
         if not 0 <= source_row < self._n:
             return -1
-        if len(self._rows) == self._n and self._rows.base is _IDENTITY[0]:
+        if len(self._rows) == self._n and is_identity(self._rows):
             return source_row  # the identity (a fresh set_columns)
         if self._pos is None and len(self._rows) > INVERSE_ROWS:
             hit = np.flatnonzero(self._rows == source_row)
@@ -330,7 +316,8 @@ class NumpyTableModel(QAbstractTableModel):
         self._cancel_sort()
         if self._bridge is not None and len(self._rows) > self._sync_rows:
             full = len(self._rows) == self._n
-            self._submit(_sort_job, key, self._rows.copy(), self._sort_desc, reset=False, full=full)
+            # (no copy: a rows array is replaced, never changed in place)
+            self._submit(_sort_job, key, self._rows, self._sort_desc, reset=False, full=full)
             return
         rows = sort_rows(key, self._rows, self._sort_desc)
         self._full_order = rows if len(rows) == self._n else None

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from goroscope.model.timeline import Timeline
+from goroscope.ui.models.rows import identity_rows
 
 __all__ = [
     "RegionTypes",
@@ -273,4 +274,5 @@ def region_instances(tl: Timeline, data: TaskData, type_row: int, *, cancel=None
     tid = r.task_id[rows]
     tr = task_row_of(tl, tid)
     tr[tid == np.uint64(0)] = -1
+    identity_rows(len(rows))  # the table's rows: the cache grows here, not on the GUI thread
     return r.g_idx[rows], data.region_start_ns[rows], data.region_dur_ns[rows], tr
