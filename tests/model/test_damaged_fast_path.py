@@ -51,6 +51,8 @@ def routes(monkeypatch):
 
     def _resume(self, g):
         seen["handover"] += 1
+        if self._at_end:
+            seen["handover-after-ordering-a-partial-generation"] += 1
         seen["handover-after-gen-0" if g > 0 else "handover-at-gen-0"] += 1
         return resume(self, g)
 
@@ -105,9 +107,13 @@ def test_every_truncation(name, routes):
             _check(data[:cut])
         except AssertionError as e:
             raise AssertionError(f"{name} cut at {cut}: {e}") from e
-    # Cuts inside the later generations resumed after the kernel read the earlier ones.
+    # Cuts inside the later generations resumed after the kernel read the earlier ones;
+    # before Go 1.26 the kernel orders what Go reads of the cut generation, and the
+    # reference only adds the deferred error.
     assert routes["handover-after-gen-0"] > 0
     assert len(gens) >= 5
+    if name.startswith("go1.22"):
+        assert routes["handover-after-ordering-a-partial-generation"] > 0
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))

@@ -117,6 +117,7 @@ class BatchIndex:
     end_offset : offset after the last complete batch (== file size for a clean file)
     error : the problem that stopped the scan, or None
     truncated : the scan stopped because the bytes ran out mid-batch
+    error_code : the scan kernel's status for ``error`` (``_kernels.ERR_*``; 0 = none)
     """
 
     offset: NDArray[np.int64]
@@ -130,6 +131,7 @@ class BatchIndex:
     end_offset: int
     error: TraceFormatError | None
     truncated: bool
+    error_code: int = 0
 
     def __len__(self) -> int:
         return int(self.offset.shape[0])
@@ -294,6 +296,7 @@ def scan_batches(
         end_offset=int(end_pos),
         error=error,
         truncated=status in _TRUNCATION,
+        error_code=int(status),
     )
 
 

@@ -72,6 +72,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from goroscope.format import _kernels as FK
 from goroscope.format import spec as wire
 from goroscope.format.columns import (
     MAX_ARGS,
@@ -404,6 +405,14 @@ class TraceChunks:
         self._stop_rows = -1
         self._paused: tuple | None = None
         self._n_out = 1
+        #: the hand-over comes after the kernel ordered the generation (``_deferred_tail``)
+        self._at_end = False
+        #: (generation row, kernel state at its start) of the generation ``_deferred_tail``
+        #: names; a replay (``_replay_to``) starts from it instead of the file's start
+        self._snap: tuple[int, K.KernelState] | None = None
+        #: start at this generation row with this state (``_replay_to`` from ``_snap``)
+        self._start_at = 0
+        self._start_state: K.KernelState | None = None
 
     # --- what row consumers need (``rows``) ---------------------------------------------------
 
@@ -517,12 +526,13 @@ class TraceChunks:
         base = self._gens_base
         dirty, state = self._dirty, self._state
         raw = self._raw
-        mid = None
-        if dirty and self._fail_rows > 0:
+        mid = self if self._at_end else None
+        snap = self._snap[1] if self._snap is not None and self._snap[0] == g else None
+        if dirty and self._fail_rows > 0 and not self._at_end:
             # The kernel failed inside the generation: run it again up to the step that
             # failed (its rows after those already yielded go out now) and let the
             # reference take over at that step, with the kernel's cursors and state.
-            again = self._replay_to(g, self._fail_rows)
+            again = self._replay_to(g, self._fail_rows, snap)
             seen = 0
             for rc in again._fast_rows(self._n_out):
                 if rc.gen_idx != base:
@@ -539,7 +549,9 @@ class TraceChunks:
         del self._gens[base:]
 
         def load(ordering) -> None:
-            st = self._replay_state(g) if dirty else state
+            st = state
+            if dirty:
+                st = snap if snap is not None else self._replay_state(g)
             _load_reference_state(ordering, st, as_buffer(raw))
 
         reader = Reader.resume(
@@ -589,16 +601,22 @@ class TraceChunks:
         self._gens = list(gens)
         self.error = ref.error
 
-    def _replay_to(self, g: int, rows: int) -> TraceChunks:
+    def _replay_to(self, g: int, rows: int, snap: K.KernelState | None = None) -> TraceChunks:
         """A fast reader that stops in generation row ``g`` after its first ``rows`` rows
         (iterate its ``_fast_rows``; then ``_paused`` and ``_state`` are the kernel's
-        cursors and state at that step), sharing this reader's string codes."""
+        cursors and state at that step), sharing this reader's string codes. With
+        ``snap`` (the kernel state at the start of ``g``) it starts at ``g``, else at the
+        file's start."""
         src = self._tf if self._tf is not None else self._raw
         again = TraceChunks(src, chunk_events=_KERNEL_ROWS, keep_columns=False)
         again._tables = False
         again._strings, again._codes = self._strings, self._codes
         again._stop_at = g
         again._stop_rows = rows
+        if snap is not None:
+            again._start_at = g
+            again._start_state = _copy_state(snap)
+            again._gens = list(self._gens[: self._gens_base])
         return again
 
     def _replay_state(self, g: int) -> K.KernelState:
@@ -624,7 +642,7 @@ class TraceChunks:
         self._ix = ix
         ng = len(ix.generations)
         buf = as_buffer(src)
-        state = K.KernelState()
+        state = K.KernelState() if self._start_state is None else self._start_state
         self._state = state
         # Generation g+1 decodes on a worker thread (the kernels release the GIL) while
         # generation g is ordered: two buffer sets, used in turn.
@@ -652,7 +670,8 @@ class TraceChunks:
             )
             return dg, _count_batches(ix, g, buf)
 
-        nxt = pool.submit(decode, 0) if ng and _first_unsure(ix) != 0 else None
+        first = self._start_at
+        nxt = pool.submit(decode, first) if first < ng and _first_unsure(ix) != 0 else None
         try:
             yield from self._order_all(src, ix, buf, state, out, rs, pool, decode, nxt)
         finally:
@@ -680,9 +699,10 @@ class TraceChunks:
         gi, bi = ix.generations, ix.batches
         ng = len(gi)
         stop = _first_unsure(ix)
+        after = _deferred_tail(ix)
         if self._stop_at >= 0:
-            stop = self._stop_at
-        for g in range(ng + 1):
+            stop, after = self._stop_at, -1
+        for g in range(self._start_at, ng + 1):
             self._sc0 = state.sc.copy()
             self._gens_base = len(self._gens)
             self._g_rows = 0
@@ -704,6 +724,8 @@ class TraceChunks:
             if g + 1 < ng and (g + 1 != stop or self._stop_rows >= 0):
                 nxt = pool.submit(decode, g + 1)
             counts, gid_range, cur, mb_rows, slot_rows, bat, sel, b_count = batches
+            if g == after:
+                self._snap = (g, _copy_state(state))
             n_m = cur.shape[1] - 1
             n_batches = int(gi.batch_end[g] - gi.batch_start[g])
             state.reserve(
@@ -790,6 +812,15 @@ class TraceChunks:
                 self._tf.release_pages(int(gi.byte_start[g]), end)
             if self._progress is not None:
                 self._progress(min(1.0, int(gi.byte_end[g]) / max(1, self.size)))
+            if g == after:
+                # Go ordered what it could read of this generation; the reference reads it
+                # again for the deferred error (after a Sync), from the kernel's end state.
+                end = rs.copy()
+                end[K.RS_HN] = 0
+                end[K.RS_CI] = n_cpu
+                self._paused = (kernel_scratch, end)
+                self._at_end = True
+                raise _Fallback(g)
 
     def _raw_bytes(self) -> bytes:
         raw = self._raw
@@ -864,6 +895,24 @@ class TraceChunks:
         return EventTable(**c, strings=tuple(self._strings), generations=tuple(self._gens))
 
 
+def _deferred_tail(ix) -> int:
+    """Before Go 1.26: the row of the last generation when Go's reader orders it although
+    reading it failed (-1: no such generation).
+
+    Go's ``readGenerationWithSpill`` *defers* an error of ``readBatch`` met after the
+    generation's first batch (truncation, a bad type byte, size or varint): the batches
+    read so far are ordered, then come a Sync and the error. Generation number 0 (an
+    EndOfGeneration byte reads as one) and "generations out of order" fail at once.
+    """
+    bi = ix.batches
+    ng = len(ix.generations)
+    if int(ix.version) >= 26 or ng == 0 or bi.error is None or ix.error is not bi.error:
+        return -1
+    if bi.error_code in (FK.ERR_GEN_ZERO, FK.ERR_EOG_OLD) or ix.generations.complete[ng - 1]:
+        return -1
+    return ng - 1
+
+
 def _first_unsure(ix) -> int:
     """The first generation row the fast reader must not read alone (-1: none).
 
@@ -880,6 +929,8 @@ def _first_unsure(ix) -> int:
     ng = len(gi)
     if ng == 0:
         return 0
+    if _deferred_tail(ix) >= 0:
+        return -1  # the kernel reads it; the reference takes over at its end
     bad = np.flatnonzero(~gi.complete)
     if bad.shape[0]:
         return int(bad[0])
@@ -897,7 +948,6 @@ def _cursor_events(g, buf, ns_per_tick: float):
     the events of each M up to its first malformed one (Go's lazy per-M cursor; the
     other Ms go on), in file order, and per M with one: (Go's message, byte offset).
     """
-    from goroscope.format import _kernels as FK
     from goroscope.format.decode import _go_event_message
 
     batches = sorted((b for m in g.batch_ms for b in g.batches[m]), key=lambda b: b.offset)
@@ -936,6 +986,14 @@ def _cursor_events(g, buf, ns_per_tick: float):
     ev = EventColumns(*(np.ascontiguousarray(c[:n]) for c in cols))
     # in the reference's order (Ms by first batch): it decides which M's error comes first
     return ev, {m: errors[m] for m in g.batch_ms if m in errors}
+
+
+def _copy_state(st: K.KernelState) -> K.KernelState:
+    """A deep copy of the kernel's ordering state."""
+    new = K.KernelState()
+    for name in ("sc", "g", "p", "m", "t", "gh", "gd", "ph", "mh", "th", "x", "xfree"):
+        setattr(new, name, getattr(st, name).copy())
+    return new
 
 
 def _reader_at_step(reader, paused: TraceChunks, buf: np.ndarray) -> None:
