@@ -99,7 +99,7 @@ class _Col:
     they were derived, so the buffer's reference count says exactly whether a view is
     alive. So a consumer holding the latest snapshot costs one copy of the mutable
     columns, made lazily, not one per snapshot on top of the builder's (the big trace's
-    per-goroutine and region columns are ~0.17 GB; HACKING.md § Memory).
+    per-goroutine and region columns are ~0.17 GB; HACKING.md § Analyses, "The span model build").
 
     Growth reallocates in place while no view exists (``ndarray.resize``: glibc's
     ``realloc`` moves big blocks with ``mremap``, no copy) by 1/8 of the capacity, so
@@ -1264,7 +1264,7 @@ def bound_heap() -> None:
     ``mremap``, while a chunk's temporaries (≤ 2 MiB at 256 Ki events) keep reusing
     heap memory. Measured on the 450 MB trace, same load, each in its own process:
     model build 792 → 716 MB peak, the app's job path (snapshots held) 998 → 868 MB,
-    build time unchanged within noise (HACKING.md § Memory).
+    build time unchanged within noise (HACKING.md § Analyses, "The span model build").
     """
     if _libc_fns.get("_bounded"):
         return

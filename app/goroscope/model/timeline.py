@@ -85,10 +85,12 @@ times vary ±50 % run to run): the 450 MB trace (81.05 M events, 75.63 M spans,
 span columns 178 MB (2.35 B/span), segment index 42 MB, goroutines 80 MB (37 B
 each), regions 82 MB, ranges 10 MB, metrics 7 MB, counters 3 MB — 5.3 B per span
 all told (669 MB = 1.49× with 6 B spans; 1,359 MB = 3.0× keeping wire rows,
-unblockers and per-span threads). The fold runs at 2–4 M events/s. Peak RSS of the
-whole build 0.76 GB = 1.68× the file: the interpreter with numba and numpy
-(0.16 GB), the reader's working set (0.12 GB), the model and the builder's spare
-column capacity.
+unblockers and per-span threads). The fold runs at 2–4 M events/s (quiet machine).
+Peak RSS of the whole build 0.67 GB = 1.50× the file (was 0.63–0.79 GB): 0.16 GB
+fixed (interpreter, numpy, numba and LLVM's library pages), the model, ≤ 11 % spare
+capacity of its growing columns and the fold's temporaries; the trace's own pages
+are dropped after every chunk. A 468 MB trace with few goroutines (199 MB model)
+builds in 0.41 GB = 0.87× its file (HACKING.md § Analyses, "The span model build").
 
 What we deliberately don't do
 -----------------------------
