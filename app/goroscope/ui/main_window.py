@@ -119,6 +119,27 @@ def _freeze_startup_objects() -> None:
 
 
 _FROZEN: list[bool] = []
+#: gc thresholds outside a load (restored when it ends)
+_GC_THRESHOLDS: list[tuple[int, ...]] = []
+#: while a trace loads, a full collection waits for this many younger ones (≈ never)
+LOADING_GC_THRESHOLD2 = 1_000_000
+
+
+def _defer_full_gc(on: bool) -> None:
+    """While a trace loads, no automatic full collection (GUI thread).
+
+    The loading model keeps adding long-lived objects, and each time they grew by a
+    quarter Python ran a full collection on whichever thread allocated next — the GUI
+    thread's 5 ms timer among them: 81, 377 and 505 ms while the 450 MB trace loaded
+    (bench_gui --stall, load 10–15). Young generations are still collected; the
+    thresholds come back when the load ends, fails or is cancelled.
+    """
+    if on and not _GC_THRESHOLDS:
+        _GC_THRESHOLDS.append(gc.get_threshold())
+        t0, t1, _ = _GC_THRESHOLDS[0]
+        gc.set_threshold(t0, t1, LOADING_GC_THRESHOLD2)
+    elif not on and _GC_THRESHOLDS:
+        gc.set_threshold(*_GC_THRESHOLDS.pop())
 
 
 def warm_kernels(executor) -> None:
@@ -456,6 +477,7 @@ class MainWindow(QMainWindow):
 
     # -- session signals (GUI thread) ------------------------------------------------
     def _set_loading(self, on: bool, stage: str = "", overall: float = 0.0) -> None:
+        _defer_full_gc(on)
         self.progress.setVisible(on)
         self.cancel_button.setVisible(on)
         self.stage_label.setVisible(on)
@@ -590,6 +612,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        _defer_full_gc(False)
         if self.session is not None:
             self.session.close()  # cancels what runs; the file is closed once it stopped
         super().closeEvent(event)
