@@ -25,6 +25,14 @@ the stage name, a percent progress bar and a Cancel button. When the model is
 complete, per-goroutine blocked time and the collapsed groups' aggregate strips
 are computed as one more job through the :class:`~goroscope.ui.bridge.JobBridge`.
 
+The GUI thread's ~10 ms budget while loading (STYLE §4.4): the view is built and
+laid out with the window (under the placeholder); a snapshot is swapped in one
+event-loop turn and painted plot by plot in the next ones (``TraceView``, "Staged
+repaint"); ``loaded`` comes once those paints ran; Python's automatic *full* GC is
+held off while a load runs (:func:`_defer_full_gc`) and the objects of the imports
+are frozen once (:func:`_freeze_startup_objects`). ``tests/bench/bench_gui.py
+--stall`` measures it.
+
 Signals: ``path_opened(str)`` when a load starts, ``loaded()`` when the view
 shows the complete model (and its stats), ``load_failed(str)``.
 """
