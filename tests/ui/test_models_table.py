@@ -87,3 +87,28 @@ def test_identity_rows_are_shared_and_view_row_is_direct(qtmodeltester):
     assert m.view_row(1) == -1
     assert all(m.source_row(m.view_row(i)) == i for i in (0, 2, 4))
     qtmodeltester.check(m)
+
+
+def test_rows_from_a_job_come_with_their_inverse(qtbot):
+    """A sort or filter run as a job hands back the inverse permutation with the rows:
+    view_row is then a lookup (no compare over the rows on the GUI thread) and inverts
+    exactly what is shown."""
+    bridge = JobBridge(ImmediateExecutor())
+    m = NumpyTableModel(bridge, sync_rows=10)
+    rng = np.random.default_rng(5)
+    vals = rng.integers(0, 50, 300)
+    m.set_columns([Column("v", vals)])
+    with qtbot.waitSignal(m.sort_applied, timeout=5000):
+        m.sort(0, Qt.SortOrder.DescendingOrder)
+    assert m._pos is not None
+    assert all(m.source_row(m.view_row(i)) == i for i in range(300))
+    with qtbot.waitSignal(m.sorting_changed, timeout=5000):
+        m.filter(vals % 3 == 0)
+    qtbot.waitUntil(lambda: not m.sorting, timeout=5000)
+    shown = set(m.rows.tolist())
+    assert shown == set(np.flatnonzero(vals % 3 == 0).tolist())
+    for i in range(300):
+        v = m.view_row(i)
+        assert (v >= 0) == (i in shown)
+        if v >= 0:
+            assert m.source_row(v) == i
