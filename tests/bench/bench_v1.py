@@ -2,7 +2,8 @@
 
 Not a unit test. Each measurement runs in its own subprocess so its peak RSS
 (``wait4`` ru_maxrss) and CPU time (user + sys) are its own; wall time is reported
-too, but the machine is shared (label the figures "shared load"): compare within
+too (and the CPU time of ``stats`` alone, without the interpreter start and the
+warm-up), but the machine is shared (label the figures "shared load"): compare within
 one run. Go's old-format reader holds the whole trace; ours streams it (HACKING.md
 § Old format (v1), "Streaming"). The peak is split into anonymous and file-backed
 RSS (``/proc/PID/status`` sampled every 20 ms: the mapped trace and the shared
@@ -35,7 +36,7 @@ CACHE = Path(os.environ.get("GOROSCOPE_CACHE", Path.home() / ".cache" / "gorosco
 TRACECOUNT = CACHE / "go" / "go1.27.3" / "go" / "bin" / "tracecount"
 
 OURS = """
-import json, sys, time
+import json, resource, sys, time
 from goroscope.model.order import warm_up
 from goroscope.model._v1convert import V1Chunks, read_v1
 t = time.perf_counter()
@@ -45,10 +46,13 @@ list(V1Chunks(open(sys.argv[2], "rb").read(), chunk_events=100))  # and the stre
 warm = time.perf_counter() - t
 base = {l.split(":")[0]: int(l.split()[1]) * 1024 for l in open("/proc/self/status")
         if l.startswith(("VmRSS", "RssAnon", "RssFile"))}
-t = time.perf_counter()
 from goroscope.model.stats import stats
+ru = resource.getrusage(resource.RUSAGE_SELF)
+t = time.perf_counter()
 s = stats(sys.argv[1])
 s["_wall"] = time.perf_counter() - t
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+s["_cpu"] = r1.ru_utime - ru.ru_utime + r1.ru_stime - ru.ru_stime
 s["_warm"] = warm
 s["_base"] = base
 print(json.dumps(s))
@@ -111,7 +115,7 @@ def main() -> None:
         got = json.loads(out.strip().splitlines()[-1])
         from goroscope.model.stats import TIMING_KEYS
 
-        ig = TIMING_KEYS | {"file", "version", "lost", "_wall", "_warm", "_base"}
+        ig = TIMING_KEYS | {"file", "version", "lost", "_wall", "_cpu", "_warm", "_base"}
         same = {k: v for k, v in got.items() if k not in ig} == {
             k: v for k, v in want.items() if k not in ig
         }
@@ -120,13 +124,17 @@ def main() -> None:
               f"cpu {gc:6.1f} s  peak RSS {gr / mb:7.0f} MB ({gr / size:.2f}x file; anon "
               f"{gp['RssAnon'] / mb:.0f}, file {gp['RssFile'] / mb:.0f})")  # fmt: skip
         print(f"       goroscope stats  wall {got['_wall']:6.1f} s  (process {ow:.1f} s, "
-              f"JIT cache load {got['_warm']:.1f} s)  cpu {oc:6.1f} s  "
+              f"JIT cache load {got['_warm']:.1f} s)  cpu {oc:6.1f} s (stats alone "
+              f"{got['_cpu']:.1f} s)  "
               f"peak RSS {orr / mb:7.0f} MB ({orr / size:.2f}x file; anon "
               f"{op['RssAnon'] / mb:.0f}, file {op['RssFile'] / mb:.0f}; baseline before "
               f"stats: RSS {got['_base']['VmRSS'] / mb:.0f} = anon "
               f"{got['_base']['RssAnon'] / mb:.0f} + file {got['_base']['RssFile'] / mb:.0f})  "
               f"equal to tracecount: {same}")  # fmt: skip
-        print(f"       throughput vs Go: wall {gw / got['_wall']:.2f}x, cpu {gc / oc:.2f}x")
+        print(
+            f"       throughput vs Go: wall {gw / got['_wall']:.2f}x, cpu {gc / oc:.2f}x "
+            f"(stats alone {gc / got['_cpu']:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

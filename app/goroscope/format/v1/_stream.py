@@ -320,6 +320,16 @@ def g_new(dn: int, cap: int):
     return np.zeros(n, np.uint64), np.zeros(dn + n, np.uint8)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def m_find(dn, keys, used, k):
+    """merge_chunk's slot of goroutine ``k`` or -1: a direct slot is always there (its
+    row of ``gtab``, seq and state, is zeros = Go's default for an unseen goroutine), so
+    a lookup reads one 16-byte row, no used flag."""
+    if k < np.uint64(dn):
+        return np.int64(k)
+    return _hf(dn, keys, used, k)
+
+
 @njit(nogil=True, cache=True)
 def g_grow_keys(dn, keys, used):
     """A table with twice the hash part; returns (keys, used, old slot -> new slot)."""
@@ -444,7 +454,7 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
     """Up to ``o_ts.shape[0]`` merged rows (moved GoSysExit events left out). ``pbs``/``pbe``:
     each proc's slice of ``pb`` (its batches, file order); the last proc is the ProfileP.
     ``b_pid_of[pr]``: the P ID of proc ``pr``. Returns (status, rows, state)."""
-    pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gseq, gst, sk, su, slast, msc, tmp = state
+    pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc, tmp = state
     np_ = pbs.shape[0]
     prof = np_ - 1
     cap = o_ts.shape[0]
@@ -478,10 +488,10 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
             cseq = np.uint64(0)
             cst = _DEAD
             if g != _UNORDERED:
-                s = g_find(dn, gk, gu, g)
+                s = m_find(dn, gk, gu, g)
                 if s >= 0:
-                    cseq = gseq[s]
-                    cst = gst[s]
+                    cseq = gtab[s, 0]
+                    cst = np.int64(gtab[s, 1])
             if not _ready(g, cseq, cst, iseq, ist):
                 i += 1
                 continue
@@ -576,33 +586,35 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
         if g != _UNORDERED:
             if 2 * (gcount + 1) > gk.shape[0]:
                 nk, nu, mv = g_grow_keys(dn, gk, gu)
-                ns2 = np.zeros(nu.shape[0], np.uint64)
-                nt2 = np.zeros(nu.shape[0], np.int8)
-                for s in range(gu.shape[0]):
+                nt = np.zeros((nu.shape[0], 2), np.uint64)
+                nt[:dn] = gtab[:dn]
+                for s in range(dn, gu.shape[0]):
                     if gu[s]:
-                        ns2[mv[s]] = gseq[s]
-                        nt2[mv[s]] = gst[s]
-                gk, gu, gseq, gst = nk, nu, ns2, nt2
-            s, new = g_slot(dn, gk, gu, g)
-            if new:
-                if g >= np.uint64(dn):
+                        nt[mv[s]] = gtab[s]
+                gk, gu, gtab = nk, nu, nt
+            if g < np.uint64(dn):  # direct: an absent goroutine's row is (0, _DEAD) = zeros
+                s = np.int64(g)
+            else:
+                s, new = _hs(dn, gk, gu, g)
+                if new:
                     gcount += 1
-                gseq[s] = 0
-                gst[s] = _DEAD
-            if not _ready(g, gseq[s], gst[s], iseq, ist):
+                    gtab[s, 0] = 0
+                    gtab[s, 1] = _DEAD
+            cseq = gtab[s, 0]
+            if not _ready(g, cseq, np.int64(gtab[s, 1]), iseq, ist):
                 status = ERR
                 break
             if nseq == np.uint64(0xFFFFFFFFFFFFFFFF):
-                nseq = gseq[s]
+                nseq = cseq
             elif nseq == np.uint64(0xFFFFFFFFFFFFFFFE):
-                nseq = gseq[s] + np.uint64(1)
-            gseq[s] = nseq
-            gst[s] = nst
+                nseq = cseq + np.uint64(1)
+            gtab[s, 0] = nseq
+            gtab[s, 1] = np.uint64(nst)
         avail[navail] = pr
         navail += 1
     msc[M_NAVAIL], msc[M_HN], msc[M_GCOUNT], msc[M_BCOUNT] = navail, hn, gcount, bcount
-    return status, on, (pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gseq, gst, sk, su, slast,
-                        msc, tmp)  # fmt: skip
+    return status, on, (pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc,
+                        tmp)  # fmt: skip
 
 
 def merge_state(np_: int, dn: int):
@@ -617,8 +629,7 @@ def merge_state(np_: int, dn: int):
     return (pst, np.zeros(np_, np.uint64), np.zeros((np_, 5), np.uint64),
             np.zeros((np_, 5), np.int64), np.arange(np_, dtype=np.int64),
             np.zeros(np_ + 1, np.int64), np.zeros(np_ + 1, np.int64),
-            gk, gu, np.zeros(gu.shape[0], np.uint64), np.zeros(gu.shape[0], np.int8),
-            sk, su, np.zeros(sk.shape[0], np.int64), msc,
+            gk, gu, np.zeros((gu.shape[0], 2), np.uint64), sk, su, np.zeros(sk.shape[0], np.int64), msc,
             np.empty(4 + 4 * 1000 + 8, np.uint64))  # fmt: skip
 
 
@@ -630,32 +641,88 @@ Q_GCOUNT, Q_RCOUNT, Q_PCOUNT, Q_TCOUNT, Q_NREG, Q_INGC, Q_INSTW, Q_DN, Q_FREE = 
 
 def post_state(n_regions: int, dn: int):
     """Fresh :func:`post_chunk` state (g 0 exists and runs); goroutines below ``dn`` get
-    direct slots."""
+    direct slots. A goroutine's whole state is one word of ``gw`` (``_W_*``)."""
     dn = max(dn, 1)
     gk, gu = g_new(dn, 1024)
     n = gu.shape[0]
-    g_state = np.zeros(n, np.int8)
-    gu[0] = 1
-    g_state[0] = _RUNNING
+    gw = np.zeros(n, np.uint64)
+    gw[0] = _W_EXISTS | (np.uint64(_RUNNING) << _W_ST)
     rk, ru = g_new(dn, 64)
     pk, pu = h_new(64)
     tk, tu = h_new(64)
     psc = np.zeros(9, np.int64)
     psc[Q_DN] = dn
-    return (gk, gu, g_state, np.zeros(n, np.int8), np.zeros(n, np.uint64), np.zeros(n, np.uint8),
-            rk, ru, np.full(ru.shape[0], -1, np.int64),
+    return (gk, gu, gw, rk, ru, np.full(ru.shape[0], -1, np.int64),
             pk, pu, np.zeros(pk.shape[0], np.uint8), np.zeros(pk.shape[0], np.uint64),
             np.zeros(pk.shape[0], np.uint8), tk, tu,
             np.zeros(n_regions + 1, np.uint64), np.zeros(n_regions + 1, np.uint64),
             np.zeros(n_regions + 1, np.int64), psc)  # fmt: skip
 
 
+# a post_chunk goroutine word: created stack + 1 (bits 0-32), last event type (40-47),
+# state (48-55), in a mark assist (56), exists (62). One word instead of five columns:
+# one cache line per lookup (measured: post 4.9 -> see HACKING on 35 M events)
+_W_CSTK = np.uint64((1 << 33) - 1)
+_W_EVT = np.uint64(40)
+_W_ST = np.uint64(48)
+_W_ASSIST = np.uint64(1 << 56)
+_W_EXISTS = np.uint64(1 << 62)
+_W_BYTE = np.uint64(0xFF)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _wst(w):
+    return np.int64((w >> _W_ST) & _W_BYTE)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _wevt(w):
+    return np.int64((w >> _W_EVT) & _W_BYTE)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _wset(w, st, evt):
+    """``w`` with state ``st`` and last event ``evt``."""
+    keep = w & ~((_W_BYTE << _W_ST) | (_W_BYTE << _W_EVT))
+    return keep | (np.uint64(st) << _W_ST) | (np.uint64(evt) << _W_EVT)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _wsetst(w, st):
+    """``w`` with state ``st``."""
+    return (w & ~(_W_BYTE << _W_ST)) | (np.uint64(st) << _W_ST)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def w_find(dn, keys, used, gw, k):
+    """Slot of goroutine ``k`` in a post_chunk table or -1 (direct part: the exists bit)."""
+    if k < np.uint64(dn):
+        i = np.int64(k)
+        return i if gw[i] & _W_EXISTS else -1
+    return _hf(dn, keys, used, k)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def w_slot(dn, keys, used, gw, k):
+    """Slot of goroutine ``k``, inserted (exists, dead, nothing else) if absent."""
+    if k < np.uint64(dn):
+        i = np.int64(k)
+        if gw[i] & _W_EXISTS:
+            return i, False
+        gw[i] = _W_EXISTS
+        return i, True
+    s, new = _hs(dn, keys, used, k)
+    if new:
+        gw[s] = _W_EXISTS
+    return s, new
+
+
 @njit(nogil=True, cache=True)
 def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, state):  # noqa: C901
     """The fake Ps (timer unblocks, syscall exits) then ``_kernels.post_process`` over these
     rows (final order), continuing from ``state``. Returns (status, state)."""
-    (gk, gu, g_state, g_evt, g_cstk, g_assist, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep,
-     tk, tu, reg_task, reg_type, reg_prev, psc) = state  # fmt: skip
+    (gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task, reg_type,
+     reg_prev, psc) = state  # fmt: skip
     gcount, rcount, pcount, tcount = psc[Q_GCOUNT], psc[Q_RCOUNT], psc[Q_PCOUNT], psc[Q_TCOUNT]
     nreg = psc[Q_NREG]  # region nodes ever used (high-water); freed ones are reused
     free = psc[Q_FREE]  # head of the free node list (0: empty)
@@ -680,15 +747,12 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
         p = np.int64(p_col[r])
         if 2 * (gcount + 2) > gk.shape[0]:
             nk, nu, mv = g_grow_keys(dn, gk, gu)
-            a1 = np.zeros(nu.shape[0], np.int8)
-            a2 = np.zeros(nu.shape[0], np.int8)
-            a3 = np.zeros(nu.shape[0], np.uint64)
-            a4 = np.zeros(nu.shape[0], np.uint8)
-            for s in range(gu.shape[0]):
+            a1 = np.zeros(nu.shape[0], np.uint64)
+            a1[:dn] = gw[:dn]
+            for s in range(dn, gu.shape[0]):
                 if gu[s]:
-                    d = mv[s]
-                    a1[d], a2[d], a3[d], a4[d] = g_state[s], g_evt[s], g_cstk[s], g_assist[s]
-            gk, gu, g_state, g_evt, g_cstk, g_assist = nk, nu, a1, a2, a3, a4
+                    a1[mv[s]] = gw[s]
+            gk, gu, gw = nk, nu, a1
             cs = -1
         if 2 * (rcount + 1) > rk.shape[0]:
             nk, nu, mv = g_grow_keys(dn, rk, ru)
@@ -764,61 +828,58 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                 break
             p_sweep[ps] = 0
         elif t == 43 or t == 44:
-            s, new = g_slot(dn, gk, gu, g)
-            if new:
-                if g >= np.uint64(dn):
-                    gcount += 1
-                g_state[s], g_evt[s], g_cstk[s], g_assist[s] = _DEAD, 0, 0, 0
+            s, new = w_slot(dn, gk, gu, gw, g)
+            if new and g >= np.uint64(dn):
+                gcount += 1
             if t == 43:
-                if g_assist[s]:
+                if gw[s] & _W_ASSIST:
                     status = ERR
                     break
-                g_assist[s] = 1
+                gw[s] |= _W_ASSIST
             else:
-                g_assist[s] = 0
+                gw[s] &= ~_W_ASSIST
         elif t == 31 or t == 32:
-            s = g_find(dn, gk, gu, g)
-            if s < 0 or g_state[s] != _RUNNABLE:
+            s = w_find(dn, gk, gu, gw, g)
+            if s < 0 or _wst(gw[s]) != _RUNNABLE:
                 status = ERR
                 break
-            g_state[s] = _WAITING
-            g_evt[s] = t
+            gw[s] = _wset(gw[s], _WAITING, t)
         elif t == 13:
-            s = g_find(dn, gk, gu, g)
-            if s < 0 or g_state[s] != _RUNNING or p_g[ps] != g:
+            s = w_find(dn, gk, gu, gw, g)
+            if s < 0 or _wst(gw[s]) != _RUNNING or p_g[ps] != g:
                 status = ERR
                 break
-            if g_find(dn, gk, gu, args[r, 0]) >= 0:
+            if w_find(dn, gk, gu, gw, args[r, 0]) >= 0:
                 status = ERR
                 break
-            d, _ = g_slot(dn, gk, gu, args[r, 0])
+            d, _ = w_slot(dn, gk, gu, gw, args[r, 0])
             if args[r, 0] >= np.uint64(dn):
                 gcount += 1
-            g_state[d], g_evt[d], g_assist[d] = _RUNNABLE, t, 0
-            g_cstk[d] = (args[r, 1] & np.uint64(0xFFFFFFFF)) + np.uint64(1)
+            gw[d] = _wset(_W_EXISTS | ((args[r, 1] & np.uint64(0xFFFFFFFF)) + np.uint64(1)),
+                          _RUNNABLE, t)  # fmt: skip
         elif t == 14 or t == 41:
-            s = g_find(dn, gk, gu, g)
+            s = w_find(dn, gk, gu, gw, g)
             cg, cs = g, s
-            if s < 0 or g_state[s] != _RUNNABLE or p_g[ps] != 0:
+            if s < 0 or _wst(gw[s]) != _RUNNABLE or p_g[ps] != 0:
                 status = ERR
                 break
-            g_state[s] = _RUNNING
+            w = gw[s]
             p_g[ps] = g
-            if g_cstk[s] != 0:
-                stk[r] = np.uint32(g_cstk[s] - np.uint64(1))
-                g_cstk[s] = 0
-            g_evt[s] = 0
+            c = w & _W_CSTK
+            if c != 0:
+                stk[r] = np.uint32(c - np.uint64(1))
+            gw[s] = _wset(w & ~_W_CSTK, _RUNNING, 0)
         elif t == 15 or t == 16 or t == 17 or t == 18 or t == 28 or t == 30 or (t >= 19 and t <= 27 and t != 21) or t == 42:  # fmt: skip
             if g == cg and cs >= 0:
                 s = cs
             else:
-                s = g_find(dn, gk, gu, g)
+                s = w_find(dn, gk, gu, gw, g)
                 cg, cs = g, s
-            if s < 0 or g_state[s] != _RUNNING or p_g[ps] != g or g == 0:
+            if s < 0 or _wst(gw[s]) != _RUNNING or p_g[ps] != g or g == 0:
                 status = ERR
                 break
             if t == 15 or t == 16:
-                g_state[s] = _DEAD
+                gw[s] = _wsetst(gw[s], _DEAD)
                 p_g[ps] = 0
                 if t == 15:
                     q = g_find(dn, rk, ru, g)
@@ -831,41 +892,37 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                             h = nx
                         r_head[q] = -1
             elif t == 17 or t == 18:
-                g_state[s] = _RUNNABLE
+                gw[s] = _wset(gw[s], _RUNNABLE, t)
                 p_g[ps] = 0
-                g_evt[s] = t
             elif t == 28:
-                g_evt[s] = t
+                gw[s] = _wset(gw[s], _RUNNING, t)
             elif t == 30:
-                g_state[s] = _WAITING
+                gw[s] = _wsetst(gw[s], _WAITING)
                 p_g[ps] = 0
             else:
-                g_state[s] = _WAITING
-                g_evt[s] = t
+                gw[s] = _wset(gw[s], _WAITING, t)
                 p_g[ps] = 0
         elif t == 21:
-            s = g_find(dn, gk, gu, g)
-            if s < 0 or g_state[s] != _RUNNING:
+            s = w_find(dn, gk, gu, gw, g)
+            if s < 0 or _wst(gw[s]) != _RUNNING:
                 status = ERR
                 break
             if p != TIMER_P and p_g[ps] != g:
                 status = ERR
                 break
-            s1 = g_find(dn, gk, gu, args[r, 0])
-            if s1 < 0 or g_state[s1] != _WAITING:
+            s1 = w_find(dn, gk, gu, gw, args[r, 0])
+            if s1 < 0 or _wst(gw[s1]) != _WAITING:
                 status = ERR
                 break
-            if g_evt[s1] == 27:
+            if _wevt(gw[s1]) == 27:
                 p_col[r] = NETPOLL_P
-            g_state[s1] = _RUNNABLE
-            g_evt[s1] = t
+            gw[s1] = _wset(gw[s1], _RUNNABLE, t)
         elif t == 29:
-            s = g_find(dn, gk, gu, g)
-            if s < 0 or g_state[s] != _WAITING:
+            s = w_find(dn, gk, gu, gw, g)
+            if s < 0 or _wst(gw[s]) != _WAITING:
                 status = ERR
                 break
-            g_state[s] = _RUNNABLE
-            g_evt[s] = t
+            gw[s] = _wset(gw[s], _RUNNABLE, t)
         elif t == 45:
             if h_find(tk, tu, args[r, 0]) >= 0:
                 status = ERR
@@ -925,5 +982,5 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
     psc[Q_FREE] = free
     psc[Q_INGC] = 1 if in_gc else 0
     psc[Q_INSTW] = 1 if in_stw else 0
-    return status, (gk, gu, g_state, g_evt, g_cstk, g_assist, rk, ru, r_head, pkk, pku, p_run,
-                    p_g, p_sweep, tk, tu, reg_task, reg_type, reg_prev, psc)  # fmt: skip
+    return status, (gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task,
+                    reg_type, reg_prev, psc)  # fmt: skip

@@ -250,7 +250,7 @@ class V1Stream:
             )  # fmt: skip
             if status == K.ERR:
                 raise StreamDeclined("merge")
-            done = state[14][S.M_ROWS] == -1
+            done = state[13][S.M_ROWS] == -1
             ts, g, args, stk, p, typ, off = (a[:on] for a in o)
             # moved rows that go before the last merged row (all of them at the end)
             if done:
@@ -307,17 +307,17 @@ class V1Stream:
 
     def _grow_regions(self, post, typ):
         """post_chunk's region stack arrays hold one entry per UserRegion begin (grown here)."""
-        reg_task = post[16]
-        need = int(post[19][S.Q_NREG]) + int(np.count_nonzero(typ == EV.UserRegion)) + 1
+        reg_task = post[-4]
+        need = int(post[-1][S.Q_NREG]) + int(np.count_nonzero(typ == EV.UserRegion)) + 1
         if need <= reg_task.shape[0]:
             return post
         cap = max(need, 2 * reg_task.shape[0])
         grown = []
-        for a in post[16:19]:
+        for a in post[-4:-1]:
             b = np.zeros(cap, a.dtype)
             b[: a.shape[0]] = a
             grown.append(b)
-        return (*post[:16], *grown, post[19])
+        return (*post[:-4], *grown, post[-1])
 
     def _low_water(self, state) -> int:
         """The lowest file byte a proc still has to read (its cursor or its next batch)."""
