@@ -54,6 +54,7 @@ from goroscope.model.timeline import (
     GoroutineTable,
     LogTable,
     OccupancyTable,
+    Packed64,
     RangeTable,
     RegionTable,
     SpanSegment,
@@ -62,6 +63,7 @@ from goroscope.model.timeline import (
     TaskTable,
     Timeline,
     encode_starts,
+    pack64,
 )
 
 __all__ = ["DetailResolver", "TimelineBuilder", "build_timeline"]
@@ -186,6 +188,54 @@ class _Col:
         v = self._a[: self.n + k].view()
         v.flags.writeable = False
         return v
+
+
+class _PackedCol:
+    """An append-only int64 (or uint64) builder column stored as :class:`Packed64`: a
+    ``_Col`` of uint32 offsets (copy-on-write like the others) and the block table
+    (a few entries; copied into each snapshot). 4 B per row instead of 8 while the
+    builder runs, so the fold's peak holds the narrow column too."""
+
+    __slots__ = ("_bases", "_rows", "lo", "unsigned")
+
+    def __init__(self, unsigned: bool = False) -> None:
+        self.lo = _Col(np.uint32)
+        self._rows: list[int] = []
+        self._bases: list[int] = []
+        self.unsigned = unsigned
+
+    @property
+    def n(self) -> int:
+        return self.lo.n
+
+    def _pack(self, x) -> tuple:
+        x = np.asarray(x, np.uint64 if self.unsigned else np.int64)
+        if self.unsigned:
+            x = x.view(np.int64)
+        lo, rows, bases = pack64(x, self._bases[-1] if self._bases else None)
+        return lo, [r + self.lo.n for r in rows], bases
+
+    def extend(self, x) -> None:
+        lo, rows, bases = self._pack(x)
+        self.lo.extend(lo)
+        self._rows += rows
+        self._bases += bases
+
+    def trim(self) -> None:
+        self.lo.trim()
+
+    def _table(self, lo, rows, bases) -> Packed64:
+        if rows and rows[0] != 0:
+            rows = [0, *rows[1:]]  # rows before the first block are all -1
+        return Packed64(lo, np.array(rows, np.int64), np.array(bases, np.int64), self.unsigned)
+
+    def view(self) -> Packed64:
+        return self._table(self.lo.view(), self._rows, self._bases)
+
+    def view_with(self, tail) -> Packed64:
+        """:meth:`_Col.view_with` for the packed rows (the tail's blocks are not kept)."""
+        lo, rows, bases = self._pack(tail)
+        return self._table(self.lo.view_with(lo), self._rows + rows, self._bases + bases)
 
 
 class _Strings:
@@ -438,7 +488,7 @@ class TimelineBuilder:
         self._threads = _SmallMap()
         # per goroutine
         self._g_goid = _Col(np.int64)
-        self._g_first = _Col(np.int64)
+        self._g_first = _PackedCol()
         self._g_end = _Col(np.int64)
         self._g_first_from = _Col(np.uint8)
         self._g_func = _Col(np.int32)
@@ -459,12 +509,12 @@ class TimelineBuilder:
         self._rng = [_Col(np.int32), _Col(np.uint8), _Col(np.int64), _Col(np.int64), _Col(np.int64)]
         self._rng_open: dict[tuple[int, int, int], int] = {}
         self._reg = [
-            _Col(np.int64),
-            _Col(np.int16),
-            _Col(np.int64),
-            _Col(np.int64),
             _Col(np.int32),
-            _Col(np.uint64),
+            _Col(np.int16),
+            _PackedCol(),
+            _PackedCol(),
+            _Col(np.int32),
+            _PackedCol(unsigned=True),
         ]
         self._reg_open: dict[tuple[int, int], tuple[int, int, int]] = {}
         self._g_rdepth = _Col(np.int32)
@@ -1084,6 +1134,8 @@ class TimelineBuilder:
         def walk(v):
             if isinstance(v, _Col):
                 yield v
+            elif isinstance(v, _PackedCol):
+                yield v.lo
             elif isinstance(v, list | tuple):
                 for x in v:
                     yield from walk(x)

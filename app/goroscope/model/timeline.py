@@ -79,18 +79,26 @@ what the view *draws* kept in memory:
   list (``g_prev`` per segment entry, ``last_seg`` per goroutine);
   :meth:`Timeline.goroutine_row` materialises it (int64 start/end) and caches it.
 
+* Per-goroutine and per-region times and task IDs are :class:`Packed64`: exact int64
+  values as uint32 offsets from per-block bases (a block per ~4.3 s of trace time or
+  per outlier run), 4 B instead of 8, narrow in the builder too (``_PackedCol``) so
+  the fold's peak holds them narrow; ``regions.g_idx`` is int32. Consumers index or
+  compare them like arrays; a whole column widens in O(n) numpy (``np.asarray``).
+
 Measured (``tests/bench/bench_model.py``, 2 vCPUs shared with other jobs, so
 times vary ±50 % run to run): the 450 MB trace (81.05 M events, 75.63 M spans,
-2.16 M goroutines, 1,245 segments) gives a model of **403 MB = 0.89× the file**:
-span columns 178 MB (2.35 B/span), segment index 42 MB, goroutines 80 MB (37 B
-each), regions 82 MB, ranges 10 MB, metrics 7 MB, counters 3 MB — 5.3 B per span
-all told (669 MB = 1.49× with 6 B spans; 1,359 MB = 3.0× keeping wire rows,
-unblockers and per-span threads). The fold runs at 2–4 M events/s (quiet machine).
-Peak RSS of the whole build 0.67 GB = 1.50× the file (was 0.63–0.79 GB): 0.16 GB
-fixed (interpreter, numpy, numba and LLVM's library pages), the model, ≤ 11 % spare
+2.16 M goroutines, 1,245 segments) gives a model of **360 MB = 0.80× the file**:
+span columns 178 MB (2.35 B/span), segment index 42 MB, goroutines 71 MB (33 B
+each; 80 MB = 37 B with int64 ``first_ns``), regions 47 MB (22 B each; 82 MB = 38 B
+with int64 times, task IDs and g_idx), ranges 10 MB, metrics 7 MB, counters 3 MB —
+4.76 B per span all told (403 MB before the packed columns; 669 MB = 1.49× with 6 B
+spans; 1,359 MB = 3.0× keeping wire rows, unblockers and per-span threads). The fold
+runs at 2–4 M events/s (quiet machine). Peak RSS of the whole build 0.62–0.63 GB =
+1.38–1.41× the file (0.67 GB = 1.50× before the packed columns): 0.16 GB fixed
+(interpreter, numpy, numba and LLVM's library pages), the model, ≤ 11 % spare
 capacity of its growing columns and the fold's temporaries; the trace's own pages
-are dropped after every chunk. A 468 MB trace with few goroutines (199 MB model)
-builds in 0.41 GB = 0.87× its file (HACKING.md § Analyses, "The span model build").
+are dropped after every chunk. A 468 MB trace with few goroutines (196 MB model)
+builds in 0.40 GB = 0.86× its file (HACKING.md § Analyses, "The span model build").
 
 What we deliberately don't do
 -----------------------------
@@ -128,10 +136,12 @@ __all__ = [
     "KIND_RUNNING",
     "KIND_SYSCALL",
     "KIND_WAITING",
+    "PACKED_NONE",
     "STATE_COLUMNS",
     "CpuSampleTable",
     "IntervalRow",
     "LogTable",
+    "Packed64",
     "RangeTable",
     "RegionTable",
     "SpanRow",
@@ -142,6 +152,7 @@ __all__ = [
     "TaskTable",
     "Timeline",
     "idx_col",
+    "pack64",
 ]
 
 #: kind codes 0..5 are the plain GoStates (no reason); reasons get codes >= 6
@@ -159,7 +170,7 @@ CACHE_BYTES = 256 << 20
 
 
 def _nbytes(v) -> int:
-    if isinstance(v, np.ndarray):
+    if isinstance(v, np.ndarray | Packed64):
         return int(v.nbytes)
     if isinstance(v, tuple | list):
         return sum(_nbytes(x) for x in v)
@@ -471,6 +482,157 @@ def idx_col(a: NDArray) -> NDArray[np.int32]:
     return out
 
 
+#: ``Packed64.lo`` value that stands for -1 (none)
+PACKED_NONE = 0xFFFFFFFF
+
+
+def pack64(v: NDArray[np.int64], base: int | None = None) -> tuple:
+    """Exact int64 values as uint32 offsets from per-block bases (vectorised).
+
+    Returns ``(lo, block_rows, block_bases)``: ``lo`` (n,) uint32, rows ``block_rows[i]``
+    onwards (relative to ``v``) are ``block_bases[i] + lo``; -1 becomes ``PACKED_NONE``.
+    ``base`` (the column's last block base): used for all of ``v`` when every value fits
+    above it (no new block). Otherwise one block per run whose values span < 2**32 - 1,
+    found by halving (a few outliers cost O(log n) blocks each, not one per row).
+    """
+    v = np.asarray(v, np.int64)
+    lo = np.full(len(v), PACKED_NONE, np.uint32)
+    rows: list[int] = []
+    bases: list[int] = []
+    if base is not None:
+        real = v[v != -1]
+        if not len(real) or (int(real.min()) >= base and int(real.max()) - base < PACKED_NONE):
+            if len(real):
+                m = v != -1
+                lo[m] = (v[m] - base).astype(np.uint32)
+            return lo, rows, bases
+    todo = [(0, len(v))]
+    while todo:
+        a, b = todo.pop()
+        seg = v[a:b]
+        m = seg != -1
+        real = seg[m]
+        if not len(real):
+            continue
+        mn, mx = int(real.min()), int(real.max())
+        if mx - mn < PACKED_NONE:
+            lo[a:b][m] = (real - mn).astype(np.uint32)
+            rows.append(a)
+            bases.append(mn)
+        else:
+            h = (a + b) // 2
+            todo += [(h, b), (a, h)]
+    if rows:
+        o = np.argsort(rows, kind="stable")
+        rows = [rows[i] for i in o]
+        bases = [bases[i] for i in o]
+    if rows and rows[0] != 0:  # leading -1 rows: any block covers them
+        rows[0] = 0
+    return lo, rows, bases
+
+
+class Packed64(np.lib.mixins.NDArrayOperatorsMixin):
+    """An int64 (or uint64) column stored exactly in 4 B per row (read-only).
+
+    lo : (n,) uint32 — value − its block's base; ``PACKED_NONE`` = -1 (none)
+    block_row : (b,) int64 — first row of each block (ascending; 0 first)
+    block_base : (b,) int64 — the block's base value
+    unsigned : the column is uint64 (stored as its int64 bit pattern; -1 = 2**64 − 1)
+
+    Array-like where the consumers need it: ``col[i]`` (a scalar), ``col[rows]`` /
+    ``col[mask]`` / ``col[a:b]`` (an int64/uint64 array: O(k log b)), ``len``,
+    ``np.asarray(col)`` and numpy ufuncs / operators (``col < 0``, ``col == tid``) widen
+    the whole column (O(n) numpy; :meth:`widen`). Times, task IDs of the big trace's 2.1 M
+    regions: 4 B instead of 8 per value (blocks: a few per 4.3 s of trace time).
+    """
+
+    # not a dataclass: ``dataclasses.astuple`` of a table keeps it whole
+    __slots__ = ("block_base", "block_row", "lo", "unsigned")
+
+    def __init__(self, lo, block_row, block_base, unsigned: bool = False) -> None:
+        self.lo: NDArray[np.uint32] = lo
+        self.block_row: NDArray[np.int64] = block_row
+        self.block_base: NDArray[np.int64] = block_base
+        self.unsigned = unsigned
+        for a in (lo, block_row, block_base):
+            a.flags.writeable = False
+
+    def __len__(self) -> int:
+        return int(self.lo.shape[0])
+
+    def __repr__(self) -> str:
+        return f"Packed64({self.widen()!r}, blocks={len(self.block_row)})"
+
+    @property
+    def dtype(self):
+        return np.dtype(np.uint64 if self.unsigned else np.int64)
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.lo.nbytes + self.block_row.nbytes + self.block_base.nbytes)
+
+    def widen(self) -> NDArray:
+        """The whole column as int64 (uint64 when ``unsigned``), a fresh array."""
+        n = len(self)
+        if n == 0 or not len(self.block_row):
+            out = np.full(n, -1, np.int64)
+        else:
+            out = np.repeat(self.block_base, np.diff(np.append(self.block_row, n)))
+            out += self.lo
+            out[self.lo == PACKED_NONE] = -1
+        return out.view(np.uint64) if self.unsigned else out
+
+    def __getitem__(self, key):
+        if isinstance(key, int | np.integer):
+            i = int(key)
+            if i < 0:
+                i += len(self)
+            if not 0 <= i < len(self):
+                raise IndexError(key)
+            lo = int(self.lo[i])
+            if lo == PACKED_NONE:
+                v = -1
+            else:
+                b = int(np.searchsorted(self.block_row, i, side="right")) - 1
+                v = int(self.block_base[b]) + lo
+            return np.int64(v).view(np.uint64) if self.unsigned else np.int64(v)
+        if isinstance(key, slice):
+            rows = np.arange(len(self))[key]
+        else:
+            k = np.asarray(key)
+            rows = np.flatnonzero(k) if k.dtype == np.bool_ else k.astype(np.int64)
+        lo = self.lo[rows]
+        if not len(self.block_row):
+            out = np.full(len(lo), -1, np.int64)
+        else:
+            b = np.searchsorted(self.block_row, rows, side="right") - 1
+            out = self.block_base[np.maximum(b, 0)] + lo
+            out[lo == PACKED_NONE] = -1
+        return out.view(np.uint64) if self.unsigned else out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.widen()
+        return out if dtype is None else out.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(x.widen() if isinstance(x, Packed64) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def astype(self, dtype, copy: bool = True):
+        return self.widen().astype(dtype, copy=False)
+
+    def tolist(self) -> list:
+        return self.widen().tolist()
+
+    def copy(self) -> NDArray:
+        """The values as a fresh int64 (uint64) array, like ``ndarray.copy``."""
+        return self.widen()
+
+
 @dataclass(frozen=True, slots=True)
 class SpanRow:
     """One goroutine's spans, materialised (read-only arrays).
@@ -677,17 +839,20 @@ class RangeTable:
 class RegionTable:
     """User regions (closed or open), one row each.
 
-    g_idx : (r,) int64; depth : (r,) int16 — nesting level (0 = outermost)
+    g_idx : (r,) int32; depth : (r,) int16 — nesting level (0 = outermost)
     start_ns : (r,) int64 (-1: began before tracing); end_ns : (r,) int64 (-1: open)
     type : (r,) int32 — string code; task_id : (r,) uint64
+    In the Timeline's table ``start_ns``, ``end_ns`` and ``task_id`` are
+    :class:`Packed64` (4 B per row; index them, or ``np.asarray`` for the whole
+    column); :meth:`Timeline.regions_of` returns plain arrays.
     """
 
-    g_idx: NDArray[np.int64]
+    g_idx: NDArray[np.int32]
     depth: NDArray[np.int16]
-    start_ns: NDArray[np.int64]
-    end_ns: NDArray[np.int64]
+    start_ns: NDArray[np.int64] | Packed64
+    end_ns: NDArray[np.int64] | Packed64
     type: NDArray[np.int32]
-    task_id: NDArray[np.uint64]
+    task_id: NDArray[np.uint64] | Packed64
 
     def __len__(self) -> int:
         return int(self.g_idx.shape[0])
@@ -751,7 +916,9 @@ class GoroutineTable:
     """Per goroutine (index = g_idx), read-only views.
 
     goid : (n,) int64 — Go's ID
-    first_ns : (n,) int64 — first transition; end_ns : (n,) int64 — exit (-1: alive/unknown)
+    first_ns : (n,) int64 as :class:`Packed64` (4 B each; ``first_ns[g]``,
+        ``first_ns[rows]``, ``np.asarray``) — first transition
+    end_ns : (n,) int64 — exit (-1: alive/unknown)
     first_from : (n,) uint8 — GoState before the first transition (NotExist = created in
         the trace, Undetermined = existed before it)
     start_func : (n,) int32 — string code of the start function (root frame of the first
@@ -760,7 +927,7 @@ class GoroutineTable:
     """
 
     goid: NDArray[np.int64]
-    first_ns: NDArray[np.int64]
+    first_ns: Packed64
     end_ns: NDArray[np.int64]
     first_from: NDArray[np.uint8]
     start_func: NDArray[np.int32]
@@ -839,7 +1006,7 @@ class Timeline:
             return sum(
                 getattr(obj, f).nbytes
                 for f in obj.__dataclass_fields__
-                if isinstance(getattr(obj, f), np.ndarray)
+                if isinstance(getattr(obj, f), np.ndarray | Packed64)
             )
 
         per_span = ("dt", "kp")
