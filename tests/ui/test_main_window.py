@@ -340,6 +340,7 @@ def test_shift_drag_range_reports_time_per_state(qtbot, loaded):
     tp = loaded.view.timeline
     dur = tp.source.duration_ns()
     tp.selection.set(TimeRange(dur // 4, dur // 2))
+    qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=5000)  # summed in a job
     assert tp.status.text().startswith("range")
     assert "running" in tp.status.text() or "blocked" in tp.status.text()
 

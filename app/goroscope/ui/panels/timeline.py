@@ -63,6 +63,7 @@ from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.aggregate_rows import AggregateRowsItem
 from goroscope.ui.items.span_track import PreparedRows, SpanTrackItem
 from goroscope.ui.items.state_strip import StateStripItem
+from goroscope.ui.items.state_time import state_time_job
 from goroscope.ui.items.tick_rows import TickRowsItem
 from goroscope.ui.items.time_axis import TimeAxisItem, format_duration
 from goroscope.ui.selection import (
@@ -474,6 +475,7 @@ class TimelinePanel(QWidget):
         self._pending_reveal: tuple[Selection, object] | None = None  # (value, row key)
         self.track.row_built.connect(self._on_row_built)
         self._refine_request: tuple | None = None
+        self._range_request: tuple | None = None  # (id, TimeRange, rows shown, source)
         self._refine_wanted: tuple | None = None
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
@@ -698,6 +700,8 @@ class TimelinePanel(QWidget):
         self._refine_request = (rid, key, self.source)
 
     def _on_job_failed(self, request_id: int, _exc) -> None:
+        if self._range_request is not None and self._range_request[0] == request_id:
+            self._range_request = None
         if self._refine_request is not None and self._refine_request[0] == request_id:
             self._refine_request = None  # superseded or failed: a later paint asks again
         if self._layout_request is not None and self._layout_request[0] == request_id:
@@ -1038,20 +1042,64 @@ class TimelinePanel(QWidget):
     def time_per_state(
         self, t0_ns: float, t1_ns: float, rows: Sequence[int] | None = None
     ) -> NDArray[np.int64]:
-        """ns per state code inside ``[t0_ns, t1_ns]`` summed over ``rows`` (default: all)."""
+        """ns per state code inside ``[t0_ns, t1_ns]`` summed over ``rows`` (default: all);
+        synchronous — the Shift+drag status line runs the same in a job
+        (:meth:`_submit_range_stats`)."""
+        n = len(list(self.source.state_families()))
+        return state_time_job(self._range_rows(rows), int(t0_ns), int(t1_ns), n)
+
+    def _range_rows(self, rows: Sequence[int] | None) -> list:
+        """The ``(start, end, state)`` arrays of ``rows`` whose spans are cheap now."""
+        # OPT: a long-lived goroutine's row is built in a job, not here
+        return [
+            self.track.spans(r)
+            for r in (rows if rows is not None else range(len(self._rows)))
+            if self.track.spans_ready(r)
+        ]
+
+    def _range_status(self, rng: TimeRange, n_rows: int | None, per) -> str:
+        where = f" across {n_rows} visible rows" if n_rows is not None else ""
+        head = f"range {format_duration(rng.duration_ns)}{where} — "
+        if per is None:
+            return head + "summing time per state…"
         fams = list(self.source.state_families())
-        out = np.zeros(len(fams), np.int64)
-        for r in rows if rows is not None else range(len(self._rows)):
-            if not self.track.spans_ready(r):
-                continue  # OPT: a long-lived goroutine's row is built in a job, not here
-            s, e, st = self.track.spans(r)
-            lo, hi = int(np.searchsorted(e, t0_ns, "right")), int(np.searchsorted(s, t1_ns))
-            if hi > lo:
-                d = np.minimum(e[lo:hi], t1_ns) - np.maximum(s[lo:hi], t0_ns)
-                out += np.bincount(
-                    st[lo:hi].astype(np.int64), weights=d.clip(0), minlength=len(fams)
-                )[: len(fams)].astype(np.int64)
-        return out
+        top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
+        return head + ", ".join(
+            f"{FAMILY_NAMES.get(_family(fams, k), '?')} {format_duration(per[k])}" for k in top
+        )
+
+    def _submit_range_stats(self, rng: TimeRange) -> None:
+        """Time per state of the selected range: summed in a job (cancelled when the
+        range changes again), the status line filled in when it arrives."""
+        # all rows of a small layout; the visible ones of a big one (spans built per row)
+        rows = self.visible_rows() if len(self._rows) > 300 else None
+        n_rows = len(rows) if rows is not None else None
+        arrays = self._range_rows(rows)
+        n = len(list(self.source.state_families()))
+        if self._bridge is None:
+            per = state_time_job(arrays, int(rng.t0_ns), int(rng.t1_ns), n)
+            self.status.setText(self._range_status(rng, n_rows, per))
+            return
+        rid = self._bridge.submit(
+            ("timeline-range", id(self)),
+            state_time_job,
+            arrays,
+            int(rng.t0_ns),
+            int(rng.t1_ns),
+            n,
+            cancel=JobBridge.CANCEL,
+        )
+        self._range_request = (rid, rng, n_rows, self.source)
+        self.status.setText(self._range_status(rng, n_rows, None))
+
+    def _cancel_range_stats(self) -> None:
+        if self._range_request is not None and self._bridge is not None:
+            self._range_request = None
+            self._bridge.cancel(("timeline-range", id(self)))
+
+    def range_stats_pending(self) -> bool:
+        """Whether the selected range's time per state is still being summed (a job)."""
+        return self._range_request is not None
 
     # -- event handlers ---------------------------------------------------------------
     def _on_view_clicked(self, t_ns: float, y: float) -> None:
@@ -1110,6 +1158,12 @@ class TimelinePanel(QWidget):
             self.status.setText(f"{req[2]}… {100 * overall:.0f}% (Esc cancels)")
 
     def _on_layout_finished(self, request_id: int, result) -> None:
+        rq = self._range_request
+        if rq is not None and rq[0] == request_id:
+            self._range_request = None
+            if rq[3] is self.source and self.selection.current == rq[1]:
+                self.status.setText(self._range_status(rq[1], rq[2], result))
+            return
         ref = self._refine_request
         if ref is not None and ref[0] == request_id:
             self._refine_request = None
@@ -1148,6 +1202,7 @@ class TimelinePanel(QWidget):
             QToolTip.hideText()
 
     def _on_selection_changed(self, _old: Selection, new: Selection) -> None:
+        self._cancel_range_stats()
         self._range_band.setVisible(isinstance(new, TimeRange))
         self.track.set_highlight(None)
         keys = self._marked_keys(new)
@@ -1179,16 +1234,7 @@ class TimelinePanel(QWidget):
                 return
         if isinstance(new, TimeRange):
             self._range_band.setRegion((new.t0_ns, new.t1_ns))
-            # all rows of a small layout; the visible ones of a big one (spans built per row)
-            rows = self.visible_rows() if len(self._rows) > 300 else None
-            per = self.time_per_state(new.t0_ns, new.t1_ns, rows)
-            fams = list(self.source.state_families())
-            top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
-            parts = ", ".join(
-                f"{FAMILY_NAMES.get(_family(fams, k), '?')} {format_duration(per[k])}" for k in top
-            )
-            where = f" across {len(rows)} visible rows" if rows is not None else ""
-            self.status.setText(f"range {format_duration(new.duration_ns)}{where} — {parts}")
+            self._submit_range_stats(new)
             return
         self.status.setText("")
 
