@@ -92,3 +92,42 @@ def test_pack64_none_and_astuple() -> None:
 
     # tables holding a Packed64 stay comparable through astuple (not a dataclass itself)
     assert dataclasses.astuple(T(p))[0].tolist() == [-1, -1, 5, -1]
+
+
+_OPS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(_vals, min_size=1, max_size=3),
+    x=st.one_of(
+        st.just(-1),
+        _vals.flatmap(lambda v: st.sampled_from(v or [0])),
+        st.integers(-(1 << 63), (1 << 63) - 1),
+    ),
+)
+def test_comparisons_with_a_scalar_equal_the_widened_column(parts, x) -> None:
+    # the block-wise comparison on the uint32 offsets (no widening) against numpy's own
+    col = _PackedCol()
+    for p in parts:
+        col.extend(np.array(p, np.int64))
+    got = col.view()
+    want = np.array([v for p in parts for v in p], np.int64)
+    for op in _OPS:
+        np.testing.assert_array_equal(
+            getattr(got, op)(np.int64(x)), getattr(want, op)(np.int64(x)), err_msg=op
+        )
+    np.testing.assert_array_equal(x < got, np.int64(x) < want)
+    np.testing.assert_array_equal(got == x, want == x)
+
+
+@settings(max_examples=80, deadline=None)
+@given(v=st.lists(st.integers(0, (1 << 64) - 1), max_size=40), x=st.integers(0, (1 << 64) - 1))
+def test_unsigned_equality_with_a_scalar(v, x) -> None:
+    col = _PackedCol(unsigned=True)
+    col.extend(np.array(v, np.uint64))
+    want = np.array(v, np.uint64)
+    np.testing.assert_array_equal(col.view() == np.uint64(x), want == np.uint64(x))
+    np.testing.assert_array_equal(col.view() != np.uint64(x), want != np.uint64(x))
+    if v:
+        np.testing.assert_array_equal(col.view() == np.uint64(v[0]), want == np.uint64(v[0]))

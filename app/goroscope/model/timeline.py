@@ -531,6 +531,17 @@ def pack64(v: NDArray[np.int64], base: int | None = None) -> tuple:
     return lo, rows, bases
 
 
+#: comparison ufunc → the same comparison with its operands swapped
+_FLIPPED = {
+    np.equal: np.equal,
+    np.not_equal: np.not_equal,
+    np.less: np.greater,
+    np.greater: np.less,
+    np.less_equal: np.greater_equal,
+    np.greater_equal: np.less_equal,
+}
+
+
 class Packed64(np.lib.mixins.NDArrayOperatorsMixin):
     """An int64 (or uint64) column stored exactly in 4 B per row (read-only).
 
@@ -619,8 +630,56 @@ class Packed64(np.lib.mixins.NDArrayOperatorsMixin):
         return out if dtype is None else out.astype(dtype)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs and len(inputs) == 2:
+            out = self._compare(ufunc, *inputs)
+            if out is not None:
+                return out
         inputs = tuple(x.widen() if isinstance(x, Packed64) else x for x in inputs)
         return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def _compare(self, ufunc, a, b) -> NDArray[np.bool_] | None:
+        """``col <op> scalar`` on the uint32 offsets block by block, without widening
+        (``regions.task_id == tid`` on 2.1 M rows: ~1 ms, not ~20); None: not handled."""
+        if a is self and not isinstance(b, Packed64):
+            op, x = ufunc, b
+        elif b is self and not isinstance(a, Packed64):
+            op, x = _FLIPPED.get(ufunc), a
+        else:
+            return None
+        if op not in _FLIPPED or np.ndim(x) != 0:
+            return None
+        if self.unsigned:
+            if op not in (np.equal, np.not_equal):
+                return None
+            try:
+                x = int(np.uint64(x).view(np.int64))  # the stored bit pattern
+            except (OverflowError, TypeError, ValueError):
+                return None
+        else:
+            try:
+                if not float(x).is_integer():
+                    return None
+                x = int(x)
+            except (OverflowError, TypeError, ValueError):
+                return None
+        lo = self.lo
+        n = len(lo)
+        out = np.empty(n, bool)
+        ends = np.append(self.block_row[1:], n).tolist() if len(self.block_row) else []
+        for r0, r1, base in zip(
+            self.block_row.tolist(), ends, self.block_base.tolist(), strict=True
+        ):
+            d = x - base
+            if 0 <= d <= PACKED_NONE:
+                op(lo[r0:r1], np.uint32(d), out=out[r0:r1])
+            else:  # every offset (0 .. NONE - 1) is on one side of d
+                out[r0:r1] = bool(op(0, d))
+        if not len(self.block_row):
+            out[:] = False
+        none = lo == PACKED_NONE
+        if none.any():
+            out[none] = bool(op(-1, x))
+        return out
 
     def astype(self, dtype, copy: bool = True):
         return self.widen().astype(dtype, copy=False)
