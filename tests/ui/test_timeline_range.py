@@ -132,12 +132,16 @@ def test_a_newer_range_cancels_the_older_job(qtbot, threaded, monkeypatch):
     monkeypatch.setattr(tl, "state_time_job", slow)
     threaded.selection.set(TimeRange(0, 500_000))
     assert "summing" in threaded.status.text()  # shown at once, the sum follows
+    qtbot.waitUntil(lambda: len(tokens) == 1, timeout=3000)  # the first job runs
     threaded.selection.set(TimeRange(200_000, 600_000))
     assert tokens[0].is_set  # the first job's token: cancelled by the newer range
     gate.set()
     qtbot.waitUntil(lambda: not threaded.range_stats_pending(), timeout=3000)
     assert "syscall 400 µs" in threaded.status.text()  # G2's syscall 200-600 µs
+    gate.clear()  # the next job waits again
     threaded.selection.set(TimeRange(0, 100_000))
+    qtbot.waitUntil(lambda: len(tokens) == 3, timeout=3000)
     threaded.selection.clear()  # leaving the range drops its job
     assert not threaded.range_stats_pending()
     assert tokens[-1].is_set
+    gate.set()
