@@ -15,7 +15,7 @@ pages, numba's LLVM library); a sampler thread reads both from ``/proc/self/stat
 every 50 ms and reports them at the sampled peak, with the load average.
 
 Reported per trace: seconds, peak RSS, the model's own bytes by part
-(``Timeline.nbytes``), spans, goroutines, bytes per span (span columns only,
+(``Timeline.nbytes``) and by column (each table's columns, the segments' summed), spans, goroutines, bytes per span (span columns only,
 and everything the model holds per span). JIT caches are warmed before timing.
 
 Usage::
@@ -96,6 +96,7 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
             model_bytes_per_span=total / max(1, tl.n_spans),
             model_over_file=total / size,
             build_s=build_s,
+            columns=_column_bytes(tl),
         )
     sampler.phase = "snapshot"
     out["seconds"] = time.perf_counter() - t0
@@ -110,6 +111,22 @@ def _one(path: str, mode: str, chunk_events: int) -> dict:
     release_free_memory()
     out["rss_end_trimmed"] = _rss_now()
     return out
+
+
+def _column_bytes(tl) -> dict[str, int]:
+    """Bytes of each per-goroutine / per-row table column (``table.field``), the
+    segments' columns summed over segments (``segment.field``), biggest first."""
+    out: dict[str, int] = {"goroutines.last_seg": int(tl.last_seg.nbytes)}
+    for name in ("goroutines", "regions", "ranges", "tasks", "logs", "cpu_samples"):
+        t = getattr(tl, name)
+        for f in t.__dataclass_fields__:
+            out[f"{name}.{f}"] = int(getattr(t, f).nbytes)
+    for s in tl.segments:
+        for f in s.__dataclass_fields__:
+            a = getattr(s, f)
+            if hasattr(a, "nbytes") and f not in ("kp_kind", "kp_proc"):
+                out[f"segment.{f}"] = out.get(f"segment.{f}", 0) + int(a.nbytes)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def _rss_now() -> int:
@@ -367,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         parts = ", ".join(f"{k} {_mb(v)}" for k, v in model["model_parts"].items() if v)
         print(f"  parts     : {parts}")
+        cols = ", ".join(f"{k} {_mb(v)}" for k, v in model["columns"].items() if v >= 1 << 20)
+        print(f"  columns   : {cols} (>= 1 MiB)")
         if a.job:
             j = run(path, "job", a.chunk_events)
             if a.json:
