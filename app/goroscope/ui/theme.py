@@ -34,7 +34,7 @@ import os
 from collections.abc import Sequence
 from enum import IntEnum
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QWidget
 
@@ -220,10 +220,22 @@ class ThemeWatcher(QObject):
         self.dark = system_is_dark()
         app = QGuiApplication.instance()
         self._watched = watch if watch is not None else app
+        # The check (and the re-theme its signal starts) runs in its own event-loop turn:
+        # Qt sends ApplicationPaletteChange / colorSchemeChanged while it walks a copy of
+        # every widget; re-theming there (stylesheets, plot backgrounds, Python garbage
+        # collection deleting a dead window's widgets) crashed the GUI test suite in
+        # QApplication.setPalette. A child timer dies with the watcher (no stray call).
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self._check)
         if app is not None:
-            app.styleHints().colorSchemeChanged.connect(self._check)
+            app.styleHints().colorSchemeChanged.connect(self._schedule)
         if self._watched is not None:
             self._watched.installEventFilter(self)
+
+    def _schedule(self, *_args) -> None:
+        self._pending.start()
 
     def _check(self, *_args) -> None:
         dark = system_is_dark()
@@ -233,7 +245,7 @@ class ThemeWatcher(QObject):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
         if obj is self._watched and event.type() == QEvent.Type.ApplicationPaletteChange:
-            self._check()
+            self._schedule()
         return False
 
 

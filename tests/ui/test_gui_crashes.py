@@ -1,0 +1,61 @@
+"""Regressions for crashes of the GUI test suite (segfaults, not failures).
+
+A full ``tests/ui`` run segfaulted while garbage-collecting on the GUI thread inside
+``QApplication.setPalette`` (test_theme_follows_a_system_switch_live): the ThemeWatcher's
+event filter re-themed the whole view while Qt was still sending ApplicationPaletteChange
+to a copy of the list of every widget. The re-theme now runs in its own event-loop turn.
+"""
+
+from __future__ import annotations
+
+import pytest
+import shiboken6
+from PySide6.QtWidgets import QApplication, QWidget
+
+from goroscope.ui import theme
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def app_theme():
+    app = QApplication.instance()
+    saved, style = app.palette(), app.style().name()
+    yield app
+    app.setStyle(style)
+    app.setPalette(saved)
+
+
+def test_theme_change_is_not_handled_inside_the_palette_broadcast(qtbot, monkeypatch, app_theme):
+    w = QWidget()
+    qtbot.addWidget(w)
+    watcher = theme.ThemeWatcher(w, watch=w)
+    seen: list[bool] = []
+    watcher.changed.connect(seen.append)
+    want = not watcher.dark
+    monkeypatch.setenv(theme.THEME_ENV, "dark" if want else "light")
+    with qtbot.waitSignal(watcher.changed, timeout=2000):
+        app_theme.setPalette(theme.qt_palette(want))
+        assert seen == []  # Qt's broadcast to every widget has returned; nothing ran in it
+    assert seen == [want]
+
+
+def test_a_pending_theme_change_dies_with_its_watcher(qtbot, monkeypatch, app_theme):
+    w = QWidget()
+    watcher = theme.ThemeWatcher(w, watch=w)
+    seen: list[bool] = []
+    watcher.changed.connect(seen.append)
+    want = not watcher.dark
+    monkeypatch.setenv(theme.THEME_ENV, "dark" if want else "light")
+    app_theme.setPalette(theme.qt_palette(want))  # the check is pending now
+    shiboken6.delete(w)  # the window goes (and its watcher) before the next turn
+    qtbot.wait(50)
+    assert seen == []
+    # a live watcher still sees the switch
+    w2 = QWidget()
+    qtbot.addWidget(w2)
+    watcher2 = theme.ThemeWatcher(w2, watch=w2)
+    monkeypatch.setenv(theme.THEME_ENV, "light" if want else "dark")
+    with qtbot.waitSignal(watcher2.changed, timeout=2000) as got:
+        app_theme.setPalette(theme.qt_palette(not want))
+    assert got.args == [not want]
