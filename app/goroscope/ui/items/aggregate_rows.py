@@ -61,7 +61,8 @@ class AggregateRowsItem(pg.GraphicsObject):
     def set_rows(
         self, n_rows: int, aggregate_of: AggregateFn, duration_ns: int, scale_of=None
     ) -> None:
-        self.prepareGeometryChange()
+        if (int(n_rows), int(duration_ns)) != (self._n_rows, self._duration_ns):
+            self.prepareGeometryChange()  # only a changed rect (the scene's bookkeeping)
         self._n_rows = int(n_rows)
         self._aggregate_of = aggregate_of
         self._duration_ns = int(duration_ns)

@@ -306,7 +306,8 @@ class SpanTrackItem(pg.GraphicsObject):
         (pure, run in a job) and ``adopt(row, built)``: rows that are not ready
         are built in a job instead of during paint (needs :meth:`set_background`).
         """
-        self.prepareGeometryChange()
+        if (int(n_rows), int(duration_ns)) != (self._n_rows, self._duration_ns):
+            self.prepareGeometryChange()  # only a changed rect (the scene's bookkeeping)
         self._n_rows = int(n_rows)
         self._spans_of = spans_of
         self._duration_ns = int(duration_ns)

@@ -42,7 +42,8 @@ class TickRowsItem(pg.GraphicsObject):
         self.update()
 
     def set_rows(self, n_rows: int, ticks_of: TicksFn, duration_ns: int) -> None:
-        self.prepareGeometryChange()
+        if (int(n_rows), int(duration_ns)) != (self._n_rows, self._duration_ns):
+            self.prepareGeometryChange()  # only a changed rect (the scene's bookkeeping)
         self._n_rows, self._ticks_of, self._duration_ns = int(n_rows), ticks_of, int(duration_ns)
         self.update()
 

@@ -1,0 +1,93 @@
+"""Snapshot swaps: the plots' scenes keep no BSP index, and the row items announce a
+geometry change only when their rect changes — while clicks and paints still find
+the items where the rows are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsScene
+from tests.ui.test_timeline import TinySource
+
+from goroscope.ui.panels.timeline import RowSpec, TimelinePanel
+from goroscope.ui.selection import SelectionModel, SpanRef
+
+pytestmark = pytest.mark.gui
+
+
+class Grown(TinySource):
+    """TinySource as a later snapshot: ``n`` rows (the first three as before), longer."""
+
+    def __init__(self, n: int = 3, duration: int = 1_000_000):
+        super().__init__()
+        self.n, self.d = n, duration
+        last = (
+            np.array([1_000_000], np.int64),
+            np.array([duration], np.int64),
+            np.array([0], np.uint8),
+        )
+        self._spans = self._spans + [last] * (n - 3)
+
+    def duration_ns(self):
+        return self.d
+
+    def rows(self):
+        return [RowSpec(f"G{i + 1}", "goroutine", 10 + i) for i in range(self.n)]
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = TimelinePanel(Grown(), SelectionModel())
+    qtbot.addWidget(p)
+    p.resize(1000, 500)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def _count_geometry_changes(monkeypatch, items):
+    calls = {id(i): 0 for i in items}
+    for it in items:
+        real = it.prepareGeometryChange
+
+        def counted(it=it, real=real):
+            calls[id(it)] += 1
+            real()
+
+        monkeypatch.setattr(it, "prepareGeometryChange", counted)
+    return calls
+
+
+def test_plot_scenes_have_no_bsp_index(panel):
+    header = panel.add_header_plot(20, "heap")
+    for w in (panel.plot, panel.summary, header):
+        assert w.scene().itemIndexMethod() == QGraphicsScene.ItemIndexMethod.NoIndex
+
+
+def test_swap_changes_geometry_only_when_the_rect_changes(qtbot, panel, monkeypatch):
+    items = (panel.track, panel.aggregates, panel.ticks)
+    calls = _count_geometry_changes(monkeypatch, items)
+    panel.set_source(Grown())  # same rows, same duration: a new snapshot of the same size
+    assert all(v == 0 for v in calls.values())
+    panel.set_source(Grown(n=5, duration=2_000_000))  # more rows, longer
+    assert all(v == 1 for v in calls.values())
+    for it in items:
+        r = it.boundingRect()
+        assert (r.width(), r.height()) == (2_000_000, 5)
+
+
+def test_after_a_grown_swap_a_click_selects_a_span_in_the_new_part(qtbot, panel):
+    panel.set_source(Grown(n=5, duration=2_000_000))
+    panel.show_range(0, 2_000_000)
+    qtbot.wait(50)
+    # row 4 (new) has one span 1.0–2.0 ms; click it at 1.5 ms
+    pos = panel.viewport_pos_for(4, 1_500_000)
+    qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    cur = panel.selection.current
+    assert isinstance(cur, SpanRef)
+    assert panel.row_of(cur) == 4
+    assert cur.span_idx == 0
+    # and the scene (no index) still finds the track under that point
+    scene_pt = panel.plot.mapToScene(pos)
+    assert panel.track in panel.plot.scene().items(scene_pt)
