@@ -59,3 +59,48 @@ def test_a_pending_theme_change_dies_with_its_watcher(qtbot, monkeypatch, app_th
     with qtbot.waitSignal(watcher2.changed, timeout=2000) as got:
         app_theme.setPalette(theme.qt_palette(not want))
     assert got.args == [not want]
+
+
+def test_a_bridge_deleted_while_its_job_runs(qtbot, caplog):
+    """A window closed with a job in flight: the worker's outcome must not touch the
+    deleted bridge (it emitted on it: a use-after-free when the GUI thread deleted it
+    meanwhile — the big trace's GUI benchmark segfaulted in libshiboken6)."""
+    import logging
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PySide6.QtCore import QObject
+
+    from goroscope.ui.bridge import JobBridge
+
+    ex = ThreadPoolExecutor(1)
+    try:
+        owner = QObject()
+        bridge = JobBridge(ex, owner)
+        got: list = []
+        bridge.finished.connect(lambda rid, r: got.append(r))
+        bridge.progress.connect(lambda *a: got.append(a))
+        gate = threading.Event()
+
+        def job(*, progress):
+            gate.wait(10)
+            progress.stage("work", 1.0)
+            return 1
+
+        with caplog.at_level(logging.ERROR, logger="concurrent.futures"):
+            bridge.submit("k", job, progress=JobBridge.PROGRESS)
+            shiboken6.delete(owner)  # the window goes, the job still runs
+            gate.set()
+        ex.shutdown(wait=True)
+        qtbot.wait(50)
+        assert got == []
+        assert not [r for r in caplog.records if r.name == "concurrent.futures"]
+        # a live bridge still gets its outcome
+        ex2 = ThreadPoolExecutor(1)
+        live = JobBridge(ex2)
+        with qtbot.waitSignal(live.finished, timeout=5000) as res:
+            live.submit("k", lambda: 7)
+        assert res.args[1] == 7
+        ex2.shutdown(wait=True)
+    finally:
+        ex.shutdown(wait=False)

@@ -4,8 +4,9 @@
 ``concurrent.futures.Executor`` (a ``ThreadPoolExecutor``, the synchronous
 ``ImmediateExecutor`` of tests, ``goroscope.jobs``' executors) and returns a
 *request id* that rises with every call. When the future is done its callback —
-on the worker thread, or inline for an immediate executor — emits a private
-signal; Qt queues it to the bridge's (GUI) thread (STYLE §3.6), where the
+on the worker thread, or inline for an immediate executor — emits a signal of
+the process's relay (never of the bridge, which the GUI thread may be deleting
+meanwhile); Qt queues it to the GUI thread (STYLE §3.6), where the live
 bridge checks it is still the newest request for its key and emits
 ``finished(request_id, result)`` or ``failed(request_id, error)``. Older
 results for the same key are *dropped* (napari's slice id, Perfetto's
@@ -33,11 +34,13 @@ Executors: anything with ``submit(fn, *args, **kwargs) -> Future`` —
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
 from goroscope.jobs.cancel import CancelToken, Progress, ProgressUpdate
 from goroscope.jobs.executor import Executor
@@ -53,6 +56,55 @@ class _Sentinel:
 
     def __repr__(self) -> str:
         return f"JobBridge.{self.name}"
+
+
+class _Relay(QObject):
+    """Job threads emit here, never on a bridge: one per process, never deleted.
+
+    A worker emitting on a bridge while the GUI thread deleted it (its window closed
+    with jobs still running) is a use-after-free in shiboken/QtCore — the big trace's
+    GUI benchmark segfaulted in libshiboken6 so. The relay lives on the GUI thread,
+    holds the bridges weakly, and hands an outcome to its bridge only while it lives.
+    """
+
+    done = Signal(object, int, object)  # (weakref to the bridge, request id, future)
+    progressed = Signal(object, int, str, float)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done.connect(self._deliver_done, Qt.ConnectionType.QueuedConnection)
+        self.progressed.connect(self._deliver_progress, Qt.ConnectionType.QueuedConnection)
+
+    @staticmethod
+    def _live(ref) -> JobBridge | None:
+        bridge = ref()
+        return bridge if bridge is not None and shiboken6.isValid(bridge) else None
+
+    @Slot(object, int, object)
+    def _deliver_done(self, ref, rid: int, future: Future) -> None:
+        bridge = self._live(ref)
+        if bridge is not None:
+            bridge._on_done(rid, future)
+
+    @Slot(object, int, str, float)
+    def _deliver_progress(self, ref, rid: int, stage: str, fraction: float) -> None:
+        bridge = self._live(ref)
+        if bridge is not None:
+            bridge._on_progressed(rid, stage, fraction)
+
+
+_RELAY: list[_Relay] = []
+
+
+def _relay() -> _Relay:
+    """The process's relay (made on first use, on the GUI thread)."""
+    if not _RELAY:
+        relay = _Relay()
+        app = QCoreApplication.instance()
+        if app is not None:
+            relay.moveToThread(app.thread())
+        _RELAY.append(relay)
+    return _RELAY[0]
 
 
 class JobBridge(QObject):
@@ -72,9 +124,6 @@ class JobBridge(QObject):
     progress = Signal(int, str, float)
     dropped = Signal(int)
 
-    _done = Signal(int, object)
-    _progressed = Signal(int, str, float)
-
     @staticmethod
     def stages(stages: Sequence[str], weights: Sequence[float] | None = None) -> _Sentinel:
         """A ``progress=`` placeholder for a fresh ``jobs.Progress(stages, weights=…)``."""
@@ -88,10 +137,11 @@ class JobBridge(QObject):
         self._key_of: dict[int, Hashable] = {}
         self._cancel_of: dict[int, CancelToken] = {}
         self._futures: dict[int, Future] = {}
-        # Queued even when emitted on the GUI thread (an immediate executor, a future
-        # already done): outcomes always arrive after submit() has returned the id.
-        self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        self._progressed.connect(self._on_progressed, Qt.ConnectionType.QueuedConnection)
+        # Outcomes travel through the process's relay, queued even when emitted on the
+        # GUI thread (an immediate executor, a future already done): they always arrive
+        # after submit() has returned the id, and never touch a bridge that is gone.
+        self._relay = _relay()
+        self._ref = weakref.ref(self)
 
     # -- public API (GUI thread) ---------------------------------------------------
     def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
@@ -117,7 +167,8 @@ class JobBridge(QObject):
                 kwargs[name] = token
         future = self._executor.submit(fn, *args, **kwargs)
         self._futures[rid] = future
-        future.add_done_callback(lambda f, rid=rid: self._emit_done(rid, f))
+        done, ref = self._relay.done, self._ref  # the callback holds no bridge
+        future.add_done_callback(lambda f, rid=rid: done.emit(ref, rid, f))
         return rid
 
     def is_current(self, request_id: int) -> bool:
@@ -149,13 +200,12 @@ class JobBridge(QObject):
             fut.cancel()
 
     def _progress_forwarder(self, rid: int) -> Callable[[ProgressUpdate], None]:
+        progressed, ref = self._relay.progressed, self._ref
+
         def report(update: ProgressUpdate) -> None:  # the job's thread: cheap, no Qt calls
-            self._progressed.emit(rid, update.stage, float(update.overall))
+            progressed.emit(ref, rid, update.stage, float(update.overall))
 
         return report
-
-    def _emit_done(self, rid: int, future: Future) -> None:  # worker thread (or inline)
-        self._done.emit(rid, future)
 
     @Slot(int, object)
     def _on_done(self, rid: int, future: Future) -> None:
