@@ -141,3 +141,66 @@ def test_click_on_goroutine_span_publishes_spanref(qtbot, panel):
     with qtbot.waitSignal(panel.selection.changed, timeout=1000):
         qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert panel.selection.current == SpanRef.goroutine(int(src.row_res[row]), i)
+
+
+def test_task_region_index_equals_a_mask_per_task(service_timeline):
+    from goroscope.ui.panels.timeline import task_region_index
+
+    r, t = service_timeline.regions, service_timeline.tasks
+    tids, g_of = task_region_index(r.task_id, r.g_idx)
+    assert len(t.task_id)
+    for tid in t.task_id:
+        lo, hi = np.searchsorted(tids, tid, "left"), np.searchsorted(tids, tid, "right")
+        want = np.unique(r.g_idx[(r.task_id == tid) & (r.g_idx >= 0)])
+        np.testing.assert_array_equal(np.unique(g_of[lo:hi]), want)
+
+
+def test_task_marks_come_from_an_index_built_in_a_job(qtbot, service_timeline, monkeypatch):
+    import threading
+
+    import goroscope.ui.panels.timeline as tlmod
+    from goroscope.jobs import ThreadExecutor
+    from goroscope.ui.bridge import JobBridge
+
+    monkeypatch.setattr(tlmod, "TASK_INDEX_SYNC", 0)  # every trace counts as big
+    built_on: list[int] = []
+    real = tlmod.task_region_index
+
+    def spy(*a):
+        built_on.append(threading.get_ident())
+        return real(*a)
+
+    monkeypatch.setattr(tlmod, "task_region_index", spy)
+    executor = ThreadExecutor(max_workers=1)
+    try:
+        tp = TimelinePanel(
+            TraceTimelineSource(service_timeline), SelectionModel(), bridge=JobBridge(executor)
+        )
+        qtbot.addWidget(tp)
+        tp.resize(1200, 700)
+        tp.show()
+        qtbot.waitExposed(tp)
+        t, r = service_timeline.tasks, service_timeline.regions
+        # a task whose region goroutines have rows (not inside a collapsed group)
+        want: set[int] = set()
+        for k in range(len(t.task_id)):
+            gs = np.unique(r.g_idx[(r.task_id == t.task_id[k]) & (r.g_idx >= 0)])
+            rows = {tp.source.row_of(SpanRef.goroutine(int(g), 0)) for g in gs} - {None}
+            if rows:
+                want = rows
+                break
+        assert want
+        tp.selection.set(TaskRef(k))
+        qtbot.waitUntil(lambda: tp._task_index_request is None, timeout=5000)
+        assert built_on
+        assert threading.get_ident() not in built_on  # built on a worker, once
+        for row in want:
+            assert tp.track.marked_rows(row, row + 1) == [row]
+        n = len(built_on)
+        tp.selection.clear()
+        tp.selection.set(TaskRef(k))  # again: a lookup in the index, no new job
+        assert len(built_on) == n
+        for row in want:
+            assert tp.track.marked_rows(row, row + 1) == [row]
+    finally:
+        executor.shutdown()
