@@ -105,12 +105,24 @@ class V1Stream:
         st[S.S_POS] = start
         tmp = z(4 + 4 * 1000 + 8, np.uint64)
         released = 0
+        # string and UserLog bytes are copied out per segment, before its pages are released:
+        # they are scattered over the file, and reading them afterwards faulted ~100 MB of
+        # the 150 MB trace back in (64 KB fault-around per read), released only as the merge
+        # passed them
+        s_bytes: list[bytes] = []
+        l_bytes: list[bytes] = []
         while True:
             stop = int(st[S.S_POS]) + SEGMENT
             S.scan(buf, stop, version, K.NARGS, K.HAS_STACK, K.MIN_VER, *b, *c, *s, *k, timer,
                    *m, l_off, gc_ts, st, tmp)  # fmt: skip
             if st[S.S_STATUS] != K.OK:
                 raise StreamDeclined(f"scan: offset {int(st[S.S_ERR])}")
+            ns, nl = int(st[S.S_NS]), int(st[S.S_NL])
+            for o, ln in zip(s[1][len(s_bytes) : ns].tolist(), s[2][len(s_bytes) : ns].tolist(),
+                             strict=True):  # fmt: skip
+                s_bytes.append(bytes(buf[o : o + ln]))
+            for v in l_off[len(l_bytes) : nl].tolist():
+                l_bytes.append(bytes(buf[v >> 20 : (v >> 20) + (v & 0xFFFFF)]))
             released = self._release(released, int(st[S.S_POS]))
             if st[S.S_POS] >= nb:
                 break
@@ -128,7 +140,7 @@ class V1Stream:
         # copies: the capacities above are virtual; keep only what was filled
         b_pid, b_pos, b_end, b_ts = (a[:n_b].copy() for a in b)
         c_ts, c_g, c_praw, c_stk, c_off = (a[:n_c].copy() for a in c)
-        s_id, s_off, s_len = (a[:n_s].copy() for a in s)
+        s_id = s[0][:n_s].copy()
         k_id, k_row0, k_n = (a[:n_k].copy() for a in k[:3])
         frames = k[3][:n_f].copy()
         self._timer = np.unique(timer[:n_t])
@@ -170,15 +182,17 @@ class V1Stream:
         flag = (m_ts < m_key).astype(np.int64)
         mo = np.lexsort((m_off, m_key, flag, m_ts))
         self._moved = (m_ts[mo], flag[mo], m_g[mo], m_args[mo], m_stk[mo], m_off[mo])
-        # UserLog messages: Go's inline strings, numbered in order of first appearance
-        self._log_lut: dict[bytes, int] = {}
+        # UserLog messages: Go's inline strings, numbered in order of first appearance;
+        # the rows carry (offset << 20 | length) until chunks() looks the ID up here
+        lut: dict[bytes, int] = {}
+        self._log_of: dict[int, int] = {}
         inline: list[bytes] = []
-        for v in l_off.tolist():
-            o, ln = v >> 20, v & 0xFFFFF
-            bb = bytes(buf[o : o + ln])
-            if bb not in self._log_lut:
-                self._log_lut[bb] = len(inline)
+        for v, bb in zip(l_off.tolist(), l_bytes, strict=True):
+            if bb not in lut:
+                lut[bb] = len(inline)
                 inline.append(bb)
+            self._log_of[v] = lut[bb]
+        del lut, l_bytes
         # stacks: the last definition of an ID wins; PCs: the first appearance wins
         rev = k_id[::-1]
         ids, ri = np.unique(rev, return_index=True)
@@ -197,10 +211,8 @@ class V1Stream:
         if ids.shape[0] and int(ids[-1]) <= 16 * ids.shape[0] + 65536:
             self._stack_set = np.zeros(int(ids[-1]) + 1, np.uint8)
             self._stack_set[ids.astype(np.int64)] = 1
-        strings = {
-            int(i): bytes(buf[o : o + ln])
-            for i, o, ln in zip(s_id.tolist(), s_off.tolist(), s_len.tolist(), strict=True)
-        }
+        strings = {int(i): bb for i, bb in zip(s_id.tolist(), s_bytes, strict=True)}
+        del s_bytes
         e64 = np.zeros(0, np.int64)
         self.tables = V1Trace(
             version=version, ticks_per_sec=tps, ts=e64, g=np.zeros(0, np.uint64),
@@ -296,9 +308,7 @@ class V1Stream:
                     ts[~ok] = np.iinfo(np.int64).min
                 log = np.flatnonzero(typ == EV.UserLog)
                 for r in log.tolist():  # few: a loop per UserLog
-                    v = int(args[r, 3])
-                    o_, ln = v >> 20, v & 0xFFFFF
-                    args[r, 3] = self._log_lut[bytes(self._buf[o_ : o_ + ln])]
+                    args[r, 3] = self._log_of[int(args[r, 3])]
                 yield V1Chunk(row0, ts, g, args, stk, p, typ, off)
                 row0 += n
             released = self._release(released, self._low_water(state))
