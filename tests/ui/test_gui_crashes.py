@@ -104,3 +104,33 @@ def test_a_bridge_deleted_while_its_job_runs(qtbot, caplog):
         ex2.shutdown(wait=True)
     finally:
         ex.shutdown(wait=False)
+
+
+def test_session_signals_outlive_their_window(qtbot, tmp_path):
+    """A load's job threads keep reporting after its window is gone (deleted, no close):
+    they emit on an object that outlives the window, never on a dead one."""
+    import threading
+
+    from PySide6.QtCore import QSettings
+
+    from goroscope.ui.main_window import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    sig = win._signals
+    assert sig.parent() is None
+    shiboken6.delete(win)
+    assert shiboken6.isValid(sig)
+    errors: list[BaseException] = []
+
+    def job_thread() -> None:
+        try:
+            sig.progressed.emit(None, "index", 0.5)
+            sig.failed.emit(None, ValueError("late"))
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    t = threading.Thread(target=job_thread)
+    t.start()
+    t.join()
+    qtbot.wait(20)  # the queued reports arrive and find no window
+    assert errors == []

@@ -158,12 +158,17 @@ def warm_kernels(executor) -> None:
 
 
 class _SessionSignals(QObject):
-    """TraceSession callbacks (job threads) → queued signals (GUI thread)."""
+    """TraceSession callbacks (job threads) → queued signals (GUI thread). Never deleted
+    (see ``_SESSION_SIGNALS``)."""
 
     view_ready = Signal(object, object)  # (session, ViewData)
     progressed = Signal(object, str, float)  # (session, stage, overall)
     stage_reached = Signal(object, int)
     failed = Signal(object, object)
+
+
+#: every window's _SessionSignals, kept for the process's life (job threads may emit late)
+_SESSION_SIGNALS: list[_SessionSignals] = []
 
 
 def describe_error(exc: BaseException, path: Path) -> tuple[str, str]:
@@ -237,7 +242,11 @@ class MainWindow(QMainWindow):
         self._bridge.failed.connect(self._on_job_failed)
         self._stats_request = -1
         self._settings = settings or QSettings()
-        self._signals = _SessionSignals(self)
+        # Not the window's child: job threads emit on it, and a window closed (deleted) with
+        # a load in flight made that a use-after-free. It lives as long as the process (one
+        # small object per window); its connections go with the window.
+        self._signals = _SessionSignals()
+        _SESSION_SIGNALS.append(self._signals)
         self._signals.view_ready.connect(self._on_view_ready)
         self._signals.progressed.connect(self._on_progress)
         self._signals.failed.connect(self._on_failed)
