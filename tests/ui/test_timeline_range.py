@@ -145,3 +145,9 @@ def test_a_newer_range_cancels_the_older_job(qtbot, threaded, monkeypatch):
     assert not threaded.range_stats_pending()
     assert tokens[-1].is_set
     gate.set()
+
+
+def test_a_long_status_line_never_widens_the_panel(qtbot, threaded):
+    before = threaded.minimumSizeHint().width()
+    threaded.status.setText("range 1 ms — " + "blocked: chan recv 515.442 ms, " * 40)
+    assert threaded.minimumSizeHint().width() == before

@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollBar,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QToolTip,
@@ -524,6 +525,9 @@ class TimelinePanel(QWidget):
         self.scrollbar.valueChanged.connect(self._on_scrollbar_value_changed)
         self.status = QLabel()
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a long line (a range's time per state) is clipped, never widens the panel
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setMinimumWidth(1)
         self.legend = LegendWidget(self.palette_, columns=7)
         self._header_plots: list[pg.PlotWidget] = []
         self._widget_palette()
