@@ -1,13 +1,11 @@
-"""Snapshot swaps: the plots' scenes keep no BSP index, and the row items announce a
-geometry change only when their rect changes — while clicks and paints still find
-the items where the rows are."""
+"""Snapshot swaps: the row items announce a geometry change only when their rect
+changes — while clicks and paints still find the items where the rows are."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsScene
 from tests.ui.test_timeline import TinySource
 
 from goroscope.ui.panels.timeline import RowSpec, TimelinePanel
@@ -59,12 +57,6 @@ def _count_geometry_changes(monkeypatch, items):
     return calls
 
 
-def test_plot_scenes_have_no_bsp_index(panel):
-    header = panel.add_header_plot(20, "heap")
-    for w in (panel.plot, panel.summary, header):
-        assert w.scene().itemIndexMethod() == QGraphicsScene.ItemIndexMethod.NoIndex
-
-
 def test_swap_changes_geometry_only_when_the_rect_changes(qtbot, panel, monkeypatch):
     items = (panel.track, panel.aggregates, panel.ticks)
     calls = _count_geometry_changes(monkeypatch, items)
@@ -88,6 +80,6 @@ def test_after_a_grown_swap_a_click_selects_a_span_in_the_new_part(qtbot, panel)
     assert isinstance(cur, SpanRef)
     assert panel.row_of(cur) == 4
     assert cur.span_idx == 0
-    # and the scene (no index) still finds the track under that point
+    # and the scene still finds the track under that point
     scene_pt = panel.plot.mapToScene(pos)
     assert panel.track in panel.plot.scene().items(scene_pt)

@@ -47,7 +47,6 @@ from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QKeyEvent, QPain
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QGraphicsScene,
     QHBoxLayout,
     QLabel,
     QScrollBar,
@@ -136,18 +135,6 @@ def task_region_index(task_id: NDArray, g_idx: NDArray) -> tuple[NDArray, NDArra
     tids = np.asarray(task_id)[ok]
     order = np.argsort(tids, kind="stable")
     return tids[order], np.asarray(g_idx)[ok][order]
-
-
-def _no_scene_index(plot: pg.PlotWidget) -> None:
-    """No BSP item index in the plot's scene (GUI thread).
-
-    A plot's scene holds a few dozen items, most as wide as the trace; Qt's BSP
-    index only pays off for many small items, and keeping it costs on every
-    geometry or view-transform change (each item removed from and re-inserted
-    into the tree): a snapshot swap spent 38–56 ms in ``prepareGeometryChange``
-    and ``setXRange`` on the 450 MB traces. Hit tests without it scan the items.
-    """
-    plot.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
 
 
 def _eager_matrix(vb: pg.ViewBox) -> None:
@@ -405,7 +392,6 @@ class TimelinePanel(QWidget):
             background=self.palette_.background,
         )
         _no_si_prefix(self.plot)
-        _no_scene_index(self.plot)
         pi = self.plot.getPlotItem()
         pi.hideAxis("bottom")
         pi.showAxis("top")
@@ -472,7 +458,6 @@ class TimelinePanel(QWidget):
         # Summary strip above the rows: how many rows are in each state over time.
         self.summary = pg.PlotWidget(background=self.palette_.background)
         _no_si_prefix(self.summary)
-        _no_scene_index(self.summary)
         spi = self.summary.getPlotItem()
         spi.hideAxis("bottom")
         spi.hideButtons()
@@ -673,7 +658,6 @@ class TimelinePanel(QWidget):
         """A plot pinned above the rows, x-linked to the timeline, its left axis as wide as the row names."""
         w = pg.PlotWidget(background=self.palette_.background)
         _no_si_prefix(w)
-        _no_scene_index(w)
         pi = w.getPlotItem()
         pi.hideAxis("bottom")
         pi.hideButtons()
