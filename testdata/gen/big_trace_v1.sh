@@ -3,7 +3,8 @@
 #
 #   bash testdata/gen/big_trace_v1.sh [-s SIZE_MB] [-d DIR] [-f]
 #
-#   -s SIZE_MB  target size (default 150)
+#   -s SIZE_MB  target size (default 150; -s 430: ~100 s to write + ~5 min of tracecount
+#               and 7.4 GB of its RSS at shared load 13, the large bench_v1 trace)
 #   -d DIR      output directory (default $GOROSCOPE_CACHE/big)
 #   -f          regenerate even if the trace exists
 #
