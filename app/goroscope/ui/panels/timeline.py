@@ -1388,7 +1388,7 @@ class TimelinePanel(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        QTimer.singleShot(0, self._apply_rows)
+        QTimer.singleShot(0, self, self._apply_rows)  # dropped if the panel dies first
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
