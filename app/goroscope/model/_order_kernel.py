@@ -214,11 +214,15 @@ class KernelState:
         new_t: int,
         new_x: int = 0,
         gid_range: tuple[int, int] = (0, -1),
+        new_gh: int | None = None,
     ) -> None:
         """Make room for this many new rows (upper bounds); compact dead goroutines and tasks.
 
         ``gid_range``: the lowest and highest ID of the goroutines the generation
         creates (``count_batches``); they get the direct-mapped window ``gd``.
+        ``new_gh``: an upper bound on the new goroutines outside that range (GoStatus
+        events, creates of IDs ``count_batches`` leaves out; default ``new_g``): only
+        they can go to the hash table ``gh`` while the window is in use.
         """
         need = int(self.sc[S_NX]) + new_x
         if need > self.x.shape[0]:
@@ -229,12 +233,12 @@ class KernelState:
             xfree[: self.xfree.shape[0]] = self.xfree
             self.x, self.xfree = x, xfree
         self.g, _ = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, new_g, True, False)
-        self._index_goroutines(new_g, *gid_range)
+        self._index_goroutines(new_g, *gid_range, new_g if new_gh is None else new_gh)
         self.t, self.th = _reserve(self.t, self.th, self.sc, S_NT, T_ALIVE, new_t, True)
         self.p, self.ph = _reserve(self.p, self.ph, self.sc, S_NP, -1, new_p, False)
         self.m, self.mh = _reserve(self.m, self.mh, self.sc, S_NM, -1, new_m, False)
 
-    def _index_goroutines(self, new_g: int, lo: int, hi: int) -> None:
+    def _index_goroutines(self, new_g: int, lo: int, hi: int, new_gh: int) -> None:
         """Re-index the goroutine rows: IDs in the new window [lo, hi] in ``gd``, others in ``gh``.
 
         A window only when Go numbered the new goroutines densely (hostile IDs would
@@ -243,7 +247,7 @@ class KernelState:
         n = int(self.sc[S_NG])
         width = hi - lo + 1
         if lo < 0 or width <= 0 or width > GD_SPREAD * new_g + GD_SLACK:
-            lo, width = 0, 0
+            lo, width, new_gh = 0, 0, new_g
         else:
             width = _pow2(width)
         ids = self.g[:n, R_ID]
@@ -256,8 +260,9 @@ class KernelState:
         self.gd[ids[in_w] - lo] = rows[in_w] + 1
         self.sc[S_GBASE] = lo
         out = ~in_w
-        # Room for the rows outside the window and any new ones (GoStatus may create them).
-        self.gh = new_hash(_pow2(2 * (int(out.sum()) + new_g + 16)))
+        # Room for the rows outside the window and the new ones that may miss it (GoStatus
+        # may create them); the window's own new goroutines never enter ``gh``.
+        self.gh = new_hash(_pow2(2 * (int(out.sum()) + min(new_g, new_gh) + 16)))
         _hash_build_rows(self.gh, ids[out], rows[out])
 
 
@@ -277,7 +282,7 @@ def _reserve(rows, h, sc, n_at, alive_col, extra, compact, index=True):
         if not live.all() and (n + extra > rows.shape[0] or int(live.sum()) * 2 < n):
             keep = rows[:n][live]
             n = keep.shape[0]
-            cap = max(16, 2 * (n + extra))
+            cap = _grown(n + extra)
             rows = np.zeros((cap, rows.shape[1]), np.int64)
             rows[:n] = keep
             sc[n_at] = n
@@ -286,7 +291,7 @@ def _reserve(rows, h, sc, n_at, alive_col, extra, compact, index=True):
                 _hash_build(h, rows, n)
             return rows, h
     if n + extra > rows.shape[0]:
-        cap = max(16, 2 * (n + extra))
+        cap = _grown(n + extra)
         grown = np.zeros((cap, rows.shape[1]), np.int64)
         grown[:n] = rows[:n]
         rows = grown
@@ -294,6 +299,12 @@ def _reserve(rows, h, sc, n_at, alive_col, extra, compact, index=True):
         h = new_hash(_pow2(2 * rows.shape[0]))
         _hash_build(h, rows, n)
     return rows, h
+
+
+def _grown(n: int) -> int:
+    """Row capacity for ``n`` rows: a bounded growth factor (5/4; ``extra`` is already an upper
+    bound, so 2x over-sized a million-goroutine generation by tens of MB)."""
+    return max(16, n + n // 4)
 
 
 def _pow2(n: int) -> int:
@@ -1447,12 +1458,15 @@ def count_batches(buf, b_doff, b_size, nargs, timed, b_count, counts, gid_range)
                 x, pos = _uvarint(buf, pos, end)
                 if pos < 0:
                     return -1
-                if q == 1 and create and x < np.uint64(1 << 62):
-                    gid = np.int64(x)
-                    if gid < gid_range[0]:
-                        gid_range[0] = gid
-                    if gid > gid_range[1]:
-                        gid_range[1] = gid
+                if q == 1 and create:
+                    if x < np.uint64(1 << 62):
+                        gid = np.int64(x)
+                        if gid < gid_range[0]:
+                            gid_range[0] = gid
+                        if gid > gid_range[1]:
+                            gid_range[1] = gid
+                    elif gid_range.shape[0] > 2:
+                        gid_range[2] += 1
             counts[t] += 1
             c += 1
         b_count[bi] = c

@@ -737,6 +737,7 @@ class TraceChunks:
                 new_x=int(counts[[_E.STWBegin, _E.GCMarkAssistBegin, _E.GCMarkAssistActive,
                                   _E.UserRegionBegin, _E.GCSweepBegin, _E.GCSweepActive]].sum()),
                 gid_range=(int(gid_range[0]), int(gid_range[1])),
+                new_gh=int(counts[_E.GoStatus] + counts[_E.GoStatusStack] + gid_range[2]),
             )  # fmt: skip
             cpu = dg.cpu_samples
             n_cpu = len(cpu.time_ns)
@@ -1116,7 +1117,8 @@ def _count_batches(ix, g: int, buf: np.ndarray):
     b_size = bi.size[sel]
     b_count = np.zeros(sel.shape[0], np.int64)
     counts = np.zeros(256, np.int64)
-    gid_range = np.array([1 << 62, -1], np.int64)
+    # lowest and highest ID created, creates of IDs outside [0, 2^62) (they miss the window)
+    gid_range = np.array([1 << 62, -1, 0], np.int64)
     if K.count_batches(buf, b_doff, b_size, wire.NARGS, wire.TIMED, b_count, counts, gid_range):
         return None
     b_row0 = np.zeros(sel.shape[0], np.int64)
