@@ -38,6 +38,7 @@ class PanelHost(QObject):
 
     path_opened = Signal(str)
     loaded = Signal()
+    load_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,6 +48,12 @@ class PanelHost(QObject):
         self.path_opened.emit(str(path))
         self.session = loaded_session(path)
         self.loaded.emit()
+
+    def fail(self, path: Path, message: str = "Not a Go execution trace: bad header") -> None:
+        """A new trace starts loading and fails to open (as ``MainWindow.report_error``)."""
+        self.path_opened.emit(str(path))
+        self.session = None
+        self.load_failed.emit(message)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ def test_whole_trace_equals_go_tool_trace(qtbot, trace, version):
             # the top table's first row is Go's biggest stack
             top = max(want.values(), key=lambda v: v[1])
             m = panel.top_model
-            assert m.data(m.index(0, 1), Qt.ItemDataRole.UserRole) == top[1]
+            total_col = m.column_index("Total delay")
+            assert m.data(m.index(0, total_col), Qt.ItemDataRole.UserRole) == top[1]
             # flame: the root's children are Go's stacks grouped by their root function
             by_root: dict = {}
             for frames, vals in read_profile(proc.stdout)["samples"]:
@@ -288,9 +289,10 @@ def test_models_pass_qtmodeltester(qtbot, qtmodeltester, service):
     assert panel.behind_model.rowCount() == panel.view.n
     qtmodeltester.check(panel.top_model)
     qtmodeltester.check(panel.behind_model)
-    panel.top_model.sort(2, Qt.SortOrder.DescendingOrder)
+    count_col = panel.top_model.column_index("Count")
+    panel.top_model.sort(count_col, Qt.SortOrder.DescendingOrder)
     counts = [
-        panel.top_model.data(panel.top_model.index(i, 2), Qt.ItemDataRole.UserRole)
+        panel.top_model.data(panel.top_model.index(i, count_col), Qt.ItemDataRole.UserRole)
         for i in range(panel.top_model.rowCount())
     ]
     assert counts == sorted(counts, reverse=True)

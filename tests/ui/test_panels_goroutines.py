@@ -51,7 +51,7 @@ def test_tables_equal_go_summary(panel):
     gm = panel.group_model
     names = _values(gm, 0)
     rows = {gm.data(gm.index(r, 0)): r for r in range(gm.rowCount())}
-    count = _column(gm, "Goroutines")
+    count = _column(gm, "Count")
     # one row per group of Go's summary (plus "All goroutines"), with Go's counts
     assert len(names) == len(EXPECTED["groups"]) + 1
     for name, n in EXPECTED["groups"].items():

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSplitter,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -53,10 +53,22 @@ from goroscope.ui.items.time_axis import format_duration
 from goroscope.ui.models.profile_data import Scope, behind, profile_flame, records
 from goroscope.ui.models.profile_hub import ProfilePass
 from goroscope.ui.models.table import Column, NumpyTableModel
-from goroscope.ui.panels.panel_support import LinkReveal, PanelJobs, goroutine_label
+from goroscope.ui.panels.panel_support import (
+    AdaptiveSplitter,
+    LinkReveal,
+    PanelJobs,
+    failed_text,
+    fit_columns,
+    goroutine_label,
+    on_load_failed,
+)
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
 
 __all__ = ["BlockingPanel", "ProfilePanelBase", "format_time", "make_table_view", "set_widths"]
+
+
+#: flame graph, top table and the list behind a frame side by side from this width (px)
+WIDE_PX = 900
 
 
 def format_time(ns) -> str:
@@ -143,12 +155,15 @@ class ProfilePanelBase(QWidget):
         self.export_button = QPushButton("Export pprof…")
         self.export_button.clicked.connect(self._on_export_clicked)
         self.status = QLabel()
+        # controls on one row; scope and status below, wrapped (the dock column is ~360 px)
         bar = QHBoxLayout()
-        for w in (self.kind_box, self.scope_label, self.follow_box, self.whole_button):
+        for w in (self.kind_box, self.follow_box, self.whole_button):
             bar.addWidget(w)
         bar.addStretch(1)
-        bar.addWidget(self.status)
         bar.addWidget(self.export_button)
+        for label in (self.scope_label, self.status):
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         # flame graph
         self.flame = FlameGraphView(value_label=self._value_text)
@@ -172,21 +187,27 @@ class ProfilePanelBase(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.behind_label)
         lay.addWidget(self.behind_view)
-        # side by side: a bottom dock is wide and short (D1's layout gives it ~240 px)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.flame_scroll)
-        split.addWidget(self.top_view)
-        split.addWidget(box)
-        for i, f in enumerate((4, 4, 3)):
-            split.setStretchFactor(i, f)
+        self.behind_label.setWordWrap(True)
+        self.behind_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # side by side when wide (floated, or a bottom dock ~240 px high); stacked in the
+        # ~360 px dock column
+        split = AdaptiveSplitter(
+            [self.flame_scroll, self.top_view, box],
+            [4, 4, 3],
+            vertical_stretch=[4, 3, 3],
+            wide_px=WIDE_PX,
+        )
         self.splitter = split
         root = QVBoxLayout(self)
         root.setContentsMargins(4, 4, 4, 4)
         root.addLayout(bar)
+        root.addWidget(self.scope_label)
+        root.addWidget(self.status)
         root.addWidget(split, 1)
 
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
+        on_load_failed(ctx.window, self._on_load_failed)
         ctx.selection.changed.connect(self._on_selection_changed)
         self._set_status("Open a trace.")
         self.export_button.setEnabled(False)
@@ -287,6 +308,11 @@ class ProfilePanelBase(QWidget):
         self.export_button.setEnabled(False)
         self._set_status("Loading…")
 
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._on_path_opened("")
+        self._set_status(failed_text(message))
+
     @Slot()
     def _on_loaded(self) -> None:
         if self.isVisible():
@@ -345,8 +371,13 @@ class ProfilePanelBase(QWidget):
 
         rec = np.arange(len(view.handles))  # values: the record; shown and sorted by name
         desc = Qt.SortOrder.DescendingOrder
+        # values first, as pprof's top (the names elide; the values stay in view in the
+        # ~360 px dock column); the leaf alone repeats (every net stack ends in
+        # internal/poll), "Called from" tells the stacks apart
+        values = self._value_columns(view)
         self.top_model.set_columns(
             [
+                *values,
                 Column(
                     "Function (leaf)",
                     rec,
@@ -355,7 +386,6 @@ class ProfilePanelBase(QWidget):
                     align_right=False,
                     key=leaf,
                 ),  # fmt: skip
-                *self._value_columns(view),
                 Column(
                     "Called from",
                     rec,
@@ -365,15 +395,10 @@ class ProfilePanelBase(QWidget):
                     key=where,
                 ),  # fmt: skip
             ],
-            sort=(1, desc),
+            sort=(0, desc),
         )
-        set_sort_indicator(self.top_view, 1, desc)
-        set_widths(
-            self.top_view,
-            self.top_model,
-            {"Function (leaf)": 170, "%": 42, "Count": 60, "Samples": 60, "Called from": 260},
-            90,
-        )
+        set_sort_indicator(self.top_view, 0, desc)
+        fit_columns(self.top_view, self.top_model, max_px=200)
         self.behind_model.clear()
         self.behind = None
         self.jobs.forget_one("profile-behind")

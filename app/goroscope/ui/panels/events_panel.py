@@ -49,6 +49,7 @@ from goroscope.ui.models.table import (
     identity_rows,
 )
 from goroscope.ui.panels.goroutines_panel import make_table
+from goroscope.ui.panels.panel_support import failed_text, on_load_failed
 from goroscope.ui.selection import GoroutineRef, SpanRef
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ class GoroutineEventsPanel(QWidget):
         ctx.selection.changed.connect(self._on_selection_changed)
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
+        on_load_failed(ctx.window, self._on_load_failed)
 
     # -- data ------------------------------------------------------------------------------
     def _session(self):
@@ -137,6 +139,11 @@ class GoroutineEventsPanel(QWidget):
         self.model.set_columns([])
         self.title.setText("Loading…")
         self.details.setText("")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._on_path_opened("")
+        self.title.setText(failed_text(message))
 
     @Slot()
     def _on_loaded(self) -> None:

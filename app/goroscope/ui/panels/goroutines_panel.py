@@ -1,12 +1,18 @@
 """Goroutines panel: start-function groups → goroutines, time per category (GUI thread).
 
-What ``go tool trace``'s goroutine pages show, as two linked tables: on the left
-the **groups** (one row per start function, plus "All goroutines") with, per time
+What ``go tool trace``'s goroutine pages show, as two linked tables: the
+**groups** (one row per start function, plus "All goroutines") with, per time
 category, the statistic picked in the combo box (total, min, median, p90, p99,
-max over the group's goroutines); on the right the **goroutines** of the selected
-group with their creation / end time and every category. A filter box narrows
-both (start-function substring, case-insensitive; a number or ``G123`` also
-matches that goroutine ID).
+max over the group's goroutines); and the **goroutines** of the selected group
+with every category (Total first, as Go's breakdown table) and their creation /
+end time. A filter box narrows both (start-function substring, case-insensitive;
+a number or ``G123`` also matches that goroutine ID).
+
+Layout: in the ~360 px dock column the groups sit above the goroutines (an
+:class:`~goroscope.ui.panels.panel_support.AdaptiveSplitter`, side by side once the
+panel is ``WIDE_PX`` wide: floated or docked at the bottom); columns are sized to
+their header and widest value, the start function capped (``FUNC_PX``) so the
+numbers stay in view; the status line has its own row.
 
 Data: :func:`goroscope.ui.models.goroutine_stats.goroutine_analysis` over the
 complete Timeline, run as a job through ``ctx.bridge`` when the window says
@@ -34,7 +40,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -42,11 +47,23 @@ from PySide6.QtWidgets import (
 
 from goroscope.ui.models.goroutine_stats import DIST_STATS, GoroutineAnalysis, goroutine_analysis
 from goroscope.ui.models.table import Column, NumpyTableModel, format_ns, format_time_ns
+from goroscope.ui.panels.panel_support import (
+    AdaptiveSplitter,
+    failed_text,
+    fit_columns,
+    on_load_failed,
+)
 from goroscope.ui.selection import GoroutineRef, SpanRef
 
 if TYPE_CHECKING:
     from goroscope.ui.panels.docks import PanelContext
 
+#: the two tables side by side from this panel width (px); stacked below it
+WIDE_PX = 900
+#: widest start-function column (px) side by side / stacked in the dock column: long
+#: names elide (middle), Goroutine / Start function / Total stay in view in ~300 px
+FUNC_PX = 220
+FUNC_NARROW_PX = 140
 #: statistics offered for the group table (index into DIST_STATS)
 _STATS = ("total", "min", "median", "p90", "p99", "max")
 _SHORT = {
@@ -113,9 +130,9 @@ class GoroutinesPanel(QWidget):
         self.status = QLabel("No trace loaded.")
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.filter_edit, 2)
+        top.addWidget(self.filter_edit, 1)
         top.addWidget(self.stat_combo)
-        top.addWidget(self.status, 1)
+        self.status.setWordWrap(True)
 
         self.group_model = NumpyTableModel(ctx.bridge, self)
         self.goroutine_model = NumpyTableModel(ctx.bridge, self)
@@ -124,15 +141,17 @@ class GoroutinesPanel(QWidget):
         self.goroutine_view = make_table()
         self.goroutine_view.setModel(self.goroutine_model)
         self.goroutine_view.setToolTip("Double-click: show the goroutine in the timeline")
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.group_view)
-        split.addWidget(self.goroutine_view)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        for v in (self.group_view, self.goroutine_view):
+            v.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.splitter = AdaptiveSplitter(
+            [self.group_view, self.goroutine_view], [2, 3], wide_px=WIDE_PX
+        )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.status)
+        lay.addWidget(self.splitter, 1)
+        self.splitter.reoriented.connect(self._fit_columns)
 
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -152,6 +171,7 @@ class GoroutinesPanel(QWidget):
         ctx.bridge.progress.connect(self._on_progress)
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
+        on_load_failed(ctx.window, self._on_load_failed)
         ctx.selection.changed.connect(self._on_selection_changed)
 
     # -- loading ---------------------------------------------------------------------
@@ -163,6 +183,11 @@ class GoroutinesPanel(QWidget):
         self.group_model.set_columns([])
         self.goroutine_model.set_columns([])
         self.status.setText("Loading…")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._on_path_opened("")
+        self.status.setText(failed_text(message))
 
     @Slot()
     def _on_loaded(self) -> None:
@@ -219,6 +244,12 @@ class GoroutinesPanel(QWidget):
                 tooltip=lambda v: names[v] or "(unknown)",
                 align_right=False,
             ),
+        ]
+        order = self._category_order(st.categories)
+        for c in order:
+            cat = st.categories[c]
+            cols.append(Column(short_category(cat), st.cols[c], format_ns, header_tip=cat))
+        cols += [
             Column(
                 "Created",
                 st.creation_ns,
@@ -234,23 +265,28 @@ class GoroutinesPanel(QWidget):
                 header_tip="exit (— : still alive at the end)",
             ),  # fmt: skip
         ]
-        order = self._category_order(st.categories)
-        for c in order:
-            cat = st.categories[c]
-            cols.append(Column(short_category(cat), st.cols[c], format_ns, header_tip=cat))
         self._group_sel = -1
         self.goroutine_model.set_columns(cols, a.summary_rows)
         if self.goroutine_model.sort_column() < 0:  # Total (first category), longest first
-            self.goroutine_view.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)
-        hh = self.goroutine_view.horizontalHeader()
-        hh.resizeSection(1, 220)
-        fm = self.goroutine_view.fontMetrics()
-        widest = _short_time(int(st.end_ns.max()) if len(st) else 0)
-        for c in (2, 3):  # Created, Ended: as wide as the latest time
-            hh.resizeSection(c, max(hh.sectionSize(c), fm.horizontalAdvance(widest) + 14))
+            self.goroutine_view.horizontalHeader().setSortIndicator(
+                self.goroutine_model.column_index("Total"), Qt.SortOrder.DescendingOrder
+            )
+        self._fit_columns()
         self._fill_groups()
         self.status.setText(f"{a.n_summary:,} goroutines in {len(names):,} groups")
         self._apply_filter()
+
+    def _func_px(self) -> int:
+        return FUNC_PX if self.splitter.is_wide else FUNC_NARROW_PX
+
+    @Slot()
+    def _fit_columns(self, *_args) -> None:
+        for view, model in (
+            (self.goroutine_view, self.goroutine_model),
+            (self.group_view, self.group_model),
+        ):
+            if model.columnCount():
+                fit_columns(view, model, max_px=self._func_px())
 
     @staticmethod
     def _category_order(cats: tuple[str, ...]) -> list[int]:
@@ -273,7 +309,7 @@ class GoroutinesPanel(QWidget):
         cols = [
             Column("Start function", np.arange(len(names)), lambda v: names[v],
                    tooltip=lambda v: names[v], align_right=False),
-            Column("Goroutines", count),
+            Column("Count", count, header_tip="goroutines in the group"),
         ]  # fmt: skip
         for c in self._category_order(st.categories):
             vals = dist[:, c, k].astype(np.int64)
@@ -288,7 +324,7 @@ class GoroutinesPanel(QWidget):
         self.group_model.set_columns(cols, visible)
         if self.group_model.sort_column() < 0:
             self.group_view.horizontalHeader().setSortIndicator(2, Qt.SortOrder.DescendingOrder)
-        self.group_view.horizontalHeader().resizeSection(0, 220)
+        fit_columns(self.group_view, self.group_model, max_px=self._func_px())
         self._select_group_row(keep + 1)
 
     def _select_group_row(self, source_row: int) -> None:

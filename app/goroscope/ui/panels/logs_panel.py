@@ -33,8 +33,10 @@ from goroscope.ui.panels.blocking_panel import format_time, make_table_view
 from goroscope.ui.panels.panel_support import (
     LinkReveal,
     PanelJobs,
+    failed_text,
     goroutine_label,
     loaded_timeline,
+    on_load_failed,
     task_label,
 )
 from goroscope.ui.selection import GoroutineRef, SpanRef, TaskRef, TimeRange
@@ -85,6 +87,7 @@ class LogsPanel(QWidget):
 
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
+        on_load_failed(ctx.window, self._on_load_failed)
         ctx.selection.changed.connect(self._on_selection_changed)
 
     # -- public API ------------------------------------------------------------------------
@@ -131,6 +134,11 @@ class LogsPanel(QWidget):
         self.category.clear()
         self.category.blockSignals(False)
         self.count_label.setText("Loading…")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._on_path_opened("")
+        self.count_label.setText(failed_text(message))
 
     @Slot()
     def _on_loaded(self) -> None:

@@ -12,6 +12,17 @@ links do not move its own scope or filter).
 :func:`goroutine_label` / :func:`task_label` — ``G12 main.worker`` / ``7 order``
 ("—" for -1) from a Timeline, for table columns; :func:`loaded_timeline` — the
 window's loaded Timeline (panels start their jobs from it at ``loaded``).
+
+:func:`on_load_failed` — connect a panel to the window's ``load_failed``: a trace
+that did not open must not leave the panel saying "Loading…" (:func:`failed_text`
+is what it says instead).
+
+Layout in the dock column (every dock is tabbed in one ~360 px right-hand column,
+``docks.RIGHT_WIDTH_PX``, and can be floated or moved to the bottom):
+:class:`AdaptiveSplitter` puts its panes side by side when it is wide enough and
+stacks them when it is narrow; :func:`fit_columns` sizes a numpy table's columns to
+their header and widest value (a handful of formatted samples, never
+``resizeColumnToContents``, which formats up to 1,000 rows per column).
 """
 
 from __future__ import annotations
@@ -19,11 +30,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QSplitter, QTableView, QWidget
 
 from goroscope.ui.bridge import JobBridge
 
-__all__ = ["LinkReveal", "PanelJobs", "goroutine_label", "loaded_timeline", "task_label"]
+__all__ = [
+    "AdaptiveSplitter",
+    "LinkReveal",
+    "PanelJobs",
+    "failed_text",
+    "fit_columns",
+    "goroutine_label",
+    "loaded_timeline",
+    "on_load_failed",
+    "task_label",
+]
 
 
 class PanelJobs(QObject):
@@ -124,3 +147,110 @@ def task_label(tl, t) -> str:
         return "—"
     c = int(tl.tasks.type[t])
     return f"{int(tl.tasks.task_id[t])} {tl.strings[c] if c >= 0 else ''}".rstrip()
+
+
+def on_load_failed(window, slot: Callable[[str], None]) -> None:
+    """Connect ``slot(message)`` to ``window.load_failed`` (a window without it: nothing)."""
+    sig = getattr(window, "load_failed", None)
+    if sig is not None:
+        sig.connect(slot)
+
+
+def failed_text(message: str) -> str:
+    """What a panel says after a failed open (``message`` is the window's ``title: text``)."""
+    title = message.split(":", 1)[0].strip() or "The trace could not be opened"
+    return f"No trace: {title}."
+
+
+class AdaptiveSplitter(QSplitter):
+    """Panes side by side when the splitter is at least ``wide_px`` wide, else stacked
+    top to bottom (GUI thread).
+
+    ``stretch`` gives each pane's share in both orientations (``vertical_stretch``
+    overrides it when stacked). Orientation changes only when the width crosses
+    ``wide_px``; a user's splitter drags are kept until then. ``reoriented(wide)``
+    after a change (a panel may re-fit its columns).
+    """
+
+    reoriented = Signal(bool)
+
+    def __init__(
+        self,
+        widgets: list[QWidget],
+        stretch: list[int],
+        *,
+        wide_px: int,
+        vertical_stretch: list[int] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.wide_px = wide_px
+        self._stretch = {
+            Qt.Orientation.Horizontal: list(stretch),
+            Qt.Orientation.Vertical: list(vertical_stretch or stretch),
+        }
+        for w in widgets:
+            self.addWidget(w)
+            self.setCollapsible(self.count() - 1, False)
+        self._apply(Qt.Orientation.Vertical)
+
+    def _apply(self, orientation: Qt.Orientation) -> None:
+        self.setOrientation(orientation)
+        st = self._stretch[orientation]
+        for i, f in enumerate(st):
+            self.setStretchFactor(i, f)
+        total = self.width() if orientation == Qt.Orientation.Horizontal else self.height()
+        if total > 0:
+            self.setSizes([max(1, total * f // sum(st)) for f in st])
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        want = (
+            Qt.Orientation.Horizontal
+            if ev.size().width() >= self.wide_px
+            else Qt.Orientation.Vertical
+        )
+        super().resizeEvent(ev)
+        if want != self.orientation():
+            self._apply(want)
+            self.reoriented.emit(self.is_wide)
+
+    @property
+    def is_wide(self) -> bool:
+        """Panes side by side (else stacked)."""
+        return self.orientation() == Qt.Orientation.Horizontal
+
+
+def fit_columns(
+    view: QTableView,
+    model,
+    *,
+    max_px: int = 320,
+    widths: dict[str, int] | None = None,
+    samples: int = 48,
+) -> None:
+    """Size each column of ``model`` (a NumpyTableModel) to its header and its widest
+    formatted value, at most ``max_px`` (``widths``: fixed widths by title).
+
+    The widest value is looked for among the column's min, max and ``samples`` evenly
+    spaced rows, so the cost does not grow with the number of rows (GUI thread, ~µs
+    per formatted cell)."""
+    fm = view.fontMetrics()
+    hfm = view.horizontalHeader().fontMetrics()
+    widths = widths or {}
+    pad = 2 * view.style().pixelMetric(view.style().PixelMetric.PM_FocusFrameHMargin) + 12
+    for c in range(model.columnCount()):
+        col = model.column(c)
+        if col.title in widths:
+            view.setColumnWidth(c, widths[col.title])
+            continue
+        w = hfm.horizontalAdvance(col.title) + 16
+        vals = col.values
+        n = len(vals)
+        if n:
+            idx = np.unique(np.linspace(0, n - 1, min(n, samples)).astype(np.int64))
+            cand = [vals[i] for i in idx]
+            if vals.dtype.kind in "iuf":
+                cand += [vals.min(), vals.max()]
+            fmt = col.fmt or str
+            w = max(w, max(fm.horizontalAdvance(fmt(v)) for v in cand) + pad)
+        view.setColumnWidth(c, min(w, max_px))

@@ -48,6 +48,7 @@ from goroscope.ui.models.stack_model import (
     stacks_as_text,
 )
 from goroscope.ui.models.table import format_ns, format_time_ns
+from goroscope.ui.panels.panel_support import failed_text, on_load_failed
 from goroscope.ui.selection import GoroutineRef, SpanRef
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class StacksPanel(QWidget):
         ctx.selection.changed.connect(self._on_selection_changed)
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
+        on_load_failed(ctx.window, self._on_load_failed)
 
     # -- following the selection -------------------------------------------------------
     @Slot(str)
@@ -111,6 +113,11 @@ class StacksPanel(QWidget):
         self._shown = None
         self.model.set_sections([])
         self.header.setText("Loading…")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._on_path_opened("")
+        self.header.setText(failed_text(message))
 
     @Slot()
     def _on_loaded(self) -> None:

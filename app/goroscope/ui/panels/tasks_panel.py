@@ -30,7 +30,7 @@ from PySide6.QtCore import QItemSelectionModel, QPointF, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
-    QSplitter,
+    QSizePolicy,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -47,10 +47,22 @@ from goroscope.ui.models.task_data import (
 )
 from goroscope.ui.models.task_tree_model import TaskTreeModel
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view, set_widths
-from goroscope.ui.panels.panel_support import PanelJobs, goroutine_label, loaded_timeline
+from goroscope.ui.panels.panel_support import (
+    AdaptiveSplitter,
+    PanelJobs,
+    failed_text,
+    fit_columns,
+    goroutine_label,
+    loaded_timeline,
+    on_load_failed,
+)
 from goroscope.ui.selection import GoroutineRef, TaskRef, TimeRange
 
 __all__ = ["TasksPanel"]
+
+
+#: panes side by side from this panel width (px); stacked below it (the dock column)
+WIDE_PX = 1000
 
 
 def _dur(v) -> str:
@@ -124,13 +136,19 @@ class TasksPanel(QWidget):
         self.inst_view.clicked.connect(self._on_inst_clicked)
         self.inst_label = QLabel("Click a histogram bucket to list its tasks.")
         # side by side (a bottom dock is wide and short): tree | types | histogram | tasks
-        tsplit = QSplitter(Qt.Orientation.Horizontal)
-        tsplit.addWidget(self.tree)
-        tsplit.addWidget(self.types_view)
-        tsplit.addWidget(_boxed(self.hist_label, self.hist))
-        tsplit.addWidget(_boxed(self.inst_label, self.inst_view))
-        for i, f in enumerate((4, 3, 3, 3)):
-            tsplit.setStretchFactor(i, f)
+        # stacked in the ~360 px dock column (AdaptiveSplitter)
+        tsplit = AdaptiveSplitter(
+            [
+                self.tree,
+                self.types_view,
+                _boxed(self.hist_label, self.hist),
+                _boxed(self.inst_label, self.inst_view),
+            ],
+            [4, 3, 3, 3],
+            vertical_stretch=[4, 3, 4, 3],
+            wide_px=WIDE_PX,
+        )
+        self.task_splitter = tsplit
         self.tabs.addTab(tsplit, "Tasks")
         # -- regions tab
         self.rtypes_model = NumpyTableModel(None, self)
@@ -143,15 +161,21 @@ class TasksPanel(QWidget):
         self.rinst_view = make_table_view(self.rinst_model)
         self.rinst_view.clicked.connect(self._on_rinst_clicked)
         self.rinst_label = QLabel("")
-        rsplit = QSplitter(Qt.Orientation.Horizontal)
-        rsplit.addWidget(self.rtypes_view)
-        rsplit.addWidget(_boxed(self.breakdown_label, self.breakdown_view))
-        rsplit.addWidget(_boxed(self.rinst_label, self.rinst_view))
-        for i, f in enumerate((4, 3, 4)):
-            rsplit.setStretchFactor(i, f)
+        rsplit = AdaptiveSplitter(
+            [
+                self.rtypes_view,
+                _boxed(self.breakdown_label, self.breakdown_view),
+                _boxed(self.rinst_label, self.rinst_view),
+            ],
+            [4, 3, 4],
+            wide_px=WIDE_PX,
+        )
+        self.region_splitter = rsplit
         self.tabs.addTab(rsplit, "Regions")
 
         self.status = QLabel("Open a trace.")
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.status)
@@ -159,6 +183,7 @@ class TasksPanel(QWidget):
 
         ctx.window.path_opened.connect(self._on_path_opened)
         ctx.window.loaded.connect(self._on_loaded)
+        on_load_failed(ctx.window, self._on_load_failed)
         ctx.selection.changed.connect(self._on_selection_changed)
 
     # -- public API ------------------------------------------------------------------------
@@ -200,7 +225,16 @@ class TasksPanel(QWidget):
         self.rinst_model.clear()
         self.hist.clear()
         self.hist_bars = self.hist_sel = None
+        self.hist_label.setText("Latency of complete tasks: choose a type.")
+        self.inst_label.setText("Click a histogram bucket to list its tasks.")
+        self.breakdown_label.setText("Choose a region type.")
+        self.rinst_label.setText("")
         self.status.setText("Loading…")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._on_path_opened("")
+        self.status.setText(failed_text(message))
 
     @Slot()
     def _on_loaded(self) -> None:
@@ -218,7 +252,8 @@ class TasksPanel(QWidget):
         tl = self.timeline
         self.data = d
         self.tree_model.set_data(tl, d)
-        for c, w in enumerate((220, 95, 95, 60, 55, 45)):
+        # Task, Start, Duration first in view in the ~360 px dock column
+        for c, w in enumerate((140, 82, 78, 150, 55, 45)):
             self.tree.setColumnWidth(c, w)
         ty = d.types
         self.types_model.set_columns(
@@ -252,8 +287,8 @@ class TasksPanel(QWidget):
                 Column("Max", rt.max_ns, _dur),
             ]
         )
-        set_widths(self.types_view, self.types_model, {"Task type": 150, "Count": 60}, 72)
-        set_widths(self.rtypes_view, self.rtypes_model, {"Region type": 200}, 80)
+        fit_columns(self.types_view, self.types_model, max_px=150)
+        fit_columns(self.rtypes_view, self.rtypes_model, max_px=170)
         n_tasks, n_regions = len(tl.tasks), len(tl.regions)
         self.status.setText(
             f"{n_tasks:,} tasks ({int(ty.complete.sum()):,} complete) of {len(ty.names)} types, "
@@ -303,9 +338,14 @@ class TasksPanel(QWidget):
             )
             self.hist.addItem(self.hist_sel)
         lo, hi = int(b.min()) - 1, int(b.max()) + 1
-        ticks = [(k, short_duration(float(bucket_min_ns(k)))) for k in range(lo, hi + 1)]
-        step = max(1, len(ticks) // 8)
-        self.hist.getAxis("bottom").setTicks([ticks[::step], ticks])
+        # labels at the decades (5 buckets each: 1 µs, 10 µs, …) — a label per bucket
+        # overlapped; other buckets get an unlabelled tick
+        ks = range(lo, hi + 1)
+        major = [k for k in ks if k % 5 == 0]
+        if len(major) < 2:  # less than two decades: a few evenly spaced labels
+            major = list(ks)[:: max(1, len(ks) // 4)]
+        label = [(k, short_duration(float(bucket_min_ns(k)))) for k in major]
+        self.hist.getAxis("bottom").setTicks([label, [(k, "") for k in ks if k not in major]])
         self.hist.setXRange(lo - 0.5, hi + 0.5, padding=0)
         self.hist.setYRange(0, float(c.max()) * 1.08, padding=0)
 
