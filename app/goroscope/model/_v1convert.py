@@ -416,9 +416,12 @@ def _row_arrays(rows: Rows) -> RowArrays:
     return RowArrays((typ, time, ctx, args, row, x), nk, ns, n, rows.error, rows.error is None)
 
 
-def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> Iterator[RowArrays]:
+def iter_convert_fast(
+    tr: V1Trace, ids: StringIDs, rows: int | None = None, *, _tables: int = 64
+) -> Iterator[RowArrays]:
     """The numba twin of :func:`convert` (``model._v1kernel``): the same rows, ``rows`` at a
-    time (None: all in one). The output buffers are reused: fold each before the next."""
+    time (None: all in one). The output buffers are reused: fold each before the next.
+    ``_tables``: initial room of the kernel's proc/task tables (tests: 1, to grow them)."""
     from goroscope.format.v1._kernels import HAS_STACK
     from goroscope.model import _v1kernel as VK
 
@@ -429,7 +432,7 @@ def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> I
     builtin = np.array(ids.builtin, np.uint64)
     inline = np.array(ids.inline, np.uint64) if ids.inline else np.zeros(1, np.uint64)
     stack_arg = np.array(_STACK_ARG, np.int64)
-    state = VK.convert_state(n_gs)
+    state = VK.convert_state(n_gs, _tables)
     have = 0
     while True:
         if have < cap:  # reused from call to call (fresh pages cost page faults)
@@ -442,9 +445,9 @@ def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> I
             ns = np.empty(cap, np.uint64)
             x = np.zeros((cap, 2), np.int64)
             have = cap
-        status, on, bad, state = VK.convert(
+        status, on, bad, state = VK.convert_call(
             tr.version, tr.ts, tr.g, tr.args, tr.stk, tr.p, tr.typ, blocked, builtin, inline,
-            stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, state, 0, True,
+            stack_arg, HAS_STACK, typ, time, ctx, args, row, nk, ns, state,
         )  # fmt: skip
         if status == VK.ERR_ROOM:
             cap *= 2
@@ -462,9 +465,9 @@ def iter_convert_fast(tr: V1Trace, ids: StringIDs, rows: int | None = None) -> I
             return
 
 
-def convert_fast(tr: V1Trace, ids: StringIDs) -> RowArrays:
+def convert_fast(tr: V1Trace, ids: StringIDs, *, _tables: int = 64) -> RowArrays:
     """All rows of :func:`iter_convert_fast` at once."""
-    return next(iter_convert_fast(tr, ids, None))
+    return next(iter_convert_fast(tr, ids, None, _tables=_tables))
 
 
 class _Builder:
@@ -698,10 +701,10 @@ class V1Chunks:
                            np.empty(cap, np.int64), np.empty(cap, np.int8),
                            np.empty(cap, np.uint64), np.zeros((cap, 2), np.int64))  # fmt: skip
                 o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, o_x = out
-                status, on, bad, state = VK.convert(
+                status, on, bad, state = VK.convert_call(
                     self.version, ts, g, args, stk, p, typ, blocked, builtin, inline, stack_arg,
-                    HAS_STACK, o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state, row0,
-                    last,
+                    HAS_STACK, o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state,
+                    row0=row0, last=last,
                 )  # fmt: skip
                 if status == VK.ERR_ROOM:
                     cap *= 2

@@ -18,8 +18,10 @@ ERR_UNEXPECTED = 1  # "unexpected event type": the caller reports it like Go
 OK_MORE = 2  # the output is full: flush it and call again with the state
 OK_INPUT = 4  # the input chunk is done (``last`` False): call again with the next one
 ERR_ROOM = 3  # the output cannot hold one event's rows: call with a bigger one
+GROW = 5  # a proc or task table is full: ``grow_tables(state)``, call again (``convert_call``)
 
 _U64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_Z = np.uint64(0)
 
 # v2 wire types (goroscope.format.spec.EventType)
 _PROCS_CHANGE, _PROC_START, _PROC_STOP, _PROC_STATUS = 9, 10, 11, 13
@@ -89,19 +91,20 @@ def syscall_blocked_open(typ, g):
 
 
 @njit(nogil=True, cache=True)
-def convert_state(n_gs):
+def convert_state(n_gs, tables=64):
     """The converter's state between :func:`convert` calls (tables and scalars ``sc``:
     next input row, last time, preInit, createdPreInit entries, task and proc slots
-    used, last STW kind, first Sync written, final Sync written)."""
+    used, last STW kind, first Sync written, final Sync written). ``tables``: initial
+    room of the task and proc hash tables (they grow: :func:`grow_tables`)."""
     ck, cu = h_new(n_gs)
     c_idx = np.full(ck.shape[0], -1, np.int64)
     c_g = np.zeros(n_gs + 1, np.uint64)
     c_alive = np.zeros(n_gs + 1, np.uint8)
-    tk, tu = h_new(64)
+    tk, tu = h_new(tables)
     t_on = np.zeros(tk.shape[0], np.uint8)
     t_name = np.zeros(tk.shape[0], np.uint64)
     t_parent = np.zeros(tk.shape[0], np.uint64)
-    pk, pu = h_new(64)
+    pk, pu = h_new(tables)
     p_seen = np.zeros(pk.shape[0], np.uint8)
     p_has_m = np.zeros(pk.shape[0], np.uint8)
     p_m = np.zeros(pk.shape[0], np.uint64)
@@ -115,17 +118,18 @@ def convert_state(n_gs):
 @njit(nogil=True, cache=True)
 def convert(  # noqa: C901 - Go's convertEvent, one branch per type
     version, ts, g, args, stk, p, typ, blocked, builtin, inline_ids, stack_arg, v1_stack,
-    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state, row0=0, last=True,
+    o_typ, o_time, o_ctx, o_args, o_row, o_nk, o_ns, state, row0=0, last=True, on0=0,
 ):  # fmt: skip
     """Go's ``ReadEvent`` over a parsed v1 trace (Syncs included), resumable: fills the
     output arrays from row 0 until they are nearly full or the input ends. Returns
     (status, rows written, v1 row of the error, state); status OK_DONE once the final
-    Sync is written, OK_MORE when called again with the returned state."""
+    Sync is written, OK_MORE when called again with the returned state; GROW: call
+    :func:`grow_tables` and again with ``on0`` = the rows written (:func:`convert_call`)."""
     (ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
      p_has_m, p_m, sc) = state  # fmt: skip
     n = ts.shape[0]
     cap = o_typ.shape[0]
-    on = 0
+    on = on0
     k0 = sc[0]
     last_ts = sc[1]
     pre_init = sc[2] == 1
@@ -136,12 +140,12 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
     last_pid = np.int64(-(1 << 62))
     ps = -1
     if n and sc[7] == 0:
-        o_typ[0] = _SYNC
-        o_time[0] = ts[0] - 1
-        o_ctx[0, 0], o_ctx[0, 1], o_ctx[0, 2] = -1, -1, -1
-        o_args[0, 0], o_args[0, 1], o_args[0, 2], o_args[0, 3] = 1, 0, 0, 0
-        o_row[0], o_nk[0], o_ns[0] = -1, 0, 0
-        on = 1
+        o_typ[on] = _SYNC
+        o_time[on] = ts[0] - 1
+        o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = -1, -1, -1
+        o_args[on, 0], o_args[on, 1], o_args[on, 2], o_args[on, 3] = 1, 0, 0, 0
+        o_row[on], o_nk[on], o_ns[on] = -1, 0, 0
+        on += 1
         sc[7] = 1
     k = k0
     while k < n:
@@ -157,18 +161,10 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
         pv = np.int64(p[k])
         a0, a1, a2, a3 = args[k, 0], args[k, 1], args[k, 2], args[k, 3]
         sk = np.uint64(stk[k])
-        # proc tables: grow, then find/insert this P
-        if 2 * (p_cnt + 1) > pk.shape[0]:
-            nk_, nu_ = h_new(pk.shape[0])
-            b1 = np.zeros(nk_.shape[0], np.uint8)
-            b2 = np.zeros(nk_.shape[0], np.uint8)
-            b3 = np.zeros(nk_.shape[0], np.uint64)
-            for q in range(pk.shape[0]):
-                if pu[q]:
-                    d, _ = h_slot(nk_, nu_, pk[q])
-                    b1[d], b2[d], b3[d] = p_seen[q], p_has_m[q], p_m[q]
-            pk, pu, p_seen, p_has_m, p_m = nk_, nu_, b1, b2, b3
-            ps = -1
+        if 2 * (p_cnt + 1) > pk.shape[0] or (t == 45 and 2 * (t_cnt + 1) > tk.shape[0]):
+            # a table needs room: grow it outside this loop (tables rebound inside the loop
+            # made every event ~5x slower) and come back here
+            return GROW, on, k, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
         if pv != last_pid or ps < 0:  # consecutive events mostly share their P
             ps, pnew = h_slot(pk, pu, np.uint64(pv))
             last_pid = pv
@@ -208,19 +204,19 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
             p_m[ps] = a0
             if p_seen[ps]:
                 mt = _PROC_START
-                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 0, 0, 0
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), _Z, _Z, _Z
             else:
                 p_seen[ps] = 1
                 mt = _PROC_STATUS
-                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 1, 0, 0
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), np.uint64(1), _Z, _Z
         elif t == 6:  # ProcStop
             if p_seen[ps]:
                 mt = _PROC_STOP
-                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 0, 0, 0
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), _Z, _Z, _Z
             else:
                 p_seen[ps] = 1
                 mt = _PROC_STATUS
-                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), 2, 0, 0
+                m_a0, m_a1, m_a2, m_a3 = np.uint64(pv), np.uint64(2), _Z, _Z
         elif t == 7:
             mt = _GC_BEGIN
         elif t == 8:
@@ -235,11 +231,11 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
             sid = builtin[12 + reason]
             last_stw = sid
             mt = _STW_BEGIN
-            m_a0, m_a1, m_a2, m_a3 = sid, 0, 0, 0
+            m_a0, m_a1, m_a2, m_a3 = sid, _Z, _Z, _Z
             nk, ns = 1, sid
         elif t == 10:
             mt = _STW_END
-            m_a0, m_a1, m_a2, m_a3 = last_stw, 0, 0, 0
+            m_a0, m_a1, m_a2, m_a3 = last_stw, _Z, _Z, _Z
             nk, ns = 1, last_stw
         elif t == 11:
             mt = _SWEEP_BEGIN
@@ -261,7 +257,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
         elif t == 14:  # GoStart
             if pre_init:
                 mt = _GO_STATUS
-                m_a0, m_a1, m_a2, m_a3 = a0, _U64, 2, 0
+                m_a0, m_a1, m_a2, m_a3 = a0, _U64, np.uint64(2), _Z
                 s = h_find(ck, cu, a0)
                 if s >= 0 and c_idx[s] >= 0:
                     c_alive[c_idx[s]] = 0
@@ -314,13 +310,13 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                 r = 6
             elif t == 42:
                 r = 11
-            m_a0, m_a1, m_a2, m_a3 = builtin[r], sk, 0, 0
+            m_a0, m_a1, m_a2, m_a3 = builtin[r], sk, _Z, _Z
         elif t == 21:
             mt = _GO_UNBLOCK
         elif t == 28:  # GoSysCall
             if blocked[k]:
                 mt = _SYS_BEGIN
-                m_a0, m_a1, m_a2, m_a3 = 0, sk, 0, 0
+                m_a0, m_a1, m_a2, m_a3 = _Z, sk, _Z, _Z
             else:
                 for j in range(2):
                     tt = tm + j
@@ -331,7 +327,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
                     o_time[on] = tt
                     o_ctx[on, 0], o_ctx[on, 1], o_ctx[on, 2] = np.int64(gv), pv, m0
                     o_args[on, 0], o_args[on, 2], o_args[on, 3] = 0, 0, 0
-                    o_args[on, 1] = sk if j == 0 else 0
+                    o_args[on, 1] = sk if j == 0 else _Z
                     o_row[on] = row0 + k if j == 0 else -1
                     o_nk[on], o_ns[on] = 0, 0
                     on += 1
@@ -344,7 +340,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
             continue
         elif t == 31 or t == 32:  # GoWaiting, GoInSyscall
             mt = _GO_STATUS
-            m_a0, m_a1, m_a2, m_a3 = a0, _U64, (4 if t == 31 else 3), 0
+            m_a0, m_a1, m_a2, m_a3 = a0, _U64, np.uint64(4 if t == 31 else 3), _Z
             s = h_find(ck, cu, a0)
             if s >= 0 and c_idx[s] >= 0:
                 c_alive[c_idx[s]] = 0
@@ -358,21 +354,7 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
             mt = _ASSIST_END
         elif t == 45:  # UserTaskCreate
             mt = _TASK_BEGIN
-            m_a0, m_a1, m_a2, m_a3 = a0, (a1 if a1 != 0 else _U64), a2, sk
-            if 2 * (t_cnt + 1) > tk.shape[0]:
-                nk_, nu_ = h_new(tk.shape[0])
-                b1 = np.zeros(nk_.shape[0], np.uint8)
-                b2 = np.zeros(nk_.shape[0], np.uint64)
-                b3 = np.zeros(nk_.shape[0], np.uint64)
-                for q in range(tk.shape[0]):
-                    if tu[q] and t_on[q]:
-                        d, _ = h_slot(nk_, nu_, tk[q])
-                        b1[d], b2[d], b3[d] = 1, t_name[q], t_parent[q]
-                tk, tu, t_on, t_name, t_parent = nk_, nu_, b1, b2, b3
-                t_cnt = 0
-                for q in range(tk.shape[0]):
-                    if tu[q]:
-                        t_cnt += 1
+            m_a0, m_a1, m_a2, m_a3 = a0, np.uint64(a1 if a1 != 0 else _U64), a2, sk
             s, new = h_slot(tk, tu, a0)
             if new:
                 t_cnt += 1
@@ -382,14 +364,14 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
             s = h_find(tk, tu, a0)
             if s >= 0 and t_on[s]:
                 t_on[s] = 0
-                m_a0, m_a1, m_a2, m_a3 = a0, a1, t_parent[s], 0
+                m_a0, m_a1, m_a2, m_a3 = a0, a1, t_parent[s], _Z
                 nk, ns = 2, t_name[s]
             else:
-                m_a0, m_a1, m_a2, m_a3 = a0, a1, _U64, 0
+                m_a0, m_a1, m_a2, m_a3 = a0, a1, _U64, _Z
                 nk, ns = 2, np.uint64(0)
         elif t == 47:  # UserRegion
             mt = _REGION_BEGIN if a1 == 0 else (_REGION_END if a1 == 1 else 0)
-            m_a0, m_a1, m_a2, m_a3 = a0, a2, sk, 0
+            m_a0, m_a1, m_a2, m_a3 = a0, a2, sk, _Z
         elif t == 48:
             mt = _USER_LOG
             m_a0, m_a1, m_a2, m_a3 = a0, a1, inline_ids[np.int64(a3)], sk
@@ -435,6 +417,48 @@ def convert(  # noqa: C901 - Go's convertEvent, one branch per type
     on += 1
     sc[8] = 1
     return OK, on, -1, state_pack(ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen, p_has_m, p_m, sc, k, last_ts, pre_init, nc, t_cnt, p_cnt, last_stw)  # fmt: skip
+
+
+def convert_call(*a, row0=0, last=True):
+    """:func:`convert` (same arguments and result), growing the proc/task tables as needed."""
+    on = 0
+    while True:
+        status, on, bad, state = convert(*a, row0, last, on)
+        if status != GROW:
+            return status, on, bad, state
+        a = (*a[:-1], grow_tables(state))
+
+
+@njit(nogil=True, cache=True)
+def grow_tables(state):
+    """The state with room for one more proc and one more task (tasks that ended dropped)."""
+    (ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
+     p_has_m, p_m, sc) = state  # fmt: skip
+    if 2 * (sc[5] + 1) > pk.shape[0]:
+        nk_, nu_ = h_new(pk.shape[0])
+        b1 = np.zeros(nk_.shape[0], np.uint8)
+        b2 = np.zeros(nk_.shape[0], np.uint8)
+        b3 = np.zeros(nk_.shape[0], np.uint64)
+        for q in range(pk.shape[0]):
+            if pu[q]:
+                d, _ = h_slot(nk_, nu_, pk[q])
+                b1[d], b2[d], b3[d] = p_seen[q], p_has_m[q], p_m[q]
+        pk, pu, p_seen, p_has_m, p_m = nk_, nu_, b1, b2, b3
+    if 2 * (sc[4] + 1) > tk.shape[0]:
+        nk_, nu_ = h_new(tk.shape[0])
+        b1 = np.zeros(nk_.shape[0], np.uint8)
+        b4 = np.zeros(nk_.shape[0], np.uint64)
+        b5 = np.zeros(nk_.shape[0], np.uint64)
+        cnt = 0
+        for q in range(tk.shape[0]):
+            if tu[q] and t_on[q]:
+                d, _ = h_slot(nk_, nu_, tk[q])
+                b1[d], b4[d], b5[d] = 1, t_name[q], t_parent[q]
+                cnt += 1
+        tk, tu, t_on, t_name, t_parent = nk_, nu_, b1, b4, b5
+        sc[4] = cnt
+    return (ck, cu, c_idx, c_g, c_alive, tk, tu, t_on, t_name, t_parent, pk, pu, p_seen,
+            p_has_m, p_m, sc)  # fmt: skip
 
 
 @njit(nogil=True, cache=True)
