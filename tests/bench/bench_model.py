@@ -257,6 +257,57 @@ def _job(path: str, chunk_events: int) -> dict:
     return out
 
 
+def _profile(path: str, chunk_events: int) -> dict:
+    """The Blocking/CPU panels' profile pass (``profile_job``) over the app's loaded model:
+    ``index_job`` + ``timeline_job`` first, then the pass; its peak RSS over the RSS with
+    the model loaded (the pass's own reader, stack table and collector)."""
+    from goroscope.jobs import CancelToken
+    from goroscope.jobs.cancel import Progress
+    from goroscope.jobs.session import STAGES, index_job, timeline_job
+    from goroscope.model import TraceChunks
+    from goroscope.model.spans import release_free_memory
+    from goroscope.ui.models.profile_data import profile_job
+
+    tiny = ROOT / "testdata" / "traces" / "go1.25" / "flightrecorder.trace"
+    with open(tiny, "rb") as f:  # warm the JIT caches (ordering kernel, decode)
+        for _ in TraceChunks(f.read()):
+            pass
+    cancel = CancelToken()
+    idx = index_job(path, cancel=cancel, progress=Progress(STAGES))
+    t0 = time.perf_counter()
+    tl, err = timeline_job(idx, cancel=cancel, progress=Progress(STAGES),
+                           chunk_events=chunk_events)  # fmt: skip
+    model_s = time.perf_counter() - t0
+    release_free_memory()
+    # the model build's peak is behind us: ru_maxrss cannot be reset, so the pass's
+    # peak is the sampler's (every 50 ms)
+    before = _rss_split()
+    sampler = _RssSampler()
+    t0 = time.perf_counter()
+    data = profile_job(idx.tracefile, tl, cancel=cancel, progress=Progress(("profile",)))
+    seconds = time.perf_counter() - t0
+    pk = sampler.stop()
+    out = {
+        "trace": path,
+        "mode": "profile",
+        "bytes": idx.size,
+        "error": str(err) if err else None,
+        "model_s": model_s,
+        "seconds": seconds,
+        "rss_before": sum(before),
+        "rss_before_anon_file": before,
+        "pass_peak_rss": pk["rss"],
+        "pass_peak_over_model": pk["rss"] - sum(before),
+        "rss_at_peak": pk,
+        "intervals": {k: int(v) for k, v in data.stats.items()},
+        "stacks": len(data.frames),
+        "peak_rss_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "loadavg": os.getloadavg(),
+    }
+    idx.tracefile.close()
+    return out
+
+
 def _session(path: str, chunk_events: int) -> dict:
     """TraceSession on a 2-thread executor: when each stage arrives (open → ready)."""
     from goroscope.jobs import Stage, ThreadExecutor, TraceSession
@@ -339,8 +390,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--job", action="store_true", help="also the app's path (index_job + timeline_job)"
     )
-    ap.add_argument("--child", choices=("read", "model", "job", "session"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--profile", action="store_true",
+        help="only the Blocking/CPU profile pass over the loaded model (its peak over the model)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--child", choices=("read", "model", "job", "session", "profile"), help=argparse.SUPPRESS
+    )
     a = ap.parse_args(argv)
+    if a.child == "profile":
+        print(json.dumps(_profile(a.traces[0], a.chunk_events)))
+        return 0
+    if a.profile:
+        for path in a.traces or default_traces():
+            r = run(path, "profile", a.chunk_events)
+            if a.json:
+                print(json.dumps(r))
+                continue
+            pk = r["rss_at_peak"]
+            print(
+                f"{path}: profile pass {r['seconds']:.1f} s (model {r['model_s']:.1f} s),"
+                f" {r['stacks']:,} stacks, intervals {r['intervals']}; RSS with the model"
+                f" {_mb(r['rss_before'])}, pass peak {_mb(r['pass_peak_rss'])}"
+                f" (+{_mb(r['pass_peak_over_model'])}; anon {_mb(pk['anon'])} + file"
+                f" {_mb(pk['file'])}); load {r['loadavg'][0]:.1f}"
+            )
+        return 0
     if a.child == "session":
         print(json.dumps(_session(a.traces[0], a.chunk_events)))
         return 0

@@ -306,7 +306,7 @@ class FastProfileCollector(ProfileCollector):
         before = len(self._stack_keys)
         dense = self._stack_keys.map(gen_idx, stack_id)
         new = [
-            self.stacks.handle(ev, gen, sid)
+            self.stacks.new(ev, gen, sid)
             for gen, sid in self._stack_keys.pairs(before)  # new stacks only
         ]
         if new:

@@ -7,6 +7,8 @@ The twin of :class:`goroscope.analysis._fast.FastProfileCollector` (numba); see
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from goroscope.analysis.profiles import (
@@ -15,9 +17,18 @@ from goroscope.analysis.profiles import (
     PPROF_MAX_STACK,
     PROFILE_KINDS,
     ProfileRecord,
+    StackFrames,
     track_reason,
 )
 from goroscope.model.events import EventKind, EventTable, ResourceKind
+
+
+def _pcs_key(frames: list) -> tuple[int, ...]:
+    """Go's ``stackMap`` key: the first 128 PCs, zero-padded (trailing zero PCs stripped)."""
+    pcs = [f[0] for f in frames[:PPROF_MAX_STACK]]
+    while pcs and pcs[-1] == 0:
+        pcs.pop()
+    return tuple(pcs)
 
 
 class _Stacks:
@@ -26,26 +37,44 @@ class _Stacks:
     Go's ``stackMap`` deduplicates by the first 128 PCs in a zero-padded array, so
     an empty stack and a stack of PC 0 frames share a record (the key here strips
     trailing zero PCs); a record shows the frames of the *last* stack merged into it.
+
+    Memory per distinct stack: no PCs or frames are kept. A key is found by the hash of
+    its PCs (``hash`` of the int tuple) and confirmed by re-resolving the PCs of the
+    key's first handle; a stack whose hash collides with another key's goes to an exact
+    table (never seen in practice). ``frames`` resolves on demand (:class:`StackFrames`).
     """
 
     def __init__(self) -> None:
-        self.handles: dict[tuple[int, int], int] = {}
-        self.pcs_keys: dict[tuple[int, ...], int] = {}
-        self.key_of: list[int] = []  # handle → dedup key
-        self.frames: list[list[tuple[int, str, str, int]]] = []  # handle → frames
+        self.handles: dict[tuple[int, int], int] = {}  # the reference twin's lookups
+        self._by_hash: dict[int, int] = {}  # hash of the PCs → key (its first stack)
+        self._exact: dict[tuple[int, ...], int] = {}  # keys whose hash collided
+        self._first = array("q")  # key → its first handle
+        self.key_of = array("q")  # handle → dedup key
+        self.frames = StackFrames()  # handle → frames
 
     def handle(self, ev: EventTable, gen_idx: int, stack_id: int) -> int:
         h = self.handles.get((gen_idx, stack_id))
         if h is None:
-            frames = ev.generations[gen_idx].frames(stack_id) if gen_idx >= 0 and stack_id else []
-            pcs = [f[0] for f in frames[:PPROF_MAX_STACK]]
-            while pcs and pcs[-1] == 0:
-                pcs.pop()
-            k = self.pcs_keys.setdefault(tuple(pcs), len(self.pcs_keys))
-            h = self.handles[(gen_idx, stack_id)] = len(self.frames)
-            self.frames.append(frames[:PPROF_MAX_STACK])
-            self.key_of.append(k)
+            h = self.handles[(gen_idx, stack_id)] = self.new(ev, gen_idx, stack_id)
         return h
+
+    def new(self, ev: EventTable, gen_idx: int, stack_id: int) -> int:
+        """A handle for (generation, stack) not seen before (the caller deduplicates)."""
+        tables = ev.generations[gen_idx] if gen_idx >= 0 and stack_id else None
+        frames = tables.frames(stack_id) if tables is not None else []
+        pcs = _pcs_key(frames)
+        hk = hash(pcs)
+        k = self._by_hash.get(hk)
+        if k is None:
+            k = self._by_hash[hk] = len(self._first)
+            self._first.append(len(self.key_of))
+        elif _pcs_key(self.frames[self._first[k]]) != pcs:  # a hash collision
+            k = self._exact.get(pcs, -1)
+            if k < 0:
+                k = self._exact[pcs] = len(self._first)
+                self._first.append(len(self.key_of))
+        self.key_of.append(k)
+        return self.frames.append(tables, gen_idx, stack_id, frames)
 
 
 class ProfileCollector:

@@ -19,17 +19,21 @@ goroutine and new state ``GoRunnable``), one row of columns:
 This is the bulk form of what :class:`goroscope.model.spans.DetailResolver`
 re-derives one span at a time. Memory: 45 B per edge (the 450 MB trace has tens
 of millions of transitions to Runnable: filter by ``goids`` or a time range
-there). Job thread; pure.
+there); the stacks of a trace read from a path are decoded from the file when
+asked (``TraceChunks(lazy_stacks=True)``, :class:`~goroscope.analysis.profiles.StackFrames`:
+16 B per distinct stack, not its frames). Job thread; pure.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from goroscope.analysis.profiles import StackFrames
 from goroscope.model.events import EventKind, EventTable, GoState, ResourceKind
 
 __all__ = ["UnblockEdges", "unblock_edges"]
@@ -44,7 +48,8 @@ class UnblockEdges:
     from_state : (n,) uint8 — ``GoState`` before the transition
     by_goid, by_proc, by_thread : (n,) int64 — the event's context (Go IDs; -1: none)
     stack : (n,) int32 — row in ``stacks`` of the event's stack (-1: none)
-    stacks : list of frame lists ``[(pc, func, file, line), ...]``, leaf first
+    stacks : per stack row its frames ``[(pc, func, file, line), ...]``, leaf first (a
+        sequence; from a path, decoded from the mapped file on demand)
     """
 
     goid: NDArray[np.int64]
@@ -54,7 +59,7 @@ class UnblockEdges:
     by_proc: NDArray[np.int64]
     by_thread: NDArray[np.int64]
     stack: NDArray[np.int32]
-    stacks: list = field(repr=False)
+    stacks: Sequence = field(repr=False)
     _index: list = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -99,7 +104,7 @@ def unblock_edges(
     keep = None if goids is None else np.unique(np.asarray(list(goids), np.int64))
     cols: dict[str, list] = {k: [] for k in ("g", "t", "f", "bg", "bp", "bm", "s")}
     stack_of: dict[int, int] = {}
-    stacks: list = []
+    stacks = StackFrames(limit=None)
 
     def feed(ev: EventTable) -> None:
         m = (
@@ -124,11 +129,10 @@ def unblock_edges(
             s = stack_of.get(k)
             if s is None:
                 gen, st = k >> 40, k & ((1 << 40) - 1)
-                frames = ev.generations[gen].frames(st) if st and gen >= 0 else []
-                s = -1
-                if frames:
-                    s = len(stacks)
-                    stacks.append(frames)
+                tables = ev.generations[gen] if st and gen >= 0 else None
+                frames = tables.frames(st) if tables is not None else []
+                # a stack with frames gets a row: frames kept, or decoded again when asked
+                s = stacks.append(tables, gen, st, frames) if frames else -1
                 stack_of[k] = s
             idx[j] = s
         cols["g"].append(ev.resource_id[rows])
@@ -146,7 +150,9 @@ def unblock_edges(
         from goroscope.model import TraceChunks
 
         with TraceFile(source) as tf:
-            for chunk in TraceChunks(tf, chunk_events=chunk_events, keep_columns=False):
+            chunks = TraceChunks(tf, chunk_events=chunk_events, keep_columns=False,
+                                 lazy_stacks=True)  # fmt: skip
+            for chunk in chunks:
                 feed(chunk)
     else:
         for chunk in source:

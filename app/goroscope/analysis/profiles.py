@@ -46,6 +46,8 @@ the goroutines' start and end times are final.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from goroscope.model.events import GoState
@@ -54,6 +56,59 @@ from goroscope.model.events import GoState
 BLOCKING_KINDS = ("net", "sync", "syscall", "sched")
 PROFILE_KINDS = (*BLOCKING_KINDS, "cpu")
 PPROF_MAX_STACK = 128
+
+
+class StackFrames(Sequence):
+    """Frames per stack handle (``frames[h]``: ``[(pc, func, file, line), ...]``, leaf first,
+    at most ``limit`` frames), resolved when asked.
+
+    A handle of a generation whose tables decode stacks from the file
+    (``TraceChunks(lazy_stacks=True)``: ``GenerationTables.stack_frames``) keeps only
+    its generation and stack ID (16 B) and the generation's resolver; other handles
+    (eagerly decoded tables, e.g. an ``EventTable`` of the whole trace) keep their
+    frames. A million distinct stacks kept as frame lists cost several GB
+    (HACKING.md § Analyses, "Stacks of the profile pass"); the resolvers hold the
+    generations' stack indexes and a view of the mapped file.
+    """
+
+    __slots__ = ("_eager", "_gen", "_limit", "_resolve", "_sid")
+
+    def __init__(self, limit: int | None = PPROF_MAX_STACK) -> None:
+        self._limit = limit
+        self._gen = array("q")  # per handle: generation index, -1 = frames kept in _eager
+        self._sid = array("Q")  # per handle: wire stack ID
+        self._resolve: dict[int, Callable[[int], list]] = {}
+        self._eager: dict[int, list] = {}  # handle → frames (non-empty ones)
+
+    def append(self, tables, gen_idx: int, stack_id: int, frames: list) -> int:
+        """A new handle for ``frames`` (already resolved: ``tables.frames(stack_id)``)."""
+        h = len(self._gen)
+        fn = getattr(tables, "stack_frames", None) if frames else None
+        if fn is not None:
+            self._resolve.setdefault(gen_idx, fn)
+            self._gen.append(gen_idx)
+            self._sid.append(stack_id)
+        else:
+            self._gen.append(-1)
+            self._sid.append(0)
+            if frames:
+                self._eager[h] = frames[: self._limit]
+        return h
+
+    def __len__(self) -> int:
+        return len(self._gen)
+
+    def __getitem__(self, h):
+        if isinstance(h, slice):
+            return [self[i] for i in range(*h.indices(len(self)))]
+        h = int(h)
+        g = self._gen[h]  # IndexError past the end, as a list
+        if h < 0:
+            h += len(self)
+        if g < 0:
+            return self._eager.get(h, [])
+        return self._resolve[g](self._sid[h])[: self._limit]
+
 
 _STATE = {
     "net": int(GoState.Waiting),
