@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -241,7 +241,8 @@ class ProfileData:
     store : kind ("net", …, "cpu") → :class:`IntervalStore` of the intervals (CPU samples:
         ``start_ns`` = ``end_ns`` - 1 = time)
     whole : kind → the whole-trace :class:`ProfileView` (aggregated while streaming)
-    frames : per stack handle, ``[(pc, func, file, line), ...]`` leaf first
+    frames : per stack handle, ``[(pc, func, file, line), ...]`` leaf first (a sequence
+        decoding from the mapped file on demand: ``analysis.profiles.StackFrames``)
     rep : kind → (k,) int64, per stack key the handle of the last stack merged into it
         over the whole trace (the frames Go's record shows)
     last_ns : time of the last event (ns since origin)
@@ -250,7 +251,7 @@ class ProfileData:
 
     store: dict[str, IntervalStore]
     whole: dict[str, ProfileView]
-    frames: tuple[list[tuple[int, str, str, int]], ...]
+    frames: Sequence[list[tuple[int, str, str, int]]]
     rep: dict[str, NDArray[np.int64]]
     last_ns: int
     tool_minor: int
@@ -395,9 +396,12 @@ def profile_job(
     from goroscope.model import TraceChunks
 
     progress.stage(progress.stages[0])
+    # lazy_stacks: each stack decoded from the file when the collector first meets it, and
+    # again when a view shows it (``frames``): 1 M distinct stacks held +5.9 GB of frames
     chunks = TraceChunks(
-        tracefile, chunk_events=1 << 18, keep_columns=False, progress=progress.update
-    )
+        tracefile, chunk_events=1 << 18, keep_columns=False, progress=progress.update,
+        lazy_stacks=True,
+    )  # fmt: skip
     minor = int(chunks.version)
     col = FastProfileCollector((*BLOCKING_KINDS, "cpu"), tool_minor=minor)
     tl = timeline
@@ -457,7 +461,7 @@ def profile_job(
     cancel.raise_if_set()
     last_ns = (last_abs - origin) if last_abs is not None else tl.covered_ns
     nk = n_keys()
-    frames = tuple(col.stacks.frames)
+    frames = col.stacks.frames  # resolves a handle's frames when asked
     col = None
     whole, rep = {}, {}
     for k in kinds:
