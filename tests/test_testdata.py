@@ -235,6 +235,15 @@ def test_cpuprofile_traces_have_stack_samples():
         assert _oracle(trace, "counts")["by_kind"]["StackSample"] > 0, _key(trace)
 
 
+def test_cpusamples_traces_have_thousands_of_samples_and_their_pprof_profile():
+    traces = list(_scenario("cpusamples", min_minor=25))
+    assert traces
+    for trace in traces:
+        assert _oracle(trace, "counts")["by_kind"]["StackSample"] >= 2000, _key(trace)
+        prof = EXPECTED / f"{trace.parent.name}-cpusamples.cpu.pb.gz"
+        assert prof.read_bytes()[:2] == b"\x1f\x8b", prof  # gzipped pprof
+
+
 def test_iterpull_traces_switch_coroutines():
     for trace in _scenario("iterpull", min_minor=23):
         raw = _oracle(trace, "raw")["by_kind"]

@@ -13,6 +13,8 @@
 #        testdata/expected/go1.NN-<scenario>.counts.json    tracecount -json -v
 #        testdata/expected/go1.NN-<scenario>.summary.json   tracecount -summary
 #        testdata/expected/go1.NN-<scenario>.raw.json       tracecount -raw -json
+#      and for cpusamples testdata/expected/go1.NN-cpusamples.cpu.pb.gz, the runtime's pprof
+#      CPU profile of the same run (same samples as the trace's StackSample events).
 #      When Go's parser rejects a trace, the JSON holds tracecount's "error" and is kept:
 #      raw mode cannot read Go 1.21's old format, and go1.21/cgo-cthreads.trace is a real
 #      trace Go's parser rejects (golang/go#29707).
@@ -71,12 +73,16 @@ for v in "${versions[@]}"; do
 	bin=$(build_gen "$v")
 	out=$repo/testdata/traces/$tag
 	rm -rf "$out"
-	rm -f "$repo/testdata/expected/$tag"-*.json
+	rm -f "$repo/testdata/expected/$tag"-*.json "$repo/testdata/expected/$tag"-*.cpu.pb.gz
 	mkdir -p "$out"
 	for s in $("$bin" -list | cut -f1); do
 		rel=testdata/traces/$tag/$s.trace
 		start=$(date +%s%N)
-		"$bin" -o "$repo/$rel" "$s"
+		extra=()
+		# cpusamples: the pprof CPU profile of the same run, written by the runtime (the
+		# CPU panel's samples are checked against `go tool pprof -traces` of it)
+		[[ $s == cpusamples ]] && extra=(-cpuprofile "$repo/testdata/expected/$tag-$s.cpu.pb.gz")
+		"$bin" -o "$repo/$rel" "${extra[@]}" "$s"
 		(cd "$repo" && oracle "$rel" "testdata/expected/$tag-$s" raw)
 		echo "$tag $s $(wc -c <"$repo/$rel") bytes $((($(date +%s%N) - start) / 1000000)) ms" >&2
 	done

@@ -15,7 +15,9 @@ per action, with a 5 ms ``QTimer`` on the GUI thread:
 Actions: show the Blocking panel (profile pass + first view), switch to sched,
 follow a time range, a task and a goroutine group, click the flame graph's
 biggest root frame (the intervals behind it), select a span of the goroutine
-with the most spans (events table and stacks panel follow), show the CPU panel.
+with the most spans (events table and stacks panel follow), show the CPU panel; on a
+trace with CPU samples (testdata ``cpusamples``), the CPU panel's scopes (time range,
+goroutine group, whole trace) and the samples behind its biggest root frame.
 
 Usage::
 
@@ -242,11 +244,48 @@ def run(path: str) -> dict:
         win.docks["cpu"].raise_()
 
     act("cpu: first view", show_cpu, lambda: cpu.views_shown >= 1 and not cpu.busy)
+    if len(tl.cpu_samples):  # the CPU panel on many samples (testdata cpusamples traces)
+        cpu_actions(win, tl, cpu, act, next_view, wait)
     out["peak_rss_gb"] = round(_hwm_gb(), 2)
     meter.timer.stop()
     sampler.stop()
     win.close()
     return out
+
+
+def cpu_actions(win, tl, cpu, act, next_view, wait) -> None:
+    """The CPU panel's scopes and links on a trace with CPU samples: a time range, a
+    goroutine group (a span of the goroutine with the most samples), the whole trace,
+    the biggest root frame (the samples behind it), sorting those samples by goroutine."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+
+    from goroscope.ui.selection import GoroutineRef, TimeRange
+
+    t_a, t_b = tl.covered_ns // 4, tl.covered_ns // 2
+    act("cpu: follow a time range", lambda: win.selection.set(TimeRange(t_a, t_b)), next_view(cpu))
+    g = np.asarray(tl.cpu_samples.g_idx) if hasattr(tl.cpu_samples, "g_idx") else None
+    if g is not None and len(g) and (g >= 0).any():
+        top = int(np.bincount(g[g >= 0]).argmax())
+        act("cpu: follow a goroutine group", lambda: win.selection.set(GoroutineRef(top)),
+            next_view(cpu))  # fmt: skip
+    act("cpu: whole trace", lambda: cpu.set_scope(cpu.scope.__class__()), next_view(cpu))
+    fd = cpu.flame_data
+    roots = np.flatnonzero(fd.parent == 0)
+    if len(roots):
+        node = int(roots[np.argmax(fd.value[roots])])
+        act(
+            "cpu: click the biggest root frame",
+            lambda: cpu.select_frame(node),
+            lambda: not cpu.busy and cpu.behind is not None,
+        )
+        gc = cpu.behind_model.column_index("Goroutine")
+        act(
+            "cpu: sort the samples behind it by goroutine",
+            lambda: cpu.behind_model.sort(gc, Qt.SortOrder.AscendingOrder),
+            lambda: not cpu.busy,
+        )
+    wait(lambda: not cpu.busy)
 
 
 def main(argv: list[str] | None = None) -> int:

