@@ -59,6 +59,7 @@ from goroscope.format.v1._kernels import (
 from goroscope.format.v1.spec import GC_P, NETPOLL_P, SYSCALL_P, TIMER_P
 
 MORE = 2  # merge_chunk: the output is full, call again with the state
+GROW = 3  # _merge_rows / _post_rows: a table is full; the caller grows it and calls again
 
 # scan state slots (st)
 S_POS, S_HAVE, S_LTS, S_NB, S_NS, S_NK, S_NF, S_NT, S_NC, S_NM, S_NL, S_NGC, S_NEV = range(13)
@@ -353,108 +354,18 @@ P_BK, P_CUR, P_END, P_LTS, P_DONE, P_HV = range(6)
 M_NAVAIL, M_HN, M_GCOUNT, M_BCOUNT, M_PREV, M_HAVE_PREV, M_ROWS, M_DN = range(8)
 
 
-@njit(nogil=True, cache=True, inline="always")  # measured: merge 7.2 -> 5.1 s on 35 M events
-def _next_event(buf, pr, prof, pst, plg, h_u, h_i, pb, pbe, b_pos, b_end, b_ts, nargs_t, stack_t,
-                c_ts, c_g, c_p, c_stk, c_off, tmp):  # fmt: skip
-    """Decode proc ``pr``'s next ordinary event into its head (``h_i``: ts, typ, p, off, stk;
-    ``h_u``: g, args). Returns False when the proc has no more events."""
-    n = buf.shape[0]
-    if pr == prof:  # Go's ProfileP: the time-sorted CPU samples, one pseudo-batch
-        k = pst[pr, P_CUR]
-        if k >= c_ts.shape[0]:
-            return False
-        pst[pr, P_CUR] = k + 1
-        h_i[pr, 0] = c_ts[k]
-        h_i[pr, 1] = 49
-        h_i[pr, 2] = np.int64(np.int32(np.uint32(c_p[k] & np.uint64(0xFFFFFFFF))))
-        h_i[pr, 3] = c_off[k]
-        h_i[pr, 4] = np.int64(c_stk[k])
-        h_u[pr, 0] = c_g[k]
-        h_u[pr, 1] = np.uint64(0)
-        h_u[pr, 2] = c_p[k]
-        h_u[pr, 3] = c_g[k]
-        h_u[pr, 4] = np.uint64(0)
-        return True
-    while True:
-        pos = pst[pr, P_CUR]
-        if pos >= pst[pr, P_END]:
-            if pst[pr, P_BK] >= pbe[pr]:
-                return False
-            b = pb[pst[pr, P_BK]]
-            pst[pr, P_BK] += 1
-            pst[pr, P_CUR] = b_pos[b]
-            pst[pr, P_END] = b_end[b]
-            pst[pr, P_LTS] = b_ts[b]
-            continue
-        off = pos
-        bt = np.int64(buf[pos])
-        pos += 1
-        typ = bt & 0x3F
-        wn = (bt >> 6) + 1
-        if typ == T_STRING:
-            _, pos = _uv(buf, pos, n)
-            ln, pos = _uv(buf, pos, n)
-            pst[pr, P_CUR] = pos + np.int64(ln)
-            continue
-        na = 0
-        if wn <= 3:
-            for _ in range(wn):
-                v, pos = _uv(buf, pos, n)
-                tmp[na] = v
-                na += 1
-        else:
-            ln, pos = _uv(buf, pos, n)
-            e = pos + np.int64(ln)
-            while pos < e:
-                v, pos = _uv(buf, pos, e)
-                tmp[na] = v
-                na += 1
-        msg = np.int64(0)
-        if typ == T_USERLOG:
-            ln, pos = _uv(buf, pos, n)
-            msg = (pos << 20) | np.int64(ln)
-            pos += np.int64(ln)
-        pst[pr, P_CUR] = pos
-        if typ == T_CPU or typ == T_FREQ or typ == T_TIMERG or typ == T_STACK:  # noqa: SIM109
-            continue
-        ts = _i64(np.uint64(pst[pr, P_LTS]) + tmp[0])
-        pst[pr, P_LTS] = ts
-        h_i[pr, 0] = ts
-        h_i[pr, 1] = typ
-        h_i[pr, 3] = off
-        for c in range(4):
-            h_u[pr, 1 + c] = 0
-        stk = np.int64(0)
-        for i in range(1, na):
-            if i == na - 1 and stack_t[typ] == 1:
-                stk = np.int64(tmp[i] & np.uint64(0xFFFFFFFF))
-            else:
-                h_u[pr, i] = tmp[i]
-        h_i[pr, 4] = stk
-        if typ == T_USERLOG:
-            h_u[pr, 4] = np.uint64(msg)
-        g = plg[pr]
-        if typ == T_GOSTART or typ == T_GOSTARTLOCAL or typ == T_GOSTARTLABEL:  # noqa: SIM109
-            plg[pr] = tmp[1]
-            g = tmp[1]
-        elif (typ >= 15 and typ <= 20) or (typ >= 22 and typ <= 27) or typ == 30 or typ == 42:
-            plg[pr] = np.uint64(0)
-        elif typ == T_GOSYSEXIT or typ == T_GOWAITING or typ == T_GOINSYSCALL:  # noqa: SIM109
-            g = tmp[1]
-        h_u[pr, 0] = g
-        return True
-
-
 @njit(nogil=True, cache=True)
-def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
-    buf, nargs_t, stack_t, pb, pbs, pbe, b_pos, b_end, b_ts, b_pid_of,
+def _merge_rows(  # noqa: C901 - _kernels.merge + fix_sysexit's checks, the decoder written in
+    buf, stack_t, pb, pbs, pbe, b_pos, b_end, b_ts, b_pid_of,
     c_ts, c_g, c_p, c_stk, c_off,
-    o_ts, o_g, o_args, o_stk, o_p, o_typ, o_off, state,
+    o_ts, o_g, o_args, o_stk, o_p, o_typ, o_off,
+    pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc, tmp,
 ):  # fmt: skip
-    """Up to ``o_ts.shape[0]`` merged rows (moved GoSysExit events left out). ``pbs``/``pbe``:
-    each proc's slice of ``pb`` (its batches, file order); the last proc is the ProfileP.
-    ``b_pid_of[pr]``: the P ID of proc ``pr``. Returns (status, rows, state)."""
-    pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc, tmp = state
+    """``merge_chunk``'s loop: rows into ``o_*`` until they are full (MORE), the merge is
+    done (OK, ``msc[M_ROWS]`` = -1), an error, or a table is full (GROW). Returns
+    (status, rows). A proc's next ordinary event is decoded into its head (``h_i``: ts,
+    typ, p, off, stk; ``h_u``: g, args) when the frontier asks for it."""
+    n = buf.shape[0]
     np_ = pbs.shape[0]
     prof = np_ - 1
     cap = o_ts.shape[0]
@@ -463,32 +374,128 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
     gcount = msc[M_GCOUNT]
     bcount = msc[M_BCOUNT]
     dn = msc[M_DN]
+    udn = np.uint64(dn)
+    smask = sk.shape[0] - 1
     on = 0
     status = OK
     while True:
         if on >= cap:
             status = MORE
             break
+        if 2 * (gcount + 1) > gk.shape[0] or 2 * (bcount + 1) > sk.shape[0]:
+            status = GROW
+            break
         i = 0
         while i < navail:
             pr = avail[i]
             if pst[pr, P_HV] == 0:
-                if not _next_event(buf, pr, prof, pst, plg, h_u, h_i, pb, pbe, b_pos, b_end,
-                                   b_ts, nargs_t, stack_t, c_ts, c_g, c_p, c_stk, c_off, tmp):  # fmt: skip
+                # decode proc pr's next ordinary event (have: False when it has no more)
+                have = False
+                if pr == prof:  # Go's ProfileP: the time-sorted CPU samples, one pseudo-batch
+                    k = pst[pr, P_CUR]
+                    if k < c_ts.shape[0]:
+                        have = True
+                        pst[pr, P_CUR] = k + 1
+                        h_i[pr, 0] = c_ts[k]
+                        h_i[pr, 1] = 49
+                        h_i[pr, 2] = np.int64(np.int32(np.uint32(c_p[k] & np.uint64(0xFFFFFFFF))))
+                        h_i[pr, 3] = c_off[k]
+                        h_i[pr, 4] = np.int64(c_stk[k])
+                        h_u[pr, 0] = c_g[k]
+                        h_u[pr, 1] = np.uint64(0)
+                        h_u[pr, 2] = c_p[k]
+                        h_u[pr, 3] = c_g[k]
+                        h_u[pr, 4] = np.uint64(0)
+                else:
+                    while True:
+                        pos = pst[pr, P_CUR]
+                        if pos >= pst[pr, P_END]:
+                            if pst[pr, P_BK] >= pbe[pr]:
+                                break
+                            b = pb[pst[pr, P_BK]]
+                            pst[pr, P_BK] += 1
+                            pst[pr, P_CUR] = b_pos[b]
+                            pst[pr, P_END] = b_end[b]
+                            pst[pr, P_LTS] = b_ts[b]
+                            continue
+                        off = pos
+                        bt = np.int64(buf[pos])
+                        pos += 1
+                        typ = bt & 0x3F
+                        wn = (bt >> 6) + 1
+                        if typ == T_STRING:
+                            _, pos = _uv(buf, pos, n)
+                            ln, pos = _uv(buf, pos, n)
+                            pst[pr, P_CUR] = pos + np.int64(ln)
+                            continue
+                        na = 0
+                        if wn <= 3:
+                            for _ in range(wn):
+                                v, pos = _uv(buf, pos, n)
+                                tmp[na] = v
+                                na += 1
+                        else:
+                            ln, pos = _uv(buf, pos, n)
+                            e = pos + np.int64(ln)
+                            while pos < e:
+                                v, pos = _uv(buf, pos, e)
+                                tmp[na] = v
+                                na += 1
+                        msg = np.int64(0)
+                        if typ == T_USERLOG:
+                            ln, pos = _uv(buf, pos, n)
+                            msg = (pos << 20) | np.int64(ln)
+                            pos += np.int64(ln)
+                        pst[pr, P_CUR] = pos
+                        if typ == T_CPU or typ == T_FREQ or typ == T_TIMERG or typ == T_STACK:  # noqa: SIM109
+                            continue
+                        ts = _i64(np.uint64(pst[pr, P_LTS]) + tmp[0])
+                        pst[pr, P_LTS] = ts
+                        h_i[pr, 0] = ts
+                        h_i[pr, 1] = typ
+                        h_i[pr, 3] = off
+                        for c in range(4):
+                            h_u[pr, 1 + c] = 0
+                        stk = np.int64(0)
+                        for a in range(1, na):
+                            if a == na - 1 and stack_t[typ] == 1:
+                                stk = np.int64(tmp[a] & np.uint64(0xFFFFFFFF))
+                            else:
+                                h_u[pr, a] = tmp[a]
+                        h_i[pr, 4] = stk
+                        if typ == T_USERLOG:
+                            h_u[pr, 4] = np.uint64(msg)
+                        g = plg[pr]
+                        if typ == T_GOSTART or typ == T_GOSTARTLOCAL or typ == T_GOSTARTLABEL:  # noqa: SIM109
+                            plg[pr] = tmp[1]
+                            g = tmp[1]
+                        elif (
+                            (typ >= 15 and typ <= 20)
+                            or (typ >= 22 and typ <= 27)
+                            or typ == 30
+                            or typ == 42
+                        ):
+                            plg[pr] = np.uint64(0)
+                        elif typ == T_GOSYSEXIT or typ == T_GOWAITING or typ == T_GOINSYSCALL:  # noqa: SIM109
+                            g = tmp[1]
+                        h_u[pr, 0] = g
+                        h_i[pr, 2] = b_pid_of[pr]
+                        have = True
+                        break
+                if not have:
                     pst[pr, P_DONE] = 1
                     navail -= 1
                     avail[i] = avail[navail]
                     avail[navail] = pr
                     continue
-                if pr != prof:
-                    h_i[pr, 2] = b_pid_of[pr]
                 pst[pr, P_HV] = 1
             t = h_i[pr, 1]
             g, iseq, ist, _ns, _nst = _transition(t, h_u[pr, 0], h_u[pr, 1], h_u[pr, 2])
             cseq = np.uint64(0)
             cst = _DEAD
             if g != _UNORDERED:
-                s = m_find(dn, gk, gu, g)
+                # a direct row is zeros (= Go's default for an unseen goroutine) until written
+                s = np.int64(g) if g < udn else _hf(dn, gk, gu, g)
                 if s >= 0:
                     cseq = gtab[s, 0]
                     cst = np.int64(gtab[s, 1])
@@ -552,23 +559,21 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
         msc[M_HAVE_PREV] = 1
         moved = False
         if t == 30 or t == 32:
-            if 2 * (bcount + 1) > sk.shape[0]:
-                nk, nu = h_new(sk.shape[0])
-                nl = np.zeros(nk.shape[0], np.int64)
-                for s in range(sk.shape[0]):
-                    if su[s]:
-                        d, _ = h_slot(nk, nu, sk[s])
-                        nl[d] = slast[s]
-                sk, su, slast = nk, nu, nl
-            s, new = h_slot(sk, su, gv)
-            if new:
+            s = np.int64(_mix(gv) & np.uint64(smask))
+            while su[s] and sk[s] != gv:
+                s = (s + 1) & smask
+            if not su[s]:
+                sk[s] = gv
+                su[s] = 1
                 bcount += 1
             slast[s] = ts
         elif t == 29:
             real = np.int64(h_u[pr, 3])
             if real != 0:
-                s = h_find(sk, su, gv)
-                block = slast[s] if s >= 0 else np.int64(0)
+                s = np.int64(_mix(gv) & np.uint64(smask))
+                while su[s] and sk[s] != gv:
+                    s = (s + 1) & smask
+                block = slast[s] if su[s] else np.int64(0)
                 if block == 0 or real < block:
                     status = ERR
                     break
@@ -584,15 +589,7 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
             o_off[on] = h_i[pr, 3]
             on += 1
         if g != _UNORDERED:
-            if 2 * (gcount + 1) > gk.shape[0]:
-                nk, nu, mv = g_grow_keys(dn, gk, gu)
-                nt = np.zeros((nu.shape[0], 2), np.uint64)
-                nt[:dn] = gtab[:dn]
-                for s in range(dn, gu.shape[0]):
-                    if gu[s]:
-                        nt[mv[s]] = gtab[s]
-                gk, gu, gtab = nk, nu, nt
-            if g < np.uint64(dn):  # direct: an absent goroutine's row is (0, _DEAD) = zeros
+            if g < udn:  # direct: an absent goroutine's row is (0, _DEAD) = zeros
                 s = np.int64(g)
             else:
                 s, new = _hs(dn, gk, gu, g)
@@ -613,6 +610,45 @@ def merge_chunk(  # noqa: C901 - _kernels.merge + fix_sysexit's checks
         avail[navail] = pr
         navail += 1
     msc[M_NAVAIL], msc[M_HN], msc[M_GCOUNT], msc[M_BCOUNT] = navail, hn, gcount, bcount
+    return status, on
+
+
+@njit(nogil=True, cache=True)
+def merge_chunk(
+    buf, nargs_t, stack_t, pb, pbs, pbe, b_pos, b_end, b_ts, b_pid_of,
+    c_ts, c_g, c_p, c_stk, c_off,
+    o_ts, o_g, o_args, o_stk, o_p, o_typ, o_off, state,
+):  # fmt: skip
+    """Up to ``o_ts.shape[0]`` merged rows (moved GoSysExit events left out). ``pbs``/``pbe``:
+    each proc's slice of ``pb`` (its batches, file order); the last proc is the ProfileP.
+    ``b_pid_of[pr]``: the P ID of proc ``pr``. Returns (status, rows, state)."""
+    pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc, tmp = state
+    dn = msc[M_DN]
+    on = 0
+    while True:
+        status, k = _merge_rows(buf, stack_t, pb, pbs, pbe, b_pos, b_end, b_ts, b_pid_of,
+                                c_ts, c_g, c_p, c_stk, c_off, o_ts[on:], o_g[on:], o_args[on:],
+                                o_stk[on:], o_p[on:], o_typ[on:], o_off[on:], pst, plg, h_u,
+                                h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc, tmp)  # fmt: skip
+        on += k
+        if status != GROW:
+            break
+        if 2 * (msc[M_GCOUNT] + 1) > gk.shape[0]:
+            nk, nu, mv = g_grow_keys(dn, gk, gu)
+            nt = np.zeros((nu.shape[0], 2), np.uint64)
+            nt[:dn] = gtab[:dn]
+            for s in range(dn, gu.shape[0]):
+                if gu[s]:
+                    nt[mv[s]] = gtab[s]
+            gk, gu, gtab = nk, nu, nt
+        if 2 * (msc[M_BCOUNT] + 1) > sk.shape[0]:
+            nk, nu = h_new(sk.shape[0])
+            nl = np.zeros(nk.shape[0], np.int64)
+            for s in range(sk.shape[0]):
+                if su[s]:
+                    d, _ = h_slot(nk, nu, sk[s])
+                    nl[d] = slast[s]
+            sk, su, slast = nk, nu, nl
     return status, on, (pst, plg, h_u, h_i, avail, hts, hpr, gk, gu, gtab, sk, su, slast, msc,
                         tmp)  # fmt: skip
 
@@ -693,95 +729,86 @@ def _wsetst(w, st):
     return (w & ~(_W_BYTE << _W_ST)) | (np.uint64(st) << _W_ST)
 
 
-@njit(nogil=True, cache=True, inline="always")
-def w_find(dn, keys, used, gw, k):
-    """Slot of goroutine ``k`` in a post_chunk table or -1 (direct part: the exists bit)."""
-    if k < np.uint64(dn):
-        i = np.int64(k)
-        return i if gw[i] & _W_EXISTS else -1
-    return _hf(dn, keys, used, k)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def w_slot(dn, keys, used, gw, k):
-    """Slot of goroutine ``k``, inserted (exists, dead, nothing else) if absent."""
-    if k < np.uint64(dn):
-        i = np.int64(k)
-        if gw[i] & _W_EXISTS:
-            return i, False
-        gw[i] = _W_EXISTS
-        return i, True
-    s, new = _hs(dn, keys, used, k)
-    if new:
-        gw[s] = _W_EXISTS
-    return s, new
+# Hot loops below write goroutine lookups out instead of calling an inlined helper: numba
+# binds an inlined function's array arguments to new variables, and each costs an atomic
+# reference-count increment and decrement per call. perf on the 150 MB trace: 70 % of the
+# merge and post-processing CPU was NRT_incref/NRT_decref (17 arrays per decoded event in
+# the merge, 13 loop-carried tables per post-processed row). So the per-row loops live in
+# functions whose arrays are never re-bound (tables grow in the caller, between calls).
 
 
 @njit(nogil=True, cache=True)
-def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, state):  # noqa: C901
-    """The fake Ps (timer unblocks, syscall exits) then ``_kernels.post_process`` over these
-    rows (final order), continuing from ``state``. Returns (status, state)."""
-    (gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task, reg_type,
-     reg_prev, psc) = state  # fmt: skip
+def _h_del(keys, used, s):
+    """Remove slot ``s`` of a linear-probing table in place (backward shift)."""
+    mask = keys.shape[0] - 1
+    i = s
+    j = s
+    while True:
+        j = (j + 1) & mask
+        if not used[j]:
+            break
+        k = np.int64(_mix(keys[j]) & np.uint64(mask))
+        # keep j where it is when its home k lies cyclically in (i, j]
+        if (i <= j and i < k <= j) or (i > j and (k > i or k <= j)):
+            continue
+        keys[i] = keys[j]
+        i = j
+    used[i] = 0
+
+
+@njit(nogil=True, cache=True)
+def _post_rows(r0, ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, gk, gu, gw,  # noqa: C901
+               rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task, reg_type,
+               reg_prev, psc):  # fmt: skip
+    """``post_chunk``'s rows from ``r0`` until done, an error, or a table is full (GROW:
+    grow, call again from the returned row). Returns (status, row)."""
     gcount, rcount, pcount, tcount = psc[Q_GCOUNT], psc[Q_RCOUNT], psc[Q_PCOUNT], psc[Q_TCOUNT]
     nreg = psc[Q_NREG]  # region nodes ever used (high-water); freed ones are reused
     free = psc[Q_FREE]  # head of the free node list (0: empty)
     in_gc = psc[Q_INGC] == 1
     in_stw = psc[Q_INSTW] == 1
     dn = psc[Q_DN]
+    udn = np.uint64(dn)
+    nt = timer.shape[0]
+    nsi = stack_ids.shape[0]
+    nss = stack_set.shape[0]
+    pmask = pkk.shape[0] - 1
     last_pid = np.int64(-(1 << 62))
     ps = -1
     cg = np.uint64(0)
     cs = -1
     status = OK
     n = ts.shape[0]
-    for r in range(n):
+    r = r0
+    while r < n:
+        if (2 * (gcount + 2) > gk.shape[0] or 2 * (rcount + 1) > rk.shape[0]
+                or 2 * (pcount + 1) > pkk.shape[0] or 2 * (tcount + 1) > tk.shape[0]):  # fmt: skip
+            status = GROW
+            break
         t = typ[r]
         g = g_col[r]
-        if t == 21 and timer.shape[0] > 0:
-            j = np.searchsorted(timer, g)
-            if j < timer.shape[0] and timer[j] == g:
+        if t == 21 and nt > 0:
+            lo, hi = 0, nt
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if timer[mid] < g:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < nt and timer[lo] == g:
                 p_col[r] = TIMER_P
         elif t == 29:
             p_col[r] = SYSCALL_P
         p = np.int64(p_col[r])
-        if 2 * (gcount + 2) > gk.shape[0]:
-            nk, nu, mv = g_grow_keys(dn, gk, gu)
-            a1 = np.zeros(nu.shape[0], np.uint64)
-            a1[:dn] = gw[:dn]
-            for s in range(dn, gu.shape[0]):
-                if gu[s]:
-                    a1[mv[s]] = gw[s]
-            gk, gu, gw = nk, nu, a1
-            cs = -1
-        if 2 * (rcount + 1) > rk.shape[0]:
-            nk, nu, mv = g_grow_keys(dn, rk, ru)
-            a5 = np.full(nu.shape[0], -1, np.int64)
-            for s in range(ru.shape[0]):
-                if ru[s]:
-                    a5[mv[s]] = r_head[s]
-            rk, ru, r_head = nk, nu, a5
-        if 2 * (pcount + 1) > pkk.shape[0]:
-            nk, nu = h_new(pkk.shape[0])
-            b1 = np.zeros(nk.shape[0], np.uint8)
-            b2 = np.zeros(nk.shape[0], np.uint64)
-            b3 = np.zeros(nk.shape[0], np.uint8)
-            for s in range(pkk.shape[0]):
-                if pku[s]:
-                    d, _ = h_slot(nk, nu, pkk[s])
-                    b1[d], b2[d], b3[d] = p_run[s], p_g[s], p_sweep[s]
-            pkk, pku, p_run, p_g, p_sweep = nk, nu, b1, b2, b3
-            ps = -1
-        if 2 * (tcount + 1) > tk.shape[0]:
-            nk, nu = h_new(tk.shape[0])
-            for s in range(tk.shape[0]):
-                if tu[s]:
-                    h_slot(nk, nu, tk[s])
-            tk, tu = nk, nu
         if p != last_pid or ps < 0:
-            ps, pnew = h_slot(pkk, pku, np.uint64(p))
+            up = np.uint64(p)
+            ps = np.int64(_mix(up) & np.uint64(pmask))
+            while pku[ps] and pkk[ps] != up:
+                ps = (ps + 1) & pmask
             last_pid = p
-            if pnew:
+            if not pku[ps]:
+                pkk[ps] = up
+                pku[ps] = 1
                 pcount += 1
                 p_run[ps] = 0
                 p_g[ps] = 0
@@ -828,9 +855,15 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                 break
             p_sweep[ps] = 0
         elif t == 43 or t == 44:
-            s, new = w_slot(dn, gk, gu, gw, g)
-            if new and g >= np.uint64(dn):
-                gcount += 1
+            if g < udn:
+                s = np.int64(g)
+                if not gw[s] & _W_EXISTS:
+                    gw[s] = _W_EXISTS
+            else:
+                s, new = _hs(dn, gk, gu, g)
+                if new:
+                    gw[s] = _W_EXISTS
+                    gcount += 1
             if t == 43:
                 if gw[s] & _W_ASSIST:
                     status = ERR
@@ -839,26 +872,41 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
             else:
                 gw[s] &= ~_W_ASSIST
         elif t == 31 or t == 32:
-            s = w_find(dn, gk, gu, gw, g)
+            if g < udn:
+                s = np.int64(g) if gw[np.int64(g)] & _W_EXISTS else -1
+            else:
+                s = _hf(dn, gk, gu, g)
             if s < 0 or _wst(gw[s]) != _RUNNABLE:
                 status = ERR
                 break
             gw[s] = _wset(gw[s], _WAITING, t)
         elif t == 13:
-            s = w_find(dn, gk, gu, gw, g)
+            if g < udn:
+                s = np.int64(g) if gw[np.int64(g)] & _W_EXISTS else -1
+            else:
+                s = _hf(dn, gk, gu, g)
             if s < 0 or _wst(gw[s]) != _RUNNING or p_g[ps] != g:
                 status = ERR
                 break
-            if w_find(dn, gk, gu, gw, args[r, 0]) >= 0:
-                status = ERR
-                break
-            d, _ = w_slot(dn, gk, gu, gw, args[r, 0])
-            if args[r, 0] >= np.uint64(dn):
+            a0 = args[r, 0]
+            if a0 < udn:
+                d = np.int64(a0)
+                if gw[d] & _W_EXISTS:
+                    status = ERR
+                    break
+            else:
+                d, new = _hs(dn, gk, gu, a0)
+                if not new:
+                    status = ERR
+                    break
                 gcount += 1
             gw[d] = _wset(_W_EXISTS | ((args[r, 1] & np.uint64(0xFFFFFFFF)) + np.uint64(1)),
                           _RUNNABLE, t)  # fmt: skip
         elif t == 14 or t == 41:
-            s = w_find(dn, gk, gu, gw, g)
+            if g < udn:
+                s = np.int64(g) if gw[np.int64(g)] & _W_EXISTS else -1
+            else:
+                s = _hf(dn, gk, gu, g)
             cg, cs = g, s
             if s < 0 or _wst(gw[s]) != _RUNNABLE or p_g[ps] != 0:
                 status = ERR
@@ -873,7 +921,10 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
             if g == cg and cs >= 0:
                 s = cs
             else:
-                s = w_find(dn, gk, gu, gw, g)
+                if g < udn:
+                    s = np.int64(g) if gw[np.int64(g)] & _W_EXISTS else -1
+                else:
+                    s = _hf(dn, gk, gu, g)
                 cg, cs = g, s
             if s < 0 or _wst(gw[s]) != _RUNNING or p_g[ps] != g or g == 0:
                 status = ERR
@@ -882,7 +933,10 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                 gw[s] = _wsetst(gw[s], _DEAD)
                 p_g[ps] = 0
                 if t == 15:
-                    q = g_find(dn, rk, ru, g)
+                    if g < udn:
+                        q = np.int64(g) if ru[np.int64(g)] else -1
+                    else:
+                        q = _hf(dn, rk, ru, g)
                     if q >= 0:
                         h = r_head[q]
                         while h > 0:  # free the goroutine's region nodes
@@ -903,14 +957,21 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                 gw[s] = _wset(gw[s], _WAITING, t)
                 p_g[ps] = 0
         elif t == 21:
-            s = w_find(dn, gk, gu, gw, g)
+            if g < udn:
+                s = np.int64(g) if gw[np.int64(g)] & _W_EXISTS else -1
+            else:
+                s = _hf(dn, gk, gu, g)
             if s < 0 or _wst(gw[s]) != _RUNNING:
                 status = ERR
                 break
             if p != TIMER_P and p_g[ps] != g:
                 status = ERR
                 break
-            s1 = w_find(dn, gk, gu, gw, args[r, 0])
+            a0 = args[r, 0]
+            if a0 < udn:
+                s1 = np.int64(a0) if gw[np.int64(a0)] & _W_EXISTS else -1
+            else:
+                s1 = _hf(dn, gk, gu, a0)
             if s1 < 0 or _wst(gw[s1]) != _WAITING:
                 status = ERR
                 break
@@ -918,33 +979,37 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                 p_col[r] = NETPOLL_P
             gw[s1] = _wset(gw[s1], _RUNNABLE, t)
         elif t == 29:
-            s = w_find(dn, gk, gu, gw, g)
+            if g < udn:
+                s = np.int64(g) if gw[np.int64(g)] & _W_EXISTS else -1
+            else:
+                s = _hf(dn, gk, gu, g)
             if s < 0 or _wst(gw[s]) != _WAITING:
                 status = ERR
                 break
             gw[s] = _wset(gw[s], _RUNNABLE, t)
         elif t == 45:
-            if h_find(tk, tu, args[r, 0]) >= 0:
+            _, new = h_slot(tk, tu, args[r, 0])
+            if not new:
                 status = ERR
                 break
-            h_slot(tk, tu, args[r, 0])
             tcount += 1
         elif t == 46:
             s = h_find(tk, tu, args[r, 0])
             if s >= 0:
-                nk, nu = h_new(tk.shape[0] // 2)
-                for q in range(tk.shape[0]):
-                    if tu[q] and q != s:
-                        h_slot(nk, nu, tk[q])
-                tk, tu = nk, nu
+                _h_del(tk, tu, s)
                 tcount -= 1
         elif t == 47:
             mode = args[r, 1]
-            q, new = g_slot(dn, rk, ru, g)
-            if new:
-                if g >= np.uint64(dn):
+            if g < udn:
+                q = np.int64(g)
+                if not ru[q]:
+                    ru[q] = 1
+                    r_head[q] = -1
+            else:
+                q, new = _hs(dn, rk, ru, g)
+                if new:
                     rcount += 1
-                r_head[q] = -1
+                    r_head[q] = -1
             if mode == 0:
                 if free > 0:
                     h = free
@@ -970,17 +1035,72 @@ def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, st
                 break
         sr = stk[r]
         if sr != 0:
-            if stack_set.shape[0] > 0:
-                if np.int64(sr) >= stack_set.shape[0] or stack_set[np.int64(sr)] == 0:
+            if nss > 0:
+                if np.int64(sr) >= nss or stack_set[np.int64(sr)] == 0:
                     stk[r] = 0
             else:
-                j = np.searchsorted(stack_ids, sr)
-                if j >= stack_ids.shape[0] or stack_ids[j] != sr:
+                lo, hi = 0, nsi
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if stack_ids[mid] < sr:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo >= nsi or stack_ids[lo] != sr:
                     stk[r] = 0
+        r += 1
     psc[Q_GCOUNT], psc[Q_RCOUNT], psc[Q_PCOUNT], psc[Q_TCOUNT] = gcount, rcount, pcount, tcount
     psc[Q_NREG] = nreg
     psc[Q_FREE] = free
     psc[Q_INGC] = 1 if in_gc else 0
     psc[Q_INSTW] = 1 if in_stw else 0
+    return status, r
+
+
+@njit(nogil=True, cache=True)
+def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, state):
+    """The fake Ps (timer unblocks, syscall exits) then ``_kernels.post_process`` over these
+    rows (final order), continuing from ``state``. Returns (status, state)."""
+    (gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task, reg_type,
+     reg_prev, psc) = state  # fmt: skip
+    dn = psc[Q_DN]
+    r = 0
+    while True:
+        status, r = _post_rows(r, ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set,
+                               gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk,
+                               tu, reg_task, reg_type, reg_prev, psc)  # fmt: skip
+        if status != GROW:
+            break
+        if 2 * (psc[Q_GCOUNT] + 2) > gk.shape[0]:
+            nk, nu, mv = g_grow_keys(dn, gk, gu)
+            a1 = np.zeros(nu.shape[0], np.uint64)
+            a1[:dn] = gw[:dn]
+            for s in range(dn, gu.shape[0]):
+                if gu[s]:
+                    a1[mv[s]] = gw[s]
+            gk, gu, gw = nk, nu, a1
+        if 2 * (psc[Q_RCOUNT] + 1) > rk.shape[0]:
+            nk, nu, mv = g_grow_keys(dn, rk, ru)
+            a5 = np.full(nu.shape[0], -1, np.int64)
+            for s in range(ru.shape[0]):
+                if ru[s]:
+                    a5[mv[s]] = r_head[s]
+            rk, ru, r_head = nk, nu, a5
+        if 2 * (psc[Q_PCOUNT] + 1) > pkk.shape[0]:
+            nk, nu = h_new(pkk.shape[0])
+            b1 = np.zeros(nk.shape[0], np.uint8)
+            b2 = np.zeros(nk.shape[0], np.uint64)
+            b3 = np.zeros(nk.shape[0], np.uint8)
+            for s in range(pkk.shape[0]):
+                if pku[s]:
+                    d, _ = h_slot(nk, nu, pkk[s])
+                    b1[d], b2[d], b3[d] = p_run[s], p_g[s], p_sweep[s]
+            pkk, pku, p_run, p_g, p_sweep = nk, nu, b1, b2, b3
+        if 2 * (psc[Q_TCOUNT] + 1) > tk.shape[0]:
+            nk, nu = h_new(tk.shape[0])
+            for s in range(tk.shape[0]):
+                if tu[s]:
+                    h_slot(nk, nu, tk[s])
+            tk, tu = nk, nu
     return status, (gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task,
                     reg_type, reg_prev, psc)  # fmt: skip
