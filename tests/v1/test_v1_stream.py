@@ -29,6 +29,9 @@ CASES = [
     if "cgo-cthreads" not in name  # Go rejects it: test_rejected_* below
 ]
 CTHREADS = TESTDATA / "traces/go1.21/cgo-cthreads.trace"
+#: the same without the nojit mark (tests that count with model._order_kernel, whose hashes
+#: multiply with wrap-around: numpy warns under NUMBA_DISABLE_JIT)
+CASES_JIT = [pytest.param(p.values[0], id=p.id) for p in CASES]
 
 
 def _table(data: bytes, chunk: int | None) -> tuple[dict, C.V1Chunks]:
@@ -68,6 +71,32 @@ def test_stream_in_tiny_rounds_with_hashed_goroutines(trace, monkeypatch):
     monkeypatch.setattr(V1S, "DIRECT_GOIDS", 0)
     got, _ = _table(data, 100)
     _same(want, got)
+
+
+@pytest.mark.parametrize("trace", CASES_JIT)
+@pytest.mark.parametrize(("rounds", "chunk"), [(None, 1 << 18), (7, 5)])
+def test_row_chunks_count_as_the_tables(trace, rounds, chunk, monkeypatch):
+    """``rows()`` (what ``stats`` counts: the converter's rows, no columns built) gives the
+    counts of the EventTable chunks of the whole-file parse; tiny rounds and chunks cut a
+    round's rows into several row chunks."""
+    from goroscope.model.order import RowChunk
+    from goroscope.model.stats import EventCounter
+
+    data = trace.read_bytes()
+    want = EventCounter()
+    for t in C.V1Chunks(data, chunk_events=None):
+        want.add(t)
+    if rounds is not None:
+        monkeypatch.setattr(C, "STREAM_ROWS", rounds)
+    ch = C.V1Chunks(data, chunk_events=chunk)
+    got = EventCounter()
+    kinds = set()
+    for item in ch.rows():
+        kinds.add(type(item))
+        got.add_rows(item, ch)
+    assert kinds == {RowChunk}
+    assert ch.error is None
+    assert got.result() == want.result()
 
 
 def test_moved_sysexit_events_are_covered():

@@ -489,6 +489,14 @@ class _Builder:
         self.code_of_idx = np.array([self.code(ids.text[int(s)]) for s in sids.tolist()], np.int32)
         if self.code_of_idx.shape[0] == 0:
             self.code_of_idx = np.zeros(0, np.int32)
+        # string code by string ID (v1 IDs are small: the file's, then the inline and the
+        # converter's strings); empty when an ID is too large for a direct table
+        self.code_map = np.zeros(0, np.int32)
+        top = int(sids[-1]) if sids.shape[0] else 0
+        if 0 < top <= 16 * sids.shape[0] + 65536:
+            self.code_map = np.zeros(top + 1, np.int32)
+            self.code_map[sids.astype(np.int64)] = self.code_of_idx
+            self.code_map[0] = 0
         self.gens = (gen,)
         self.text = ids.text
         self.reuse = False  # chunks share their column buffers (stats: fold, then next)
@@ -615,7 +623,8 @@ class V1Chunks:
             data = bytes(data)
         self._data, self._start = data, start
         self._trace: V1Trace | None = None
-        self._stream_first: Iterator[EventTable] | None = None
+        self._stream_first: Iterator[tuple] | None = None
+        self._builder: _Builder | None = None
         if engine == "fast" and chunk_events is not None:
             self._stream_first = self._start_stream()
         if self._stream_first is None:
@@ -625,9 +634,10 @@ class V1Chunks:
 
     # --- streaming (format.v1.stream): the fast engine with chunks ---------------------------
 
-    def _start_stream(self) -> Iterator[EventTable] | None:
-        """The streamed chunks, with the first one already made (so a trace Go rejects within
-        the first chunk is rejected here, all or nothing, as Go does); None: parse whole."""
+    def _start_stream(self) -> Iterator[tuple] | None:
+        """The streamed chunks (:meth:`_iter_stream`), with the first one already made (so a
+        trace Go rejects within the first chunk is rejected here, all or nothing, as Go does);
+        None: parse whole."""
         from goroscope.format.v1.stream import StreamDeclined, V1Stream
         from goroscope.model._gosort import sort_func
 
@@ -650,9 +660,11 @@ class V1Chunks:
 
         return chain()
 
-    def _iter_stream(self, st) -> Iterator[EventTable]:
-        """EventTables of the streamed parse (raises StreamDeclined before yielding a
-        chunk that the stream cannot make)."""
+    def _iter_stream(self, st) -> Iterator[tuple]:
+        """The streamed parse's converted rows as ``(RowArrays, lo, hi, last_sync)`` items,
+        each to be made an EventTable (``self._builder.build``) or counted (:meth:`rows`)
+        before the next one is asked for: the row buffers are reused. Raises
+        StreamDeclined before yielding a chunk that the stream cannot make."""
         from goroscope.format.v1._kernels import HAS_STACK
         from goroscope.model import _v1kernel as VK
 
@@ -661,6 +673,7 @@ class V1Chunks:
         gen = _generation(tr, ids, st.n_events)
         b = _Builder(ids, gen)
         b.reuse = self._reuse
+        self._builder = b
         builtin = np.array(ids.builtin, np.uint64)
         inline = np.array(ids.inline, np.uint64) if ids.inline else np.zeros(1, np.uint64)
         stack_arg = np.array(_STACK_ARG, np.int64)
@@ -722,7 +735,7 @@ class V1Chunks:
                 for lo in range(0, on, max(1, step)):
                     hi = min(on, lo + step)
                     self._emitted += hi - lo
-                    yield b.build(ra, lo, hi, last_sync)
+                    yield ra, lo, hi, last_sync
                 if self._progress is not None:
                     self._progress(min(1.0, 0.5 + 0.5 * (row0 + fo) / total))
                 if status == VK.OK_MORE:
@@ -734,14 +747,16 @@ class V1Chunks:
             if status == VK.OK:
                 return
 
-    def _iter_stream_safe(self) -> Iterator[EventTable]:
-        """The streamed chunks; when the stream declines after some were yielded, the whole-file
-        parse decides: Go's error (after the chunks already given), or the same rows from
-        where the stream stopped."""
+    def _iter_stream_safe(self, as_rows: bool = False) -> Iterator:
+        """The streamed chunks (EventTables, or ``order.RowChunk`` s when ``as_rows``); when
+        the stream declines after some were yielded, the whole-file parse decides: Go's error
+        (after the chunks already given), or the same rows from where the stream stopped
+        (as EventTables)."""
         from goroscope.format.v1.stream import StreamDeclined
 
         try:
-            yield from self._stream_first
+            for item in self._stream_first:
+                yield self._row_chunk(*item) if as_rows else self._builder.build(*item)
             return
         except StreamDeclined:
             pass
@@ -798,6 +813,35 @@ class V1Chunks:
                 self._progress(min(1.0, 0.5 + 0.5 * done / total))
         self._trace = None
 
-    def rows(self) -> Iterator[EventTable]:
-        """``TraceChunks.rows``: for an old trace every item is an :class:`EventTable` chunk."""
+    def rows(self) -> Iterator:
+        """``TraceChunks.rows``: the streamed path gives the converter's rows as
+        ``order.RowChunk`` s (``stats`` counts them without building columns: this reader's
+        ``strings``, ``row_luts`` and ``stw_name`` resolve them, as ``TraceChunks``'); the
+        whole-file paths give :class:`EventTable` chunks."""
+        if self._stream_first is not None:
+            return self._iter_stream_safe(as_rows=True)
         return iter(self)
+
+    def _row_chunk(self, ra: RowArrays, lo: int, hi: int, last_sync: int):
+        from goroscope.model.order import RowChunk
+
+        b = self._builder
+        out = ra.out if lo == 0 else tuple(a[lo:] for a in ra.out)
+        return RowChunk(out, hi - lo, 0, _NO_BUF, b.s_ids, b.s_set, b.code_of_idx, b.code_map)
+
+    @property
+    def strings(self) -> list[str]:
+        """``TraceChunks.strings``: text of each string code (of :meth:`rows`' chunks)."""
+        return self._builder.strings if self._builder is not None else [""]
+
+    @property
+    def row_luts(self) -> tuple:
+        """``TraceChunks.row_luts`` (``_order_kernel.count_rows``' lookup tables)."""
+        return self._builder.luts
+
+    def stw_name(self, gen_idx: int, kind_id: int) -> str:
+        """``TraceChunks.stw_name``: ``"stop-the-world (" + kind + ")"`` (one generation)."""
+        return "stop-the-world (" + self._builder.text.get(kind_id, "") + ")"
+
+
+_NO_BUF = np.zeros(0, np.uint8)
