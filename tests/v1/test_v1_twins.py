@@ -1,6 +1,7 @@
 """The numba kernels of the old-format reader equal their pure-Python twins (issue 7).
 
-``format.v1.fast.parse_fast`` (kernels ``format.v1._kernels``) against the literal port
+``format.v1.fast.parse_fast`` (the streaming kernels ``format.v1._stream`` with every
+chunk kept) against the literal port
 ``format.v1._reference.parse``, and ``model._v1convert.convert_fast`` (``model._v1kernel``)
 against ``convert``: every column, on every old-format trace we have, plus damaged
 variants (where the kernels must either agree or decline, never differ).

@@ -1,23 +1,26 @@
-"""numba kernels of the streaming old-format parser (L0): ``stream.V1Stream``.
+"""numba kernels of the old-format parser (L0): ``stream.V1Stream``, and through it the
+whole-file ``fast.parse_fast`` (the stream with every chunk kept) — the one fast
+implementation of Go's ``tracev1`` parse; its twin is the literal port ``_reference``.
 
-The same computation as ``_kernels`` (``decode`` → ``merge`` → ``fix_sysexit`` →
-``stable_resort`` → ``post_process``), reorganised so that no per-event column of
-the whole trace is ever held (see HACKING.md § Old format (v1), "Streaming"):
+Go (``parser.go``) decodes every batch, merges the Ps' events (``parseEventBatches``:
+frontier heap, per-goroutine seq/state rule), restores the real ``GoSysExit`` times and
+re-sorts stably, then ``postProcessTrace``. The same computation, organised so that no
+per-event column of the whole trace is ever held (HACKING.md § Old format (v1),
+"Streaming"):
 
 * :func:`scan` — one pass over the file in segments (the caller releases the pages
   behind it): the batch table (P, first byte, end byte, base time), strings, stacks,
   CPU samples, timer goroutines, the frequency, the UserLog messages, and the
   ``GoSysExit`` events whose real time differs from their own (the only events
   Go's ``sort.Stable`` moves; they are self-contained, so they are kept whole).
-* :func:`merge_chunk` — Go's frontier merge (``merge``) with a cursor per P over the
-  mapped file: a P's next event is decoded only when the merge asks for it, so the
-  state is one decoded event per P. Checks what ``fix_sysexit`` checks (order, real
-  time after the block) and leaves the moved ``GoSysExit`` events out: the caller
-  inserts them where the stable re-sort puts them (``stream.py``).
-* :func:`post_chunk` — ``post_process`` resumable, with its state passed in and out.
+* :func:`merge_chunk` — Go's frontier merge with a cursor per P over the mapped file:
+  a P's next event is decoded only when the merge asks for it, so the state is one
+  decoded event per P. Checks what Go checks after the merge (order, real time after
+  the block) and leaves the moved ``GoSysExit`` events out: the caller inserts them
+  where the stable re-sort puts them (``stream.py``).
+* :func:`post_chunk` — ``postProcessTrace`` resumable, with its state passed in and out.
 
-Every status other than OK means "let the whole-file parser decide" (it words Go's
-error), exactly as for ``_kernels``.
+Every status other than OK means "let the reference decide" (it words Go's error).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ N_SCAN_STATE = 19
 
 
 @njit(nogil=True, cache=True)
-def scan(  # noqa: C901 - Go's readRawEvent, one branch per kind (as _kernels.decode)
+def scan(  # noqa: C901 - Go's readRawEvent + parseEvent, one branch per kind
     buf, stop, ver, nargs_t, stack_t, minver_t,
     b_pid, b_pos, b_end, b_ts,
     c_ts, c_g, c_p, c_stk, c_off,
@@ -78,7 +81,8 @@ def scan(  # noqa: C901 - Go's readRawEvent, one branch per kind (as _kernels.de
     st, tmp,
 ):  # fmt: skip
     """Index the events starting before ``stop`` (resumable: ``st`` holds the position and
-    the counts). Same checks as ``_kernels.decode``; status in ``st[S_STATUS]``.
+    the counts). Go's readRawEvent checks (kinds, versions, argument counts, lengths);
+    status in ``st[S_STATUS]``.
 
     Moved GoSysExit rows: ``m_ts`` real time (ticks), ``m_key`` own time, and the
     event's g, args, stack and offset. ``l_off``: UserLog message (offset << 20 | len).
@@ -355,7 +359,7 @@ M_NAVAIL, M_HN, M_GCOUNT, M_BCOUNT, M_PREV, M_HAVE_PREV, M_ROWS, M_DN = range(8)
 
 
 @njit(nogil=True, cache=True)
-def _merge_rows(  # noqa: C901 - _kernels.merge + fix_sysexit's checks, the decoder written in
+def _merge_rows(  # noqa: C901 - Go's parseEventBatches + GoSysExit checks, decoder inline
     buf, stack_t, pb, pbs, pbe, b_pos, b_end, b_ts, b_pid_of,
     c_ts, c_g, c_p, c_stk, c_off,
     o_ts, o_g, o_args, o_stk, o_p, o_typ, o_off,
@@ -1059,7 +1063,7 @@ def _post_rows(r0, ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set
 
 @njit(nogil=True, cache=True)
 def post_chunk(ts, g_col, args, stk, p_col, typ, timer, stack_ids, stack_set, state):
-    """The fake Ps (timer unblocks, syscall exits) then ``_kernels.post_process`` over these
+    """The fake Ps (timer unblocks, syscall exits) then Go's ``postProcessTrace`` over these
     rows (final order), continuing from ``state``. Returns (status, state)."""
     (gk, gu, gw, rk, ru, r_head, pkk, pku, p_run, p_g, p_sweep, tk, tu, reg_task, reg_type,
      reg_prev, psc) = state  # fmt: skip

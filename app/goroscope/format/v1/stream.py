@@ -2,8 +2,8 @@
 
 What
 ----
-:class:`V1Stream` gives the rows of :func:`goroscope.format.v1.fast.parse_fast`'s
-:class:`V1Trace`, in the same order with the same fields, a chunk at a time, while
+:class:`V1Stream` gives the rows of Go's ``tracev1.Trace`` (a :class:`V1Trace`, as the
+reference port ``_reference.parse`` builds it), in order, a chunk at a time, while
 holding only O(#Ps + #goroutines + #moved GoSysExit events) state instead of every
 event (HACKING.md § Old format (v1), "Streaming"):
 
@@ -22,12 +22,13 @@ event (HACKING.md § Old format (v1), "Streaming"):
 
 Why
 ---
-Go's reader (and ``parse_fast``) holds every event: 57 B per event, 27× the file
-on a 35 M-event trace. Here memory is bounded by the chunk and the tables.
+Go's reader holds every event: 57 B per event, 27× the file on a 35 M-event trace.
+Here memory is bounded by the chunk and the tables (``fast.parse_fast``, the
+whole-file parse, is this stream with every chunk kept).
 
 What we deliberately don't do: word Go's errors. Any kernel status other than OK
-raises :class:`StreamDeclined`; the caller then parses the whole file as before
-(the reference words Go's error).
+raises :class:`StreamDeclined`; the caller then parses with the reference (it words
+Go's error).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ SEGMENT = 8 << 20
 
 
 class StreamDeclined(Exception):  # noqa: N818 - a signal, not an error for users
-    """A kernel saw something unusual: parse the whole file instead (Go's error wording)."""
+    """A kernel saw something unusual: the reference parser decides (Go's error wording)."""
 
 
 @dataclass
@@ -237,7 +238,7 @@ class V1Stream:
 
     def chunks(self, rows: int = 1 << 18) -> Iterator[V1Chunk]:
         """The trace's rows, ``rows`` merged rows (plus the moved ones among them) at a time.
-        Raises :class:`StreamDeclined` where ``parse_fast`` would return None."""
+        Raises :class:`StreamDeclined` on anything unusual (the reference decides)."""
         np_ = self._pbs.shape[0]
         state = S.merge_state(np_, self._dn)
         state[0][:, S.P_BK] = self._pbs
