@@ -31,10 +31,7 @@ from goroscope.ui.models.goroutine_stats import (
 ROOT = Path(__file__).resolve().parents[2]
 TRACES = sorted((ROOT / "testdata" / "traces").glob("go1.*/*.trace"))
 #: per-goroutine lines that differ from Go's for a reason outside this module
-DIGEST_XFAIL = {
-    "go1.21-gc": "model: Timeline.goroutines.start_func of G3 is empty for this old-format "
-    "trace where Go's summary names it runtime.bgsweep (totals and times agree)",
-}
+DIGEST_XFAIL: dict[str, str] = {}
 
 
 def _name(p: Path) -> str:

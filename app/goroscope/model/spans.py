@@ -238,6 +238,48 @@ class _PackedCol:
         return self._table(self.lo.view_with(lo), self._rows + rows, self._bases + bases)
 
 
+class _Arena:
+    """Long-lived storage for the segments' arrays: each segment's arrays are copied,
+    back to back, into blocks of ``BLOCK`` bytes (above ``bound_heap``'s threshold, so
+    mapped, never in glibc's heap).
+
+    A chunk's fold makes the segment's ~25 small arrays among its temporaries; kept
+    there, they pinned the heap around the freed temporaries: ≈ 45 MB of free but
+    resident heap at the end of the 450 MB trace's stream (``malloc_trim`` every 1 Mi
+    events releases only whole free pages). Copied out, the heap holds only
+    temporaries, which the next chunk reuses. A segment larger than a quarter block
+    keeps its own arrays. Blocks are never freed (segments live as long as the model);
+    the unused tail of a block (≤ a quarter) is never touched, so never resident.
+    """
+
+    BLOCK = 8 << 20
+
+    def __init__(self) -> None:
+        self._buf: NDArray[np.uint8] | None = None
+        self._pos = 0
+
+    def pack(self, arrays: dict) -> dict:
+        """Read-only copies of the arrays in ``arrays`` (name → array) in the arena; other
+        values and the shared ``kp_kind``/``kp_proc`` tables are passed through."""
+        own = {k: v for k, v in arrays.items()
+               if isinstance(v, np.ndarray) and k not in ("kp_kind", "kp_proc")}  # fmt: skip
+        sizes = {k: (v.nbytes + 7) & ~7 for k, v in own.items()}
+        total = sum(sizes.values())
+        if total > self.BLOCK // 4:
+            return arrays
+        if self._buf is None or self._pos + total > self._buf.shape[0]:
+            self._buf = np.empty(self.BLOCK, np.uint8)
+            self._pos = 0
+        out = dict(arrays)
+        for k, v in own.items():
+            a = self._buf[self._pos : self._pos + v.nbytes].view(v.dtype).reshape(v.shape)
+            a[...] = v
+            a.flags.writeable = False
+            out[k] = a
+            self._pos += sizes[k]
+        return out
+
+
 class _Strings:
     """Model string table: text ↔ code (code 0 = "")."""
 
@@ -477,6 +519,7 @@ class TimelineBuilder:
         self.covered_ns = 0
         self._lock = threading.Lock()
         self._segments: list[SpanSegment] = []
+        self._arena = _Arena()
         self._gen_first: list[int] = []
         self._strings = _Strings()
         self._kinds: list[tuple[GoState, str]] = [(GoState(s), "") for s in range(6)]
@@ -671,7 +714,7 @@ class TimelineBuilder:
         ps = _csr(p_idx[ok], t_all[pm][ok], ev.state_to[pm][ok])
         _ro(*ps)
         seg["ps_idx"], seg["ps_off"], seg["ps_time"], seg["ps_state"] = ps
-        segment = SpanSegment(base_ns=int(t_all[0]), end_ns=int(t_all[-1]), **seg)
+        segment = SpanSegment(base_ns=int(t_all[0]), end_ns=int(t_all[-1]), **self._arena.pack(seg))
         self._segments.append(segment)
         self._ranges(ev, t_all)
         self._regions(ev, t_all)
@@ -733,7 +776,8 @@ class TimelineBuilder:
         out["g_idx"] = ug.astype(np.int32)
         out["g_off"] = np.append(first_i, len(gs)).astype(np.int32)
         last_seg = self._g_last_seg.live
-        out["g_prev"] = last_seg[ug].astype(np.int32)
+        # int16 while segment indices fit (-1: none); int32 from segment 32767 on
+        out["g_prev"] = last_seg[ug].astype(np.int16 if seg_idx < 0x7FFF else np.int32)
         out["g_from"] = sfrom[order][first_i].astype(np.uint8)
         last_seg[ug] = seg_idx
         base = int(t_all[0])
@@ -823,7 +867,7 @@ class TimelineBuilder:
         if len(cand) == 0:
             return
         # resolve the first candidate per goroutine; retry later rows only where that
-        # stack had no frames (rare)
+        # stack had no frames or no root function name (rare)
         while len(cand):
             ug, first = np.unique(g[cand], return_index=True)
             sel = cand[first]
@@ -836,7 +880,8 @@ class TimelineBuilder:
             cand = cand[np.isin(g[cand], retry) & (cand > sel[np.searchsorted(ug, g[cand])])]
 
     def _resolve_funcs(self, ev: EventTable, gen, tstack) -> NDArray[np.int32]:
-        """Root-frame function (string code) of each (generation, stack); -1 if no frames."""
+        """Root-frame function (string code) of each (generation, stack); -1 if no frames
+        or an empty function name."""
         key = gen.astype(np.int64) << 40 | tstack.astype(np.int64)
         u, inv = np.unique(key, return_inverse=True)
         codes = np.empty(len(u), np.int32)
@@ -845,7 +890,9 @@ class TimelineBuilder:
             if c is None:
                 gi, sid = v >> 40, v & ((1 << 40) - 1)
                 frames = ev.generations[gi].frames(sid) if 0 <= gi < len(ev.generations) else []
-                c = self._strings.code(frames[-1][1]) if frames else -1
+                # Go names it while g.Name == "": a root frame without a function name
+                # (seen in Go 1.21 traces) leaves it unnamed, a later stack names it
+                c = self._strings.code(frames[-1][1]) if frames and frames[-1][1] else -1
                 self._func_cache[v] = c
             codes[k] = c
         return codes[inv]
