@@ -154,6 +154,23 @@ def test_rejected_trace_found_late_reports_go_error(monkeypatch):
     assert "no consistent ordering" in ch.error.message
 
 
+def test_rejected_trace_found_late_counts_nothing_in_stats(monkeypatch):
+    """Go's old-format reader is all or nothing: ``stats`` of a trace whose rejection the
+    stream finds after chunks were counted equals tracecount's (no events, Go's error), as
+    when it is found at once."""
+    from tests.v1.conftest import expected
+
+    from goroscope.model.stats import TIMING_KEYS, stats
+
+    want = {k: v for k, v in expected("go1.21-cgo-cthreads", "counts").items()
+            if k not in TIMING_KEYS}  # fmt: skip
+    at_once = {k: v for k, v in stats(CTHREADS).items() if k not in TIMING_KEYS}
+    monkeypatch.setattr(C, "STREAM_ROWS", 7)
+    late = {k: v for k, v in stats(CTHREADS).items() if k not in TIMING_KEYS}
+    assert late == at_once
+    assert late == {**want, "file": late["file"]}
+
+
 def test_scan_releases_nothing_it_needs_on_bytes():
     """On bytes (no mapping) the stream releases nothing and still reads every event."""
     data = (TESTDATA / "traces/go1.21/gc.trace").read_bytes()

@@ -615,6 +615,9 @@ class V1Chunks:
         version, start = parse_header(bytes(data[:16]))
         self.version = version
         self.error: TraceFormatError | None = None
+        #: Go's parser rejected the file after chunks were given (the stream found it late):
+        #: Go's reader gives no event at all then, so ``stats`` drops what it counted
+        self.rejected = False
         self._chunk = chunk_events
         self._progress = progress
         self._engine = engine
@@ -765,6 +768,7 @@ class V1Chunks:
             self._trace = parse_v1(self._data, self.version, self._start, engine="fast")
         except TraceFormatError as e:
             self.error = e
+            self.rejected = True
             return
         skip = self._emitted
         for t in self._iter_whole():

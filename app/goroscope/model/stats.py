@@ -163,6 +163,10 @@ def _stats(name: str, progress, engine: str, gc_on: bool) -> dict:
                 if pages is not None and item.gen_idx >= 0:
                     pages.release(item.gen_idx)  # and the one the reader decodes ahead
                     pages.release(item.gen_idx + 1)
+        if getattr(chunks, "rejected", False):  # an old trace Go's parser rejects: no events
+            out.pop("version")  # as when the reader's constructor rejects it
+            out["error"] = chunks.error.message
+            return _finish(out, start)
         out.update(acc.result())
         if chunks.error is not None:
             out["error"] = chunks.error.message
