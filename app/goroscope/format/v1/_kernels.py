@@ -56,7 +56,7 @@ def _mix(x):
     return x ^ (x >> np.uint64(31))
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def h_find(keys, used, k):
     """Slot of ``k``, or -1."""
     mask = keys.shape[0] - 1
@@ -68,7 +68,7 @@ def h_find(keys, used, k):
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def h_slot(keys, used, k):
     """Slot of ``k``, inserting it (used=1) if absent; returns (slot, inserted)."""
     mask = keys.shape[0] - 1
