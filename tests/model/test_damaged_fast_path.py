@@ -134,6 +134,29 @@ def test_seeded_mutants(name, routes):
     assert routes["resumed-mid-generation"] > 0
 
 
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_recycled_goroutine_rows(name, routes, monkeypatch):
+    """The same with one spare goroutine row per generation: the kernel reuses dead rows
+    and pauses to grow at nearly every new goroutine, and hands the reference its
+    recycled rows (in birth order, Go's map order) at the failing step."""
+    from goroscope.model import _order_kernel as K
+
+    monkeypatch.setattr(K, "G_RESERVE", 1)
+    data = SOURCES[name]
+    for seed in range(60):
+        mutant, steps = mutate(data, 10_000 + seed)
+        try:
+            _check(mutant)
+        except AssertionError as e:
+            raise AssertionError(f"{name} seed {10_000 + seed} {steps}: {e}") from e
+    for cut in _cuts(data)[::8]:
+        try:
+            _check(data[:cut])
+        except AssertionError as e:
+            raise AssertionError(f"{name} cut at {cut}: {e}") from e
+    assert routes["state-transferred"] > 0
+
+
 def test_clean_trace_never_hands_over(routes):
     for data in SOURCES.values():
         _check(data)

@@ -12,6 +12,7 @@ the reader then hands over to the reference, so the error is Go's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -245,6 +246,80 @@ def test_goroutine_window(monkeypatch, spread):
     trace = max(sample_traces(), key=lambda p: p.stat().st_size)
     data = trace.read_bytes()
     assert_same(order.read_trace(data), order.read_trace(data, engine="reference"))
+
+
+@pytest.mark.parametrize("trace", sample_traces()[-4:], ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_goroutine_rows_reused(monkeypatch, trace):
+    """Dead goroutine rows are reused within a generation and the rows grow on demand
+    (``NEED_ROWS``): with one spare row reserved per generation the kernel pauses to grow
+    at nearly every new goroutine, and reads the same as the reference (also cut and
+    chunked, so the reference takes over with the kernel's recycled rows)."""
+    from goroscope.model import _order_kernel as K
+
+    monkeypatch.setattr(K, "G_RESERVE", 1)
+    grown = []
+    grow = K.KernelState.grow_g
+
+    def counted(self):
+        grown.append(self.g.shape[0])
+        grow(self)
+
+    monkeypatch.setattr(K.KernelState, "grow_g", counted)
+    data = trace.read_bytes()
+    fast = order.read_trace(data)
+    assert_same(fast, order.read_trace(data, engine="reference"))
+    assert grown, "the kernel never asked for rows"
+    for cut in (len(data) // 3, len(data) * 2 // 3):
+        assert_same(*both(data[:cut]))
+        parts = list(order.TraceChunks(data[:cut], chunk_events=97, keep_columns=False))
+        assert sum(len(p) for p in parts) == len(order.read_trace(data[:cut]).events)
+
+
+@pytest.mark.parametrize("reserve", [1, 1024])
+def test_handed_over_goroutines_in_go_map_order(monkeypatch, reserve):
+    """The kernel's goroutine rows, handed to the reference (``_load_reference_state``),
+    are the reference's own goroutine map at the same point, in its insertion order (the
+    "failed to advance" dump's order), although dead rows were reused out of order."""
+    from goroscope.model import _order_kernel as K
+    from goroscope.model._order_reference import Ordering, Reader, _Done
+
+    monkeypatch.setattr(K, "G_RESERVE", reserve)
+    trace = max(sample_traces(), key=lambda p: p.stat().st_size)
+    data = trace.read_bytes()
+    chunks = order.TraceChunks(data, chunk_events=None, keep_columns=False)
+    for _ in chunks:
+        pass
+    ref = Reader(data)
+    with contextlib.suppress(_Done):
+        while True:
+            ref.read_event()
+    got = Ordering(ref.version, [])
+    order._load_reference_state(got, chunks._state, np.frombuffer(data, np.uint8))
+    want = ref.order.g_states
+    assert len(want) > 1
+    assert list(got.g_states) == list(want)
+    assert [(s.status, s.seq) for s in got.g_states.values()] == [
+        (s.status, s.seq) for s in want.values()
+    ]
+
+
+def test_goroutine_rows_are_recycled():
+    """A generation that creates and destroys goroutines holds rows for the live ones,
+    not one per goroutine it created (the reader's memory on a million short-lived
+    goroutines)."""
+    from goroscope.model import _order_kernel as K
+
+    trace = max(sample_traces(), key=lambda p: p.stat().st_size)
+    chunks = order.TraceChunks(trace.read_bytes(), chunk_events=None, keep_columns=False)
+    for _ in chunks:
+        pass
+    st = chunks._state
+    n = int(st.sc[K.S_NG])
+    created = int(st.sc[K.S_GBIRTH])  # one birth per goroutine row ever filled
+    live = int((st.g[:n, K.R_ALIVE] > 0).sum())
+    assert int(st.sc[K.S_NGFREE]) == n - live
+    assert created > 100  # the trace's goroutines come and go (annotations: 552 births)
+    assert st.g.shape[0] < created // 4
 
 
 def test_stats_path_never_falls_back(monkeypatch):

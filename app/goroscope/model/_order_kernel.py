@@ -137,7 +137,10 @@ PS_UNDETERMINED, PS_NOT_EXIST, PS_RUNNING, PS_IDLE = 0, 1, 2, 3
 GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING = 0, 1, 2
 
 # --- state rows ----------------------------------------------------------------------------
-#: goroutine / proc row: id, alive, status, seq (gen, n), in-flight ranges, regions
+#: goroutine / proc row: id, alive, status, seq (gen, n), in-flight ranges, regions.
+#: A goroutine row's ``R_ALIVE`` is its birth number (``S_GBIRTH``, from 1: the order Go's
+#: map was filled in), 0 once dead; a dead goroutine row is on the free list (``S_GFREE``,
+#: linked through its ``R_SEQ``: next row + 1) and is reused by the next new goroutine.
 R_ID, R_ALIVE, R_STATUS, R_SEQ_GEN, R_SEQ, R_EXT = 0, 1, 2, 3, 4, 5
 ROW_COLS = 6
 #: extension row (ranges and regions, for the few goroutines/procs that have them;
@@ -160,12 +163,21 @@ S_NG, S_NP, S_NM, S_NT = 5, 6, 7, 8
 S_NX, S_NXFREE = 9, 10
 #: first goroutine ID of the direct-mapped window (``KernelState.gd``)
 S_GBASE = 11
-N_SCALARS = 12
+#: free goroutine rows: first (row + 1, 0 = none), count; last birth number given
+S_GFREE, S_NGFREE, S_GBIRTH = 12, 13, 14
+N_SCALARS = 15
 
 # --- status codes ----------------------------------------------------------------------------
 OK = 0
 #: the output chunk is full; call again with the same scratch and ``rs`` to go on
 PAUSED = 1
+#: fewer than ``G_MIN_FREE`` goroutine rows left: grow ``KernelState.g`` (:meth:`KernelState.grow_g`)
+#: and call again, like ``PAUSED``
+NEED_ROWS = 2
+#: free goroutine rows needed at the start of a step (one event creates at most one)
+G_MIN_FREE = 2
+#: goroutine rows reserved per generation beyond the live ones (grown on demand)
+G_RESERVE = 1024
 #: resumable state (``rs``): phase (0 = not started), heap size, next CPU sample
 RS_PHASE, RS_HN, RS_CI, RS_NM = 0, 1, 2, 3
 #: ``tick_shift(nspt) + 1`` (set by the caller with ``RS_NM``; 0: convert ticks by Go's
@@ -232,11 +244,34 @@ class KernelState:
             xfree = np.zeros(cap, np.int64)
             xfree[: self.xfree.shape[0]] = self.xfree
             self.x, self.xfree = x, xfree
-        self.g, _ = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, new_g, True, False)
+        # Rows for the live goroutines and some new ones: dead rows are reused within the
+        # generation and the kernel asks for more (NEED_ROWS) when they run out, so a
+        # generation creating a million short-lived goroutines holds about its live ones.
+        extra = min(new_g, max(G_RESERVE, int(self.sc[S_NG]) // 4))
+        self.g, _ = _reserve(self.g, self.gh, self.sc, S_NG, R_ALIVE, extra, True, False)
+        self._free_list()
         self._index_goroutines(new_g, *gid_range, new_g if new_gh is None else new_gh)
         self.t, self.th = _reserve(self.t, self.th, self.sc, S_NT, T_ALIVE, new_t, True)
         self.p, self.ph = _reserve(self.p, self.ph, self.sc, S_NP, -1, new_p, False)
         self.m, self.mh = _reserve(self.m, self.mh, self.sc, S_NM, -1, new_m, False)
+
+    def grow_g(self) -> None:
+        """More goroutine rows (5/4, at least ``G_RESERVE``): the kernel returned NEED_ROWS."""
+        n = int(self.sc[S_NG])
+        cap = self.g.shape[0]
+        grown = np.zeros((max(cap + cap // 4, cap + G_RESERVE), ROW_COLS), np.int64)
+        grown[:n] = self.g[:n]
+        self.g = grown
+
+    def _free_list(self) -> None:
+        """Chain the dead goroutine rows (after a compaction: none) into the free list."""
+        n = int(self.sc[S_NG])
+        dead = np.flatnonzero(self.g[:n, R_ALIVE] == 0)
+        if dead.shape[0]:
+            self.g[dead[:-1], R_SEQ] = dead[1:] + 1
+            self.g[dead[-1], R_SEQ] = 0
+        self.sc[S_GFREE] = dead[0] + 1 if dead.shape[0] else 0
+        self.sc[S_NGFREE] = dead.shape[0]
 
     def _index_goroutines(self, new_g: int, lo: int, hi: int, new_gh: int) -> None:
         """Re-index the goroutine rows: IDs in the new window [lo, hi] in ``gd``, others in ``gh``.
@@ -251,7 +286,8 @@ class KernelState:
         else:
             width = _pow2(width)
         ids = self.g[:n, R_ID]
-        in_w = (ids >= lo) & (ids < lo + width)
+        live = self.g[:n, R_ALIVE] > 0  # dead rows are free: not found by their old ID
+        in_w = live & (ids >= lo) & (ids < lo + width)
         if self.gd.shape[0] == width:
             self.gd[:] = 0
         else:
@@ -259,7 +295,7 @@ class KernelState:
         rows = np.arange(n)
         self.gd[ids[in_w] - lo] = rows[in_w] + 1
         self.sc[S_GBASE] = lo
-        out = ~in_w
+        out = live & ~in_w
         # Room for the rows outside the window and the new ones that may miss it (GoStatus
         # may create them); the window's own new goroutines never enter ``gh``.
         self.gh = new_hash(_pow2(2 * (int(out.sum()) + min(new_g, new_gh) + 16)))
@@ -278,7 +314,7 @@ def _reserve(rows, h, sc, n_at, alive_col, extra, compact, index=True):
     needed (else the caller re-indexes)."""
     n = int(sc[n_at])
     if compact and n > 0:
-        live = rows[:n, alive_col] == 1
+        live = rows[:n, alive_col] > 0
         if not live.all() and (n + extra > rows.shape[0] or int(live.sum()) * 2 < n):
             keep = rows[:n][live]
             n = keep.shape[0]
@@ -712,41 +748,57 @@ def _new_row(rows, h, sc, n_at, key):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _gfind(gd, gh, sc, key):
-    """Row of goroutine ``key`` (live or dead), or -1: the window ``gd``, else ``gh``."""
+def _gfind(gs, gd, gh, sc, key):
+    """Row of goroutine ``key`` (live or dead), or -1: the window ``gd``, else ``gh``
+    (an entry whose row was reused by another goroutine is stale: -1)."""
     o = key - sc[S_GBASE]
     if o >= 0 and o < gd.shape[0]:
-        return np.int64(gd[o]) - 1
-    return h_find(gh, key)
+        r = np.int64(gd[o]) - 1
+    else:
+        r = h_find(gh, key)
+    if r >= 0 and gs[r, R_ID] != key:
+        return -1
+    return r
 
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _gget(gs, gd, gh, sc, key):
     """Live row of goroutine ``key`` or -1 (``_get`` for goroutines)."""
-    r = _gfind(gd, gh, sc, key)
-    if r >= 0 and gs[r, R_ALIVE] == 1:
+    r = _gfind(gs, gd, gh, sc, key)
+    if r >= 0 and gs[r, R_ALIVE] > 0:
         return r
     return -1
 
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _gnew_row(gs, gd, gh, sc, key):
-    """``_new_row`` for goroutines."""
-    r = _gfind(gd, gh, sc, key)
-    if r < 0:
-        r = sc[S_NG]
-        if r >= gs.shape[0]:
-            return -1
-        sc[S_NG] = r + 1
+    """``_new_row`` for goroutines: a free (dead) row if any, else the next unused one;
+    -1 when out of capacity. It is born last (Go's map: deleted on destroy, so a goroutine
+    created again goes to the end)."""
+    r = _gfind(gs, gd, gh, sc, key)
+    if r >= 0 and gs[r, R_ALIVE] > 0:  # (callers create only absent goroutines)
+        born = gs[r, R_ALIVE]
+    else:
+        if sc[S_NGFREE] > 0:
+            r = sc[S_GFREE] - 1
+            sc[S_GFREE] = gs[r, R_SEQ]
+            sc[S_NGFREE] -= 1
+        else:
+            r = sc[S_NG]
+            if r >= gs.shape[0]:
+                return -1
+            sc[S_NG] = r + 1
         o = key - sc[S_GBASE]
         if o >= 0 and o < gd.shape[0]:
             gd[o] = r + 1
         else:
             h_put(gh, key, r)
+        sc[S_GBIRTH] += 1
+        born = sc[S_GBIRTH]
     for c in range(gs.shape[1]):
         gs[r, c] = 0
     gs[r, R_ID] = key
-    gs[r, R_ALIVE] = 1
+    gs[r, R_ALIVE] = born
     return r
 
 
@@ -788,13 +840,17 @@ def _xrow(rows, r, xs, xfree, sc, alloc):
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _kill(rows, r, xfree, sc):
-    """Mark goroutine row ``r`` dead and free its extension row."""
+    """Mark goroutine row ``r`` dead (Go deletes it from its map), free its extension row
+    and put it on the free list."""
     rows[r, R_ALIVE] = 0
     x = rows[r, R_EXT] - 1
     if x >= 0:
         xfree[sc[S_NXFREE]] = x
         sc[S_NXFREE] += 1
         rows[r, R_EXT] = 0
+    rows[r, R_SEQ] = sc[S_GFREE]
+    sc[S_GFREE] = r + 1
+    sc[S_NGFREE] += 1
 
 
 @njit(nogil=True, cache=True, _nrt=False)
@@ -1615,7 +1671,7 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
     cur, heap, cpu_perm, work, s_typ, s_time, s_args, s_evoff = scratch
     slots = (s_typ, s_time, s_args, s_evoff)
     m_ids, ct, mrow, c_lp, c_lend, c_row0 = cur[0], cur[3], cur[4], cur[5], cur[6], cur[8]
-    ms_rows, mh_rows = st[2], st[6]
+    gs_rows, ms_rows, mh_rows = st[0], st[2], st[6]
     n_cpu = cpu_time.shape[0]
     n_m = rs[RS_NM]
     cap = out[0].shape[0]
@@ -1654,6 +1710,10 @@ def order_generation(  # noqa: C901 - Go's ReadEvent loop
             rs[RS_HN] = hn
             rs[RS_CI] = ci
             return PAUSED, n
+        if sc[S_NGFREE] + gs_rows.shape[0] - sc[S_NG] < G_MIN_FREE:  # the same, for rows
+            rs[RS_HN] = hn
+            rs[RS_CI] = ci
+            return NEED_ROWS, n
         if ci < n_cpu:
             s = cpu_perm[ci]
             if hn == 0 or cpu_time[s] < ct[heap[0]]:

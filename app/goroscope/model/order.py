@@ -794,6 +794,9 @@ class TraceChunks:
                 if status < 0:
                     self._fail_rows = self._g_rows + n  # rows before the failing step
                     raise _Fallback(g)
+                if status == K.NEED_ROWS:  # out of goroutine rows: a pause at a step start
+                    state.grow_g()
+                    status = K.PAUSED
                 if n:
                     calls += 1
                     self._g_rows += n
@@ -1033,9 +1036,10 @@ def _reader_at_step(reader, paused: TraceChunks, buf: np.ndarray) -> None:
 def _load_reference_state(o, st: K.KernelState, buf: np.ndarray) -> None:
     """Fill the reference reader's ``Ordering`` ``o`` from the kernel's state ``st``.
 
-    Rows are taken in row order, which is the order Go's maps were first filled in
-    (the reference iterates them in insertion order: the proc search of a
-    SyscallAbandoned ProcStatus, the state dump of "failed to advance"). IDs and
+    Rows are taken in the order Go's maps were filled in (the reference iterates them in
+    insertion order: the proc search of a SyscallAbandoned ProcStatus, the state dump of
+    "failed to advance"): row order, but goroutines by birth number (``R_ALIVE``: dead
+    rows are reused, and Go's map deletes a destroyed goroutine). IDs and
     sequence numbers come back as the reference holds them (goroutine, proc and thread
     IDs signed; task IDs, string IDs, sequence numbers and generations unsigned).
     """
@@ -1071,9 +1075,9 @@ def _load_reference_state(o, st: K.KernelState, buf: np.ndarray) -> None:
         return out
 
     o.g_states.clear()
-    for row in st.g[: int(sc[K.S_NG])].tolist():
-        if row[K.R_ALIVE] != 1:
-            continue
+    g = st.g[: int(sc[K.S_NG])]
+    g = g[g[:, K.R_ALIVE] > 0]
+    for row in g[np.argsort(g[:, K.R_ALIVE], kind="stable")].tolist():
         x = row[K.R_EXT] - 1
         o.g_states[row[K.R_ID]] = GState(
             in_flight=ranges(x),
