@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
 from goroscope.ui.main_window import MainWindow
-from goroscope.ui.selection import GoroutineRef
+from goroscope.ui.selection import GoroutineRef, SpanRef
 
 pytestmark = pytest.mark.gui
 
@@ -161,5 +161,58 @@ def test_profile_and_task_panels_stack_their_panes_in_the_dock_column(qtbot, tmp
             w = split.widget(i)
             assert w.width() >= panel.width() - 20, (i, w.width(), panel.width())
             assert w.height() >= 120, (i, w.height())
+    finally:
+        _close(win)
+
+
+def test_a_row_selected_behind_a_tab_is_in_view_when_the_tab_is_shown(qtbot, tmp_path):
+    """Seen on screenshots: a span selected while the Goroutine events / Goroutines docks
+    were hidden tabs left the selected row below the visible rows when the tab was
+    raised (scrollTo ran in a view without its real size)."""
+    win = _window(qtbot, tmp_path, (1440, 900))
+    try:
+        win.docks["stacks"].raise_()
+        with qtbot.waitSignal(win.loaded, timeout=LOAD_TIMEOUT_MS):
+            win.open_path(TRACES / "go1.21" / "service.trace")  # the screenshot's trace
+        tl = win.session.timeline
+        lens = [len(tl.goroutine_row(g)) for g in range(min(tl.n_goroutines, 2000))]
+        g = int(np.argmax(lens))
+        assert lens[g] > 1000
+        span = lens[g] // 2
+        events = win.docks["goroutine_events"].widget()
+        gor = win.docks["goroutines"].widget()
+        qtbot.waitUntil(lambda: gor.analysis is not None, timeout=30_000)
+        # the goroutine shown in both tabs, then a span of it selected while they are
+        # behind another tab (the order of the screenshot that showed it)
+        win.selection.set(GoroutineRef(g))
+        for name in ("stacks", "goroutine_events", "goroutines"):
+            win.docks[name].raise_()
+            qtbot.waitUntil(lambda: win.panel_bridge.pending() == 0, timeout=30_000)
+            qtbot.wait(200)
+        assert events.model.rowCount() == lens[g]
+        win.selection.set(SpanRef.goroutine(g, span))
+        win.docks["stacks"].raise_()
+        qtbot.waitUntil(lambda: events.current_span() == span, timeout=30_000)
+        qtbot.waitUntil(lambda: win.panel_bridge.pending() == 0, timeout=30_000)
+        for name, view in (("goroutine_events", events.view), ("goroutines", gor.goroutine_view)):
+            win.docks[name].raise_()
+            qtbot.wait(30)
+            idx = view.currentIndex()
+            assert idx.isValid(), name
+            assert view.viewport().rect().contains(view.visualRect(idx)), name
+        # the stacks panel shows file:line whole (it was elided at a fixed function width)
+        stacks = win.docks["stacks"].widget()
+        win.docks["stacks"].raise_()
+        qtbot.waitUntil(lambda: stacks.model.rowCount() > 0, timeout=30_000)
+        qtbot.wait(30)
+        m, v = stacks.model, stacks.view
+        fm = v.fontMetrics()
+        texts = []
+        for i in range(m.rowCount()):
+            sec = m.index(i, 0)
+            for j in range(m.rowCount(sec)):
+                texts.append(m.data(m.index(j, 1, sec)) or "")
+        assert any(":" in t for t in texts)
+        assert max(fm.horizontalAdvance(t) for t in texts) <= v.header().sectionSize(1)
     finally:
         _close(win)

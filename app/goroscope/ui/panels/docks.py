@@ -104,6 +104,10 @@ def install_panels(window: QMainWindow, ctx: PanelContext) -> dict[str, QDockWid
         dock = QDockWidget(title, window)
         dock.setObjectName(f"dock_{name}")
         dock.setWidget(panel)
+        # a tab raised in the dock column: the panel is told (its own showEvent does not
+        # come: tabbed docks stay "visible" behind the current tab)
+        if hasattr(panel, "on_dock_visible"):
+            dock.visibilityChanged.connect(panel.on_dock_visible)
         window.addDockWidget(area, dock)
         if area in first_in_area:
             window.tabifyDockWidget(first_in_area[area], dock)

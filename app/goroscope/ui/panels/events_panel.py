@@ -49,7 +49,11 @@ from goroscope.ui.models.table import (
     identity_rows,
 )
 from goroscope.ui.panels.goroutines_panel import make_table
-from goroscope.ui.panels.panel_support import failed_text, on_load_failed
+from goroscope.ui.panels.panel_support import (
+    failed_text,
+    on_load_failed,
+    scroll_to_current_when_shown,
+)
 from goroscope.ui.selection import GoroutineRef, SpanRef
 
 if TYPE_CHECKING:
@@ -268,6 +272,12 @@ class GoroutineEventsPanel(QWidget):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
         self.view.scrollTo(idx)
+
+    @Slot(bool)
+    def on_dock_visible(self, visible: bool) -> None:
+        """Its dock tab was raised (``docks.install_panels``): the selected row in view."""
+        if visible:
+            scroll_to_current_when_shown(self.view)
 
     # -- the current row -------------------------------------------------------------------
     def current_span(self) -> int:

@@ -52,6 +52,7 @@ from goroscope.ui.panels.panel_support import (
     failed_text,
     fit_columns,
     on_load_failed,
+    scroll_to_current_when_shown,
 )
 from goroscope.ui.selection import GoroutineRef, SpanRef
 
@@ -173,6 +174,12 @@ class GoroutinesPanel(QWidget):
         ctx.window.loaded.connect(self._on_loaded)
         on_load_failed(ctx.window, self._on_load_failed)
         ctx.selection.changed.connect(self._on_selection_changed)
+
+    @Slot(bool)
+    def on_dock_visible(self, visible: bool) -> None:
+        """Its dock tab was raised (``docks.install_panels``): the selected row in view."""
+        if visible:
+            scroll_to_current_when_shown(self.goroutine_view)
 
     # -- loading ---------------------------------------------------------------------
     @Slot(str)

@@ -45,6 +45,7 @@ __all__ = [
     "goroutine_label",
     "loaded_timeline",
     "on_load_failed",
+    "scroll_to_current_when_shown",
     "task_label",
 ]
 
@@ -147,6 +148,22 @@ def task_label(tl, t) -> str:
         return "—"
     c = int(tl.tasks.type[t])
     return f"{int(tl.tasks.task_id[t])} {tl.strings[c] if c >= 0 else ''}".rstrip()
+
+
+def scroll_to_current_when_shown(view) -> None:
+    """Bring ``view``'s current row into view (centred) one event-loop turn after its dock
+    tab is raised: a row selected while the tab was behind another was scrolled to with
+    the view's geometry of then, and lay below the visible rows once raised."""
+    from PySide6.QtWidgets import QAbstractItemView
+
+    def later() -> None:
+        idx = view.currentIndex()
+        if idx.isValid():
+            view.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, view, later)
 
 
 def on_load_failed(window, slot: Callable[[str], None]) -> None:

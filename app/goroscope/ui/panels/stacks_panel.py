@@ -83,10 +83,13 @@ class StacksPanel(QWidget):
         self.view.setUniformRowHeights(True)
         self.view.setAlternatingRowColors(True)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # the function takes what file:line leaves (file:line was elided at a fixed 230 px
+        # function column in the ~360 px dock column); a stack is tens of rows, so
+        # sizing file:line to its contents is cheap
         hh = self.view.header()
-        hh.setStretchLastSection(True)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        hh.resizeSection(0, 230)
+        hh.setStretchLastSection(False)
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.show_runtime)
