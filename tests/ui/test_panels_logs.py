@@ -150,6 +150,6 @@ def test_links_and_following_the_selection(qtbot, qtmodeltester, logs):
     qtbot.waitUntil(lambda: panel.filters_done > n + 1, timeout=5000)
     panel.sort_by("Message")
     qtbot.waitUntil(lambda: not m.sorting, timeout=5000)
-    shown = [m.data(m.index(r, 4)) for r in range(m.rowCount())]
+    shown = [m.data(m.index(r, m.column_index("Message"))) for r in range(m.rowCount())]
     assert shown == sorted(shown)
     qtmodeltester.check(m)

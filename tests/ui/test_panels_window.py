@@ -216,3 +216,26 @@ def test_a_row_selected_behind_a_tab_is_in_view_when_the_tab_is_shown(qtbot, tmp
         assert max(fm.horizontalAdvance(t) for t in texts) <= v.header().sectionSize(1)
     finally:
         _close(win)
+
+
+def test_logs_show_the_message_in_the_dock_column(qtbot, tmp_path):
+    """Seen on screenshots: Time, Goroutine, Task came first and the message was out of
+    view in the ~360 px column (and the toolbar clipped the count)."""
+    win = _window(qtbot, tmp_path, (1280, 800))
+    try:
+        dock = win.docks["logs"]
+        dock.raise_()
+        panel = dock.widget()
+        with qtbot.waitSignal(win.loaded, timeout=LOAD_TIMEOUT_MS):
+            win.open_path(TRACES / "go1.22" / "annotations.trace")
+        qtbot.waitUntil(lambda: panel.model.rowCount() > 0, timeout=30_000)
+        qtbot.wait(10)
+        v, m = panel.view, panel.model
+        assert {"Time", "Category"} <= set(_visible_columns(v))
+        hh = v.horizontalHeader()
+        x = hh.sectionViewportPosition(m.column_index("Message"))
+        assert 0 <= x <= v.viewport().width() - 100  # at least 100 px of the message
+        assert panel.count_label.width() >= panel.count_label.sizeHint().width()
+        assert panel.search.width() >= 150
+    finally:
+        _close(win)

@@ -34,6 +34,7 @@ from goroscope.ui.panels.panel_support import (
     LinkReveal,
     PanelJobs,
     failed_text,
+    fit_columns,
     goroutine_label,
     loaded_timeline,
     on_load_failed,
@@ -67,15 +68,20 @@ class LogsPanel(QWidget):
         self.search.textChanged.connect(self._refilter)
         self.category = QComboBox()
         self.category.currentIndexChanged.connect(self._refilter)
-        self.only_box = QCheckBox("Only the selected task / goroutine")
-        self.only_box.toggled.connect(self._on_only_toggled)
+        self.only_box = QCheckBox("Only the selection")
+        self.only_box.setToolTip("Only the logs of the selected task or goroutine")
         self.count_label = QLabel("Open a trace.")
+        self.only_box.toggled.connect(self._on_only_toggled)
+        # two rows: the search gets the width of the ~360 px dock column
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Category"))
-        bar.addWidget(self.category)
         bar.addWidget(self.search, 1)
-        bar.addWidget(self.only_box)
-        bar.addWidget(self.count_label)
+        bar.addWidget(self.category)
+        bar2 = QHBoxLayout()
+        bar2.addWidget(self.only_box)
+        bar2.addStretch(1)
+        bar2.addWidget(self.count_label)
+        self.category.setToolTip("Category")
+        self.category.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model = NumpyTableModel(self.bridge, self)
         self.view = make_table_view(self.model)
         self.view.clicked.connect(self._on_clicked)
@@ -83,6 +89,7 @@ class LogsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
+        lay.addLayout(bar2)
         lay.addWidget(self.view, 1)
 
         ctx.window.path_opened.connect(self._on_path_opened)
@@ -187,9 +194,9 @@ class LogsPanel(QWidget):
         msgs = idx.messages
         self.model.set_columns(
             [
+                # what was logged first (the goroutine and task, links, after it: in the
+                # ~360 px dock column the message was out of view)
                 Column("Time", lg.time_ns[rows], format_time, link=True),
-                Column("Goroutine", lg.g_idx[rows], self._g_label, align_right=False, link=True),
-                Column("Task", idx.task_row[rows], self._task_label, align_right=False, link=True),
                 Column("Category", idx.cat_pos[rows], lambda c: cats[int(c)], align_right=False),
                 Column(
                     "Message",
@@ -198,11 +205,12 @@ class LogsPanel(QWidget):
                     align_right=False,
                     tooltip=lambda m: msgs[int(m)],
                 ),  # fmt: skip
+                Column("Goroutine", lg.g_idx[rows], self._g_label, align_right=False, link=True),
+                Column("Task", idx.task_row[rows], self._task_label, align_right=False, link=True),
             ]
         )
         if self.filters_done == 0:
-            for c, w in enumerate((100, 180, 150, 100)):
-                self.view.setColumnWidth(c, w)
+            fit_columns(self.view, self.model, max_px=180)
         self.filters_done += 1
         self.count_label.setText(f"{len(rows):,} of {len(idx):,} logs")
 
