@@ -332,25 +332,43 @@ def _last(vals, order, starts):
     return vals[order][ends]
 
 
+#: a ``t40`` column's stored value for its fill (no data): 40 bits all set
+_T40_FILL = (1 << 40) - 1
+
+
 class _IdColumns:
     """Per-ID columns keyed by ascending ID, merged chunk by chunk.
 
     Each column has a fill value (no data yet) and a rule for combining the value
     held with a later chunk's: ``min``, ``max``, ``first`` (keep the first non-fill),
-    ``last`` (take the later non-fill), ``or``, ``sum``.
+    ``last`` (take the later non-fill), ``or``, ``sum``. A column may be held narrower
+    than its values' type (``wide``): int32 for goroutine IDs and counts, uint32 for
+    stack IDs, and ``"t40"`` for int64 times — 5 B, the time minus the first one seen
+    (``base``; a uint32 column and the high byte in ``_hi``), the fill stored as 2^40 - 1,
+    so 18 minutes from the first time. Values are combined in the wide type and a column
+    is widened, exactly, the first time one does not fit; :meth:`wide` gives it in the
+    wide type at the end.
 
     The columns live in buffers with spare room: IDs above all held ones (new goroutines
     mostly are) are appended in place, so a million goroutines do not reallocate every
     column per chunk (that churn kept ~80 MB of freed heap resident); an ID in between
-    rebuilds them merged. ``ids``/``cols`` are views of the first ``n`` rows;
-    :meth:`compact` trims the buffers once the pass is done.
+    rebuilds them merged. ``ids``/``cols`` are views of the first ``n`` rows (a ``t40``
+    column's low 32 bits: use :meth:`wide`); :meth:`compact` trims the buffers once the
+    pass is done.
     """
 
-    def __init__(self, spec: dict[str, tuple[type, object, str]]):
-        self.spec = spec
+    def __init__(self, spec: dict[str, tuple]):
+        # name -> (held dtype or "t40", fill, rule[, wide dtype])
+        self.spec = {k: (*v, v[0]) if len(v) == 3 else v for k, v in spec.items()}
         self.n = 0
         self._ids = np.zeros(0, np.int64)
-        self._cols = {k: np.zeros(0, dt) for k, (dt, _, _) in spec.items()}
+        self._cols: dict[str, NDArray] = {}
+        self._hi: dict[str, NDArray[np.uint8]] = {}
+        self._base: int | None = None
+        for k, (held, *_) in self.spec.items():
+            self._cols[k] = np.zeros(0, np.uint32 if held == "t40" else held)
+            if held == "t40":
+                self._hi[k] = np.zeros(0, np.uint8)
 
     @property
     def ids(self) -> NDArray[np.int64]:
@@ -360,21 +378,75 @@ class _IdColumns:
     def cols(self) -> dict[str, NDArray]:
         return {k: c[: self.n] for k, c in self._cols.items()}
 
+    def _parts(self):
+        """(store, name, fill as stored) of every held array (a t40's two)."""
+        for k, (_, fill, _, _) in self.spec.items():
+            if k in self._hi:
+                yield self._cols, k, 0xFFFFFFFF
+                yield self._hi, k, 0xFF
+            else:
+                yield self._cols, k, fill
+
     def compact(self) -> None:
         """Buffers of exactly ``n`` rows (one column copied at a time)."""
         self._ids = self._ids[: self.n].copy()
-        for k in list(self._cols):
-            self._cols[k] = self._cols[k][: self.n].copy()
+        for store, k, _ in list(self._parts()):
+            store[k] = store[k][: self.n].copy()
+
+    def wide(self, k: str) -> NDArray:
+        """Column ``k`` in its wide type (after :meth:`compact`; the held one is released)."""
+        if k in self._hi:
+            col = self._take(k, slice(0, self.n))
+            del self._hi[k]
+        else:
+            col = self._cols[k][: self.n].astype(self.spec[k][3], copy=False)
+        self._cols[k] = col
+        return col
+
+    def _take(self, k: str, pos) -> NDArray:
+        """Column ``k`` at ``pos`` in its wide type."""
+        _, fill, _, wide = self.spec[k]
+        if k not in self._hi:
+            return self._cols[k][pos].astype(wide, copy=False)
+        raw = self._cols[k][pos].astype(np.int64)
+        raw |= self._hi[k][pos].astype(np.int64) << 32
+        none = raw == _T40_FILL
+        raw += 0 if self._base is None else self._base
+        raw[none] = fill
+        return raw
+
+    def _put(self, k: str, pos, new: NDArray) -> None:
+        """Store ``new`` (wide type) at ``pos``, widening column ``k`` first if one does not fit."""
+        _, fill, _, wide = self.spec[k]
+        col = self._cols[k]
+        if k in self._hi:
+            real = new != fill
+            if self._base is None and real.any():
+                self._base = int(new[real].min())
+            raw = new - (0 if self._base is None else self._base)
+            r = raw[real]
+            if r.shape[0] == 0 or (int(r.min()) >= 0 and int(r.max()) < _T40_FILL):
+                raw[~real] = _T40_FILL
+                col[pos] = raw.astype(np.uint32)  # the low 32 bits (wraps)
+                self._hi[k][pos] = (raw >> 32).astype(np.uint8)
+                return
+            col = self._cols[k] = self._take(k, slice(None))  # exact: widen for good
+            del self._hi[k]
+        elif col.dtype != wide and new.shape[0]:
+            info = np.iinfo(col.dtype)
+            if int(new.min()) < info.min or int(new.max()) > info.max:
+                col = self._cols[k] = col.astype(wide)
+        col[pos] = new
 
     def _grow(self, need: int) -> None:
         cap = max(need, self._ids.shape[0] * 5 // 4, 64)
         ids = np.empty(cap, np.int64)
         ids[: self.n] = self._ids[: self.n]
         self._ids = ids
-        for k, (dt, fill, _) in self.spec.items():
-            col = np.full(cap, fill, dt)
-            col[: self.n] = self._cols[k][: self.n]
-            self._cols[k] = col
+        for store, k, fill in list(self._parts()):
+            col = np.full(cap, fill, store[k].dtype)
+            col[: self.n] = store[k][: self.n]
+            store[k] = col
         if cap >= 1 << 16:  # the old buffers' heap pages back to the OS
             from goroscope.model.spans import release_free_memory
 
@@ -402,17 +474,16 @@ class _IdColumns:
                 merged = np.concatenate([self._ids[:n_old], new_ids])
                 order = np.argsort(merged, kind="stable")
                 self._ids[: n_old + k_new] = merged[order]
-                for k, (dt, fill, _) in self.spec.items():
-                    col = self._cols[k]
-                    grown = np.concatenate([col[:n_old], np.full(k_new, fill, dt)])
+                for store, k, fill in list(self._parts()):
+                    col = store[k]
+                    grown = np.concatenate([col[:n_old], np.full(k_new, fill, col.dtype)])
                     col[: n_old + k_new] = grown[order]
                 self.n = n_old + k_new
             pos = np.searchsorted(self.ids, ids)
         for k, v in values.items():
-            dt, fill, rule = self.spec[k]
-            col = self._cols[k]
-            old = col[pos]
-            v = v.astype(dt, copy=False)
+            _, fill, rule, wide = self.spec[k]
+            old = self._take(k, pos)
+            v = v.astype(wide, copy=False)
             if rule == "min":
                 new = np.where(old == fill, v, np.minimum(old, v))
             elif rule == "max":
@@ -425,7 +496,7 @@ class _IdColumns:
                 new = old | v
             else:  # sum
                 new = old + v
-            col[pos] = new
+            self._put(k, pos, new)
 
 
 _NOT_SEEN = np.iinfo(np.int64).max
@@ -435,22 +506,24 @@ class _Summary:
     """The one pass behind :class:`Trace`: goroutines, procs, threads and generation times."""
 
     def __init__(self) -> None:
-        i64, u64, i32, u8 = np.int64, np.uint64, np.int32, np.uint8
+        i64, u64, i32, u32, u8 = np.int64, np.uint64, np.int32, np.uint32, np.uint8
         self.g = _IdColumns(
             {
-                "first_ns": (i64, _NOT_SEEN, "min"),
-                "last_ns": (i64, -1, "max"),
+                # held narrow (widened when a value does not fit; int64/uint64 in the
+                # table): 38 B less per goroutine while the reader runs
+                "first_ns": ("t40", _NOT_SEEN, "min", i64),
+                "last_ns": ("t40", -1, "max", i64),
                 "in_context": (np.bool_, False, "or"),
-                "transitions": (i64, 0, "sum"),
-                "created_ns": (i64, -1, "first"),
-                "creator": (i64, -2, "first"),
-                "create_stack_id": (u64, 0, "first"),
-                "create_gen_idx": (i32, -1, "first"),
-                "start_stack_id": (u64, 0, "first"),
-                "start_gen_idx": (i32, -1, "first"),
+                "transitions": (i32, 0, "sum", i64),
+                "created_ns": ("t40", -1, "first", i64),
+                "creator": (i32, -2, "first", i64),
+                "create_stack_id": (u32, 0, "first", u64),
+                "start_stack_id": (u32, 0, "first", u64),
+                # the creation's generation: create_gen_idx and start_gen_idx both
+                "gen_idx": (i32, -1, "first"),
                 "start_func": (i32, -1, "first"),
                 "end_state": (u8, 255, "last"),
-                "ended_ns": (i64, -1, "last"),
+                "ended_ns": ("t40", -1, "last", i64),
             }
         )
         self.p = _IdColumns(
@@ -560,9 +633,8 @@ class _Summary:
                     "created_ns": _first(ev.time_ns[cr], order, starts),
                     "creator": _first(ev.goroutine[cr], order, starts),
                     "create_stack_id": _first(ev.stack_id[cr], order, starts),
-                    "create_gen_idx": _first(ev.gen_idx[cr], order, starts),
                     "start_stack_id": _first(ev.transition_stack_id[cr], order, starts),
-                    "start_gen_idx": _first(ev.gen_idx[cr], order, starts),
+                    "gen_idx": _first(ev.gen_idx[cr], order, starts),
                 },
             )
         ex = gst & (ev.state_to == GoState.NotExist)
@@ -605,8 +677,14 @@ class _Summary:
     # --- results
 
     def goroutines(self) -> GoroutineTable:
-        self.g.compact()
-        c = dict(self.g.cols)
+        g = self.g
+        g.compact()
+        for k in g.spec:
+            g.wide(k)  # one column at a time, each after the last
+        c = dict(g.cols)
+        gen = c.pop("gen_idx")
+        c["create_gen_idx"] = gen  # one read-only array for both (equal by definition)
+        c["start_gen_idx"] = gen
         c["creator"] = np.where(c["creator"] == -2, -1, c["creator"])
         c["end_state"] = np.where(c["end_state"] == 255, GoState.Undetermined, c["end_state"])
         c["end_state"] = c["end_state"].astype(np.uint8)
@@ -844,6 +922,8 @@ class Trace:
         if report is not None:
             report(1.0)
         self.error: TraceFormatError | None = chunks.error
+        # the reader's state and chunk buffers go before the tables are made final
+        table = chunks = None
         self.num_events = s.events
         self.start_ns = -1 if first is None else first
         self.end_ns = -1 if last is None else last
