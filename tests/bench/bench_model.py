@@ -432,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
             for r in (read, model):
                 if r is not None:
                     print(json.dumps(r))
+            for flag, mode in ((a.job, "job"), (a.session, "session")):
+                if flag:
+                    print(json.dumps(run(path, mode, a.chunk_events)))
             continue
         print(f"{path}: {_mb(model['bytes'])}, {model['events']:,} events, error={model['error']}")
         if read is not None:

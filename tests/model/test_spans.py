@@ -662,6 +662,31 @@ def test_col_views_never_change_and_writes_are_never_lost(ops):
             assert not arr.flags.writeable
 
 
+def test_col_final_rows_and_trim_under_a_live_view_copy_nothing():
+    """Appending the rows a live ``view_with`` already shows (the final snapshot's open
+    rows) writes nothing, and ``trim`` under a live view gives the spare pages back
+    instead of copying: the held view keeps its rows, the buffer stays the same."""
+    from goroscope.model.spans import _Col
+
+    col = _Col(np.int64)
+    col.extend(np.arange(600_000))
+    held = col.view_with([7, 8, 9])  # grows the buffer: 75,000 spare rows
+    buf = col._a.ctypes.data  # (a reference to the array would count as a live view)
+    col.extend([7, 8, 9])
+    assert col._a.ctypes.data == buf
+    assert col.view().tolist()[-4:] == [599_999, 7, 8, 9]
+    assert col._a.shape[0] - col.n > 2048  # spare rows to give back
+    col.trim()
+    assert col._a.ctypes.data == buf
+    assert held.tolist() == [*range(600_000), 7, 8, 9]
+    assert col.view().tolist() == held.tolist()
+    other = col.view_with([1])
+    col.extend([2])  # differs from what the live view shows: copied first
+    assert col._a.ctypes.data != buf
+    assert other.tolist()[-1] == 1
+    assert col.view().tolist()[-2:] == [9, 2]
+
+
 @pytest.mark.parametrize("name", ["go1.22/annotations", "go1.27/restart"])
 def test_held_snapshots_stay_frozen_and_the_model_is_unchanged(name):
     """Partial snapshots view the builder's columns (no copies); the builder copies a

@@ -188,7 +188,8 @@ class SpanSegment:
     end_ns : int — time of the chunk's last event
     g_idx : (k,) int32 — goroutines with spans here, ascending
     g_off : (k+1,) int32 — their rows in the per-span columns
-    g_prev : (k,) int32 — previous segment holding spans of the same goroutine (-1: none)
+    g_prev : (k,) int16 (int32 from segment 32767 on) — previous segment holding spans of
+        the same goroutine (-1: none)
     g_from : (k,) uint8 — GoState before the goroutine's first span here (Go's ``From``)
     g_boff : (k+1,) uint32 — each goroutine's bytes in ``dt``
     dt : (B,) uint8 — the spans' start times, delta-coded per goroutine slice as unsigned
@@ -218,7 +219,7 @@ class SpanSegment:
     end_ns: int
     g_idx: NDArray[np.int32]
     g_off: NDArray[np.int32]
-    g_prev: NDArray[np.int32]
+    g_prev: NDArray[np.int16] | NDArray[np.int32]
     g_from: NDArray[np.uint8]
     g_boff: NDArray[np.uint32]
     dt: NDArray[np.uint8]
