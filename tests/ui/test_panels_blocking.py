@@ -391,3 +391,40 @@ def _scoped(panel):
 
     every = panel.data.intervals(panel.kind)
     return pd.select(panel._timeline, panel.data, every, panel.scope)
+
+
+def test_kind_chooser_names_each_kinds_total_in_the_scope(qtbot, service):
+    """A group that blocks only on channels showed an empty ``net`` view with no hint that
+    ``sync`` holds its blocking: the chooser now names each kind's total in the scope and
+    an empty view names the kinds that have some."""
+    panel, ctx = service
+    assert panel.kind == "net"
+    tl = panel._timeline
+    sf = tl.goroutines.start_func
+    g = next(
+        i
+        for i in range(tl.n_goroutines)
+        if sf[i] >= 0 and tl.strings[sf[i]] == "main.pipeline.func1"
+    )
+    ctx.selection.set(GoroutineRef(g))
+    _wait_view(qtbot, panel, 2)
+    assert panel.scope.kind == "group"
+    assert panel.view.n == 0
+    qtbot.waitUntil(lambda: panel.kind_totals is not None, timeout=30_000)
+    # sync: Go's blocking tracker over the group's goroutines
+    rows, a = _tracker_intervals(TRACES / "go1.27/service.trace")
+    members = {gid for gid, gg in a.goroutines.items() if gg.name == "main.pipeline.func1"}
+    want_sync = sum(e - s for gid, s, e, _k in rows if gid in members)
+    assert want_sync > 0
+    assert panel.kind_totals["sync"] == want_sync
+    assert panel.kind_totals["net"] == 0
+    assert "sync:" in panel.status.text()
+    assert panel.kind_box.itemText(panel.kind_box.findData("net")) == "net — none"
+    assert panel.kind_box.itemText(panel.kind_box.findData("sync")).startswith("sync — ")
+    # every kind's total is that kind's view in the same scope
+    totals = dict(panel.kind_totals)
+    for n, kind in enumerate(("sync", "syscall", "sched"), start=3):
+        panel.set_kind(kind)
+        _wait_view(qtbot, panel, n)
+        assert panel.view.total_ns == totals[kind], kind
+        assert panel.kind == kind

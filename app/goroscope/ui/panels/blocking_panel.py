@@ -9,7 +9,7 @@ What it shows (issue #9, part 2):
 * the **intervals behind** the selected frame or stack: goroutine, start, delay —
   the goroutine and the time are links (``selection.reveal`` of a ``GoroutineRef`` /
   the goroutine's ``SpanRef`` at that time);
-* **Export…** writes the shown profile as pprof for ``go tool pprof``.
+* **pprof…** exports the shown profile for ``go tool pprof``.
 
 Scope: the whole trace, or — with "Follow" (the selection) — the selected time range
 (``TimeRange``), the start-function group of the selected goroutine or span
@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -50,7 +50,13 @@ from goroscope.analysis.profiles import BLOCKING_KINDS
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.flame_graph import FlameGraphView
 from goroscope.ui.items.time_axis import format_duration
-from goroscope.ui.models.profile_data import Scope, behind, profile_flame, records
+from goroscope.ui.models.profile_data import (
+    Scope,
+    behind,
+    profile_flame,
+    records,
+    scope_view,
+)
 from goroscope.ui.models.profile_hub import ProfilePass
 from goroscope.ui.models.table import Column, NumpyTableModel
 from goroscope.ui.panels.panel_support import (
@@ -145,9 +151,12 @@ class ProfilePanelBase(QWidget):
 
         # toolbar
         self.kind_box = QComboBox()
-        self.kind_box.addItems(list(self.KINDS))
+        for k in self.KINDS:  # the kind is the item's data; its text may carry a total
+            self.kind_box.addItem(k, k)
         self.kind_box.setVisible(len(self.KINDS) > 1)
-        self.kind_box.currentTextChanged.connect(self.set_kind)
+        self.kind_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.kind_box.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self.kind_box.currentIndexChanged.connect(self._on_kind_index)
         self.scope_label = QLabel("Scope: whole trace")
         self.follow_box = QCheckBox("Follow")
         self.follow_box.setToolTip(
@@ -156,9 +165,13 @@ class ProfilePanelBase(QWidget):
         )
         self.follow_box.setChecked(True)
         self.follow_box.toggled.connect(self._on_follow_toggled)
-        self.whole_button = QPushButton("Whole trace")
+        # tool buttons: compact, so the kind chooser keeps its width in the ~360 px column
+        self.whole_button = QToolButton()
+        self.whole_button.setText("Whole trace")
+        self.whole_button.setToolTip("Scope: the whole trace")
         self.whole_button.clicked.connect(lambda: self.set_scope(Scope()))
-        self.export_button = QPushButton("Export…")
+        self.export_button = QToolButton()
+        self.export_button.setText("pprof…")
         self.export_button.setToolTip("Export the shown profile as pprof (.pb.gz)")
         self.export_button.clicked.connect(self._on_export_clicked)
         self.status = QLabel()
@@ -225,9 +238,16 @@ class ProfilePanelBase(QWidget):
         if kind not in self.KINDS or kind == self.kind and self.view is not None:
             return
         self.kind = kind
-        if self.kind_box.currentText() != kind:
-            self.kind_box.setCurrentText(kind)
+        i = self.kind_box.findData(kind)
+        if i != self.kind_box.currentIndex():
+            self.kind_box.setCurrentIndex(i)
         self._refresh()
+
+    @Slot(int)
+    def _on_kind_index(self, i: int) -> None:
+        kind = self.kind_box.itemData(i)
+        if kind is not None:
+            self.set_kind(kind)
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
@@ -565,4 +585,73 @@ class ProfilePanelBase(QWidget):
 
 
 class BlockingPanel(ProfilePanelBase):
-    """net / sync / syscall / sched blocking profiles (see the module doc)."""
+    """net / sync / syscall / sched blocking profiles (see the module doc).
+
+    The kind chooser names each kind's total delay in the current scope (``sync —
+    1.23 s``, computed in a job after the view shows), so an empty view of one kind says
+    where the blocking is: a goroutine group that only waits on channels showed an empty
+    ``net`` profile with no hint that ``sync`` has it."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.kind_totals: dict[str, int] | None = None  # of the scope shown
+
+    def set_scope(self, scope) -> None:
+        self._set_kind_totals(None)
+        super().set_scope(scope)
+
+    def _on_path_opened(self, path: str) -> None:
+        self._set_kind_totals(None)
+        super()._on_path_opened(path)
+
+    def _show_view(self) -> None:
+        super()._show_view()
+        if self.kind_totals is None or self.kind_totals.get("_scope") != self.view.scope:
+            self.jobs.submit(
+                "kind-totals",
+                kind_totals,
+                self._timeline,
+                self.data,
+                self.view.scope,
+                self.KINDS,
+                cancel=JobBridge.CANCEL,
+                done=self._set_kind_totals,
+            )
+        else:
+            self._empty_hint()
+
+    def _set_kind_totals(self, totals) -> None:
+        self.kind_totals = totals
+        for i in range(self.kind_box.count()):
+            k = self.kind_box.itemData(i)
+            text = k
+            if totals is not None and k in totals:
+                t = totals[k]
+                text = f"{k} — {format_duration(float(t))}" if t else f"{k} — none"
+            self.kind_box.setItemText(i, text)
+        if totals is not None:
+            self._empty_hint()
+
+    def _empty_hint(self) -> None:
+        """An empty view names the kinds that do have blocking in this scope."""
+        t = self.kind_totals
+        if self.view is None or self.view.n or not t:
+            return
+        others = [k for k in self.KINDS if t.get(k)]
+        if others:
+            self._set_status(
+                f"No {self.kind} blocking in this scope; "
+                + ", ".join(f"{k}: {format_duration(float(t[k]))}" for k in others)
+                + " (choose the kind above)."
+            )
+
+
+def kind_totals(tl, data, scope, kinds, cancel=None) -> dict:
+    """Total delay per kind in ``scope`` (job thread): ``{kind: ns, "_scope": scope}``;
+    the whole trace's from the pass, any other scope one scan per kind."""
+    out: dict = {"_scope": scope}
+    for k in kinds:
+        if cancel is not None:
+            cancel.raise_if_set()
+        out[k] = scope_view(tl, data, k, scope, cancel).total_ns
+    return out

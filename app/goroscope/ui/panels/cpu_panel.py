@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QSizePolicy
 
 from goroscope.ui.items.time_axis import format_duration
 from goroscope.ui.models.function_table import elide_type_args, function_table
@@ -74,6 +74,7 @@ class CpuPanel(ProfilePanelBase):
         self.mode_box = QComboBox()
         self.mode_box.addItems([BY_FUNCTION, BY_STACK])
         self.mode_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.mode_box.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.mode_box.setToolTip(
             "Top table by function (flat / cum, as go tool pprof -top) or by call path"
         )
