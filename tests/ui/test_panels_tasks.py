@@ -237,3 +237,28 @@ def test_tree_fetches_the_top_level_in_pieces(qtbot, qtmodeltester, monkeypatch)
     qtmodeltester.check(m)  # (fetches as it checks)
     # the panel's view fetched what it shows; following a task selection still works
     assert panel.tree_model.rowCount() >= 2
+
+
+def test_a_selected_task_shows_its_types_histogram_and_bucket(qtbot):
+    """Seen on screenshots: with a task selected the histogram showed the most common
+    type (another one); now the task's type and the bucket holding its duration are
+    shown, and that bucket's list holds the task."""
+    path = TRACES / "go1.27/annotations.trace"
+    panel, ctx = make_panel(qtbot, TasksPanel, path)
+    _ready(qtbot, panel)
+    tl, d = panel.timeline, panel.data
+    busiest = int(np.argmax(d.types.count))
+    # a complete task of another type than the one shown first
+    r = next(i for i in range(len(tl.tasks)) if d.type_row[i] != busiest and d.duration_ns[i] >= 0)
+    assert panel.type_row == busiest
+    ctx.selection.set(TaskRef(r))
+    assert panel.type_row == int(d.type_row[r])
+    name = d.types.names[panel.type_row]
+    assert name == tl.strings[int(tl.tasks.type[r])]
+    assert name in panel.hist_label.text()
+    # the bucket: Go's histogram bucket of the duration (log base 10^(1/5))
+    dur = int(tl.tasks.end_ns[r] - tl.tasks.start_ns[r])
+    assert dur == int(d.duration_ns[r])
+    want = int(math.floor(math.log(dur) / math.log(10 ** (1 / 5))))
+    assert panel.bucket == want
+    assert r in set(panel.inst_model.column(0).values.tolist())  # the bucket's list

@@ -41,6 +41,7 @@ from goroscope.ui.items.time_axis import format_duration
 from goroscope.ui.models.table import Column, NumpyTableModel
 from goroscope.ui.models.task_data import (
     bucket_min_ns,
+    duration_bucket,
     region_breakdown,
     region_instances,
     task_data_job,
@@ -454,6 +455,16 @@ class TasksPanel(QWidget):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
             self.tree.scrollTo(idx)
+            # its type's histogram, with the bucket it falls in (it showed another type's)
+            d = self.data
+            t = int(d.type_row[sel.task_idx])
+            if t != self.type_row:
+                self.select_type(t)
+            dur = int(d.duration_ns[sel.task_idx])
+            if dur >= 0:
+                b = int(duration_bucket(np.array([dur], np.int64))[0])
+                if b != self.bucket:
+                    self.select_bucket(b)
         finally:
             self._syncing = False
 
