@@ -200,6 +200,8 @@ def test_a_row_selected_behind_a_tab_is_in_view_when_the_tab_is_shown(qtbot, tmp
             idx = view.currentIndex()
             assert idx.isValid(), name
             assert view.viewport().rect().contains(view.visualRect(idx)), name
+        # the new state and its reason are in view (From pushed the reason out)
+        assert {"Time", "To", "Reason"} <= set(_visible_columns(events.view))
         # the stacks panel shows file:line whole (it was elided at a fixed function width)
         stacks = win.docks["stacks"].widget()
         win.docks["stacks"].raise_()

@@ -60,7 +60,9 @@ if TYPE_CHECKING:
     from goroscope.ui.panels.docks import PanelContext
 
 #: columns of the transition table
-COL_TIME, COL_FROM, COL_TO, COL_REASON, COL_DURATION, COL_PROC = range(6)
+#: the new state, why and for how long first (in the ~360 px dock column From, mostly the
+#: previous row's To, pushed the reason out of view)
+COL_TIME, COL_TO, COL_REASON, COL_DURATION, COL_FROM, COL_PROC = range(6)
 
 
 class GoroutineEventsPanel(QWidget):
@@ -200,13 +202,13 @@ class GoroutineEventsPanel(QWidget):
         return [
             Column("Time", ev.time_ns, format_time_ns, link=True,
                    header_tip="ns since trace start; click: show in the timeline"),
-            Column("From", ev.from_state, lambda v: STATE_NAMES.get(int(v), "?"),
-                   align_right=False),
             Column("To", idx, to_text, align_right=False, key=ev.to_state,
                    tooltip=lambda i: "a GoStatus at a generation boundary: no transition"
                    if status[i] else ""),
             Column("Reason", ev.kind, reason, align_right=False),
             Column("Lasted", ev.duration_ns, format_ns),
+            Column("From", ev.from_state, lambda v: STATE_NAMES.get(int(v), "?"),
+                   align_right=False),
             Column("Proc", ev.proc_id, lambda v: f"P{int(v)}" if v >= 0 else "—"),
         ]  # fmt: skip
 
@@ -226,8 +228,9 @@ class GoroutineEventsPanel(QWidget):
             self.view.horizontalHeader().resizeSection(
                 COL_TIME, fm.horizontalAdvance(format_time_ns(last)) + 14
             )
-            self.view.horizontalHeader().resizeSection(COL_FROM, 70)
             self.view.horizontalHeader().resizeSection(COL_TO, 80)
+            self.view.horizontalHeader().resizeSection(COL_REASON, 110)
+            self.view.horizontalHeader().resizeSection(COL_FROM, 70)
             self._set_title(tl)
             self._select_row(self._want_span)
         elif request_id == self._detail_request:
