@@ -3,12 +3,18 @@ changes — while clicks and paints still find the items where the rows are."""
 
 from __future__ import annotations
 
+import threading
+import weakref
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from tests.ui.test_timeline import TinySource
 
+from goroscope.jobs import ImmediateExecutor, TraceSession, reaper
 from goroscope.ui.panels.timeline import RowSpec, TimelinePanel
+from goroscope.ui.panels.trace_view import TraceView, build_view_data, empty_view_data
 from goroscope.ui.selection import SelectionModel, SpanRef
 
 pytestmark = pytest.mark.gui
@@ -83,3 +89,59 @@ def test_after_a_grown_swap_a_click_selects_a_span_in_the_new_part(qtbot, panel)
     # and the scene still finds the track under that point
     scene_pt = panel.plot.mapToScene(pos)
     assert panel.track in panel.plot.scene().items(scene_pt)
+
+
+# --- retired snapshots (issue 6: the 450 MB trace's swaps freed 0.4–1.8 GB on the GUI thread)
+
+SERVICE = Path(__file__).resolve().parents[2] / "testdata" / "traces" / "go1.22" / "service.trace"
+
+
+@pytest.fixture(scope="module")
+def two_snapshots():
+    """Two progressive snapshots of service.trace (a partial one and the complete one)."""
+    got = []
+    s = TraceSession(str(SERVICE), ImmediateExecutor(), on_timeline=got.append)
+    s.start()
+    s.wait(120)
+    assert s.timeline is not None
+    assert s.timeline.complete
+    partial = next(tl for tl in got if not tl.complete)
+    return partial, s.timeline
+
+
+def test_swapped_out_snapshot_is_freed_on_the_reaper_thread(qtbot, two_snapshots, monkeypatch):
+    rp = reaper.default_reaper()
+    assert reaper.flush(30)
+    monkeypatch.setattr(rp, "min_bytes", 4096)  # the test trace's arrays are small
+    partial, complete = two_snapshots
+    view = TraceView(empty_view_data(), SelectionModel())
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_data(build_view_data(partial), staged=False)
+    qtbot.wait(50)  # laid out
+    view.timeline.plot.viewport().repaint()  # the track caches the old rows' arrays too
+    old = view.data.source
+    assert view.timeline.track._spans_cache  # something of the old source is drawn
+    gui = threading.get_ident()
+    freed_on: list[int] = []
+    # arrays only the old source owns (a newer source builds its own)
+    refs = [
+        weakref.ref(a, lambda _r: freed_on.append(threading.get_ident()))
+        for a in (old.group_of_g, old._region_depth, old._g_row)
+    ]
+    cached = [sp[1] for sp in view.timeline.track._spans_cache.values() if sp[1].base is None]
+    refs += [weakref.ref(a, lambda _r: freed_on.append(threading.get_ident())) for a in cached]
+    del old, cached
+    released = rp.stats.released_buffers
+    view.show_data(build_view_data(complete, view.data.source), staged=False)
+    view.timeline.plot.viewport().repaint()
+    assert reaper.flush(30)
+    assert all(r() is None for r in refs)  # the old snapshot is gone ...
+    assert len(freed_on) == len(refs)
+    assert gui not in freed_on  # ... and none of it was freed on the GUI thread
+    assert set(freed_on) == {rp.thread.ident}
+    assert rp.stats.released_buffers > released  # pages given back before the free
+    # the new snapshot still draws (nothing it uses was released)
+    assert view.timeline.track.drawn_rect_count() > 0

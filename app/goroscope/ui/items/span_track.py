@@ -50,6 +50,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
+from goroscope.jobs.reaper import retire
 from goroscope.lod.merge import merge_spans, window
 from goroscope.lod.raster import dominant_state, run_coverage
 from goroscope.lod.viewport import BufferedBounds, Viewport
@@ -324,10 +325,15 @@ class SpanTrackItem(pg.GraphicsObject):
             self._cache.update(prepared.runs)
 
     def invalidate(self) -> None:
-        """Forget cached runs (data changed)."""
-        self._cache.clear()
-        self._spans_cache.clear()
+        """Forget cached runs (data changed).
+
+        The old caches go to the reaper (whole rows of a replaced snapshot: hundreds of
+        MB on big traces, not freed on the GUI thread; ``goroscope.jobs.reaper``).
+        """
+        old = (self._cache, self._spans_cache, self._last_plan)
+        self._cache, self._spans_cache = {}, {}
         self._last_plan = None
+        retire(old)
         self.update()
 
     def spans(self, row: int) -> SpanArrays:
@@ -545,8 +551,10 @@ class SpanTrackItem(pg.GraphicsObject):
                 )
         if len(self._cache) > 4 * (row_hi - row_lo) + 512:  # keep the cache near the view
             keep = {self._key_of(r) for r in range(row_lo, row_hi)}
+            old = (self._cache, self._spans_cache)  # freed on the reaper thread
             self._cache = {r: v for r, v in self._cache.items() if r in keep}
             self._spans_cache = {r: v for r, v in self._spans_cache.items() if r in keep}
+            retire(old)
         if parts:
             cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
         else:

@@ -383,8 +383,12 @@ class TraceTimelineSource:
         self.relayout()
 
     def set_stats(self, stats: GoroutineStats) -> None:
+        """Install :func:`goroutine_stats`' result (GUI thread). The layout depends on it
+        only when sorted by blocked time: otherwise no relayout (np.full over 2.16 M
+        goroutines, 12.7 ms on the 450 MB trace's GUI thread)."""
         self.stats = stats
-        self.relayout()
+        if self.sort_key == "blocked":
+            self.relayout()
 
     def _sorted(
         self, members: NDArray[np.int64], sort_key: str, stats: GoroutineStats | None
