@@ -491,14 +491,7 @@ class TraceChunks:
         ref = RefChunks(
             self._raw, chunk_events=self._chunk, keep_columns=self._keep, progress=self._progress
         )
-        for table in ref:
-            n = len(table)
-            if skip >= n and self._chunk is not None:
-                skip -= n
-                continue
-            out = _slice(table, skip, n) if skip else table
-            skip = 0
-            yield out
+        yield from _skip_rows(ref, skip, self._chunk is not None)
         self.error = ref.error
 
     def _resume(self, g: int) -> Iterator[EventTable]:
@@ -582,23 +575,21 @@ class TraceChunks:
             strings=(self._strings, self._codes),
         )
         prefix = tuple(self._gens)
-        gens = prefix
-        for table in ref:
-            gens = prefix + table.generations
-            col = table.gen_idx
-            col = np.where(col >= 0, col + base, col).astype(col.dtype)
-            col.flags.writeable = False
-            table = dataclasses.replace(
-                table, gen_idx=col, generations=gens, strings=tuple(self._strings)
-            )
-            n = len(table)
-            if skip >= n and self._chunk is not None:
-                skip -= n
-                continue
-            out = _slice(table, skip, n) if skip else table
-            skip = 0
-            yield out
-        self._gens = list(gens)
+        gens = [prefix]
+
+        def rebased() -> Iterator[EventTable]:
+            # the reference's generation indexes after the fast reader's
+            for table in ref:
+                gens[0] = prefix + table.generations
+                col = table.gen_idx
+                col = np.where(col >= 0, col + base, col).astype(col.dtype)
+                col.flags.writeable = False
+                yield dataclasses.replace(
+                    table, gen_idx=col, generations=gens[0], strings=tuple(self._strings)
+                )
+
+        yield from _skip_rows(rebased(), skip, self._chunk is not None)
+        self._gens = list(gens[0])
         self.error = ref.error
 
     def _replay_to(self, g: int, rows: int, snap: K.KernelState | None = None) -> TraceChunks:
@@ -1221,6 +1212,18 @@ def _copy(dc):
     return dataclasses.replace(
         dc, **{f.name: np.array(getattr(dc, f.name)) for f in dataclasses.fields(dc)}
     )
+
+
+def _skip_rows(tables: Iterator[EventTable], skip: int, chunked: bool) -> Iterator[EventTable]:
+    """``tables`` without their first ``skip`` rows (already yielded by the fast reader);
+    chunked: whole chunks within them are dropped, else the one table is sliced."""
+    for table in tables:
+        n = len(table)
+        if skip >= n and chunked:
+            skip -= n
+            continue
+        yield _slice(table, skip, n) if skip else table
+        skip = 0
 
 
 def _slice(t: EventTable, a: int, b: int) -> EventTable:
