@@ -301,12 +301,7 @@ class V1Stream:
                     raise StreamDeclined("post")
                 if ts0 is None:
                     ts0 = int(ts[0])
-                d = ts - ts0
-                with np.errstate(all="ignore"):
-                    f = d.astype(np.float64) * freq
-                    ok = (f < 9.223372036854775807e18) & (f >= -9.223372036854775808e18)
-                    ts = np.where(ok, f, 0).astype(np.int64)
-                    ts[~ok] = np.iinfo(np.int64).min
+                S.ticks_to_ns(ts, ts0, freq)
                 log = np.flatnonzero(typ == EV.UserLog)
                 for r in log.tolist():  # few: a loop per UserLog
                     args[r, 3] = self._log_of[int(args[r, 3])]
