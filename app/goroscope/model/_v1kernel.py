@@ -4,6 +4,12 @@ Same rows as the pure-Python port, in the v2 ordering kernel's row layout
 (``typ``, ``time``, ``ctx`` (g, p, m), ``args``, ``row``), plus per row the string ID
 of the name Go formats itself (``name_kind`` 1: STW kind string, 2: task type;
 ``name_sid``). ``tests/v1/test_v1_twins.py`` checks both agree on every trace.
+
+Speed (HACKING.md § Old format (v1)): the event loop of :func:`convert` never re-binds an
+array (numba then reference-counts the loop-carried arrays on every event: it was 5×
+slower); its hash tables grow in :func:`grow_tables` between calls. Arg temporaries stay
+``uint64`` (``_Z``, ``np.uint64(...)``): an int literal beside a ``uint64`` unifies to
+``float64``.
 """
 
 from __future__ import annotations
