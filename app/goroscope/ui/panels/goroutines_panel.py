@@ -278,7 +278,9 @@ class GoroutinesPanel(QWidget):
             self.goroutine_view.horizontalHeader().setSortIndicator(
                 self.goroutine_model.column_index("Total"), Qt.SortOrder.DescendingOrder
             )
-        self._fit_columns()
+        # sized in the next event-loop turn, not on top of the fill: ~2 ms for 20 columns of
+        # 2.16 M rows (fit_columns samples), ~20 ms the first time in a process (Qt enums)
+        QTimer.singleShot(0, self, self._fit_columns)
         self._fill_groups()
         self.status.setText(f"{a.n_summary:,} goroutines in {len(names):,} groups")
         self._apply_filter()
