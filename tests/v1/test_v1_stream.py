@@ -171,6 +171,25 @@ def test_rejected_trace_found_late_counts_nothing_in_stats(monkeypatch):
     assert late == {**want, "file": late["file"]}
 
 
+def test_rejected_trace_found_late_analyses_nothing(monkeypatch):
+    """Likewise ``analyze``: the summary of a trace rejected after chunks were analysed
+    equals Go's (tracecount -summary: no goroutines, Go's error), as when found at once."""
+    import json
+
+    from tests.v1.conftest import expected
+
+    from goroscope.analysis.summary import analyze, summary_of
+
+    want = expected("go1.21-cgo-cthreads", "summary")
+    at_once = summary_of(analyze(CTHREADS))
+    monkeypatch.setattr(C, "STREAM_ROWS", 7)
+    late = summary_of(analyze(CTHREADS))
+    assert json.dumps(late, sort_keys=True) == json.dumps(at_once, sort_keys=True)
+    assert {k: v for k, v in late.items() if k != "file"} == {
+        k: v for k, v in want.items() if k != "file"
+    }
+
+
 def test_scan_releases_nothing_it_needs_on_bytes():
     """On bytes (no mapping) the stream releases nothing and still reads every event."""
     data = (TESTDATA / "traces/go1.21/gc.trace").read_bytes()

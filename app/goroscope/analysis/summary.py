@@ -513,6 +513,8 @@ def analyze(
                     pages.release(g + 1)
             if chunks.error is not None:
                 out.error = chunks.error.message
+            if getattr(chunks, "rejected", False):  # an old trace Go's parser rejects: nothing
+                return Analysis(file=out.file, error=out.error, header_error=True)
             chunks = table = None  # the reader's state, before the digests need memory
             from goroscope.model.spans import release_free_memory
 
