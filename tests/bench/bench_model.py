@@ -8,7 +8,10 @@ runs in its own subprocess so peak RSS (``wait4`` ru_maxrss) belongs to it alone
 * ``model`` — the same stream folded by ``TimelineBuilder`` into the complete
   Timeline, which is kept until the end (what the app holds);
 * ``job`` (``--job``) — the app's own path: ``index_job`` then ``timeline_job`` (the
-  reader thread, progressive snapshots, the latest held as ``TraceSession`` holds it).
+  reader thread, progressive snapshots, the latest held as ``TraceSession`` holds it);
+* ``profile`` (``--profile``, alone) — the Blocking/CPU panels' profile pass
+  (``profile_job``) over the app's loaded model: its peak RSS (sampled) over the RSS
+  with the model, its seconds, intervals and stacks.
 
 Peak RSS counts anonymous memory and file-backed pages alike (the trace's mapped
 pages, numba's LLVM library); a sampler thread reads both from ``/proc/self/status``
@@ -21,6 +24,7 @@ and everything the model holds per span). JIT caches are warmed before timing.
 Usage::
 
     .venv/bin/python tests/bench/bench_model.py [TRACE ...] [--chunk-events N] [--json] [--job]
+    .venv/bin/python tests/bench/bench_model.py --profile [--json] TRACE ...
 
 Without TRACE: the largest committed trace and, if present,
 ``$GOROSCOPE_CACHE/big/big.trace`` (``bash testdata/gen/big_trace.sh``).
