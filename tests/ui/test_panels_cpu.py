@@ -142,10 +142,12 @@ def test_links_and_export(qtbot, qtmodeltester, tmp_path):
 
 
 def test_trace_without_samples_says_so(qtbot):
-    panel, _ = make_panel(qtbot, CpuPanel, TRACES / "go1.27/service.trace")
+    panel, ctx = make_panel(qtbot, CpuPanel, TRACES / "go1.27/service.trace")
     _wait_view(qtbot, panel)
     assert panel.top_model.rowCount() == 0
-    assert "No CPU samples" in panel.status.text()
+    assert "This trace has no CPU samples" in panel.status.text()
+    ctx.selection.set(TimeRange(0, 1_000_000))  # a scope: still said of the trace
+    assert "This trace has no CPU samples" in panel.status.text()
 
 
 def _elide_type_args(name: str) -> str:

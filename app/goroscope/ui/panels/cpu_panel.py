@@ -66,6 +66,12 @@ class CpuPanel(ProfilePanelBase):
     BEHIND_WHAT = "samples"
     LONGEST = "earliest"
     VIEW_JOB = staticmethod(cpu_view_job)
+    #: a trace without any sample (most traces): said once, whatever the scope
+    NO_SAMPLES = (
+        "This trace has no CPU samples: the runtime records them only while a CPU "
+        "profile runs during tracing (pprof.StartCPUProfile, or go test -cpuprofile "
+        "with -trace)."
+    )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -96,7 +102,7 @@ class CpuPanel(ProfilePanelBase):
             if self._timeline is not session.timeline:
                 self._timeline = session.timeline
                 self.views_shown += 1
-            self._set_status(self.EMPTY)
+            self._set_status(self.NO_SAMPLES)
             return
         super().start()
 
