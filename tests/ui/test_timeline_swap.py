@@ -145,3 +145,23 @@ def test_swapped_out_snapshot_is_freed_on_the_reaper_thread(qtbot, two_snapshots
     assert rp.stats.released_buffers > released  # pages given back before the free
     # the new snapshot still draws (nothing it uses was released)
     assert view.timeline.track.drawn_rect_count() > 0
+
+
+def test_pinned_labels_have_a_shorter_candidate_for_narrow_ranges(qtbot):
+    """GC, STW and GC assist ranges: a narrow range shows a short name, not "GC mar…"
+    (seen on the big-12mb screenshot)."""
+    trace = SERVICE.parents[1] / "go1.24" / "cpuprofile.trace"
+    s = TraceSession(str(trace), ImmediateExecutor())
+    s.start()
+    s.wait(120)
+    view = TraceView(build_view_data(s.timeline), SelectionModel())
+    qtbot.addWidget(view)
+    pinned = view.data.pinned
+    assert "GC assist" in pinned.labels
+    for row, label in enumerate(pinned.labels):
+        codes = np.flatnonzero(pinned.names[row] >= 0)
+        if label.startswith("CPU samples") or not len(codes):
+            continue
+        full, short = view._pinned_label(row, int(codes[0]))
+        assert full == s.timeline.strings[int(pinned.names[row][codes[0]])]
+        assert len(short) < len(full)  # every pinned kind has a shorter name

@@ -375,7 +375,11 @@ class TraceView(QWidget):
         if code < 0:
             return ()
         text = self.data.timeline.strings[code]
-        short = text.replace("stop-the-world ", "STW ").replace("GC concurrent mark phase", "GC")
+        short = (
+            text.replace("stop-the-world ", "STW ")
+            .replace("GC concurrent mark phase", "GC")
+            .replace("GC mark assist", "assist")
+        )
         return (text, short)
 
     def _set_pinned_ticks(self) -> None:
