@@ -3,10 +3,11 @@
 What
 ----
 Replacing a loading snapshot drops the last reference to the previous one, and
-its big arrays go with it: on the 450 MB trace ~0.4–1.8 GB per swap late in
-the load (the prepared rows of long-lived goroutines and processors, whole-row
-copies a newer snapshot extends; the builder's copy-on-write column copies the
-old snapshot was the last to view; per-goroutine layout arrays). numpy's
+its big arrays go with it: on the 450 MB trace 0.4–1.8 GB of arrays per swap
+late in the load, hundreds of MB of them touched pages (the prepared rows of
+long-lived goroutines and processors, whole-row copies a newer snapshot extends;
+the builder's copy-on-write column copies the old snapshot was the last to
+view; per-goroutine layout arrays; HACKING.md § Explorer). numpy's
 dealloc returns that memory with ``free`` → ``munmap`` while holding the GIL,
 and unmapping touched pages is the expensive part: 43–65 ms of GUI-thread CPU
 per swap there (60 ms per 800 MB measured in isolation). Dropping the reference
