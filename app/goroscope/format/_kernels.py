@@ -1,4 +1,4 @@
-"""Hot loops of the wire layer: numba ``@njit(nogil=True, cache=True)`` kernels ONLY.
+"""Hot loops of the wire layer: numba ``@njit(nogil=True, cache=True, _nrt=False)`` kernels ONLY.
 
 Layer L0; the only module of ``goroscope.format`` that imports numba. Every kernel
 takes arrays and scalars, returns scalars or tuples of scalars, writes into
@@ -21,6 +21,10 @@ Invariants (proven by construction, relied on by ``decode.py``):
 * **Time.** ``_mul(t, ns_per_tick)`` is Go's ``int64(float64(t) * ns_per_tick)``
   with x86-64's result for out-of-range floats (``INT64_MIN``) made explicit, and
   sums wrap like Go's int64.
+* **No reference counting.** Kernels allocate nothing, so they run with ``_nrt=False``:
+  with numba's runtime on, every inlined ``_uvarint(buf, ...)`` re-binds ``buf`` and
+  costs an atomic incref + decref per varint (``perf``: 28 % of ``stats`` CPU on a
+  trace of 1 M distinct stacks, nearly all in ``decode_stack_firsts``).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ INT64_MIN = -(1 << 63)
 _TWO63 = 9.223372036854775808e18
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
 def _uvarint(buf, pos, end):
     """Go's ``binary.Uvarint`` on ``buf[pos:end]`` → (value, next pos); next pos < 0 on error.
 
@@ -103,7 +107,7 @@ def _uvarint(buf, pos, end):
     return np.uint64(0), -2
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
 def _mul(t, ns_per_tick):
     """Go's ``frequency.mul``: int64(float64(t) * ns_per_tick), amd64 overflow semantics."""
     f = np.float64(t) * ns_per_tick
@@ -125,28 +129,28 @@ if config.DISABLE_JIT:
 
 else:
 
-    @njit(nogil=True, cache=True, inline="always")
+    @njit(nogil=True, cache=True, inline="always", _nrt=False)
     def _add_u64(a, b):
         return a + b
 
-    @njit(nogil=True, cache=True, inline="always")
+    @njit(nogil=True, cache=True, inline="always", _nrt=False)
     def _add_i64(a, b):
         return a + b
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def uvarint(buf, pos, end):
     """Public wrapper of ``_uvarint`` (for tests): returns (value, next pos or error code < 0)."""
     return _uvarint(buf, pos, end)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def mul(t, ns_per_tick):
     """Public wrapper of ``_mul`` (for tests)."""
     return _mul(t, ns_per_tick)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def scan_batches(
     buf, start, stop, ver, fill, row0, offset, data_offset, size, gen, thread, base_time, kind, exp
 ):
@@ -249,7 +253,7 @@ def scan_batches(
     return nb - row0, OK, pos, pos
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def decode_sync(buf, pos, end, base_time, ver):
     """Decode one sync batch's data ``buf[pos:end]`` (Go's ``setSyncBatch``).
 
@@ -303,7 +307,7 @@ def decode_sync(buf, pos, end, base_time, ver):
     return OK, end, freq, has_freq, has_clock, snap, mono, sec, nsec
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def decode_events(
     buf, b_doff, b_size, b_time, b_thread, b_idx, ns_per_tick, nargs, timed,
     ev_type, time_ns, thread, batch, args, offset, counts,
@@ -376,7 +380,7 @@ def decode_events(
     return j, OK, 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def decode_strings(buf, b_doff, b_size, ids, offset, length):
     """Decode string batches (Go's ``addStrings``) into (cap,) ids/offset/length columns.
 
@@ -412,7 +416,7 @@ def decode_strings(buf, b_doff, b_size, ids, offset, length):
     return j, OK, 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def decode_stacks(buf, b_doff, b_size, ids, frame_start, nframes, frames):
     """Decode stack batches (Go's ``addStacks``): (cap,) ids/frame_start/nframes, (fcap, 4) frames.
 
@@ -454,7 +458,7 @@ def decode_stacks(buf, b_doff, b_size, ids, frame_start, nframes, frames):
     return j, f, OK, 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def decode_stack_firsts(buf, b_doff, b_size, ids, frame_start, nframes, slots, uframes, owner):
     """``decode_stacks`` without the (f, 4) frames: of each PC only its first frame is kept
     (Go's ``addStacks``), in ``uframes`` (u, 4) in order of appearance, with the row of the
@@ -535,7 +539,7 @@ def decode_stack_firsts(buf, b_doff, b_size, ids, frame_start, nframes, slots, u
     return j, f, u, OK, 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def first_frames(frames, slots, firsts):
     """Go's one frame per PC (``addStacks``), in place: each row of ``frames`` (f, 4) takes
     the func/file/line of the first row with its PC; ``firsts`` gets those first rows, in order.
@@ -575,7 +579,7 @@ def first_frames(frames, slots, firsts):
     return n
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def decode_cpu_samples(
     buf, b_doff, b_size, ns_per_tick, time_ns, thread, proc, goroutine, stack_id
 ):
@@ -618,7 +622,7 @@ def decode_cpu_samples(
     return j, OK, 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def raw_count(buf, start, stop, limit, nargs, is_stack, has_data, counts):
     """Count events like Go's ``internal/trace/raw`` reader (a flat walk, no batch framing).
 

@@ -21,7 +21,8 @@ STYLE.md §5.
 
 Contract
 --------
-Kernels do not allocate and never read or write out of bounds, whatever the bytes.
+Kernels do not allocate (so they run with ``_nrt=False``: no reference counting of ``buf``
+per ``_uv`` call) and never read or write out of bounds, whatever the bytes.
 The reader has validated the batches these kernels read (Go's stack checks run in
 ``decode_generation``); on anything unexpected they return an error status and the
 caller resolves no frames. :func:`scan_stacks_py` and :func:`stack_rows_py` are the
@@ -49,7 +50,7 @@ BAD = 1
 MAX_FRAMES = 128
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _uv(buf, pos, end):
     """(value, next pos) of the unsigned LEB128 varint at ``buf[pos:end]``; next pos -1 when
     it runs past ``end`` or is longer than 10 bytes."""
@@ -66,13 +67,13 @@ def _uv(buf, pos, end):
     return np.uint64(0), -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _slot(pc, shift, mask):
     x = (pc ^ (pc >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
     return np.int64(((x * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)) >> shift) & mask
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def scan_stacks(buf, b_doff, b_size, ids, offs, slots, upc, uinfo, u0):
     """Locate the stacks of the batches ``b_doff``/``b_size`` (data offsets and sizes).
 
@@ -144,7 +145,7 @@ def scan_stacks(buf, b_doff, b_size, ids, offs, slots, upc, uinfo, u0):
     return j, u, OK
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def stack_rows(buf, ids, offs, stack_id, pcs, rows):
     """Rows into ``pcs`` (sorted distinct PCs) of the frames of stack ``stack_id``, leaf
     first, written to ``rows`` (at least ``MAX_FRAMES`` long).
