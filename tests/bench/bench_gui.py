@@ -202,9 +202,11 @@ def child(path: str) -> dict:
     tp.set_source(src)
     gs = src.timeline.goroutines
     members = src.group_members[0]
-    first, end = gs.first_ns[members], gs.end_ns[members]
+    # NOTE: not `first` — the FirstPaint filter above reads that name (it raised on every
+    # paint of scene 2 once an array shadowed the dict)
+    born, end = gs.first_ns[members], gs.end_ns[members]
     mid = dur / 2
-    alive = np.flatnonzero((first <= mid) & ((end < 0) | (end >= mid)))
+    alive = np.flatnonzero((born <= mid) & ((end < 0) | (end >= mid)))
     pick = members[alive[len(alive) // 2]] if len(alive) else members[len(members) // 2]
     row = src.row_of(type("Ref", (), {"resource_kind": "goroutine", "resource_idx": int(pick)}))
     tp.scroll_to_row(int(row), center=True)
