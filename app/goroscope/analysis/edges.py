@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from goroscope.analysis._fast import StackKeys
 from goroscope.analysis.profiles import StackFrames
 from goroscope.model.events import EventKind, EventTable, GoState, ResourceKind
 
@@ -103,7 +104,8 @@ def unblock_edges(
     """
     keep = None if goids is None else np.unique(np.asarray(list(goids), np.int64))
     cols: dict[str, list] = {k: [] for k in ("g", "t", "f", "bg", "bp", "bm", "s")}
-    stack_of: dict[int, int] = {}
+    keys = StackKeys()  # (generation, stack ID) -> dense key; any uint64 stack ID
+    stack_of = [np.zeros(256, np.int32)]  # per dense key: row in ``stacks`` (-1: none)
     stacks = StackFrames(limit=None)
 
     def feed(ev: EventTable) -> None:
@@ -121,27 +123,26 @@ def unblock_edges(
         rows = np.flatnonzero(m)
         if len(rows) == 0:
             return
-        sid = ev.stack_id[rows].astype(np.int64)
-        key = ev.gen_idx[rows].astype(np.int64) << 40 | sid
-        u, inv = np.unique(key, return_inverse=True)
-        idx = np.empty(len(u), np.int32)
-        for j, k in enumerate(u.tolist()):  # per distinct stack of the chunk
-            s = stack_of.get(k)
-            if s is None:
-                gen, st = k >> 40, k & ((1 << 40) - 1)
-                tables = ev.generations[gen] if st and gen >= 0 else None
-                frames = tables.frames(st) if tables is not None else []
-                # a stack with frames gets a row: frames kept, or decoded again when asked
-                s = stacks.append(tables, gen, st, frames) if frames else -1
-                stack_of[k] = s
-            idx[j] = s
+        before = len(keys)
+        dense = keys.map(ev.gen_idx[rows], ev.stack_id[rows])
+        new = []
+        for gen, st in keys.pairs(before):  # per new distinct (generation, stack)
+            tables = ev.generations[gen] if st and 0 <= gen < len(ev.generations) else None
+            frames = tables.frames(st) if tables is not None else []
+            # a stack with frames gets a row: frames kept, or decoded again when asked
+            new.append(stacks.append(tables, gen, st, frames) if frames else -1)
+        if len(keys) > len(stack_of[0]):  # room doubles: O(distinct stacks) copying
+            grown = np.empty(max(len(keys), 2 * len(stack_of[0])), np.int32)
+            grown[:before] = stack_of[0][:before]
+            stack_of[0] = grown
+        stack_of[0][before : len(keys)] = new
         cols["g"].append(ev.resource_id[rows])
         cols["t"].append(ev.time_ns[rows])
         cols["f"].append(ev.state_from[rows])
         cols["bg"].append(ev.goroutine[rows])
         cols["bp"].append(ev.proc[rows])
         cols["bm"].append(ev.thread[rows])
-        cols["s"].append(idx[inv])
+        cols["s"].append(stack_of[0][dense])
 
     if isinstance(source, EventTable):
         feed(source)

@@ -895,18 +895,22 @@ class TimelineBuilder:
     def _resolve_funcs(self, ev: EventTable, gen, tstack) -> NDArray[np.int32]:
         """Root-frame function (string code) of each (generation, stack); -1 if no frames
         or an empty function name."""
-        key = gen.astype(np.int64) << 40 | tstack.astype(np.int64)
-        u, inv = np.unique(key, return_inverse=True)
+        # exact (generation, stack ID) pairs: a stack ID is any uint64 on the wire, so no
+        # fixed bit split of one int64 holds both (``gen << 40 | id`` made an ID >= 2^40
+        # another generation's stack or none)
+        pair = np.stack([gen.astype(np.int64), tstack.astype(np.uint64).view(np.int64)], 1)
+        u, inv = np.unique(pair, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
         codes = np.empty(len(u), np.int32)
-        for k, v in enumerate(u.tolist()):
-            c = self._func_cache.get(v)
+        for k, (gi, sid) in enumerate(u.tolist()):
+            sid &= (1 << 64) - 1  # the wire's uint64 again
+            c = self._func_cache.get((gi, sid))
             if c is None:
-                gi, sid = v >> 40, v & ((1 << 40) - 1)
                 frames = ev.generations[gi].frames(sid) if 0 <= gi < len(ev.generations) else []
                 # Go names it while g.Name == "": a root frame without a function name
                 # (seen in Go 1.21 traces) leaves it unnamed, a later stack names it
                 c = self._strings.code(frames[-1][1]) if frames and frames[-1][1] else -1
-                self._func_cache[v] = c
+                self._func_cache[(gi, sid)] = c
             codes[k] = c
         return codes[inv]
 
