@@ -160,3 +160,37 @@ def test_a_window_deleted_while_its_trace_loads(qtbot, tmp_path):
     session.cancel()
     session.wait(30)
     qtbot.wait(50)  # pytest-qt fails the test on an exception raised in the event loop
+
+
+def test_a_failing_key_handler_does_not_leave_the_event_filter(qtbot, monkeypatch):
+    """An exception out of an event filter segfaults PySide 6.11.3 in the next repaint
+    (the full bench_gui child on big.trace crashed so); the timeline reports it instead."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from tests.ui.test_timeline import TinySource
+
+    from goroscope.ui.panels.timeline import TimelinePanel
+    from goroscope.ui.selection import SelectionModel
+
+    panel = TimelinePanel(TinySource(), SelectionModel())
+    qtbot.addWidget(panel)
+    panel.resize(800, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(50)  # laid out
+    reported: list[type] = []
+    monkeypatch.setattr("sys.excepthook", lambda t, v, tb: reported.append(t))
+
+    def broken(_event):
+        raise ValueError("a key handler bug")
+
+    monkeypatch.setattr(panel, "handle_key", broken)
+    before = panel.view_range()
+    for _ in range(3):
+        ev = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_W, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(panel.plot.viewport(), ev)
+        panel.plot.viewport().repaint()  # crashed here when the exception left the filter
+    # each key: the viewport's filter, then the plot's (the key went unhandled to its parent)
+    assert reported == [ValueError] * 6
+    assert panel.view_range() == before  # the key was left unhandled
+    assert panel.track.drawn_rect_count() > 0  # and the panel still paints

@@ -1380,10 +1380,18 @@ class TimelinePanel(QWidget):
 
     # Qt overrides (camelCase)
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.KeyPress and self.handle_key(event):
-            return True
-        if event.type() == QEvent.Type.Leave:
-            self._hover_t = None
+        # NOTE: nothing may raise out of an event filter: with PySide 6.11.3 the process
+        # segfaults right after (the full bench_gui child did, its own filter raising on
+        # every paint; a 20-line script with a filter raising on a key press does too).
+        # A failing key handler is reported, the key left unhandled.
+        try:
+            if event.type() == QEvent.Type.KeyPress and self.handle_key(event):
+                return True
+            if event.type() == QEvent.Type.Leave:
+                self._hover_t = None
+        except Exception:  # noqa: BLE001 - reported, never out of the filter
+            sys.excepthook(*sys.exc_info())
+            return False
         return super().eventFilter(obj, event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
