@@ -194,3 +194,58 @@ def test_a_failing_key_handler_does_not_leave_the_event_filter(qtbot, monkeypatc
     assert reported == [ValueError] * 6
     assert panel.view_range() == before  # the key was left unhandled
     assert panel.track.drawn_rect_count() > 0  # and the panel still paints
+
+
+def _survives_a_repaint(qtbot) -> None:
+    """The next paint after an exception out of a filter is where PySide 6.11.3 crashed."""
+    probe = QWidget()
+    qtbot.addWidget(probe)
+    probe.resize(50, 50)
+    probe.show()
+    qtbot.waitExposed(probe)
+    probe.repaint()
+    qtbot.wait(20)
+    assert not probe.grab().isNull()
+
+
+def test_a_failing_theme_filter_does_not_leave_the_event_filter(qtbot, monkeypatch):
+    from PySide6.QtCore import QEvent
+
+    w = QWidget()
+    qtbot.addWidget(w)
+    watcher = theme.ThemeWatcher(w, watch=w)
+    reported: list[type] = []
+    monkeypatch.setattr("sys.excepthook", lambda t, v, tb: reported.append(t))
+
+    def broken(*_args):
+        raise RuntimeError("a re-theme scheduling bug")
+
+    monkeypatch.setattr(watcher, "_schedule", broken)
+    for _ in range(3):
+        QApplication.sendEvent(w, QEvent(QEvent.Type.ApplicationPaletteChange))
+        _survives_a_repaint(qtbot)
+    assert reported == [RuntimeError] * 3
+
+
+def test_a_failing_layout_save_does_not_leave_the_event_filter(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMainWindow
+
+    from goroscope.ui.panels.docks import LayoutKeeper
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    keeper = LayoutKeeper(window, {}, {})
+    window.installEventFilter(keeper)
+    reported: list[type] = []
+    monkeypatch.setattr("sys.excepthook", lambda t, v, tb: reported.append(t))
+
+    def broken():
+        raise OSError("settings not writable")
+
+    monkeypatch.setattr(keeper, "save", broken)
+    assert window.close()  # the close went through: the filter let the event on
+    assert not window.isVisible()
+    _survives_a_repaint(qtbot)
+    assert reported == [OSError]

@@ -30,8 +30,10 @@ override asks for one the platform does not provide; :class:`ThemeWatcher` emits
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -40,6 +42,26 @@ from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QWidget
 
 #: environment override of the system's colour scheme: "dark", "light" (else: system)
 THEME_ENV = "GOROSCOPE_THEME"
+
+
+def never_raises(event_filter: Callable[..., bool]) -> Callable[..., bool]:
+    """Decorate a Qt ``eventFilter(self, obj, event)``: an exception from its body is
+    reported through ``sys.excepthook`` and the event left unfiltered (``False``).
+
+    Nothing may raise out of an event filter: with PySide 6.11.3 the process segfaults
+    right after (the full bench_gui child did, its filter raising on every paint; a
+    20-line script with a filter raising on a key press does too). Lives here, the
+    bottom ``ui`` layer, so panels, items and this module share it."""
+
+    @functools.wraps(event_filter)
+    def guarded(self, obj, event) -> bool:
+        try:
+            return bool(event_filter(self, obj, event))
+        except Exception:  # noqa: BLE001 - reported, never out of the filter
+            sys.excepthook(*sys.exc_info())
+            return False
+
+    return guarded
 
 
 class StateFamily(IntEnum):
@@ -243,6 +265,7 @@ class ThemeWatcher(QObject):
             self.dark = dark
             self.changed.emit(dark)
 
+    @never_raises
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
         if obj is self._watched and event.type() == QEvent.Type.ApplicationPaletteChange:
             self._schedule()

@@ -202,6 +202,7 @@ class LayoutKeeper(QObject):
             dock.raise_()
         _default_sizes(self._window, self._first)
 
+    @theme.never_raises
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
         if obj is self._window and event.type() == QEvent.Type.Close:
             self.save()

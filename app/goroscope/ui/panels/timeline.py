@@ -75,7 +75,7 @@ from goroscope.ui.selection import (
     TaskRef,
     TimeRange,
 )
-from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily
+from goroscope.ui.theme import FAMILY_NAMES, LegendWidget, Palette, StateFamily, never_raises
 
 #: Width of the row-name axis (px).
 ROW_AXIS_PX = 250
@@ -1379,19 +1379,12 @@ class TimelinePanel(QWidget):
         return self._hover_t
 
     # Qt overrides (camelCase)
+    @never_raises  # a failing key handler is reported, the key left unhandled
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        # NOTE: nothing may raise out of an event filter: with PySide 6.11.3 the process
-        # segfaults right after (the full bench_gui child did, its own filter raising on
-        # every paint; a 20-line script with a filter raising on a key press does too).
-        # A failing key handler is reported, the key left unhandled.
-        try:
-            if event.type() == QEvent.Type.KeyPress and self.handle_key(event):
-                return True
-            if event.type() == QEvent.Type.Leave:
-                self._hover_t = None
-        except Exception:  # noqa: BLE001 - reported, never out of the filter
-            sys.excepthook(*sys.exc_info())
-            return False
+        if event.type() == QEvent.Type.KeyPress and self.handle_key(event):
+            return True
+        if event.type() == QEvent.Type.Leave:
+            self._hover_t = None
         return super().eventFilter(obj, event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
