@@ -51,7 +51,7 @@ F_ASSIST = 8  # "GC mark assist" (with UtilAssist)
 F_BG_LABEL = 16  # a background mark worker label (with UtilBackground)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _add_util(times, utils, n, t, u):
     if n > 0:
         if u == utils[n - 1]:
@@ -65,7 +65,7 @@ def _add_util(times, utils, n, t, u):
     return n + 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def mutator_util(  # noqa: PLR0913 - state travels in arrays
     kind,
     time_ns,
@@ -176,7 +176,7 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
                 if p_ok:
                     before = ps[p] > 0
                     ps[p] += d
-                    n_gc += (ps[p] > 0) - before
+                    n_gc += int(ps[p] > 0) - int(before)
                 if assist:
                     g = res_g[i]
                     if g >= 0:
@@ -192,11 +192,11 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
                     if p_ok and not was and now:
                         before = ps[p] > 0
                         ps[p] += 1
-                        n_gc += (ps[p] > 0) - before
+                        n_gc += int(ps[p] > 0) - int(before)
                     elif p_ok and was and not now:
                         before = ps[p] > 0
                         ps[p] -= 1
-                        n_gc += (ps[p] > 0) - before
+                        n_gc += int(ps[p] > 0) - int(before)
                 g_state[g] = state_to[i]
         elif k == K_LABEL and f & F_BG_LABEL:
             g = cur_g[i]
@@ -205,14 +205,14 @@ def mutator_util(  # noqa: PLR0913 - state travels in arrays
             if p_ok:
                 before = ps[p] > 0
                 ps[p] += 1
-                n_gc += (ps[p] > 0) - before
+                n_gc += int(ps[p] > 0) - int(before)
         gc_ps = nps if stw > 0 else n_gc
         n_util = _add_util(times, utils, n_util, t, 1.0 - gc_ps / nps)
     state[0], state[1], state[2], state[3], state[4] = n_sync, stw, nps, has_series, n_procs
     return n_util
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def blocking_intervals(
     goid_idx,
     state_to,
@@ -325,7 +325,7 @@ C_SYNC = 5
 C_LAST = 6
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _map_add(gi, g, mk, mv, mn, cnt, key, v):
     j = gi[g, GI_MAP_HEAD]
     while j >= 0:
@@ -342,7 +342,7 @@ def _map_add(gi, g, mk, mv, mn, cnt, key, v):
     gi[g, GI_NMAP] += 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _lr_get(gi, g, lk, lt, ln, name):
     j = gi[g, GI_LR_HEAD]
     while j >= 0:
@@ -352,7 +352,7 @@ def _lr_get(gi, g, lk, lt, ln, name):
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _lr_set(gi, g, lk, lt, ln, cnt, name, ts):
     j = _lr_get(gi, g, lk, lt, ln, name)
     if j < 0:
@@ -365,7 +365,7 @@ def _lr_set(gi, g, lk, lt, ln, cnt, name, ts):
     lt[j] = ts
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _snap_add(sk, sv, off, n, key, v):
     for j in range(off, off + n):
         if sk[j] == key:
@@ -376,7 +376,7 @@ def _snap_add(sk, sv, off, n, key, v):
     return n + 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal):
     """Go's snapshotStat(t) of a live goroutine: scalars into scal (5), maps appended to snap.
     Returns (offset, length) of the maps in snap."""
@@ -414,7 +414,7 @@ def _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal):
     return off, n
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _sub_into(reg, r, sk, sv, cnt, cur_off, cur_n, scal):
     """Region r's final stats = current snapshot (scal, snap[cur_off:+cur_n]) - its base."""
     for q in range(5):
@@ -436,7 +436,7 @@ def _sub_into(reg, r, sk, sv, cnt, cur_off, cur_n, scal):
     reg[r, R_FIN_LEN] = cur_n
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _drop_block(sk, sv, cnt, off, n):
     """Remove the dead snapshot ``snap[off:off+n]``, moving what follows it down by ``n``."""
     end = cnt[C_SNAP]
@@ -446,10 +446,9 @@ def _drop_block(sk, sv, cnt, off, n):
     cnt[C_SNAP] = end - n
 
 
-@njit(nogil=True, cache=True)
-def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system):
-    """Go's GoroutineSummary.finalize(t, trigger)."""
-    scal = np.zeros(5, np.int64)
+@njit(nogil=True, cache=True, _nrt=False)
+def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system, scal):
+    """Go's GoroutineSummary.finalize(t, trigger); scal : (5,) int64 scratch."""
     if trigger:
         gi[g, GI_END] = t_trig
     off, n = _snapshot(gi, g, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, scal)
@@ -466,22 +465,32 @@ def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, re
         if lt[j] != 0:
             _map_add(gi, g, mk, mv, mn, cnt, lk[j] * 2 + 1, t - lt[j])
         j = ln[j]
-    if not is_system[gi[g, GI_NAME]]:
-        # activeRegions in slice order: bottom of the stack first
-        depth = gi[g, GI_DEPTH]
-        stack = np.empty(depth, np.int64)
+    depth = gi[g, GI_DEPTH]
+    if depth > 0 and not is_system[gi[g, GI_NAME]]:
+        # activeRegions in slice order: bottom of the stack first. The R_PREV links are
+        # reversed (top -> bottom becomes bottom -> top), then restored while walking up:
+        # no stack array to allocate
+        prev = -1
         r = gi[g, GI_TOP]
-        for q in range(depth - 1, -1, -1):
-            stack[q] = r
-            r = reg[r, R_PREV]
-        for q in range(depth):
-            r = stack[q]
+        for _ in range(depth):
+            up = reg[r, R_PREV]
+            reg[r, R_PREV] = prev
+            prev = r
+            r = up
+        below = r  # the bottom region's own R_PREV
+        r = prev
+        prev = below
+        for _ in range(depth):
+            up = reg[r, R_PREV]
+            reg[r, R_PREV] = prev  # restored
+            prev = r
             reg[r, R_HAS_END] = 1 if trigger else 0
             reg[r, R_END] = t_trig if trigger else 0
             _sub_into(reg, r, sk, sv, cnt, off, n, scal)
             reg[r, R_FIN_OFF] -= n  # moved down over the dead snapshot below
             reg[r, R_DONE] = cnt[C_DONE]
             cnt[C_DONE] += 1
+            r = up
     _drop_block(sk, sv, cnt, off, n)
     gi[g, GI_LAST_START] = 0
     gi[g, GI_LAST_RUNNABLE] = 0
@@ -497,7 +506,7 @@ def _finalize(gi, g, t, trigger, t_trig, mk, mv, mn, lk, lt, ln, sk, sv, cnt, re
     gi[g, GI_DEPTH] = 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _new_g(gi, g, creation):
     for q in range(GI_N):
         if q != GI_EPOCH and q != GI_SYSG_P:
@@ -510,7 +519,7 @@ def _new_g(gi, g, creation):
     gi[g, GI_EXISTS] = 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _new_region(reg, cnt, g, epoch, task, name, has_start, start):
     r = cnt[C_REG]
     cnt[C_REG] += 1
@@ -675,7 +684,9 @@ def summarize(  # noqa: C901, PLR0912, PLR0913, PLR0915 - Go's Summarizer.Event
                 gi[g, GI_LAST_BLOCK] = t
                 gi[g, GI_LAST_BLOCK_REASON] = reason[i]
             elif new in (G_WAITING, G_NOT_EXIST):
-                _finalize(gi, g, t, True, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system)
+                _finalize(
+                    gi, g, t, True, t, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system, scal
+                )
             elif new == G_SYSCALL:
                 p = cur_p[i]
                 sysp[p] = g
@@ -762,15 +773,16 @@ def summarize(  # noqa: C901, PLR0912, PLR0913, PLR0915 - Go's Summarizer.Event
 def summarize_finalize(gi, n_g, mk, mv, mn, lk, lt, ln, reg, sk, sv, cnt, is_system):
     """Go's ``Summarizer.Finalize``: finalize every goroutine at the last event time."""
     t = cnt[C_LAST]
+    scal = np.zeros(5, np.int64)
     for g in range(n_g):
         if gi[g, GI_EXISTS]:
-            _finalize(gi, g, t, False, 0, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system)
+            _finalize(gi, g, t, False, 0, mk, mv, mn, lk, lt, ln, sk, sv, cnt, reg, is_system, scal)
 
 
 # --- tracecount -summary's transition digests ---------------------------------------------------
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _put_int(out, n, v):
     if v < 0:
         out[n] = 45  # '-'
@@ -779,19 +791,18 @@ def _put_int(out, n, v):
     if v == 0:
         out[n] = 48
         return n + 1
-    m = 0
-    tmp = np.empty(20, np.uint8)
-    while v > 0:
-        tmp[m] = 48 + v % 10
-        v //= 10
+    m = 0  # digits, written from the last one back
+    w = v
+    while w > 0:
+        w //= 10
         m += 1
-    for j in range(m - 1, -1, -1):
-        out[n] = tmp[j]
-        n += 1
-    return n
+    for j in range(n + m - 1, n - 1, -1):
+        out[j] = 48 + v % 10
+        v //= 10
+    return n + m
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def format_transitions(ids, times, st_from, st_to, reason_idx, names, name_off, rs, rs_off, out):
     """Write ``"<id> <time> <From>-><To>[ <reason>]\\n"`` per row into ``out``; return bytes used.
 
@@ -833,7 +844,7 @@ def format_transitions(ids, times, st_from, st_to, reason_idx, names, name_off, 
 # --- dense IDs ---------------------------------------------------------------------------------
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _slot(key, mask):
     h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(h >> np.uint64(32)) & mask
