@@ -673,3 +673,76 @@ def test_no_full_gc_while_loading(qtbot, window):
     assert seen[0][2] >= 1_000_000
     qtbot.waitUntil(lambda: not window.progress.isVisible(), timeout=LOAD_TIMEOUT_MS)
     assert gc.get_threshold() == before
+
+
+def test_full_gc_deferred_until_the_whole_load_ends(qtbot, window, monkeypatch):
+    """The deferral holds through the session's analyses *and* the goroutine-statistics
+    job that follows them (a 24.5 ms full GC ran on the GUI thread 137 s into big.trace's
+    172 s load when it ended at ANALYSES_READY); then one collection, thresholds back."""
+    import gc
+
+    from goroscope.jobs.session import Stage
+    from goroscope.ui import main_window as mw
+
+    before = gc.get_threshold()
+    seen: dict[str, list[bool]] = {"stage": [], "stats": [], "loaded": []}
+    real_stats = mw.goroutine_stats
+
+    def slow_stats(*args, **kwargs):  # job thread: outlives ANALYSES_READY
+        seen["stats"].append(mw.full_gc_deferred())
+        time.sleep(0.5)
+        out = real_stats(*args, **kwargs)
+        seen["stats"].append(mw.full_gc_deferred())
+        return out
+
+    monkeypatch.setattr(mw, "goroutine_stats", slow_stats)
+    stages: list[int] = []
+
+    def on_stage(_session, stage: int) -> None:  # after the window's own slot
+        stages.append(stage)
+        seen["stage"].append(mw.full_gc_deferred())
+
+    window._signals.stage_reached.connect(on_stage)
+    window.loaded.connect(lambda: seen["loaded"].append(mw.full_gc_deferred()))
+    full: list[bool] = []  # per full collection: was the deferral on?
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(mw.full_gc_deferred())
+
+    gc.callbacks.append(on_gc)
+    try:
+        _open(qtbot, window, SERVICE)
+        qtbot.waitUntil(lambda: not mw.full_gc_deferred(), timeout=LOAD_TIMEOUT_MS)
+        assert Stage.ANALYSES_READY in stages
+        assert seen["stage"]
+        assert all(seen["stage"])  # ANALYSES_READY included
+        assert seen["stats"] == [True, True]
+        assert seen["loaded"] == [True]  # "loaded" comes first; then the deferral ends
+        assert gc.get_threshold() == before
+        assert window._gc_timer.isActive()  # the one collection, at an idle moment
+        qtbot.waitUntil(lambda: not window._gc_timer.isActive(), timeout=5000)
+    finally:
+        gc.callbacks.remove(on_gc)
+    assert full
+    assert full[-1] is False  # it ran, after the deferral
+    assert True not in full  # no full collection while the trace loaded
+
+
+def test_full_gc_deferral_ends_when_the_window_closes_mid_load(qtbot, window):
+    import gc
+
+    from goroscope.ui import main_window as mw
+
+    before = gc.get_threshold()
+    with qtbot.waitSignal(window._signals.progressed, timeout=LOAD_TIMEOUT_MS):
+        window.open_path(SERVICE)
+    qtbot.wait(1)
+    assert mw.full_gc_deferred()
+    session = window.session
+    window.close()
+    assert not mw.full_gc_deferred()
+    assert session.wait(30)
+    qtbot.wait(100)  # progress and stage reports queued before the close are delivered
+    assert not mw.full_gc_deferred()
+    assert gc.get_threshold() == before

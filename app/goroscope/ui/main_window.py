@@ -133,21 +133,46 @@ _GC_THRESHOLDS: list[tuple[int, ...]] = []
 LOADING_GC_THRESHOLD2 = 1_000_000
 
 
-def _defer_full_gc(on: bool) -> None:
-    """While a trace loads, no automatic full collection (GUI thread).
+def _defer_full_gc(on: bool) -> bool:
+    """While a trace loads, no automatic full collection (GUI thread); True when this
+    call switched the deferral.
 
     The loading model keeps adding long-lived objects, and each time they grew by a
     quarter Python ran a full collection on whichever thread allocated next — the GUI
     thread's 5 ms timer among them: 81, 377 and 505 ms while the 450 MB trace loaded
     (bench_gui --stall, load 10–15). Young generations are still collected; the
-    thresholds come back when the load ends, fails or is cancelled.
+    thresholds come back when the whole load ends — the session's analyses *and* the
+    goroutine statistics job (MainWindow._end_load_gc: they used to come back at
+    ANALYSES_READY, and a 24.5 ms full GC ran on the GUI thread 137 s into big.trace's
+    172 s load, while the statistics job still ran) — or fails, is cancelled, or its
+    window closes.
     """
     if on and not _GC_THRESHOLDS:
         _GC_THRESHOLDS.append(gc.get_threshold())
         t0, t1, _ = _GC_THRESHOLDS[0]
         gc.set_threshold(t0, t1, LOADING_GC_THRESHOLD2)
-    elif not on and _GC_THRESHOLDS:
+        return True
+    if not on and _GC_THRESHOLDS:
         gc.set_threshold(*_GC_THRESHOLDS.pop())
+        return True
+    return False
+
+
+def full_gc_deferred() -> bool:
+    """Whether automatic full collections are held off now (a load runs)."""
+    return bool(_GC_THRESHOLDS)
+
+
+#: the one full collection after a load waits this long for an idle moment (ms)
+GC_AFTER_LOAD_MS = 1000
+
+
+def _collect_after_load() -> None:
+    """The full collection the load held off, at once, while nothing else runs (GUI
+    thread; skipped when another load started meanwhile). Without it the first young
+    collection after the load would start it, whenever that comes — mid-pan, say."""
+    if not _GC_THRESHOLDS:
+        gc.collect()
 
 
 def warm_kernels(executor) -> None:
@@ -281,6 +306,10 @@ class MainWindow(QMainWindow):
         self._first_timer.setSingleShot(True)
         self._first_timer.setInterval(STAGE_STEP_MS)
         self._first_timer.timeout.connect(self._show_first)
+        self._gc_timer = QTimer(self)  # the full collection held off during a load
+        self._gc_timer.setSingleShot(True)
+        self._gc_timer.setInterval(GC_AFTER_LOAD_MS)
+        self._gc_timer.timeout.connect(_collect_after_load)
         self._has_trace = False
 
         self._build_menus()
@@ -449,6 +478,7 @@ class MainWindow(QMainWindow):
         if self.session is not None and not self.session.done:
             self.session.cancel()
         self._set_loading(False)
+        self._end_load_gc()
 
     def set_sort(self, key: str) -> None:
         """Sort goroutines within their groups (``id``, ``start``, ``blocked``)."""
@@ -477,6 +507,7 @@ class MainWindow(QMainWindow):
         """Tell the user (non-modal box, never a traceback); also kept in ``last_error``."""
         self.last_error = (title, text)
         self._set_loading(False)
+        self._end_load_gc()
         self.statusBar().showMessage(title)
         if not self._has_trace:
             self._placeholder.setText(f"{title}\n\n{text}")
@@ -494,7 +525,10 @@ class MainWindow(QMainWindow):
 
     # -- session signals (GUI thread) ------------------------------------------------
     def _set_loading(self, on: bool, stage: str = "", overall: float = 0.0) -> None:
-        _defer_full_gc(on)
+        """Show or hide the progress widgets; a load's start also defers full GCs
+        (hiding them does not: see _end_load_gc)."""
+        if on:
+            _defer_full_gc(True)
         self.progress.setVisible(on)
         self.cancel_button.setVisible(on)
         self.stage_label.setVisible(on)
@@ -504,7 +538,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object, str, float)
     def _on_progress(self, session, stage: str, overall: float) -> None:
-        if session is self.session and not session.done:
+        # (not after a cancel: a progress report queued before it must not defer GCs again)
+        if session is self.session and not session.done and not session.cancel_token.is_set:
             self._set_loading(True, stage, overall)
 
     @Slot(object, object)
@@ -592,6 +627,20 @@ class MainWindow(QMainWindow):
                 return
             self._final_pending = False
             self.loaded.emit()
+        session = self.session
+        if (
+            not self._final_pending
+            and self._stats_request < 0
+            and session is not None
+            and session.stage >= Stage.ANALYSES_READY
+        ):  # every part of the load is over: analyses, statistics, staged paints
+            self._end_load_gc()
+
+    def _end_load_gc(self, *, collect: bool = True) -> None:
+        """The load is over (done, failed, cancelled): automatic full GCs again, after
+        one collection at an idle moment (``collect``)."""
+        if _defer_full_gc(False) and collect:
+            self._gc_timer.start()
 
     @Slot()
     def _on_staged_done(self) -> None:
@@ -605,6 +654,7 @@ class MainWindow(QMainWindow):
             return
         if isinstance(exc, JobCancelled):
             self._set_loading(False)
+            self._end_load_gc()
             self.statusBar().showMessage("Loading cancelled")
             return
         title, text = describe_error(exc, self.path or Path("?"))
@@ -629,7 +679,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        _defer_full_gc(False)
         if self.session is not None:
             self.session.close()  # cancels what runs; the file is closed once it stopped
+        self._end_load_gc(collect=False)
         super().closeEvent(event)
