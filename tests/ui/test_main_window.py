@@ -336,6 +336,25 @@ def test_cpu_samples_tick_goroutine_rows(qtbot, window):
     assert "CPU samples" in " ".join(window.view.data.pinned.labels)
 
 
+@pytest.mark.parametrize("name", ["cpusamples", "service"])
+def test_legend_lists_cpu_sample_only_when_the_trace_has_samples(qtbot, window, name):
+    """The oracle's count of StackSample events decides (go1.25: cpusamples has them,
+    service has none)."""
+    import json
+
+    from goroscope.ui.theme import FAMILY_NAMES, StateFamily
+
+    expected = TRACES.parent / "expected" / f"go1.25-{name}.counts.json"
+    samples = json.loads(expected.read_text())["by_kind"].get("StackSample", 0)
+    _open(qtbot, window, TRACES / "go1.25" / f"{name}.trace")
+    legend = window.view.timeline.legend
+    shown = legend.shown_families()
+    assert (StateFamily.CPU_SAMPLE in shown) is (samples > 0)
+    assert legend.names[StateFamily.CPU_SAMPLE].isVisible() is (samples > 0)
+    others = [f for f in FAMILY_NAMES if f not in (StateFamily.UNKNOWN, StateFamily.CPU_SAMPLE)]
+    assert [f for f in shown if f is not StateFamily.CPU_SAMPLE] == others
+
+
 def test_shift_drag_range_reports_time_per_state(qtbot, loaded):
     tp = loaded.view.timeline
     dur = tp.source.duration_ns()

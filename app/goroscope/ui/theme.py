@@ -339,6 +339,7 @@ class LegendWidget(QWidget):
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
         self.swatches: dict[StateFamily, QLabel] = {}
+        self.names: dict[StateFamily, QLabel] = {}
         for i, fam in enumerate(fams):
             sw = QLabel()
             sw.setFixedSize(14, 12)
@@ -348,7 +349,20 @@ class LegendWidget(QWidget):
             grid.addWidget(sw, r, 2 * c)
             grid.addWidget(name, r, 2 * c + 1)
             self.swatches[fam] = sw
+            self.names[fam] = name
         grid.setColumnStretch(2 * columns, 1)
+
+    def set_family_shown(self, family: StateFamily, shown: bool) -> None:
+        """Show or hide one entry (a family the trace cannot have: CPU samples in a
+        trace recorded without a CPU profile). Hidden entries are listed last, so no
+        gap opens in the grid."""
+        if family in self.swatches:
+            self.swatches[family].setVisible(shown)
+            self.names[family].setVisible(shown)
+
+    def shown_families(self) -> list[StateFamily]:
+        """The entries listed now (not hidden by :meth:`set_family_shown`)."""
+        return [f for f, sw in self.swatches.items() if not sw.isHidden()]
 
     def set_palette(self, palette: Palette) -> None:
         """Recolour the swatches (a theme switch)."""

@@ -514,6 +514,7 @@ class TimelinePanel(QWidget):
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status.setMinimumWidth(1)
         self.legend = LegendWidget(self.palette_, columns=7)
+        self._legend_for(source)
         self._header_plots: list[pg.PlotWidget] = []
         self._widget_palette()
 
@@ -592,12 +593,23 @@ class TimelinePanel(QWidget):
             len(self._rows), self._aggregate_of, self._duration, scale_of=self._aggregate_scale
         )
         self.ticks.set_rows(len(self._rows), getattr(source, "ticks", None), self._duration)
+        self._legend_for(source)
         self.view_box.setLimits(xMin=0, xMax=self._duration, minXRange=MIN_RANGE_NS)
         if not keep_view or was_all:
             self.view_box.setXRange(0, self._duration, padding=0)
         self._apply_rows()
         self._on_selection_changed(None, self.selection.current)
         self.rows_changed.emit()
+
+    def _legend_for(self, source: TimelineSource) -> None:
+        """The legend lists "CPU sample" only when the trace has CPU samples (a source
+        without a model: when it draws ticks)."""
+        tl = getattr(source, "timeline", None)
+        if tl is not None and hasattr(tl, "cpu_samples"):
+            has = len(tl.cpu_samples) > 0
+        else:
+            has = getattr(source, "ticks", None) is not None
+        self.legend.set_family_shown(StateFamily.CPU_SAMPLE, has)
 
     def _widget_palette(self) -> None:
         """The widgets around the plot follow the theme too (dark: our background)."""
