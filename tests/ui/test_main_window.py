@@ -754,9 +754,13 @@ def test_full_gc_deferral_ends_when_the_window_closes_mid_load(qtbot, window):
     from goroscope.ui import main_window as mw
 
     before = gc.get_threshold()
-    with qtbot.waitSignal(window._signals.progressed, timeout=LOAD_TIMEOUT_MS):
-        window.open_path(SERVICE)
-    qtbot.wait(1)
+    # Not qtbot.waitSignal: `progressed` keeps coming from the job thread after the block,
+    # and PySide 6.11.3 then calls the collected blocker's bound method (use after free:
+    # "'MultiSignalBlocker' object has no attribute 'check_params_callback'", or a segfault).
+    progressed: list[object] = []
+    window._signals.progressed.connect(lambda *args: progressed.append(args))
+    window.open_path(SERVICE)
+    qtbot.waitUntil(lambda: bool(progressed), timeout=LOAD_TIMEOUT_MS)
     assert mw.full_gc_deferred()
     session = window.session
     window.close()
