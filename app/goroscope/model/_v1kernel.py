@@ -46,25 +46,7 @@ def syscall_blocked(typ, g, n_gs):
     Go scans forward from each GoSysCall; one backward pass with the next row per G
     gives the same answer. Only the goroutines that make syscalls are tracked (a small
     table: one probe per event stays in cache)."""
-    n = typ.shape[0]
-    out = np.zeros(n, np.uint8)
-    cnt = 0
-    for k in range(n):
-        if typ[k] == 28:
-            cnt += 1
-    keys, used = h_new(cnt + 16)
-    for k in range(n):
-        if typ[k] == 28:
-            h_slot(keys, used, g[k])
-    nxt = np.full(keys.shape[0], -1, np.int64)
-    for k in range(n - 1, -1, -1):
-        s = h_find(keys, used, g[k])
-        if s < 0:
-            continue
-        if typ[k] == 28 and nxt[s] >= 0 and typ[nxt[s]] == 30:
-            out[k] = 1
-        nxt[s] = k
-    return out
+    return syscall_blocked_open(typ, g)[0]
 
 
 @njit(nogil=True, cache=True)
