@@ -374,6 +374,10 @@ class TraceChunks:
         self._strings: list[str] = [""]
         self._codes: dict[str, int] = {"": 0}
         self._gens: list[GenerationTables] = []
+        # each generation's strings by gen_idx, never dropped: a damaged generation's
+        # hand-over (``_reference``) truncates ``_gens`` while the consumer thread may still
+        # resolve names of the row chunks the kernel yielded before it (``stw_name``)
+        self._gen_strings: dict[int, dict] = {}
         # ``rows``: nothing resolves stacks or CPU samples later, keep only the strings
         self._tables = True
         self._lazy = lazy_stacks and not keep_columns and chunk_events is not None
@@ -428,7 +432,9 @@ class TraceChunks:
 
     def stw_name(self, gen_idx: int, kind_id: int) -> str:
         """A stop-the-world range's name (Go: ``"stop-the-world (" + kind + ")"``)."""
-        strings = self._gens[gen_idx].strings if gen_idx >= 0 else {}
+        strings = self._gen_strings.get(gen_idx)
+        if strings is None:
+            strings = self._gens[gen_idx].strings if 0 <= gen_idx < len(self._gens) else {}
         return "stop-the-world (" + strings.get(kind_id, "") + ")"
 
     # --- iteration -------------------------------------------------------------------------
@@ -764,6 +770,7 @@ class TraceChunks:
                 code_map[dg.strings.ids.astype(np.int64)] = codes
                 code_map[0] = 0  # string 0 is always ""
             self._gens.append(tables)
+            self._gen_strings[gen_idx] = tables.strings
             stack_set = K.dense_set(dg.stacks.ids)
             rs[:] = 0
             rs[K.RS_NM] = n_m
