@@ -27,8 +27,19 @@ TicksFn = Callable[[int], NDArray[np.int64] | None]
 class TickRowsItem(pg.GraphicsObject):
     """Ticks per row (see module doc)."""
 
-    def __init__(self, n_rows: int, ticks_of: TicksFn, duration_ns: int, color: QColor) -> None:
+    def __init__(
+        self,
+        n_rows: int,
+        ticks_of: TicksFn,
+        duration_ns: int,
+        color: QColor,
+        *,
+        band: tuple[float, float] = (0.65, 0.3),
+    ) -> None:
+        """``band``: where in its row a tick is drawn, (top, height) as fractions of the row
+        (goroutine rows: the lower part, under the state bar's labels)."""
         super().__init__()
+        self._band = band
         self._n_rows = int(n_rows)
         self._ticks_of = ticks_of
         self._duration_ns = int(duration_ns)
@@ -69,12 +80,12 @@ class TickRowsItem(pg.GraphicsObject):
                 continue
             px = np.unique(np.floor(t[lo:hi] * sx + dx))
             xs.append(px)
-            ys.append(np.full(len(px), (row + 0.65) * sy + dy))
+            ys.append(np.full(len(px), (row + self._band[0]) * sy + dy))
         if not xs:
             return
         x = np.concatenate(xs)
         y = np.concatenate(ys)
-        h = max(2.0, abs(sy) * 0.3)
+        h = max(2.0, abs(sy) * self._band[1])
         p.save()
         p.resetTransform()
         p.setPen(Qt.PenStyle.NoPen)
