@@ -54,6 +54,7 @@ from goroscope.model.timeline import Timeline
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.counter_curve import CounterCurve, step_points
 from goroscope.ui.items.span_track import PreparedRows, SpanTrackItem, prepare_rows
+from goroscope.ui.items.tick_rows import TickRowsItem
 from goroscope.ui.panels.timeline import TimelinePanel, ViewHint
 from goroscope.ui.panels.trace_source import TraceTimelineSource
 from goroscope.ui.selection import SelectionModel
@@ -77,6 +78,13 @@ class PinnedRows:
     labels: tuple[str, ...]
     spans: tuple[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]], ...]
     names: tuple[NDArray[np.int32], ...]  # string code per span (range names), -1 none
+    #: CPU-sample times (ns, ascending) drawn as ticks on row ``cpu_row`` (-1: no such row)
+    cpu_ticks: NDArray[np.int64] | None = None
+    cpu_row: int = -1
+
+    def ticks(self, row: int) -> NDArray[np.int64] | None:
+        """The CPU-sample ticks of ``row`` (:class:`TickRowsItem`'s ``ticks_of``)."""
+        return self.cpu_ticks if row == self.cpu_row else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,12 +145,18 @@ def _pinned_rows(tl: Timeline) -> PinnedRows:
         spans.append(row)
         names.append(name)
     cs = tl.cpu_samples
+    ticks, cpu_row = None, -1
     if len(cs):
-        t = np.sort(cs.time_ns)
-        labels.append(f"CPU samples ({len(t):,})")
-        spans.append((t, t + 1, np.full(len(t), int(F.CPU_SAMPLE), np.uint8)))
-        names.append(np.full(len(t), -1, np.int32))
-    return PinnedRows(tuple(labels), tuple(spans), tuple(names))
+        # point events: drawn as ticks in the legend's "CPU sample" colour (the same
+        # TickRowsItem as the goroutine rows' samples), not as 1 ns spans — merged at
+        # overview those became faint grey runs of a tiny covered fraction
+        ticks = np.sort(cs.time_ns).astype(np.int64)
+        cpu_row = len(labels)
+        labels.append(f"CPU samples ({len(ticks):,})")
+        z = np.zeros(0, np.int64)
+        spans.append((z, z, np.zeros(0, np.uint8)))
+        names.append(np.zeros(0, np.int32))
+    return PinnedRows(tuple(labels), tuple(spans), tuple(names), ticks, cpu_row)
 
 
 def _step_xy(time_ns: NDArray, value: NDArray, end_ns: int, scale: float = 1.0):
@@ -302,6 +316,14 @@ class TraceView(QWidget):
             lifetime_of=lambda _row: False,
         )
         pvb.addItem(self.pinned_track)
+        self.pinned_ticks = TickRowsItem(
+            len(data.pinned.labels),
+            data.pinned.ticks,
+            data.source.duration_ns(),
+            self.palette_.color(F.CPU_SAMPLE),
+            band=(0.1, 0.8),  # the span rows' bar (row_height 0.8, centred)
+        )
+        pvb.addItem(self.pinned_ticks)
         pvb.setYRange(0, len(data.pinned.labels), padding=0)
         self._set_pinned_ticks()
         # counters
@@ -360,6 +382,7 @@ class TraceView(QWidget):
         self.palette_ = palette
         self.timeline.set_palette(palette)
         self.pinned_track.set_colors(palette.default_table())
+        self.pinned_ticks.set_color(palette.color(F.CPU_SAMPLE))
         for name, c in self._curves.items():
             pen = pg.mkPen(palette.color(_CURVE_FAMILIES[name]), width=1)
             if name == "heap goal":
@@ -486,6 +509,7 @@ class TraceView(QWidget):
             self.pinned_track.set_rows(
                 n, self._pinned_spans, data.source.duration_ns(), prepared=data.pinned_rows
             )
+            self.pinned_ticks.set_rows(n, data.pinned.ticks, data.source.duration_ns())
             self._set_pinned_ticks()
             self.pinned_plot.getPlotItem().getViewBox().setYRange(0, n, padding=0)
         else:
