@@ -131,3 +131,85 @@ def test_background_merge_through_the_bridge(qtbot):
         item.set_background(bridge, budget_spans=10**9)
         vp3 = Viewport(duration * 0.9, duration * 0.95, 1200)
         assert len(item.plan(vp3, 0, 6)) > 0
+
+
+def _drawn(qtbot, item, x_range, n_rows=1, size=(400, 60)):
+    """Paint ``item`` in a plot of ``size`` showing ``x_range``; (image, plot)."""
+    import pyqtgraph as pg
+
+    w = pg.PlotWidget(background=Palette(dark=False).background)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    pi = w.getPlotItem()
+    pi.hideAxis("left")
+    pi.hideAxis("bottom")
+    pi.layout.setContentsMargins(0, 0, 0, 0)
+    vb = pi.getViewBox()
+    vb.invertY(True)
+    vb.addItem(item)
+    vb.setXRange(*x_range, padding=0)
+    vb.setYRange(0, n_rows, padding=0)
+    w.show()
+    qtbot.waitExposed(w)
+    return w.grab().toImage(), w
+
+
+def _px(w, t, y):
+    from PySide6.QtCore import QPointF
+
+    vb = w.getPlotItem().getViewBox()
+    p = w.viewportTransform().map(vb.mapViewToScene(QPointF(t, y)))
+    return int(p.x()), int(p.y())
+
+
+def test_absent_spans_draw_an_exit_tick_and_nothing_else(qtbot):
+    """A NotExist (EXITED) span inside a row — a cgo goroutine between callbacks — is a
+    thin tick at its start, background over its extent, no label."""
+    from goroscope.ui.items.span_track import ABSENT_STATE, EXIT_TICK_PX
+
+    pal = Palette(dark=False)
+    s = np.array([0, 400, 600], np.int64)
+    e = np.array([400, 600, 1000], np.int64)
+    st = np.array([0, ABSENT_STATE, 0], np.uint8)
+    item = SpanTrackItem(1, lambda r: (s, e, st), pal.default_table(), 1000)
+    img, w = _drawn(qtbot, item, (0, 1000))
+    _, y = _px(w, 0, 0.5)
+    ink = pal.color(ABSENT_STATE).rgb()
+    xa, xb = _px(w, 400, 0)[0], _px(w, 600, 0)[0]
+    row = [img.pixel(x, y) for x in range(img.width())]
+    assert ink in row[xa - 1 : xa + 2]
+    assert sum(c == ink for c in row) <= EXIT_TICK_PX + 1
+    assert set(row[xa + 3 : xb - 1]) == {pal.background.rgb()}
+    assert row[xb + 3] == pal.color(0).rgb()
+
+
+def test_lifetime_before_draws_a_dashed_unknown_line(qtbot):
+    """A row whose goroutine existed before its first event (``LIFETIME_BEFORE``): dashes
+    in the UNKNOWN colour from the trace start to its first span; a row created in the
+    trace (1): background there."""
+    from goroscope.ui.items.span_track import LIFETIME_BEFORE, UNKNOWN_STATE
+
+    pal = Palette(dark=False)
+    s = np.array([500], np.int64)
+    e = np.array([1000], np.int64)
+    st = np.array([0], np.uint8)
+    item = SpanTrackItem(
+        2,
+        lambda r: (s, e, st),
+        pal.default_table(),
+        1000,
+        lifetime_of=lambda r: LIFETIME_BEFORE if r == 0 else 1,
+    )
+    img, w = _drawn(qtbot, item, (0, 1000), n_rows=2, size=(400, 80))
+    unknown = pal.color(UNKNOWN_STATE).rgb()
+    x_first = _px(w, 500, 0)[0]
+    for row, want_dashes in ((0, True), (1, False)):
+        _, y = _px(w, 0, row + 0.5)
+        band = [img.pixel(x, yy) for x in range(2, x_first - 2) for yy in (y - 1, y)]
+        n = sum(c == unknown for c in band)
+        if want_dashes:
+            # dashed: about 4 of every 7 px inked, not a solid line
+            assert 0.4 < n / len(band) < 0.75
+            assert set(band) == {unknown, pal.background.rgb()}
+        else:
+            assert set(band) == {pal.background.rgb()}

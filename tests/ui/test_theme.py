@@ -57,3 +57,26 @@ def test_legend_has_a_swatch_per_family(qtbot):
     w = LegendWidget(Palette())
     qtbot.addWidget(w)
     assert len(w.swatches) == len(StateFamily) - 1
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_legend_swatches_show_what_is_drawn(qtbot, dark):
+    """Spans: a box of their colour. The exit: a thin tick of the exited colour on the
+    background; "state unknown": a dashed line of its colour (drawn pixmaps)."""
+    pal = Palette(dark=dark)
+    w = LegendWidget(pal)
+    qtbot.addWidget(w)
+    assert StateFamily.CREATED not in w.swatches  # no span of a real trace is "created"
+    assert pal.color(StateFamily.RUNNING).name() in w.swatches[StateFamily.RUNNING].styleSheet()
+    for fam in (StateFamily.EXITED, StateFamily.UNKNOWN):
+        img = w.swatches[fam].pixmap().toImage()
+        colours = {img.pixel(x, y) for x in range(img.width()) for y in range(img.height())}
+        assert colours == {pal.color(fam).rgb(), pal.background.rgb()}, fam
+        ink = sum(
+            img.pixel(x, y) == pal.color(fam).rgb()
+            for x in range(img.width())
+            for y in range(img.height())
+        )
+        assert 0 < ink < img.width() * img.height() / 4, fam  # a mark, not a box
+    assert w.names[StateFamily.EXITED].text() == "exit"
+    assert w.swatches[StateFamily.UNKNOWN].toolTip()

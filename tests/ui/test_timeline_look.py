@@ -100,3 +100,124 @@ def test_pinned_cpu_samples_are_drawn_in_the_legends_colour(qtbot, open_window):
     # the whole row band: only the background and the sample colour
     seen = {QColor(img.pixel(x, y)).rgb() for x in range(int(x_lo) + 1, int(x_hi) - 1)}
     assert seen <= {want.rgb(), pal.background.rgb()}, [QColor(c).name() for c in seen]
+
+
+# -- (b) a goroutine's lifetime: nothing where it does not exist -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def flight_timeline():
+    from goroscope.jobs import ImmediateExecutor, TraceSession
+
+    s = TraceSession(str(TRACES / "go1.27" / "flightrecorder.trace"), ImmediateExecutor())
+    s.start()
+    assert s.wait(120)
+    assert s.timeline.complete
+    return s.timeline
+
+
+def _panel_showing(qtbot, timeline, g: int):
+    """A 1440-px TimelinePanel over ``timeline`` with goroutine ``g``'s row on screen, whole
+    trace in view; returns (panel, row)."""
+    from goroscope.ui.panels.timeline import TimelinePanel
+    from goroscope.ui.panels.trace_source import TraceTimelineSource
+    from goroscope.ui.selection import GoroutineRef, SelectionModel, SpanRef
+
+    tp = TimelinePanel(TraceTimelineSource(timeline), SelectionModel())
+    qtbot.addWidget(tp)
+    tp.resize(1440, 760)
+    tp.show()
+    qtbot.waitExposed(tp)
+    tp.selection.reveal(GoroutineRef(g))
+    tp.selection.clear()  # a selected goroutine's row is marked with a band
+    tp.fit_all()
+    qtbot.wait(20)
+    row = tp.source.row_of(SpanRef.goroutine(g, 0))
+    assert row is not None
+    assert row in tp.visible_rows()
+    return tp, row
+
+
+def _row_pixels(tp, row: int, y_frac: float = 0.5) -> tuple[QImage, int]:
+    img = _grab(tp.plot)
+    _, y = _to_px(tp.plot, 0, row + y_frac)
+    return img, int(y)
+
+
+def test_nothing_is_drawn_where_a_goroutine_does_not_exist(qtbot, flight_timeline):
+    """A goroutine created in the snapshot (first_from NotExist) that exits in it: its row is
+    background before its creation and after its exit (it had a pale "not yet created" line
+    and a grey "exited" line across the whole width), and its exit is a tick in the
+    legend's "exit" colour."""
+    from goroscope.model.events import GoState
+
+    tl = flight_timeline
+    gs = tl.goroutines
+    dur = tl.covered_ns
+    first = np.asarray(gs.first_ns)
+    ok = np.flatnonzero(
+        (gs.first_from == GoState.NotExist)
+        & (gs.end_ns > 0)
+        & (first > dur * 0.3)
+        & (gs.end_ns < dur * 0.7)
+    )
+    assert len(ok)
+    g = int(ok[0])
+    tp, row = _panel_showing(qtbot, tl, g)
+    pal = tp.palette_
+    img, y = _row_pixels(tp, row)
+    x_born = _to_px(tp.plot, float(first[g]), 0)[0]
+    x_exit = _to_px(tp.plot, float(gs.end_ns[g]), 0)[0]
+    x_lo = _to_px(tp.plot, 0.0, 0)[0]
+    x_hi = _to_px(tp.plot, float(tp.source.duration_ns()), 0)[0]
+    bg = pal.background.rgb()
+    before = {QColor(img.pixel(x, y)).rgb() for x in range(int(x_lo) + 2, int(x_born) - 2)}
+    after = {QColor(img.pixel(x, y)).rgb() for x in range(int(x_exit) + 4, int(x_hi) - 2)}
+    assert before == {bg}, [QColor(c).name() for c in before]
+    assert after == {bg}, [QColor(c).name() for c in after]
+    # zoomed in on the exit (its last span a tenth of the view): the exit tick, then nothing
+    r = tl.goroutine_row(g)
+    last = int(r.end_ns[-2] - r.start_ns[-2])
+    tp.view_box.setXRange(int(gs.end_ns[g]) - 5 * last, int(gs.end_ns[g]) + 5 * last, padding=0)
+    qtbot.wait(20)
+    img, y = _row_pixels(tp, row)
+    x_exit = _to_px(tp.plot, float(gs.end_ns[g]), 0)[0]
+    x_hi = _to_px(tp.plot, float(gs.end_ns[g]) + 5 * last, 0)[0]
+    tick = {QColor(img.pixel(x, y)).rgb() for x in range(int(x_exit) - 1, int(x_exit) + 3)}
+    assert pal.color(StateFamily.EXITED).rgb() in tick
+    after = {QColor(img.pixel(x, y)).rgb() for x in range(int(x_exit) + 4, int(x_hi) - 2)}
+    assert after == {bg}, [QColor(c).name() for c in after]
+    legend = tp.legend
+    assert legend.names[StateFamily.EXITED].text() == "exit"
+    assert StateFamily.CREATED not in legend.shown_families()  # nothing is drawn in it
+
+
+def test_cgo_goroutine_between_callbacks_is_not_drawn(qtbot):
+    """go1.27 cgo.trace: goroutines of C threads calling into Go stop existing between
+    callbacks (the model's NotExist spans inside the row); those stretches are background,
+    not the wide black "exited" bars they were."""
+    from goroscope.jobs import ImmediateExecutor, TraceSession
+    from goroscope.model.timeline import KIND_EXITED
+
+    s = TraceSession(str(TRACES / "go1.27" / "cgo.trace"), ImmediateExecutor())
+    s.start()
+    assert s.wait(120)
+    tl = s.timeline
+    npx = tl.covered_ns / 1100  # ~ns per px of the 1440-px panel (1190 px of plot)
+    found = None
+    for g in range(tl.n_goroutines):
+        r = tl.goroutine_row(g)
+        k = np.flatnonzero(
+            (r.kind[:-1] == KIND_EXITED) & (r.end_ns[:-1] - r.start_ns[:-1] > 40 * npx)
+        )
+        if len(k):
+            found = (g, int(k[0]), r)
+            break
+    assert found is not None
+    g, k, r = found
+    tp, row = _panel_showing(qtbot, tl, g)
+    img, y = _row_pixels(tp, row)
+    xa = _to_px(tp.plot, float(r.start_ns[k]), 0)[0]
+    xb = _to_px(tp.plot, float(r.end_ns[k]), 0)[0]
+    gap = {QColor(img.pixel(x, y)).rgb() for x in range(int(xa) + 4, int(xb) - 2)}
+    assert gap == {tp.palette_.background.rgb()}, [QColor(c).name() for c in gap]

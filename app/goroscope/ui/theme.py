@@ -14,7 +14,10 @@ hues, the scheduler states cool ones, GC purples, and lifecycle greys:
 * syscall blue (in the kernel, not blocked on a Go object: its own hue);
 * sleep a quiet sand (long, common, rarely interesting);
 * GC assist / sweep purple and lavender (gotraceui's GC ``0x9C6FD6``);
-* created pale, exited near-black (gotraceui's "done").
+* exited near-black (gotraceui's "done"): the exit is drawn as a thin tick, and nothing
+  where a goroutine does not exist; "state unknown" (a goroutine alive before its first
+  event) a neutral grey, drawn dashed; created pale (the demo's spans only: a real
+  goroutine's creation is where its first span begins, so the legend leaves it out).
 
 Each colour has a light-theme and a dark-theme variant. :func:`text_color_for`
 picks black or white label text by luminance.
@@ -37,7 +40,7 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QWidget
 
 #: environment override of the system's colour scheme: "dark", "light" (else: system)
@@ -104,7 +107,7 @@ FAMILY_NAMES: dict[StateFamily, str] = {
     StateFamily.WAITING_OTHER: "waiting (other)",
     StateFamily.CREATED: "created",
     StateFamily.EXITED: "exited",
-    StateFamily.UNKNOWN: "unknown",
+    StateFamily.UNKNOWN: "state unknown",
     StateFamily.GC: "GC (mark phase)",
     StateFamily.STW: "stop-the-world",
     StateFamily.REGION: "user region",
@@ -128,11 +131,34 @@ _COLORS: dict[StateFamily, tuple[str, str]] = {
     StateFamily.WAITING_OTHER: ("#a3a3a3", "#6f6f6f"),
     StateFamily.CREATED: ("#cfe8c6", "#4a6b44"),
     StateFamily.EXITED: ("#2b2b2b", "#d0d0d0"),
-    StateFamily.UNKNOWN: ("#ffff00", "#ffff00"),
+    StateFamily.UNKNOWN: ("#6e6e6e", "#a8a8a8"),
     StateFamily.GC: ("#5b3a8c", "#4a2f7a"),
     StateFamily.STW: ("#e0115f", "#ff3d7f"),
     StateFamily.REGION: ("#9fc5e8", "#4f7fa8"),
     StateFamily.CPU_SAMPLE: ("#000000", "#ffffff"),
+}
+
+
+#: What the legend lists, in this order: every family the timeline draws. ``CREATED`` is
+#: left out (no span of a real trace has it: a goroutine's first span is its creation).
+LEGEND_FAMILIES: tuple[StateFamily, ...] = tuple(
+    f for f in StateFamily if f is not StateFamily.CREATED
+)
+#: Legend text where it differs from :data:`FAMILY_NAMES` (what is drawn, not the state).
+LEGEND_NAMES: dict[StateFamily, str] = {
+    StateFamily.EXITED: "exit",
+    StateFamily.UNKNOWN: "state unknown",
+}
+#: Tooltips of legend entries that need a sentence.
+LEGEND_TIPS: dict[StateFamily, str] = {
+    StateFamily.EXITED: (
+        "A goroutine's exit: a thin tick. Nothing is drawn where a goroutine does not "
+        "exist (before its creation, after its exit)."
+    ),
+    StateFamily.UNKNOWN: (
+        "Dashed: the goroutine already existed when the trace (or flight-recorder "
+        "snapshot) began; its state is unknown until its first event."
+    ),
 }
 
 
@@ -329,11 +355,7 @@ class LegendWidget(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        fams = (
-            list(families)
-            if families is not None
-            else [f for f in StateFamily if f is not StateFamily.UNKNOWN]
-        )
+        fams = list(families) if families is not None else list(LEGEND_FAMILIES)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 2, 4, 2)
         grid.setHorizontalSpacing(10)
@@ -343,14 +365,18 @@ class LegendWidget(QWidget):
         for i, fam in enumerate(fams):
             sw = QLabel()
             sw.setFixedSize(14, 12)
-            sw.setStyleSheet(f"background: {palette.color(fam).name()}; border: 1px solid #777;")
-            name = QLabel(FAMILY_NAMES[fam])
+            name = QLabel(LEGEND_NAMES.get(fam, FAMILY_NAMES[fam]))
+            tip = LEGEND_TIPS.get(fam)
+            if tip:
+                sw.setToolTip(tip)
+                name.setToolTip(tip)
             r, c = divmod(i, columns)
             grid.addWidget(sw, r, 2 * c)
             grid.addWidget(name, r, 2 * c + 1)
             self.swatches[fam] = sw
             self.names[fam] = name
         grid.setColumnStretch(2 * columns, 1)
+        self.set_palette(palette)
 
     def set_family_shown(self, family: StateFamily, shown: bool) -> None:
         """Show or hide one entry (a family the trace cannot have: CPU samples in a
@@ -365,6 +391,27 @@ class LegendWidget(QWidget):
         return [f for f, sw in self.swatches.items() if not sw.isHidden()]
 
     def set_palette(self, palette: Palette) -> None:
-        """Recolour the swatches (a theme switch)."""
+        """Recolour the swatches (a theme switch). A swatch shows what is drawn: a filled
+        box for a state's spans, the exit's thin tick, the dashed "state unknown" line."""
         for fam, sw in self.swatches.items():
-            sw.setStyleSheet(f"background: {palette.color(fam).name()}; border: 1px solid #777;")
+            color = palette.color(fam)
+            if fam in (StateFamily.EXITED, StateFamily.UNKNOWN):
+                sw.setStyleSheet(f"background: {palette.background.name()}; border: none;")
+                sw.setPixmap(_mark_swatch(fam, color, palette.background, sw.size()))
+            else:
+                sw.setStyleSheet(f"background: {color.name()}; border: 1px solid #777;")
+
+
+def _mark_swatch(family: StateFamily, color: QColor, background: QColor, size) -> QPixmap:
+    """A legend swatch drawn like the timeline's mark (the exit tick, the dashed line)."""
+    pm = QPixmap(size)
+    pm.fill(background)
+    p = QPainter(pm)
+    w, h = pm.width(), pm.height()
+    if family is StateFamily.EXITED:
+        p.fillRect(w // 2 - 1, 1, 2, h - 2, color)  # EXIT_TICK_PX wide, the bar's height
+    else:
+        for x in range(0, w, 7):  # 4 px dashes every 7 px, 2 px high (span_track's)
+            p.fillRect(x, h // 2 - 1, min(4, w - x), 2, color)
+    p.end()
+    return pm

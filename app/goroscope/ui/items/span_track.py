@@ -23,6 +23,17 @@ of it, centred); x is ns since trace start. Each frame (``paint``):
 4. **Labels** only on unmerged spans at least ``LABEL_MIN_PX`` (5 px, Perfetto's
    constant) wide whose elided label still shows a character.
 
+**Lifetime** (what a Go engineer expects of a goroutine's row; Go's states
+``GoNotExist`` / ``GoUndetermined``). Where the goroutine does not exist — before
+it was created, after it exited, a cgo callback goroutine between callbacks (the
+model's ``NotExist`` spans, code ``StateFamily.EXITED``) — nothing is drawn; its
+exit is a thin tick (``EXIT_TICK_PX``) in the ``exited`` colour. A goroutine that
+already existed when the trace (or flight-recorder snapshot) began has an unknown
+state until its first event: a dashed line in the ``UNKNOWN`` colour from the
+trace start to its first span, when ``lifetime_of(row)`` says so
+(``LIFETIME_BEFORE``). State codes are :class:`~goroscope.ui.theme.StateFamily`
+values (every source's ``state_families()`` is ``list(StateFamily)``).
+
 Rects per frame are bounded by pixels: ≤ visible_rows × (width_px / min_px + 2).
 Hit testing (:meth:`hit_test`) works on the spans themselves, independent of
 zoom.
@@ -56,7 +67,7 @@ from goroscope.lod.raster import dominant_state, run_coverage
 from goroscope.lod.viewport import BufferedBounds, Viewport
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.prims import RectArray
-from goroscope.ui.theme import text_color_for
+from goroscope.ui.theme import StateFamily, text_color_for
 
 #: Smallest span width (device px) that gets a label (Perfetto's SLICE_MIN_WIDTH_FOR_TEXT_PX).
 LABEL_MIN_PX = 5.0
@@ -66,6 +77,17 @@ MIN_SPAN_PX = 2.0
 MAX_LABELS = 2000
 #: More stale spans than this in one view change → merge in a job (when a bridge is set).
 BACKGROUND_BUDGET_SPANS = 2_000_000
+
+#: State code of "does not exist" spans (a goroutine after its exit, a cgo goroutine
+#: between callbacks): drawn as a thin exit tick at their start, nothing over their extent.
+ABSENT_STATE = int(StateFamily.EXITED)
+#: State code whose colour marks "state unknown" (before a goroutine's first event).
+UNKNOWN_STATE = int(StateFamily.UNKNOWN)
+#: ``lifetime_of(row)`` value of a row whose goroutine existed before its first event
+#: (Go's GoUndetermined: alive when the trace or flight-recorder snapshot began).
+LIFETIME_BEFORE = 2
+#: Width (device px) of the exit tick.
+EXIT_TICK_PX = 2.0
 
 SpanArrays = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.integer]]
 
@@ -249,14 +271,10 @@ class SpanTrackItem(pg.GraphicsObject):
         self._builder = builder
         self._duration_ns = int(duration_ns)
         self._label_of = label_of
-        self._lifetime_of = (
-            lifetime_of  # rows with "not yet created"/"exited" whiskers (default all)
-        )
+        self._lifetime_of = lifetime_of  # rows with lifetime marks (default all; LIFETIME_*)
         self._row_height = float(row_height)
         self._min_px = float(min_px)
         self._highlight_color = QColor(highlight_color or QColor("#ff00ff"))
-        self._unborn_color = QColor("#10a56f")  # gotraceui's "not yet created"
-        self._dead_color = QColor("#8a8a8a")  # and "exited"
         self._cache: dict[int, _RowRuns] = {}
         self._spans_cache: dict[int, SpanArrays] = {}
         self._rect_arrays: dict[int, RectArray] = {}
@@ -369,13 +387,8 @@ class SpanTrackItem(pg.GraphicsObject):
         self.update()
 
     def set_lifetime_colors(self, unborn: QColor, dead: QColor) -> None:
-        """Colours of the "not yet created" / "exited" whiskers (the legend's).
-
-        The exited one is drawn half transparent: a near-black line across every
-        row of a group of short-lived goroutines outweighed their spans.
-        """
-        self._unborn_color, self._dead_color = QColor(unborn), QColor(dead)
-        self._dead_color.setAlpha(130)
+        """Kept for callers: the lifetime marks take the colour table's ``UNKNOWN`` and
+        ``EXITED`` colours (module docstring, "Lifetime"), so they match the legend."""
         self.update()
 
     def set_marked(self, keys) -> None:
@@ -639,12 +652,18 @@ class SpanTrackItem(pg.GraphicsObject):
         if sx < 0:
             xs, xe = xe, xs
         w = np.maximum(xe - xs, 1.0)
+        # "does not exist" spans: an exit tick at their start, nothing over their extent;
+        # merged runs that are mostly non-existence are not drawn (the faintest hint: none)
+        absent = plan.state == ABSENT_STATE
+        w = np.where(absent, EXIT_TICK_PX, w)
         pad = (1.0 - self._row_height) / 2
         ya = (plan.row + pad) * sy + dy
         yb = (plan.row + 1 - pad) * sy + dy
         ytop = np.minimum(ya, yb)
         h = float(abs(yb[0] - ya[0]))
         merged = plan.count > 1
+        # (an absent span begun left of the view has its exit out of view: no tick)
+        drawn = ~(absent & (merged | (plan.start_ns < x0)))
 
         p.save()
         p.resetTransform()
@@ -655,8 +674,8 @@ class SpanTrackItem(pg.GraphicsObject):
         fill_h = np.where(merged, np.clip(plan.cover * h, 1.0, h), h)
         sparse = merged & (plan.cover < 0.95)
         # the colours present (0 <= key < 2 × colours): a bincount, not np.unique's sort
-        for k in np.flatnonzero(np.bincount(key)):
-            sel = key == k
+        for k in np.flatnonzero(np.bincount(key[drawn], minlength=1)):
+            sel = (key == k) & drawn
             state, is_merged = divmod(int(k), 2)
             color = self._merged_colors[state] if is_merged else self._colors[state]
             if is_merged:
@@ -673,12 +692,13 @@ class SpanTrackItem(pg.GraphicsObject):
             arr.set(xs[sel], ytop[sel] + h - fh, w[sel], fh)
             p.setBrush(color)
             arr.draw(p)
-        if merged.any() and h >= 6:  # a thin dark base line marks merged runs
+        base = merged & drawn
+        if base.any() and h >= 6:  # a thin dark base line marks merged runs
             arr = self._rect_arrays.setdefault(-1, RectArray())
-            arr.set(xs[merged], ytop[merged] + h - max(1.0, h / 8), w[merged], max(1.0, h / 8))
+            arr.set(xs[base], ytop[base] + h - max(1.0, h / 8), w[base], max(1.0, h / 8))
             p.setBrush(QColor(0, 0, 0, 90))
             arr.draw(p)
-        self._paint_labels(p, plan, xs, w, ytop, h, merged)
+        self._paint_labels(p, plan, xs, w, ytop, h, merged | absent)
         self._paint_highlight(p, sx, dx, sy, dy, pad, left, right)
         p.restore()
 
@@ -699,40 +719,46 @@ class SpanTrackItem(pg.GraphicsObject):
         p.restore()
 
     def _paint_lifetimes(self, p, row_lo, row_hi, x0, x1, sx, dx, sy, dy) -> None:
-        """Thin "not yet created" / "exited" lines where a row has no spans (gotraceui's whiskers).
+        """A dashed "state unknown" line before the first span of a goroutine that existed
+        before it (``lifetime_of(row) == LIFETIME_BEFORE``; module docstring, "Lifetime").
 
-        A row that is empty in the view is then visibly not-alive rather than
-        blank; the lines sit mid-row, 2 px high, outside the span rects.
+        Nothing is drawn before a goroutine created in the trace nor after its exit: it
+        did not exist there. One short loop over the visible rows, no span loop.
         """
-        unborn, dead = [], []
+        if self._lifetime_of is None:
+            return
+        items = []
         for row in range(row_lo, row_hi):
-            if self._lifetime_of is not None and not self._lifetime_of(row):
+            if self._lifetime_of(row) != LIFETIME_BEFORE:
                 continue
             got = self._spans_if_ready(row)
             if got is None or len(got[0]) == 0:
                 continue
-            start, end, _ = got
-            born, died = start[0], end[-1]
-            if born > x0:
-                unborn.append((row, x0, min(born, x1)))
-            if died < x1 and died < self._duration_ns:
-                dead.append((row, max(died, x0), x1))
-        if not unborn and not dead:
+            first = float(got[0][0])
+            if first > max(x0, 0.0):
+                items.append((row, max(x0, 0.0), min(first, x1)))
+        if not items:
             return
+        a = np.array(items, dtype=np.float64)
+        xa, xb = a[:, 1] * sx + dx, a[:, 2] * sx + dx
+        ymid = np.floor((a[:, 0] + 0.5) * sy + dy)
+        left, width = np.minimum(xa, xb), np.abs(xb - xa)
+        # dashes of 4 × 2 px every 7 px as rects (one drawRects; pens with dash patterns
+        # restart at each line and cost more): at most width_px / 7 per row
+        dash, period = 4.0, 7.0
+        n = np.ceil(width / period).astype(np.int64)
+        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        rx = np.repeat(left, n) + k * period
+        rw = np.minimum(dash, np.repeat(left + width, n) - rx)
+        keep = rw > 0
+        arr = self._rect_arrays.setdefault(-2, RectArray())
+        arr.set(rx[keep], np.repeat(ymid, n)[keep] - 1.0, rw[keep], 2.0)
+        c = self._colors[UNKNOWN_STATE] if len(self._colors) > UNKNOWN_STATE else QColor("gray")
         p.save()
         p.resetTransform()
         p.setPen(Qt.PenStyle.NoPen)
-        for items, color, key in ((unborn, self._unborn_color, -2), (dead, self._dead_color, -3)):
-            if not items:
-                continue
-            a = np.array(items, dtype=np.float64)
-            xa, xb = a[:, 1] * sx + dx, a[:, 2] * sx + dx
-            ymid = (a[:, 0] + 0.5) * sy + dy
-            arr = self._rect_arrays.setdefault(key, RectArray())
-            # 2 px: in the legend's near-black "exited" a 3 px line outweighed the spans
-            arr.set(np.minimum(xa, xb), ymid - 1.0, np.abs(xb - xa), 2.0)
-            p.setBrush(color)
-            arr.draw(p)
+        p.setBrush(c)
+        arr.draw(p)
         p.restore()
 
     def _paint_labels(self, p, plan, xs, w, ytop, h, merged) -> None:
