@@ -342,7 +342,7 @@ def test_legend_lists_cpu_sample_only_when_the_trace_has_samples(qtbot, window, 
     service has none)."""
     import json
 
-    from goroscope.ui.theme import FAMILY_NAMES, StateFamily
+    from goroscope.ui.theme import LEGEND_FAMILIES, StateFamily
 
     expected = TRACES.parent / "expected" / f"go1.25-{name}.counts.json"
     samples = json.loads(expected.read_text())["by_kind"].get("StackSample", 0)
@@ -351,7 +351,7 @@ def test_legend_lists_cpu_sample_only_when_the_trace_has_samples(qtbot, window, 
     shown = legend.shown_families()
     assert (StateFamily.CPU_SAMPLE in shown) is (samples > 0)
     assert legend.names[StateFamily.CPU_SAMPLE].isVisible() is (samples > 0)
-    others = [f for f in FAMILY_NAMES if f not in (StateFamily.UNKNOWN, StateFamily.CPU_SAMPLE)]
+    others = [f for f in LEGEND_FAMILIES if f is not StateFamily.CPU_SAMPLE]
     assert [f for f in shown if f is not StateFamily.CPU_SAMPLE] == others
 
 
