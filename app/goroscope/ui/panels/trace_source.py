@@ -5,11 +5,16 @@ What
 Adapts one immutable ``Timeline`` snapshot to the :class:`TimelineSource`
 protocol of :mod:`goroscope.ui.panels.timeline`:
 
-* one row per **proc** (the goroutines it runs, labelled ``G<id> <start func>``),
-* a collapsible **Threads** group (one row per M: running green, syscall blue),
+* one row per **proc** (the goroutines it runs, labelled ``G<id> <start func>``);
+  procs with neither ProcState transitions nor goroutines run on them (the old
+  format's fake Ps) get none (:func:`shown_resources`),
+* a collapsible **Threads** group (one row per M: running green, syscall blue; a
+  thread that never runs a goroutine nor holds a syscall, e.g. sysmon, gets none),
 * **goroutines grouped by start function** (Go's summary names): a header row per
-  group, collapsible; groups larger than :data:`COLLAPSE_ABOVE` start collapsed and
-  their header shows an aggregate strip (how many of the group are running,
+  group, collapsible; groups larger than :data:`COLLAPSE_ABOVE`, groups of only
+  short-lived goroutines and groups past a row budget start collapsed
+  (:meth:`TraceTimelineSource._default_expansion`), and a collapsed
+  header shows an aggregate strip (how many of the group are running,
   runnable, blocked, in syscall over time) once :func:`goroutine_stats` has run;
   members sortable by ID, start time or total blocked time,
 * a **regions** row beneath each goroutine that has user regions (outermost),
@@ -41,13 +46,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from goroscope.model.events import GoState
-from goroscope.model.timeline import KIND_EXITED, Timeline
+from goroscope.model.timeline import KIND_EXITED, KIND_RUNNING, Timeline
 from goroscope.ui.theme import FAMILY_NAMES, StateFamily
 
 F = StateFamily
 
 #: Groups with more goroutines than this start collapsed.
 COLLAPSE_ABOVE = 24
+#: A goroutine alive for less than this share of the snapshot is a blip at the first
+#: (whole-trace) zoom: a group of only such goroutines starts collapsed (its aggregate
+#: strip says more than its rows).
+SHORT_LIVED = 1 / 50
+#: Rows (goroutine and region rows) the groups expanded by default may fill together:
+#: about two screens; the groups with the most goroutine time per row get them first.
+DEFAULT_EXPAND_ROWS = 64
 #: Bins of the per-group aggregate (over the whole trace).
 AGG_BINS = 4096
 #: A goroutine row that walks at most this many segments is built on demand (cheap).
@@ -249,6 +261,84 @@ def _extends(old: Timeline, new: Timeline) -> bool:
     return n == 0 or (len(new.segments) >= n and new.segments[n - 1] is old.segments[n - 1])
 
 
+def _mark(parts: list, n: int, carried: NDArray[np.bool_] | None = None) -> NDArray[np.bool_]:
+    """(n,) bool — True at every index in ``parts`` (negative or ≥ n ignored), or ``carried``."""
+    out = np.zeros(n, bool)
+    if carried is not None:
+        out[: min(n, len(carried))] = carried[:n]
+    if parts:
+        idx = np.concatenate([np.asarray(x, np.int64) for x in parts])
+        out[idx[(idx >= 0) & (idx < n)]] = True
+    return out
+
+
+def _segment_presence(tl: Timeline, carried: tuple | None) -> tuple:
+    """``(segments read, procs, threads)``: which procs/threads the span segments show.
+
+    A proc is present if it has ProcState transitions (``ps_idx``) or occupancy that
+    begins in a segment (a thread change ``pm_p`` is recorded at the first Running span
+    of every proc, heads and lates); a thread if a proc's Running spans move to it
+    (``pm_thread``), it holds a syscall (``sys_thread``), or heads/lates name it —
+    exactly where :meth:`Timeline.thread_spans` takes its intervals from. Reads the
+    small per-segment arrays only (no span column), and only the segments after
+    ``carried``'s (segments are append-only).
+    """
+    n_p, n_m = len(tl.proc_ids), len(tl.thread_ids)
+    done, p_prev, m_prev = carried if carried is not None else (0, None, None)
+    p_parts: list = []
+    m_parts: list = []
+    for seg in tl.segments[done:]:
+        hr, lr = seg.head_state == KIND_RUNNING, seg.late_state == KIND_RUNNING
+        p_parts += (seg.ps_idx, seg.pm_p, seg.head_proc[hr], seg.late_proc[lr])
+        m_parts += (seg.pm_thread, seg.sys_thread, seg.head_thread, seg.late_thread)
+    return len(tl.segments), _mark(p_parts, n_p, p_prev), _mark(m_parts, n_m, m_prev)
+
+
+def _runs_goroutines(tl: Timeline, p: int) -> bool:
+    """Whether any span of ``tl`` runs on proc ``p`` (exact; for the few candidates).
+
+    The (kind, proc) code tables are append-only and interned as spans are folded, so
+    the longest one answers "no" at once when it has no Running code for ``p``; if it
+    has one, the segments are scanned for it, stopping at the first hit.
+    """
+    segs = tl.segments
+    if not segs:
+        return False
+    lut = max(segs, key=lambda s: len(s.kp_kind))
+    code = (tl.kind_state[lut.kp_kind] == KIND_RUNNING) & (lut.kp_proc == p)
+    if not code.any():
+        return False
+    for seg in segs:
+        c = code[: len(seg.kp_kind)]
+        if c.any() and bool(c[seg.kp].any()):
+            return True
+    return False
+
+
+def shown_resources(
+    tl: Timeline, carried: tuple | None = None
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], tuple]:
+    """``(procs, threads, carry)``: which proc and thread rows have something to show.
+
+    Job thread (:class:`TraceTimelineSource` is built in the view-data job). A cheap
+    vectorised pass over the segments' small arrays (:func:`_segment_presence`) plus the
+    snapshot's open occupancy; then an exact check (:func:`_runs_goroutines`) for the few
+    procs it leaves out — the old-format converter's fake Ps, which have neither
+    ProcState transitions nor spans running on them. A proc with ProcState transitions
+    stays even if nothing ran on it (``go tool trace`` shows every P up to the highest
+    with a ProcState event: an idle P is information about GOMAXPROCS). ``carry`` goes
+    to the next snapshot's call.
+    """
+    o = tl.open_occupancy
+    carry = _segment_presence(tl, carried)
+    _, seg_p, seg_m = carry
+    procs = _mark([o.proc[o.state == KIND_RUNNING]], len(seg_p), seg_p)
+    threads = _mark([o.thread], len(seg_m), seg_m)
+    for p in np.flatnonzero(~procs).tolist():
+        procs[p] = _runs_goroutines(tl, p)
+    return procs, threads, carry
+
+
 @dataclass(frozen=True, slots=True)
 class RowLayout:
     """A row layout: which expansions it is for, and per row its kind and resource.
@@ -356,8 +446,15 @@ class TraceTimelineSource:
         # goroutine rows carried from the previous snapshot: (segments it covered, start,
         # kind); a newer snapshot appends only the segments after those (see _goroutine_arrays)
         self._g_rows: OrderedDict = OrderedDict()
-        if previous is not None and _extends(previous.timeline, tl):
+        extends = previous is not None and _extends(previous.timeline, tl)
+        if extends:
             self._g_rows = OrderedDict(previous._g_rows)
+        # proc/thread rows with nothing to show are left out (the converter's fake Ps)
+        self.proc_shown, self.thread_shown, self._presence = shown_resources(
+            tl, previous._presence if extends else None
+        )
+        # which groups start expanded when the user has not chosen (per group, numpy)
+        self._default_open = self._default_expansion()
         self._spans: OrderedDict = OrderedDict()  # (row kind, resource) → arrays
         self._order_cache: dict = {}  # (group, sort key, stats) → sorted members
         # n_spans sums every segment: once here, not per row per paint
@@ -369,7 +466,41 @@ class TraceTimelineSource:
     def group_expanded(self, k: int) -> bool:
         name = self.group_names[k]
         got = self._expanded.get(name)
-        return got if got is not None else len(self.group_members[k]) <= COLLAPSE_ABOVE
+        return got if got is not None else bool(self._default_open[k])
+
+    def _default_expansion(self) -> NDArray[np.bool_]:
+        """(groups,) bool — whether each group starts expanded (the user's choice wins).
+
+        Groups of more than ``COLLAPSE_ABOVE`` goroutines start collapsed. A smaller group
+        starts expanded only if one of its goroutines lives at least ``SHORT_LIVED`` of the
+        snapshot (else each row is a blip and a line; the header's aggregate strip shows
+        the same at a glance), and only while the row budget ``DEFAULT_EXPAND_ROWS``
+        lasts: groups with the most goroutine time alive (running, runnable, blocked or in
+        syscall) per row they add go first. Lifetimes come from the goroutine table
+        (first transition to exit), not from a pass over the spans: cheap, and known for
+        the first snapshot, before :func:`goroutine_stats` has run.
+        """
+        tl = self.timeline
+        sizes = np.array([len(m) for m in self.group_members], np.int64)
+        out = sizes <= 1  # a lone goroutine has no header: its row is always shown
+        cand = np.flatnonzero((sizes > 1) & (sizes <= COLLAPSE_ABOVE))
+        if not len(cand):
+            return out
+        m = np.concatenate([self.group_members[k] for k in cand.tolist()])
+        dur = max(int(tl.covered_ns), 1)
+        end = tl.goroutines.end_ns[m]
+        first = np.asarray(tl.goroutines.first_ns[m], np.int64)
+        alive = np.clip(np.where(end >= 0, end, dur) - first, 0, None)
+        at = np.cumsum(sizes[cand]) - sizes[cand]
+        longest = np.maximum.reduceat(alive, at)
+        rows = sizes[cand] + np.add.reduceat(np.maximum(self._region_depth[m] + 1, 0), at)
+        density = np.add.reduceat(alive, at) / rows
+        budget = DEFAULT_EXPAND_ROWS
+        for i in np.argsort(-density, kind="stable").tolist():
+            if longest[i] >= SHORT_LIVED * dur and rows[i] <= budget:
+                out[cand[i]] = True
+                budget -= int(rows[i])
+        return out
 
     def set_group_expanded(self, k: int, expanded: bool) -> None:
         self._expanded[self.group_names[k]] = bool(expanded)
@@ -444,14 +575,16 @@ class TraceTimelineSource:
             res.append(res_arr)
             at += len(kind_arr)
 
-        n_p, n_m = len(tl.proc_ids), len(tl.thread_ids)
-        p_order = np.argsort(tl.proc_ids, kind="stable")
-        add(np.full(n_p, R_PROC, np.int8), p_order.astype(np.int64), True)
-        if n_m:
+        # procs and threads with something to show (shown_resources), in ID order
+        p_order = np.argsort(tl.proc_ids, kind="stable").astype(np.int64)
+        p_order = p_order[self.proc_shown[p_order]]
+        add(np.full(len(p_order), R_PROC, np.int8), p_order, True)
+        m_order = np.argsort(tl.thread_ids, kind="stable").astype(np.int64)
+        m_order = m_order[self.thread_shown[m_order]]
+        if len(m_order):
             add(np.array([R_THREADS], np.int8), np.array([-1], np.int64), True)
             if threads:
-                m_order = np.argsort(tl.thread_ids, kind="stable").astype(np.int64)
-                add(np.full(n_m, R_THREAD, np.int8), m_order, True)
+                add(np.full(len(m_order), R_THREAD, np.int8), m_order, True)
         g_row = np.full(tl.n_goroutines, -1, np.int64)
         for k, members in enumerate(self.group_members):
             if cancel is not None:
@@ -463,7 +596,7 @@ class TraceTimelineSource:
             if len(members) > 1:  # a lone goroutine needs no header: its label names the function
                 add(np.array([R_GROUP], np.int8), np.array([k], np.int64), True)
                 got = expanded.get(self.group_names[k])
-                if not (got if got is not None else len(members) <= COLLAPSE_ABOVE):
+                if not (got if got is not None else self._default_open[k]):
                     continue
             m = self._sorted_members(k, sort_key)
             depth = self._region_depth[m]
@@ -570,7 +703,9 @@ class TraceTimelineSource:
         if k == R_PROC:
             text = f"P{int(tl.proc_ids[r])}"
         elif k == R_THREADS:
-            text = f"{'▾' if self.threads_expanded else '▸'} Threads ({len(tl.thread_ids)})"
+            n_m, shown = len(tl.thread_ids), int(self.thread_shown.sum())
+            count = f"{n_m}" if shown == n_m else f"{shown} of {n_m}"
+            text = f"{'▾' if self.threads_expanded else '▸'} Threads ({count})"
         elif k == R_THREAD:
             text = f"    M{int(tl.thread_ids[r])}"
         elif k == R_GROUP:
@@ -699,9 +834,10 @@ class TraceTimelineSource:
         ``threads=False`` leaves them to the first expansion.
         """
         tl = self.timeline
-        rows = {("p", p): tl.proc_row(p) for p in range(len(tl.proc_ids))}
+        rows = {("p", p): tl.proc_row(p) for p in np.flatnonzero(self.proc_shown).tolist()}
         if threads or self.threads_expanded:
-            rows.update({("m", m): tl.thread_row(m) for m in range(len(tl.thread_ids))})
+            shown = np.flatnonzero(self.thread_shown).tolist()
+            rows.update({("m", m): tl.thread_row(m) for m in shown})
         old = self._occ_rows
         if tl.complete:  # partial rows of older snapshots must not stand in for complete ones
             old = {}
@@ -858,9 +994,12 @@ class TraceTimelineSource:
 
 __all__ = [
     "COLLAPSE_ABOVE",
+    "DEFAULT_EXPAND_ROWS",
+    "SHORT_LIVED",
     "GoroutineStats",
     "RowSpec",
     "TraceTimelineSource",
     "family_of_kind",
     "goroutine_stats",
+    "shown_resources",
 ]
