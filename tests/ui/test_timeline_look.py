@@ -221,3 +221,80 @@ def test_cgo_goroutine_between_callbacks_is_not_drawn(qtbot):
     xb = _to_px(tp.plot, float(r.end_ns[k]), 0)[0]
     gap = {QColor(img.pixel(x, y)).rgb() for x in range(int(xa) + 4, int(xb) - 2)}
     assert gap == {tp.palette_.background.rgb()}, [QColor(c).name() for c in gap]
+
+
+# -- (c) y tick labels of the stacked plots -------------------------------------------------------
+
+
+def _label_rects(plot) -> list[tuple[str, float, float, float, float]]:
+    """The left axis's tick labels as drawn: (text, x0, y0, x1, y1) in global pixels, each as
+    tall as the font's full height (pyqtgraph's own rects are 0.8 of it)."""
+    from PySide6.QtGui import QFontMetricsF, QPainter
+
+    ax = plot.getPlotItem().getAxis("left")
+    font = ax.style.get("tickFont") or ax.font()
+    img = QImage(10, 10, QImage.Format.Format_RGB32)
+    p = QPainter(img)
+    p.setFont(font)
+    specs = ax.generateDrawSpecs(p)
+    p.end()
+    full = QFontMetricsF(font).height()
+    out = []
+    for rect, _flags, text in specs[2] if specs else []:
+        r = ax.mapRectToScene(rect)
+        tl = plot.mapToGlobal(plot.mapFromScene(r.topLeft()))
+        cy = tl.y() + r.height() / 2
+        out.append((text, tl.x(), cy - full / 2, tl.x() + r.width(), cy + full / 2))
+    return out
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 800)])
+@pytest.mark.parametrize("trace", ["go1.27/cpusamples", "go1.27/service", "go1.21/service"])
+def test_counter_plot_tick_labels_do_not_overlap(qtbot, open_window, trace, size):
+    """The heap and goroutine-count plots' y labels: none overlaps another (within a plot
+    or across the stacked plots), each lies inside its own plot, in SI units; and each plot
+    has at least one (cpusamples.trace crowded "15 10 5"; the count plot's "300" ran into
+    the heap plot's labels)."""
+    win = open_window(TRACES / f"{trace}.trace", size)
+    view = win.view
+    rects = []
+    for plot in (view.pinned_plot, view.heap_plot, view.count_plot):
+        got = _label_rects(plot)
+        top = plot.mapToGlobal(plot.rect().topLeft()).y()
+        bottom = plot.mapToGlobal(plot.rect().bottomLeft()).y()
+        for text, _x0, y0, _x1, y1 in got:
+            assert top - 1 <= y0, (text, y0, top)
+            assert y1 <= bottom + 2, (text, y1, bottom)
+        rects += got
+        if plot is not view.pinned_plot:
+            assert got, "no y label"
+    heap = [t for t, *_ in _label_rects(view.heap_plot)]
+    assert all(t.endswith(("MiB", "GiB")) for t in heap), heap
+    for i, a in enumerate(rects):
+        for b in rects[i + 1 :]:
+            overlap = a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+            assert not overlap, (a, b)
+
+
+@pytest.mark.parametrize("top", [0.3, 1, 3, 8, 9.6, 17, 40, 170, 300, 999, 5000, 2.16e6])
+@pytest.mark.parametrize("height_px", [40, 66, 120])
+def test_counter_ticks_keep_their_labels_apart_and_inside(top, height_px):
+    from goroscope.ui.items.counter_curve import counter_ticks, si_label
+
+    label_px = 15.0
+    y_max = top * 1.8
+    ticks = counter_ticks(top, y_max, height_px, label_px)
+    ppu = height_px / y_max
+    assert len(ticks) <= 3
+    if height_px >= 40:
+        assert ticks  # room for at least one label
+    for v in ticks:
+        assert 0 < v <= top
+        assert v * ppu >= label_px / 2  # above the bottom edge
+        assert (y_max - v) * ppu >= label_px / 2  # below the top edge
+        m = v / 10 ** np.floor(np.log10(v))
+        assert min(abs(m - n) for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)) < 1e-9  # round
+        assert len(si_label(v)) <= 5
+    assert all(
+        (b - a) * ppu >= 1.5 * label_px - 1e-9 for a, b in zip(ticks, ticks[1:], strict=False)
+    )

@@ -12,6 +12,8 @@ view, a few ms for the whole big trace.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
@@ -105,3 +107,77 @@ class CounterCurve(pg.PlotDataItem):
         if len(self._value) == 0:
             return 0.0, 1.0
         return float(np.min(self._value)), float(np.max(self._value))
+
+
+#: Mantissas of "nice" tick steps.
+_NICE = (1.0, 2.0, 5.0)
+_SI = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def si_label(value: float, unit: str = "") -> str:
+    """A short tick label: ``950``, ``1.5k``, ``2M`` (``unit`` ``"MiB"``: ``20 MiB``, ``1.5 GiB``)."""
+    if unit == "MiB":
+        for scale, name in ((1 << 20, "TiB"), (1 << 10, "GiB")):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g} {name}"
+        return f"{value:.3g} MiB"
+    for scale, prefix in _SI:
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{prefix}"
+    return f"{value:.3g}"
+
+
+def counter_ticks(
+    top: float, y_max: float, height_px: float, label_px: float, *, max_ticks: int = 3
+) -> list[float]:
+    """Y ticks of a counter plot showing ``0..y_max`` in ``height_px`` whose data reach ``top``.
+
+    Ticks are multiples of a nice step (1, 2, 5 × 10^k) at or below ``top`` (the band
+    above it is the legend's), at least ``1.5 × label_px`` apart so labels never touch,
+    and only where a label ``label_px`` high, centred on its tick, stays inside the plot
+    (it would run into the plot above or below otherwise: "300" into the heap plot's
+    labels). At most ``max_ticks``; none if not even one fits.
+    """
+    if not (top > 0 and y_max > 0 and height_px > 0):
+        return []
+    ppu = height_px / y_max  # px per unit
+    half = label_px / 2 + 1
+    lo, hi = half / ppu, y_max - half / ppu  # tick range whose labels stay inside
+    hi = min(hi, top)
+    if hi < lo:
+        return []
+    min_step = 1.5 * label_px / ppu
+    k = math.floor(math.log10(max(min_step, 1e-12)))
+    for _ in range(40):
+        for m in _NICE:
+            step = m * 10.0**k
+            if step < min_step:
+                continue
+            first = math.ceil(lo / step) * step
+            ticks = []
+            v = first
+            while v <= hi * (1 + 1e-12):
+                ticks.append(v)
+                v += step
+            if not ticks:  # steps only grow from here: one tick alone, no spacing to keep
+                return _one_tick(lo, hi)
+            if len(ticks) <= max_ticks:
+                return [float(t) for t in ticks]
+        k += 1
+    return []
+
+
+def _one_tick(lo: float, hi: float) -> list[float]:
+    """The largest nice number (1, 2, 5 × 10^k, or a multiple of its decade) in ``[lo, hi]``."""
+    if hi <= 0:
+        return []
+    k = math.floor(math.log10(hi))
+    for _ in range(40):
+        step = 10.0**k
+        v = math.floor(hi / step) * step
+        if v >= lo:
+            return [float(v)]
+        k -= 1
+        if step < lo:
+            break
+    return []

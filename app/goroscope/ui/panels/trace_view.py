@@ -46,13 +46,14 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from goroscope.jobs.reaper import retire
 from goroscope.model.events import GoState
 from goroscope.model.timeline import Timeline
 from goroscope.ui.bridge import JobBridge
-from goroscope.ui.items.counter_curve import CounterCurve, step_points
+from goroscope.ui.items.counter_curve import CounterCurve, counter_ticks, si_label, step_points
 from goroscope.ui.items.span_track import PreparedRows, SpanTrackItem, prepare_rows
 from goroscope.ui.items.tick_rows import TickRowsItem
 from goroscope.ui.panels.timeline import TimelinePanel, ViewHint
@@ -69,6 +70,8 @@ PINNED_MIN_PX = 1.0
 #: Longer than a typical 5 ms timer so the loop goes idle in between (a 0 ms timer is a
 #: queued call: Qt would run the steps back to back).
 STAGE_STEP_MS = 8
+#: The counter plots' y range is the data's maximum × this: the band above is the legend's.
+HEADROOM = 1.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +440,23 @@ class TraceView(QWidget):
                 top = max((self._curves[n].value_range()[1] for n in names), default=1.0)
             # headroom: the top ~45 % is the legend's band (dense curves made it unreadable;
             # at 1/3 the legend's box still overlapped the curves' peaks and paled them)
-            plot.getPlotItem().getViewBox().setYRange(0, max(top, 1.0) * 1.8, padding=0)
+            top = max(top, 1.0)
+            y_max = top * HEADROOM
+            pi = plot.getPlotItem()
+            pi.getViewBox().setYRange(0, y_max, padding=0)
+            self._set_y_ticks(plot, top, y_max, "MiB" if key == "heap" else "")
+
+    def _set_y_ticks(self, plot: pg.PlotWidget, top: float, y_max: float, unit: str) -> None:
+        """Few y ticks, in the data's band only, spaced for their labels, in SI units
+        (pyqtgraph's own put "300" of the count plot into the heap plot's labels and
+        crowded "15 10 5" into a 68 px plot)."""
+        ax = plot.getPlotItem().getAxis("left")
+        font = ax.style.get("tickFont") or ax.font()
+        label_px = QFontMetricsF(font).height()
+        height_px = max(plot.height() - 2, 10)  # the view box fills the plot (no x axis)
+        scale = 1024.0 if unit == "MiB" and top >= 1024 else 1.0  # GiB: nice in GiB
+        ticks = [v * scale for v in counter_ticks(top / scale, y_max / scale, height_px, label_px)]
+        ax.setTicks([[(v, si_label(v, unit)) for v in ticks], []])
 
     def _on_view_changed(self, t0: float, t1: float) -> None:
         for name, c in self._curves.items():
