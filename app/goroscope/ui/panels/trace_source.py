@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 
 from goroscope.model.events import GoState
 from goroscope.model.timeline import KIND_EXITED, KIND_RUNNING, Timeline
+from goroscope.ui.items.span_track import LIFETIME_BEFORE
 from goroscope.ui.theme import FAMILY_NAMES, StateFamily
 
 F = StateFamily
@@ -948,9 +949,15 @@ class TraceTimelineSource:
         lo, hi = np.searchsorted(self._cpu_g, [g, g + 1])
         return self._cpu_t[lo:hi] if hi > lo else None
 
-    def has_lifetime(self, row: int) -> bool:
-        """Goroutine rows show "not yet created" / "exited" whiskers; procs and threads don't."""
-        return int(self.row_kind[row]) == R_GOROUTINE
+    def has_lifetime(self, row: int) -> int:
+        """Goroutine rows have a lifetime (procs and threads: 0): ``LIFETIME_BEFORE`` when the
+        goroutine existed before its first event (GoUndetermined: its state is unknown
+        until then, drawn as such), else 1 (created in the trace: nothing before)."""
+        if int(self.row_kind[row]) != R_GOROUTINE:
+            return 0
+        g = int(self.row_res[row])
+        ff = self.timeline.goroutines.first_from
+        return LIFETIME_BEFORE if g < len(ff) and ff[g] == GoState.Undetermined else 1
 
     def is_header(self, row: int) -> bool:
         return int(self.row_kind[row]) in (R_GROUP, R_THREADS)
