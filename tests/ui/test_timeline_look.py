@@ -298,3 +298,31 @@ def test_counter_ticks_keep_their_labels_apart_and_inside(top, height_px):
     assert all(
         (b - a) * ppu >= 1.5 * label_px - 1e-9 for a, b in zip(ticks, ticks[1:], strict=False)
     )
+
+
+def test_state_before_the_first_event_of_an_old_goroutine_is_marked_unknown(qtbot, flight_timeline):
+    """flightrecorder.trace: a goroutine alive when the snapshot began (the model's
+    first_from GoUndetermined) whose first event comes late: dashes of the legend's "state
+    unknown" colour from the start to its first span, nothing else there."""
+    from goroscope.model.events import GoState
+
+    tl = flight_timeline
+    gs = tl.goroutines
+    first = np.asarray(gs.first_ns)
+    old = np.flatnonzero((gs.first_from == GoState.Undetermined) & (first > tl.covered_ns * 0.2))
+    assert len(old)
+    g = int(old[0])
+    tp, row = _panel_showing(qtbot, tl, g)
+    pal = tp.palette_
+    unknown = pal.color(StateFamily.UNKNOWN).rgb()
+    img, y = _row_pixels(tp, row)
+    x_lo = _to_px(tp.plot, 0.0, 0)[0]
+    x_first = _to_px(tp.plot, float(first[g]), 0)[0]
+    band = [
+        QColor(img.pixel(x, yy)).rgb()
+        for x in range(int(x_lo) + 2, int(x_first) - 2)
+        for yy in (y - 1, y)
+    ]
+    assert set(band) == {unknown, pal.background.rgb()}
+    assert 0.4 < band.count(unknown) / len(band) < 0.75  # dashed
+    assert not tp.legend.swatches[StateFamily.UNKNOWN].isHidden()
