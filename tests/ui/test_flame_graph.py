@@ -162,3 +162,95 @@ def test_drawn_rects_bounded_by_pixels(qtbot):
     v.vb.setXRange(0, 100, padding=0)
     qtbot.waitUntil(lambda: v.item.drawn_rect_count >= 101, timeout=5000)
     assert v.item.drawn_rect_count <= 103
+
+
+class _CountingMetrics:
+    """Wraps the item's QFontMetrics: counts the text measurements a paint makes."""
+
+    def __init__(self, fm) -> None:
+        self.fm = fm
+        self.calls = 0
+
+    def horizontalAdvance(self, text):  # noqa: N802 - Qt's name
+        self.calls += 1
+        return self.fm.horizontalAdvance(text)
+
+    def elidedText(self, text, mode, width):  # noqa: N802 - Qt's name
+        self.calls += 1
+        return self.fm.elidedText(text, mode, width)
+
+
+def test_labels_fit_their_frames_and_repaints_measure_nothing(qtbot):
+    """The CPU panel's flame graph of a real trace (thousands of samples, deep stacks):
+    every drawn label is its function's name, whole when it fits the frame, else a
+    prefix + "…" that fits; a repaint, and zooming back to a width seen before, lay out
+    no text again (the labels are cached); a frame too narrow for a few characters gets
+    no stub."""
+    from tests.ui.panel_fixtures import TRACES, make_panel
+
+    from goroscope.ui.items import flame_graph as fg
+    from goroscope.ui.panels.cpu_panel import CpuPanel
+
+    panel, _ctx = make_panel(qtbot, CpuPanel, TRACES / "go1.27/cpusamples.trace")
+    qtbot.waitUntil(lambda: panel.views_shown >= 1 and not panel.busy, timeout=60_000)
+    view = panel.flame
+    item = view.item
+    counting = _CountingMetrics(item._fm)
+    item._fm = counting
+    real = item._fm.fm
+    fd = item.data
+    assert fd is not None
+    assert len(fd) > 100
+
+    def paint() -> list:
+        n = item.paint_count
+        item.update()
+        qtbot.waitUntil(lambda: item.paint_count > n, timeout=5000)
+        return list(item.drawn_labels)
+
+    def check(labels) -> None:
+        (x0, x1), _ = view.vb.viewRange()
+        px_per_unit = view.vb.width() / (x1 - x0)
+        assert labels
+        for node, text in labels:
+            name = fd.name[node]
+            avail = float(fd.width[node]) * px_per_unit - 1 - 6  # a 1 px gap, 3 px margins
+            assert avail >= item._min_label_px - 2
+            full = real.horizontalAdvance(name)
+            if full <= avail - 2:
+                assert text == name
+            elif full > avail + 2:
+                assert text.endswith("…")
+                assert name.startswith(text[:-1])
+                assert len(text) > 1
+            assert real.horizontalAdvance(text) <= avail + 2
+        # frames with room for a few characters, width rounded down, are all labelled
+        wide = {
+            int(n)
+            for n in np.flatnonzero(
+                (
+                    fd.width * px_per_unit - 1
+                    >= max(fg.LABEL_MIN_PX, item._min_label_px + 6 + fg.LABEL_BUCKET_PX) + 2
+                )
+                & (fd.x0 >= x0)
+                & (fd.x0 + fd.width <= x1)
+                & (fd.depth < view.vb.viewRange()[1][1] - 1)
+            )
+        }
+        assert wide <= {n for n, _ in labels}
+
+    first = paint()
+    check(first)
+    measured = counting.calls
+    assert measured > 0
+    assert paint() == first
+    assert counting.calls == measured  # a repaint lays out no text
+    # zoomed into the widest frame at depth 3: other widths, measured; back: none again
+    node = int(np.argmax(np.where(fd.depth == 3, fd.width, -1)))
+    view.zoom_to(node)
+    zoomed = paint()
+    check(zoomed)
+    view.reset_zoom()
+    calls = counting.calls
+    assert paint() == first
+    assert counting.calls == calls

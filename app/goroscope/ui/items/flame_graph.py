@@ -12,7 +12,12 @@ depth + 1)`` (rows; the root on top, the view's y axis inverted). Each frame:
 2. one ``RectArray``/``drawRects`` per colour in *device* coordinates (the painter
    transform reset, STYLE §4.5.6), colours by Go package (``runtime`` greys,
    others a palette hashed from the package path);
-3. labels (elided function names) on nodes at least ``LABEL_MIN_PX`` wide.
+3. labels (elided function names) on nodes at least ``LABEL_MIN_PX`` wide and with
+   room for a few characters (``LABEL_MIN_CHARS``). Qt's ``elidedText`` lays the text
+   out each call (~8 ms a frame for the labels of 13 k CPU samples' stacks), so the
+   labels are cached: each name's full width once, and an elided name per (name,
+   width rounded down to ``LABEL_BUCKET_PX``) — a repaint, a hover or a pan measures
+   nothing again.
 
 Interaction: a left click selects a frame (``node_clicked(node)``) and zooms the x
 range to it; a double click or :meth:`FlameGraphView.reset_zoom` shows everything;
@@ -27,7 +32,7 @@ import zlib
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QStaticText, QTransform
 from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 
 from goroscope.ui.items.prims import RectArray
@@ -40,6 +45,14 @@ ROW_PX = 18
 MIN_PX = 0.5
 #: nodes at least this wide get a label
 LABEL_MIN_PX = 24.0
+#: … and only when this many average characters plus "…" fit (a 1–2 letter stub says
+#: nothing and cost as much to elide as a whole label)
+LABEL_MIN_CHARS = 3
+#: an elided label is cut to its width rounded down to a multiple of this (px): the
+#: label cache's key, so neighbouring widths share one ``elidedText``
+LABEL_BUCKET_PX = 8
+#: the label caches are dropped when they hold more entries than this
+LABEL_CACHE_MAX = 100_000
 
 _PALETTE = (
     "#e8a15c",
@@ -97,6 +110,16 @@ class FlameGraphItem(pg.GraphicsObject):
         self._font = QFont()
         self._font.setPixelSize(11)
         self._fm = QFontMetrics(self._font)
+        self._min_label_px = (
+            self._fm.averageCharWidth() * LABEL_MIN_CHARS + self._fm.horizontalAdvance("…")
+        )
+        self._text_h = self._fm.height()
+        self._full_px: dict[str, int] = {}  # name → its width (px)
+        self._elided: dict[tuple[str, int], str] = {}  # (name, width bucket) → label
+        self._static: dict[str, QStaticText] = {}  # label → its laid-out glyphs
+        #: (node, label) of the last paint, and the paints so far (tests, benches)
+        self.drawn_labels: list[tuple[int, str]] = []
+        self.paint_count = 0
         self._value_label = value_label or (lambda v: f"{v:,}")
         self.drawn_rect_count = 0
         self.setAcceptHoverEvents(True)
@@ -158,6 +181,31 @@ class FlameGraphItem(pg.GraphicsObject):
             lines.append(f"self {self._value_label(s)}")
         return "\n".join(lines)
 
+    def label(self, name: str, avail: int) -> str:
+        """``name`` as drawn in ``avail`` px: whole when it fits, else elided to ``avail``
+        rounded down to ``LABEL_BUCKET_PX``; "" when not even a few characters fit
+        (cached: see the module doc)."""
+        full = self._full_px.get(name)
+        if full is None:
+            if len(self._full_px) >= LABEL_CACHE_MAX:
+                self._full_px.clear()
+            full = self._full_px[name] = self._fm.horizontalAdvance(name)
+        if full <= avail:
+            return name
+        bucket = avail - avail % LABEL_BUCKET_PX
+        if bucket < self._min_label_px:
+            return ""
+        key = (name, bucket)
+        text = self._elided.get(key)
+        if text is None:
+            if len(self._elided) >= LABEL_CACHE_MAX:
+                self._elided.clear()
+            text = self._fm.elidedText(name, Qt.TextElideMode.ElideRight, bucket)
+            if text == "…":
+                text = ""
+            self._elided[key] = text
+        return text
+
     # -- Qt / pyqtgraph overrides -------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802
         d = self._data
@@ -169,6 +217,8 @@ class FlameGraphItem(pg.GraphicsObject):
         d = self._data
         vb = self.getViewBox()
         self.drawn_rect_count = 0
+        self.drawn_labels = []
+        self.paint_count += 1
         if d is None or len(d) == 0 or vb is None:
             return
         (vx0, vx1), (vy0, vy1) = vb.viewRange()
@@ -211,13 +261,23 @@ class FlameGraphItem(pg.GraphicsObject):
         if hh >= 9:
             p.setFont(self._font)
             p.setPen(QColor("#1a1a1a"))
-            flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
-            lab = np.flatnonzero(w >= LABEL_MIN_PX)
+            lab = np.flatnonzero(w >= max(LABEL_MIN_PX, self._min_label_px + 6))
+            names, drawn, statics = d.name, self.drawn_labels, self._static
+            dy_text = (hh - self._text_h) / 2  # vertically centred
             for j in lab[:3000].tolist():
                 avail = int(w[j]) - 6
-                text = self._fm.elidedText(d.name[int(idx[j])], Qt.TextElideMode.ElideRight, avail)
-                if text and text != "…":
-                    p.drawText(QRectF(float(xs[j]) + 3, float(top[j]), avail, hh), flags, text)
+                node = int(idx[j])
+                text = self.label(names[node], avail)
+                if text:
+                    st = statics.get(text)
+                    if st is None:
+                        if len(statics) >= LABEL_CACHE_MAX:
+                            statics.clear()
+                        st = statics[text] = QStaticText(text)
+                        st.setTextFormat(Qt.TextFormat.PlainText)
+                        st.prepare(QTransform(), self._font)
+                    p.drawStaticText(QPointF(float(xs[j]) + 3, float(top[j]) + dy_text), st)
+                    drawn.append((node, text))
         for node, color, width in ((self._hover, "#202020", 1.0), (self._selected, "#0050c8", 2.0)):
             if 0 <= node < len(d):
                 xa = min(max(d.x0[node] * sx + dx, left - 3), right + 3)

@@ -2,10 +2,17 @@
 
 ``ticks_of(row)`` gives a row's sample times (ns, ascending) or None. Each
 paint takes, for the visible rows only, the samples in view
-(``searchsorted``), folds them to distinct pixel columns (``np.unique``) and
-draws one 1-px tick per column in the lower quarter of the row — at most
-``width_px`` rects per row whatever the zoom. Ticks mark *where the profiler
-caught the goroutine on a CPU* (Go's CPUSample events).
+(``searchsorted``), folds them to distinct pixel columns (the times ascend, so
+their pixel columns do too: dropping repeats of the previous column is
+``np.unique`` without its sort) and draws one 1-px tick per column in the lower
+quarter of the row — at most ``width_px`` rects per row whatever the zoom. Ticks
+mark *where the profiler caught the goroutine on a CPU* (Go's CPUSample events).
+
+The folded columns are kept for the next paint: a paint with the same device
+transform and, per visible row, the same tick memory (address and length — the
+source hands out a fresh slice per call) and in-view slice reuses them (a repaint
+for another item — a hover, a selection, a strip that came in — costs a
+``searchsorted`` per visible row, not the fold).
 """
 
 from __future__ import annotations
@@ -46,6 +53,15 @@ class TickRowsItem(pg.GraphicsObject):
         self._color = QColor(color)
         self._rects = RectArray()
         self.drawn_ticks = 0
+        #: the last paint's key and its tick columns (see the module doc)
+        self._cache_key: tuple | None = None
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self.folds = 0  # paints that folded the ticks anew (tests)
+        self.paints = 0
+        #: the last paint's tick columns, x and y (device px), and its transform
+        #: (sx, dx, sy, dy: view → device) (tests)
+        self.drawn_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self.drawn_transform = (1.0, 0.0, 1.0, 0.0)
         self.setZValue(8)
 
     def set_color(self, color: QColor) -> None:
@@ -56,6 +72,7 @@ class TickRowsItem(pg.GraphicsObject):
         if (int(n_rows), int(duration_ns)) != (self._n_rows, self._duration_ns):
             self.prepareGeometryChange()  # only a changed rect (the scene's bookkeeping)
         self._n_rows, self._ticks_of, self._duration_ns = int(n_rows), ticks_of, int(duration_ns)
+        self._cache_key = self._cache = None
         self.update()
 
     # pyqtgraph overrides (camelCase)
@@ -64,27 +81,44 @@ class TickRowsItem(pg.GraphicsObject):
 
     def paint(self, p: QPainter, *args) -> None:
         self.drawn_ticks = 0
+        self.drawn_xy = None
+        self.paints += 1
         vb = self.getViewBox()
         if vb is None or self._ticks_of is None:
             return
         (x0, x1), (y0, y1) = vb.viewRange()
         tr = p.worldTransform()
         sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
-        xs, ys = [], []
+        parts = []  # (row, ticks, lo, hi) of the visible rows with ticks in view
         for row in range(max(0, int(math.floor(y0))), min(self._n_rows, int(math.ceil(y1)))):
             t = self._ticks_of(row)
             if t is None or len(t) == 0:
                 continue
             lo, hi = np.searchsorted(t, [x0, x1])
-            if hi <= lo:
-                continue
-            px = np.unique(np.floor(t[lo:hi] * sx + dx))
-            xs.append(px)
-            ys.append(np.full(len(px), (row + self._band[0]) * sy + dy))
-        if not xs:
+            if hi > lo:
+                addr = t.__array_interface__["data"][0]
+                parts.append((row, addr, len(t), int(lo), int(hi), t))
+        if not parts:
             return
-        x = np.concatenate(xs)
-        y = np.concatenate(ys)
+        # NOTE: the key keeps the tick arrays (the last item) alive, so their addresses
+        # cannot be handed to other data while it is compared against
+        key = (sx, dx, sy, dy, self._band, parts)
+        if self._cache is not None and _same(self._cache_key, key):
+            x, y = self._cache
+        else:
+            xs, ys = [], []
+            for row, _addr, _n, lo, hi, t in parts:
+                px = np.floor(t[lo:hi] * sx + dx)
+                if sx < 0:  # (an x-inverted view: the columns descend)
+                    px = px[::-1]
+                if len(px) > 1:
+                    px = px[np.r_[True, px[1:] != px[:-1]]]
+                xs.append(px)
+                ys.append(np.full(len(px), (row + self._band[0]) * sy + dy))
+            x = np.concatenate(xs)
+            y = np.concatenate(ys)
+            self._cache_key, self._cache = key, (x, y)
+            self.folds += 1
         h = max(2.0, abs(sy) * self._band[1])
         p.save()
         p.resetTransform()
@@ -94,3 +128,13 @@ class TickRowsItem(pg.GraphicsObject):
         self._rects.draw(p)
         p.restore()
         self.drawn_ticks = len(x)
+        self.drawn_xy = (x, y)
+        self.drawn_transform = (sx, dx, sy, dy)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Two paint keys (see ``TickRowsItem.paint``) are equal: transform, band and per
+    row (row, tick address and length, in-view slice)."""
+    if a[:5] != b[:5] or len(a[5]) != len(b[5]):
+        return False
+    return all(ra[:5] == rb[:5] for ra, rb in zip(a[5], b[5], strict=True))
