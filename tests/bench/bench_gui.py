@@ -281,8 +281,21 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
                                 who = "?"
                         self.events.append((t0, cpu, f"{kind} -> {who}{where}"))
 
+    from goroscope.ui import main_window as mw
     from goroscope.ui.main_window import MainWindow
 
+    # the one full collection the load held off (41b84d9: run by the window's
+    # _gc_timer once the whole load, statistics job included, is over): timed on its
+    # own — NOTE: patched before MainWindow() connects it
+    after_gc: list[tuple[float, float, float]] = []  # (start s, CPU ms, wall ms)
+    real_collect = mw._collect_after_load
+
+    def timed_collect() -> None:
+        c0, t0_ = time.thread_time(), time.perf_counter()
+        real_collect()
+        after_gc.append((t0_, (time.thread_time() - c0) * 1e3, (time.perf_counter() - t0_) * 1e3))
+
+    mw._collect_after_load = timed_collect
     app = TimedApp([])
     # NOTE: the notify override itself sometimes makes PySide format an argument error
     # (seen once per run, 16–29 ms: its signature module loads lazily, stat()ing every
@@ -352,6 +365,17 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
     while time.perf_counter() < end:  # the dock panels fill in after `loaded`
         app.processEvents()
         time.sleep(0.001)
+    # then until the held-off full collection ran (the statistics job can outlive
+    # `loaded`), and 0.5 s more: its gap is part of the load's
+    end = time.perf_counter() + 600.0
+    while (mw.full_gc_deferred() or win._gc_timer.isActive()) and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    end = time.perf_counter() + 0.5
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    settled_s = time.perf_counter() - t0
     timer.stop()
     load_events = list(app.events)
     after = {name: _measure_action(app, win, name, samples) for name in actions}
@@ -412,6 +436,8 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             "max_ms": max((r[2] for r in gc_runs), default=0.0),
             "total_ms": sum(r[2] for r in gc_runs),
         },
+        "after_load_gc": [{"at_s": a - t0, "cpu_ms": c, "wall_ms": w} for a, c, w in after_gc],
+        "settled_s": settled_s,
         "load_avg": (load0, os.getloadavg()[0]),
         "slow": slow,
         "actions": after,
@@ -520,6 +546,12 @@ def _print_stall(res: dict) -> None:
         w(
             f"  Python GC on the GUI thread: {g['runs']} collections ({g['gen2']} full), "
             f"longest {g['max_ms']:.1f} ms, {g['total_ms']:.0f} ms in all\n"
+        )
+    for a in res.get("after_load_gc", []):
+        w(
+            f"  the full collection held off during the load: at {a['at_s']:.1f} s "
+            f"(load over at {res['settled_s']:.1f} s), {a['cpu_ms']:.1f} ms CPU, "
+            f"{a['wall_ms']:.1f} ms wall on the GUI thread\n"
         )
     for name, got in res.get("actions", {}).items():
         for st in got["steps"]:
