@@ -80,3 +80,42 @@ def test_legend_swatches_show_what_is_drawn(qtbot, dark):
         assert 0 < ink < img.width() * img.height() / 4, fam  # a mark, not a box
     assert w.names[StateFamily.EXITED].text() == "exit"
     assert w.swatches[StateFamily.UNKNOWN].toolTip()
+
+
+#: Families drawn as filled spans on the timeline (CREATED: no real span; UNKNOWN: a
+#: dashed line; CPU_SAMPLE / EXITED: ticks, checked on their own below).
+_SPAN_FAMILIES = [
+    f
+    for f in StateFamily
+    if f
+    not in (StateFamily.CREATED, StateFamily.UNKNOWN, StateFamily.CPU_SAMPLE, StateFamily.EXITED)
+]
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_span_colours_stand_out_from_the_background(qapp, dark):
+    """Every span colour, and its merged-run variant, keeps a contrast ratio with the
+    timeline's background (light theme: sleep, sweep, user regions merged were 1.08–1.22,
+    i.e. invisible; dark theme: GC mark phases 1.55); merged variants stay apart from
+    each other (a mixed run still names its dominant state)."""
+    from goroscope.ui.theme import contrast_ratio, merged_color
+
+    pal = Palette(dark=dark)
+    bg = pal.background
+    for f in _SPAN_FAMILIES:
+        assert contrast_ratio(pal.color(f), bg) >= 1.8, f.name
+        assert contrast_ratio(merged_color(pal.color(f)), bg) >= 1.5, f.name
+    for a, b in itertools.combinations(_SPAN_FAMILIES, 2):
+        d = _lab_distance(merged_color(pal.color(a)), merged_color(pal.color(b)))
+        assert d > 15, (a.name, b.name)
+    for f in (StateFamily.CPU_SAMPLE, StateFamily.EXITED, StateFamily.UNKNOWN):  # thin marks
+        assert contrast_ratio(pal.color(f), bg) >= 4.5, f.name
+
+
+def test_contrast_ratio_matches_wcag_reference_values(qapp):
+    from PySide6.QtGui import QColor
+
+    from goroscope.ui.theme import contrast_ratio
+
+    assert contrast_ratio(QColor("black"), QColor("white")) == pytest.approx(21.0)
+    assert contrast_ratio(QColor("#777777"), QColor("white")) == pytest.approx(4.48, abs=0.01)

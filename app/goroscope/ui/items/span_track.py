@@ -14,8 +14,8 @@ of it, centred); x is ns since trace start. Each frame (``paint``):
 3. **Paint** in device coordinates (the painter transform reset), so rects are
    at least 1 px wide and fonts never scale: the visible slice of the runs goes
    into one ``RectArray`` per colour and one ``drawRects`` per colour with
-   ``NoPen``. Merged runs (≥ 2 spans) use a lighter variant of their dominant
-   state's colour plus a thin base line, so "many tiny spans" reads differently
+   ``NoPen``. Merged runs (≥ 2 spans) use a paler variant of their dominant
+   state's colour (``theme.merged_color``) plus a thin base line, so "many tiny spans" reads differently
    from one long span. A merged run is drawn **as full as it is covered**
    (``lod.run_coverage``): a faint box over its extent and, from the bottom, a
    bar of ``coverage × height`` (at least 1 px) — so a stop-the-world row whose
@@ -67,7 +67,7 @@ from goroscope.lod.raster import dominant_state, run_coverage
 from goroscope.lod.viewport import BufferedBounds, Viewport
 from goroscope.ui.bridge import JobBridge
 from goroscope.ui.items.prims import RectArray
-from goroscope.ui.theme import StateFamily, text_color_for
+from goroscope.ui.theme import StateFamily, merged_color, text_color_for
 
 #: Smallest span width (device px) that gets a label (Perfetto's SLICE_MIN_WIDTH_FOR_TEXT_PX).
 LABEL_MIN_PX = 5.0
@@ -298,9 +298,9 @@ class SpanTrackItem(pg.GraphicsObject):
         return self._n_rows
 
     def set_colors(self, colors: Sequence[QColor]) -> None:
-        """Colour per state code; merged runs get a lighter variant."""
+        """Colour per state code; merged runs get a paler variant (theme.merged_color)."""
         self._colors = [QColor(c) for c in colors]
-        self._merged_colors = [QColor(c).lighter(125) for c in colors]
+        self._merged_colors = [merged_color(QColor(c)) for c in colors]
         self._text_colors = [text_color_for(c) for c in self._colors]
         self.update()
 
