@@ -219,16 +219,53 @@ def describe_error(exc: BaseException, path: Path) -> tuple[str, str]:
     return ("Cannot open trace", f"Opening {path.name} failed:\n{type(exc).__name__}: {exc}")
 
 
-def damage_banner(read_error: BaseException, size: int, covered_ns: int) -> str:
-    """Banner text for a damaged trace: where, what, how much was not read."""
+def damage_banner(
+    read_error: BaseException,
+    size: int,
+    covered_ns: int,
+    index=None,
+    generations_shown: int | None = None,
+) -> str:
+    """Banner text for a damaged trace: where, what, how much was not shown.
+
+    With ``index`` (the session's :class:`~goroscope.format.TraceIndex`) the loss is the
+    model's :class:`~goroscope.model.trace.Lost` — from the first byte of the first
+    generation not returned completely: Go 1.26+ drops a generation it cannot read
+    *whole* (HACKING § Damaged traces), so a trace cut 7 kB into its second generation
+    lost 27 % of the file although only 2 % came after the error's offset (what this
+    said before). ``generations_shown`` (generations with events in the model) tells a
+    generation dropped whole from one Go returned the first events of.
+    """
     from goroscope.ui.items.time_axis import format_duration
 
     off = getattr(read_error, "offset", None)
     gen = getattr(read_error, "generation", None)
     msg = getattr(read_error, "message", str(read_error))
+    start, got = off, None
+    if index is not None and off is not None:
+        from goroscope.model.trace import _loss
+
+        try:
+            got = _loss(index, size, read_error)
+        except (AttributeError, TypeError, ValueError, IndexError):
+            got = None  # not a TraceFormatError: say what the error says
+        if got is not None:
+            start = got.start
     lost = ""
-    if off is not None and size:
-        lost = f" About {100 * (size - off) / size:.0f}% of the file ({size - off:,} bytes) after it was not read."
+    if start is not None and size:
+        n = max(size - start, 0)
+        what = "everything from there on"
+        if got is not None and got.generation is not None and start < off:
+            partial = generations_shown is not None and generations_shown > got.generations_kept
+            what = (
+                f"most of generation {got.generation} (only its first events are shown)"
+                if partial
+                else f"generation {got.generation} (dropped whole)"
+            ) + " and everything after it"
+        lost = (
+            f" Lost: {what}, {n:,} bytes from byte {start:,} "
+            f"(about {100 * n / size:.0f}% of the file)."
+        )
     where = f"byte {off:,}" if off is not None else "an unknown offset"
     gen_s = f", generation {gen}" if gen is not None else ""
     return (
@@ -313,6 +350,7 @@ class MainWindow(QMainWindow):
         self._has_trace = False
 
         self._build_menus()
+        self.view.timeline.set_extra_shortcuts(self.menu_shortcuts())
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(220)
@@ -353,7 +391,11 @@ class MainWindow(QMainWindow):
         act_demo.triggered.connect(self._open_demo)
         menu.addAction(act_demo)
         menu.addSeparator()
-        act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        act_quit = QAction("&Quit", self)
+        # the platform's Quit keys; some platforms (offscreen, Windows) define none
+        act_quit.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
         act_quit.triggered.connect(self.close)
         menu.addAction(act_quit)
 
@@ -378,11 +420,30 @@ class MainWindow(QMainWindow):
         act_keys.triggered.connect(self._show_shortcuts)
         helpm.addAction(act_keys)
 
+    def menu_shortcuts(self) -> list[tuple[str, str]]:
+        """``(keys, action)`` of every menu action with a shortcut (``?`` lists them)."""
+        out: list[tuple[str, str]] = []
+
+        def walk(menu) -> None:
+            for a in menu.actions():
+                if a.menu() is not None:
+                    walk(a.menu())
+                elif not a.shortcut().isEmpty():
+                    keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                    what = a.text().replace("&", "").rstrip("…").lower()
+                    out.append((keys, f"{menu.title().replace('&', '')} → {what}"))
+
+        for top in self.menuBar().actions():
+            if top.menu() is not None:
+                walk(top.menu())
+        return out
+
     def _show_shortcuts(self) -> None:
         if self.view is not None:
             self.view.timeline.show_shortcuts()
         else:
-            self.statusBar().showMessage("  ".join(f"{k}: {a}" for k, a in SHORTCUTS), 10_000)
+            items = [*SHORTCUTS, *self.menu_shortcuts()]
+            self.statusBar().showMessage("  ".join(f"{k}: {a}" for k, a in items), 10_000)
 
     def recent_files(self) -> list[str]:
         got = self._settings.value("recent", [])
@@ -588,8 +649,15 @@ class MainWindow(QMainWindow):
         if stage == Stage.STACKS_READY and self.view is not None:
             src = self.view.data.source
             if session.read_error is not None and self.session.index is not None:
+                idx = self.session.index
                 self.view.show_banner(
-                    damage_banner(session.read_error, self.session.index.size, src.duration_ns())
+                    damage_banner(
+                        session.read_error,
+                        idx.size,
+                        src.duration_ns(),
+                        idx.index,
+                        len(src.timeline.gen_first_ns),
+                    )
                 )
             else:
                 self.view.show_banner("")

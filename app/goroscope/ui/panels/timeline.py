@@ -16,6 +16,7 @@ A / D               pan left / right by a fifth of the view
 Ctrl+drag           zoom to the dragged range
 Shift+drag          select a time range (time per state shown below)
 click               select the span under the cursor (SelectionModel)
+click a header      expand / collapse its group (goroutines, threads)
 Esc                 cancel a running sort / layout, else clear the selection
 F                   fit the selection
 Home                fit the whole trace
@@ -99,9 +100,10 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("W / S", "zoom in / out"),
     ("A / D", "pan left / right"),
     ("Ctrl+drag", "zoom to the dragged range"),
-    ("Shift+drag", "select a time range"),
+    ("Shift+drag", "select a time range (time per state below)"),
     ("click", "select the span under the cursor"),
-    ("Esc", "cancel a running sort, else clear the selection"),
+    ("click a ▸ / ▾ header", "expand / collapse its group"),
+    ("Esc", "cancel a running sort / layout, else clear the selection"),
     ("F", "fit the selection"),
     ("Home", "fit the whole trace"),
     ("O / Shift+O", "axis origin at the cursor / reset"),
@@ -543,6 +545,7 @@ class TimelinePanel(QWidget):
         self._settle.setInterval(HISTORY_SETTLE_MS)
         self._settle.timeout.connect(self._record_view)
         self._help: QDialog | None = None
+        self._extra_shortcuts: list[tuple[str, str]] = []
 
         self.view_box.sigXRangeChanged.connect(self._on_x_range_changed)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -1325,22 +1328,44 @@ class TimelinePanel(QWidget):
         self.status.setText(f"{self._rows[row].label.strip()}: loading its spans…")
         return True
 
+    def set_extra_shortcuts(self, items: Sequence[tuple[str, str]]) -> None:
+        """Keys of the surrounding window (its menu actions) that ``?`` lists too."""
+        self._extra_shortcuts = list(items)
+        if self._help is not None:  # rebuilt with them when next shown
+            self._help.deleteLater()
+            self._help = None
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        """``(keys, action)`` of every shortcut ``?`` lists: the timeline's and the window's."""
+        return [*SHORTCUTS, *self._extra_shortcuts]
+
     def show_shortcuts(self) -> QDialog:
         """``?``: a non-modal list of every shortcut."""
         if self._help is None:
+            items = self.shortcut_list()
             dlg = QDialog(self)
-            dlg.setWindowTitle("Timeline shortcuts")
-            table = QTableWidget(len(SHORTCUTS), 2, dlg)
+            dlg.setWindowTitle("Shortcuts")
+            table = QTableWidget(len(items), 2, dlg)
             table.setHorizontalHeaderLabels(["Key", "Action"])
             table.verticalHeader().hide()
-            for i, (k, a) in enumerate(SHORTCUTS):
+            for i, (k, a) in enumerate(items):
                 table.setItem(i, 0, QTableWidgetItem(k))
                 table.setItem(i, 1, QTableWidgetItem(a))
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.setWordWrap(False)
             table.resizeColumnsToContents()
+            table.resizeRowsToContents()
             table.horizontalHeader().setStretchLastSection(True)
             lay = QVBoxLayout(dlg)
             lay.addWidget(table)
-            dlg.resize(380, 440)
+            # every row and the whole text in view, no scrolling (was cut at 420×520)
+            frame = 2 * table.frameWidth()
+            w = table.verticalHeader().width() + frame + 4
+            w += sum(table.columnWidth(c) for c in range(2))
+            h = table.horizontalHeader().height() + frame + 4
+            h += sum(table.rowHeight(r) for r in range(len(items)))
+            m = lay.contentsMargins()
+            dlg.resize(w + m.left() + m.right(), h + m.top() + m.bottom())
             self._help = dlg
         self._help.show()
         self._help.raise_()
