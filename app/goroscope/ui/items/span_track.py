@@ -86,6 +86,8 @@ UNKNOWN_STATE = int(StateFamily.UNKNOWN)
 #: ``lifetime_of(row)`` value of a row whose goroutine existed before its first event
 #: (Go's GoUndetermined: alive when the trace or flight-recorder snapshot began).
 LIFETIME_BEFORE = 2
+#: The "state unknown" line is drawn only when at least this wide (device px).
+UNKNOWN_MIN_PX = 14.0
 #: Width (device px) of the exit tick.
 EXIT_TICK_PX = 2.0
 
@@ -743,6 +745,12 @@ class SpanTrackItem(pg.GraphicsObject):
         xa, xb = a[:, 1] * sx + dx, a[:, 2] * sx + dx
         ymid = np.floor((a[:, 0] + 0.5) * sy + dy)
         left, width = np.minimum(xa, xb), np.abs(xb - xa)
+        # a few px before the first span (most goroutines of a whole trace: their status
+        # event comes right at its start) read as a stray "-" after the row's name: not drawn
+        wide = width >= UNKNOWN_MIN_PX
+        if not wide.any():
+            return
+        left, width, ymid = left[wide], width[wide], ymid[wide]
         # dashes of 4 × 2 px every 7 px as rects (one drawRects; pens with dash patterns
         # restart at each line and cost more): at most width_px / 7 per row
         dash, period = 4.0, 7.0
