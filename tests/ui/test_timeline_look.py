@@ -326,3 +326,24 @@ def test_state_before_the_first_event_of_an_old_goroutine_is_marked_unknown(qtbo
     assert set(band) == {unknown, pal.background.rgb()}
     assert 0.4 < band.count(unknown) / len(band) < 0.75  # dashed
     assert not tp.legend.swatches[StateFamily.UNKNOWN].isHidden()
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 800)])
+def test_stacked_plots_share_one_time_axis_to_the_pixel(qtbot, open_window, size):
+    """The pinned rows, heap and count plots and the timeline put the same time at the same
+    screen x (a GC bar sits over the spans it stopped), whole trace and zoomed in."""
+    win = open_window(TRACES / "go1.27" / "gc.trace", size)
+    view = win.view
+    tp = view.timeline
+    plots = (view.pinned_plot, view.heap_plot, view.count_plot, tp.plot)
+    d = tp.source.duration_ns()
+    for x0, x1 in ((0, d), (d * 0.4, d * 0.45)):
+        tp.view_box.setXRange(x0, x1, padding=0)
+        view.flush_staged()
+        qtbot.wait(20)
+        for t in (x0 + (x1 - x0) * f for f in (0.0, 0.25, 0.5, 1.0)):
+            xs = []
+            for plot in plots:
+                x, _ = _to_px(plot, t, 0)
+                xs.append(plot.mapToGlobal(plot.rect().topLeft()).x() + x)
+            assert max(xs) - min(xs) <= 1.0, (t, xs)
