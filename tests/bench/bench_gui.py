@@ -296,6 +296,16 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
         after_gc.append((t0_, (time.thread_time() - c0) * 1e3, (time.perf_counter() - t0_) * 1e3))
 
     mw._collect_after_load = timed_collect
+    froze: list[tuple[float, float, bool]] = []  # _freeze_load: (start s, CPU ms, frozen)
+    real_freeze = mw._freeze_load
+
+    def timed_freeze() -> bool:
+        c0, t0_ = time.thread_time(), time.perf_counter()
+        done = real_freeze()
+        froze.append((t0_, (time.thread_time() - c0) * 1e3, done))
+        return done
+
+    mw._freeze_load = timed_freeze
     app = TimedApp([])
     # NOTE: the notify override itself sometimes makes PySide format an argument error
     # (seen once per run, 16–29 ms: its signature module loads lazily, stat()ing every
@@ -377,6 +387,7 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
         time.sleep(0.001)
     settled_s = time.perf_counter() - t0
     timer.stop()
+    n_frozen = gc.get_freeze_count()
     load_events = list(app.events)
     after = {name: _measure_action(app, win, name, samples) for name in actions}
     stop.set()
@@ -437,6 +448,10 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             "total_ms": sum(r[2] for r in gc_runs),
         },
         "after_load_gc": [{"at_s": a - t0, "cpu_ms": c, "wall_ms": w} for a, c, w in after_gc],
+        "after_load_freeze": [
+            {"at_s": a - t0, "cpu_ms": c, "frozen": f, "frozen_objects": n_frozen}
+            for a, c, f in froze
+        ],
         "settled_s": settled_s,
         "load_avg": (load0, os.getloadavg()[0]),
         "slow": slow,
@@ -546,6 +561,12 @@ def _print_stall(res: dict) -> None:
         w(
             f"  Python GC on the GUI thread: {g['runs']} collections ({g['gen2']} full), "
             f"longest {g['max_ms']:.1f} ms, {g['total_ms']:.0f} ms in all\n"
+        )
+    for a in res.get("after_load_freeze", []):
+        w(
+            f"  the load's objects frozen at {a['at_s']:.1f} s: {a['cpu_ms']:.1f} ms CPU on the "
+            f"GUI thread ({a['frozen_objects']:,} objects in the permanent generation)"
+            f"{'' if a['frozen'] else ' — not: a collection first'}\n"
         )
     for a in res.get("after_load_gc", []):
         w(
