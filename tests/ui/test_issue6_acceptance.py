@@ -835,22 +835,58 @@ def test_mouse_navigation_on_a_real_trace(qtbot, window):
     assert np.allclose(tp.view_range(), zoomed, rtol=1e-9, atol=1)
 
 
-def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
-    """A real Shift+drag publishes a TimeRange; the status line's time per state equals a
-    plain overlap sum over the rows it reports (computed here span by span)."""
+def _printed_states(text: str) -> dict[str, float]:
+    return {
+        m.group(1): _ns(m.group(2), m.group(3))
+        for m in re.finditer(rf"([a-zA-Z][a-zA-Z :()-]*?) {_DUR}(?:, |$)", text.split(" — ", 1)[1])
+    }
+
+
+def _plain_sum(tp, rows, t0: int, t1: int) -> dict[int, int]:
+    per: dict[int, int] = {}
+    for row in rows:
+        s, e, st = tp.track.spans(row)
+        for a, b, c in zip(s.tolist(), e.tolist(), st.tolist(), strict=True):
+            d = min(b, t1) - max(a, t0)
+            if d > 0:
+                per[c] = per.get(c, 0) + d
+    return per
+
+
+def _check_status(tp, text: str, per: dict[int, int]) -> None:
     from goroscope.ui.theme import FAMILY_NAMES, StateFamily
 
+    fams = list(tp.source.state_families())
+    printed = _printed_states(text)
+    top = sorted(per, key=per.get, reverse=True)[:6]
+    assert len(printed) == len(top), (printed, per)
+    for c in top:
+        name = FAMILY_NAMES[fams[c] if c < len(fams) else StateFamily.UNKNOWN]
+        assert name in printed, (name, text)
+        assert _close(printed[name], per[c]), (name, printed[name], per[c])
+
+
+def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
+    """A real Shift+drag selects a time range and the rows dragged over: a TimeRange on
+    the SelectionModel, those rows marked, and the status line's time per state equals a
+    plain overlap sum over exactly those rows (computed here span by span)."""
     _open(qtbot, window, SERVICE)
     tp = window.view.timeline
+    src = tp.source
     vp = tp.plot.viewport()
     dur = tp.source.duration_ns()
-    t0, t1 = dur * 0.2, dur * 0.45
+    first = int(np.flatnonzero(src.row_kind == R_GOROUTINE)[0])
+    tp.scroll_to_row(first)
+    qtbot.wait(1)
+    rows = list(range(first, first + 5))
+    assert all(r in tp.visible_rows() for r in rows)
+    t0, t1 = dur * 0.05, dur * 0.45
     with qtbot.waitSignal(tp.selection.changed, timeout=2000):
         _drag(
             qtbot,
             vp,
-            tp.viewport_pos_for(2, t0),
-            tp.viewport_pos_for(6, t1),
+            tp.viewport_pos_for(rows[0], t0),
+            tp.viewport_pos_for(rows[-1], t1),
             Qt.KeyboardModifier.ShiftModifier,
         )
     sel = tp.selection.current
@@ -858,29 +894,43 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
     px = tp.ns_per_px()
     assert abs(sel.t0_ns - t0) <= 2 * px
     assert abs(sel.t1_ns - t1) <= 2 * px
+    assert tp.track.marked_rows(0, tp.row_count()) == rows
     qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=10_000)
     text = tp.status.text()
     assert text.startswith("range ")
-    rows = tp.visible_rows() if tp.row_count() > 300 else range(tp.row_count())
-    if tp.row_count() > 300:
-        assert f"across {len(rows)} visible rows" in text
-    per: dict[int, int] = {}
-    for row in rows:
-        if not tp.track.spans_ready(row):
-            continue
-        s, e, st = tp.track.spans(row)
-        for a, b, c in zip(s.tolist(), e.tolist(), st.tolist(), strict=True):
-            d = min(b, sel.t1_ns) - max(a, sel.t0_ns)
-            if d > 0:
-                per[c] = per.get(c, 0) + d
-    fams = list(tp.source.state_families())
-    printed = {
-        m.group(1): _ns(m.group(2), m.group(3))
-        for m in re.finditer(rf"([a-zA-Z][a-zA-Z :()-]*?) {_DUR}(?:, |$)", text.split(" — ", 1)[1])
-    }
-    top = sorted(per, key=per.get, reverse=True)[:6]
-    assert len(printed) == len(top)
-    for c in top:
-        name = FAMILY_NAMES[fams[c] if c < len(fams) else StateFamily.UNKNOWN]
-        assert name in printed, (name, text)
-        assert _close(printed[name], per[c]), (name, printed[name], per[c])
+    assert " across 5 selected rows — " in text
+    per = _plain_sum(tp, rows, sel.t0_ns, sel.t1_ns)
+    assert len(per) >= 2
+    _check_status(tp, text, per)
+
+    # the same time over one other row: no new selection value, new rows summed
+    other = rows[-1] + 1
+    _drag(
+        qtbot,
+        vp,
+        tp.viewport_pos_for(other, sel.t0_ns),
+        tp.viewport_pos_for(other, sel.t1_ns),
+        Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=10_000)
+    cur = tp.selection.current  # the same value (no signal) unless a pixel rounded apart
+    assert abs(cur.t0_ns - sel.t0_ns) <= px
+    assert abs(cur.t1_ns - sel.t1_ns) <= px
+    text = tp.status.text()
+    assert " across 1 selected row — " in text
+    _check_status(tp, text, _plain_sum(tp, [other], cur.t0_ns, cur.t1_ns))
+    assert tp.track.marked_rows(0, tp.row_count()) == [other]
+
+    # a group above expanded: the rows move, the marks follow them, the sums stay
+    text = tp.status.text()
+    key = tp.track.key_of(other)
+    header = next(
+        int(r)
+        for r in np.flatnonzero(src.row_kind == R_GROUP)
+        if r < other and not src.group_expanded(int(src.row_res[r]))
+    )
+    tp._on_view_clicked(1000.0, header + 0.5)
+    moved = [r for r in range(tp.row_count()) if tp.track.key_of(r) == key]
+    assert moved[0] > other
+    assert tp.track.marked_rows(0, tp.row_count()) == moved
+    assert tp.status.text() == text

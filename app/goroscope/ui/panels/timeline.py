@@ -14,7 +14,7 @@ drag                pan
 W / S               zoom in / out (at the cursor when it is over the plot)
 A / D               pan left / right by a fifth of the view
 Ctrl+drag           zoom to the dragged range
-Shift+drag          select a time range (time per state shown below)
+Shift+drag          select a time range and the rows dragged over (time per state below)
 click               select the span under the cursor (SelectionModel)
 click a header      expand / collapse its group (goroutines, threads)
 Esc                 cancel a running sort / layout, else clear the selection
@@ -100,7 +100,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("W / S", "zoom in / out"),
     ("A / D", "pan left / right"),
     ("Ctrl+drag", "zoom to the dragged range"),
-    ("Shift+drag", "select a time range (time per state below)"),
+    ("Shift+drag", "select a time range and rows (time per state below)"),
     ("click", "select the span under the cursor"),
     ("click a ▸ / ▾ header", "expand / collapse its group"),
     ("Esc", "cancel a running sort / layout, else clear the selection"),
@@ -285,7 +285,9 @@ class _TimelineViewBox(pg.ViewBox):
                 if ctrl:
                     self._panel.show_range(lo, hi)
                 else:
-                    self._panel.selection.set(TimeRange(int(lo), int(hi)))
+                    ya = self.mapSceneToView(ev.buttonDownScenePos()).y()
+                    yb = self.mapSceneToView(ev.scenePos()).y()
+                    self._panel.select_range(lo, hi, min(ya, yb), max(ya, yb))
 
     def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802
         if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
@@ -492,7 +494,11 @@ class TimelinePanel(QWidget):
         self._pending_reveal: tuple[Selection, object] | None = None  # (value, row key)
         self.track.row_built.connect(self._on_row_built)
         self._refine_request: tuple | None = None
-        self._range_request: tuple | None = None  # (id, TimeRange, rows shown, source)
+        self._range_request: tuple | None = None  # (id, TimeRange, rows label, source)
+        #: the last Shift+drag: (TimeRange, row keys, rows, source) — its rows are summed
+        self._drag_sel: tuple | None = None
+        #: the TimeRange and source whose time per state the status line shows
+        self._range_shown: tuple | None = None
         self._task_index: tuple | None = None  # (timeline, task_region_index of it)
         self._task_index_request: tuple | None = None  # (id, timeline)
         self._refine_wanted: tuple | None = None
@@ -951,6 +957,9 @@ class TimelinePanel(QWidget):
         if key_of is None:
             return set()
         goroutines: list[int] = []
+        if isinstance(sel, TimeRange):
+            drag = self._drag_sel
+            return set(drag[1]) if drag is not None and drag[0] == sel else set()
         if isinstance(sel, TaskRef):
             got = self._task_extent(sel.task_idx)
             goroutines = got[1] if got is not None else []
@@ -1117,28 +1126,88 @@ class TimelinePanel(QWidget):
             if self.track.spans_ready(r)
         ]
 
-    def _range_status(self, rng: TimeRange, n_rows: int | None, per) -> str:
-        where = f" across {n_rows} visible rows" if n_rows is not None else ""
+    def _range_status(self, rng: TimeRange, where: str, per) -> str:
         head = f"range {format_duration(rng.duration_ns)}{where} — "
         if per is None:
             return head + "summing time per state…"
         fams = list(self.source.state_families())
         top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
+        if not top:
+            return head + "no spans"
         return head + ", ".join(
             f"{FAMILY_NAMES.get(_family(fams, k), '?')} {format_duration(per[k])}" for k in top
         )
 
+    def select_range(
+        self, t0_ns: float, t1_ns: float, y0: float | None = None, y1: float | None = None
+    ) -> None:
+        """Shift+drag: select ``[t0_ns, t1_ns]`` and the rows ``y0..y1`` dragged over; the
+        status line sums time per state across those rows (a job). Without rows (a
+        TimeRange from another panel) it sums the visible rows (all of a small layout)."""
+        rng = TimeRange(int(t0_ns), int(t1_ns))
+        self._drag_sel = None
+        if y0 is not None and y1 is not None and len(self._rows):
+            r0 = min(max(int(math.floor(y0)), 0), len(self._rows) - 1)
+            r1 = min(max(int(math.floor(y1)), r0), len(self._rows) - 1)
+            rows = list(range(r0, r1 + 1))
+            keys = tuple(self.track.key_of(r) for r in rows)
+            self._drag_sel = (rng, keys, rows, self.source)
+        if self.selection.current == rng:  # the same time, other rows: no signal
+            self._on_selection_changed(rng, rng)
+        else:
+            self.selection.set(rng)
+
+    def range_rows(self, rng: TimeRange) -> tuple[list[int] | None, str]:
+        """The rows whose time per state the status line sums for ``rng`` and how it
+        names them: the rows of the Shift+drag that selected it, else the visible rows
+        of a big layout, else every row (None)."""
+        drag = self._drag_sel
+        if drag is not None and drag[0] == rng and drag[3] is self.source:
+            rows = drag[2]
+            if all(
+                r < len(self._rows) and self.track.key_of(r) == k
+                for r, k in zip(rows, drag[1], strict=True)
+            ):
+                collapsed = sum(1 for r in rows if self._aggregate_of(r) is not None)
+                note = f" (not counted: {collapsed} collapsed groups)" if collapsed else ""
+                n = len(rows)
+                return rows, f" across {n} selected row{'s' if n != 1 else ''}{note}"
+        if len(self._rows) > 300:  # the visible ones of a big layout (spans built per row)
+            rows = list(self.visible_rows())
+            return rows, f" across {len(rows)} visible rows"
+        return None, ""
+
     def _submit_range_stats(self, rng: TimeRange) -> None:
         """Time per state of the selected range: summed in a job (cancelled when the
         range changes again), the status line filled in when it arrives."""
-        # all rows of a small layout; the visible ones of a big one (spans built per row)
-        rows = self.visible_rows() if len(self._rows) > 300 else None
-        n_rows = len(rows) if rows is not None else None
+        rows, where = self.range_rows(rng)
+        drag, shown = self._drag_sel, self._range_shown
+        if (
+            drag is not None
+            and drag[0] == rng
+            and drag[3] is self.source
+            and rows is not drag[2]
+            and shown is not None
+            and shown[0] == rng
+            and shown[1] is self.source
+        ):
+            # a relayout (a group expanded, a sort) moved the dragged rows: their sums,
+            # already shown, still hold (same model); the marks follow the rows' keys
+            return
         arrays = self._range_rows(rows)
+        pending = sum(
+            1
+            for r in (rows if rows is not None else range(len(self._rows)))
+            if not self.track.spans_ready(r)
+        )
+        if pending:  # long rows built in a job: say so rather than sum less in silence
+            where += f" ({pending} rows still loading: not counted)"
         n = len(list(self.source.state_families()))
+        self._range_shown = None
         if self._bridge is None:
             per = state_time_job(arrays, int(rng.t0_ns), int(rng.t1_ns), n)
-            self.status.setText(self._range_status(rng, n_rows, per))
+            self.status.setText(self._range_status(rng, where, per))
+            self._range_shown = (rng, self.source)
             return
         rid = self._bridge.submit(
             ("timeline-range", id(self)),
@@ -1149,8 +1218,8 @@ class TimelinePanel(QWidget):
             n,
             cancel=JobBridge.CANCEL,
         )
-        self._range_request = (rid, rng, n_rows, self.source)
-        self.status.setText(self._range_status(rng, n_rows, None))
+        self._range_request = (rid, rng, where, self.source)
+        self.status.setText(self._range_status(rng, where, None))
 
     def _cancel_range_stats(self) -> None:
         if self._range_request is not None and self._bridge is not None:
@@ -1231,6 +1300,7 @@ class TimelinePanel(QWidget):
             self._range_request = None
             if rq[3] is self.source and self.selection.current == rq[1]:
                 self.status.setText(self._range_status(rq[1], rq[2], result))
+                self._range_shown = (rq[1], rq[3])
             return
         ref = self._refine_request
         if ref is not None and ref[0] == request_id:
@@ -1271,6 +1341,8 @@ class TimelinePanel(QWidget):
 
     def _on_selection_changed(self, _old: Selection, new: Selection) -> None:
         self._cancel_range_stats()
+        if not isinstance(new, TimeRange):
+            self._range_shown = None
         self._range_band.setVisible(isinstance(new, TimeRange))
         self.track.set_highlight(None)
         keys = self._marked_keys(new)
