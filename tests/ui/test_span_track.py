@@ -186,7 +186,7 @@ def test_absent_spans_draw_an_exit_tick_and_nothing_else(qtbot):
 def test_lifetime_before_draws_a_dashed_unknown_line(qtbot):
     """A row whose goroutine existed before its first event (``LIFETIME_BEFORE``): dashes
     in the UNKNOWN colour from the trace start to its first span; a row created in the
-    trace (1): background there."""
+    trace (1): background there; a first event a few px after the start: no stray dash."""
     from goroscope.ui.items.span_track import LIFETIME_BEFORE, UNKNOWN_STATE
 
     pal = Palette(dark=False)
@@ -213,3 +213,11 @@ def test_lifetime_before_draws_a_dashed_unknown_line(qtbot):
             assert set(band) == {unknown, pal.background.rgb()}
         else:
             assert set(band) == {pal.background.rgb()}
+    s2 = np.array([10], np.int64)  # 4 px after the start at 400 px for 1000 ns
+    item2 = SpanTrackItem(
+        1, lambda r: (s2, e, st), pal.default_table(), 1000, lifetime_of=lambda r: LIFETIME_BEFORE
+    )
+    img, w = _drawn(qtbot, item2, (0, 1000))
+    _, y = _px(w, 0, 0.5)
+    x_first = _px(w, 10, 0)[0]
+    assert unknown not in {img.pixel(x, yy) for x in range(0, x_first) for yy in (y - 1, y)}
