@@ -742,6 +742,47 @@ def test_origin_at_the_cursor_reads_relative_times(qtbot, window):
     assert tp.time_axis.origin_ns == 0
 
 
+def test_origin_at_a_selected_span_gives_times_from_it(qtbot, window):
+    """O with the mouse off the plot puts the origin at the selected span's start; the
+    tooltip of a later span of that goroutine and the status line then read times from
+    it (checked against the model row)."""
+    _open(qtbot, window, SERVICE)
+    tp = window.view.timeline
+    src = tp.source
+    tl = src.timeline
+    row = next(
+        int(r)
+        for r in np.flatnonzero(src.row_kind == R_GOROUTINE)
+        if len(tl.goroutine_row(int(src.row_res[r])).start_ns) >= 6
+    )
+    g = int(src.row_res[row])
+    r = tl.goroutine_row(g)
+    a, b = int(r.start_ns[2]), int(r.end_ns[4])
+    tp.show_range(a, b)
+    tp.scroll_to_row(row)
+    qtbot.wait(1)
+    tp.selection.set(SpanRef.goroutine(g, 2))
+    QApplication.sendEvent(tp.plot.viewport(), QEvent(QEvent.Type.Leave))  # mouse gone
+    assert tp._hover_t is None
+    QTest.keyClick(tp.plot, Qt.Key.Key_O)
+    assert tp.time_axis.origin_ns == a
+    m = re.search(rf"start \+?{_DUR} from the origin \({_DUR}\)", tp.status.text())
+    assert m, tp.status.text()
+    assert _ns(*m.group(1, 2)) == 0
+    assert _close(_ns(*m.group(3, 4)), a)
+    tp.plot.viewport().repaint()
+    c, d = int(r.start_ns[4]), int(r.end_ns[4])
+    text = tp.hover_text(row, (c + d) / 2)
+    m = re.search(rf"start \+{_DUR} from the origin \({_DUR}\), duration {_DUR}", text)
+    assert m, text
+    assert _close(_ns(*m.group(1, 2)), c - a)
+    assert _close(_ns(*m.group(3, 4)), c)
+    assert _close(_ns(*m.group(5, 6)), d - c)
+    tp.selection.clear()
+    QTest.keyClick(tp.plot, Qt.Key.Key_O)  # nothing selected, no cursor: it stays
+    assert tp.time_axis.origin_ns == a
+
+
 def test_f_fits_a_time_range_and_a_real_span(qtbot, window):
     _open(qtbot, window, SERVICE)
     tp = window.view.timeline

@@ -20,7 +20,8 @@ click a header      expand / collapse its group (goroutines, threads)
 Esc                 cancel a running sort / layout, else clear the selection
 F                   fit the selection
 Home                fit the whole trace
-O / Shift+O         put the axis origin at the cursor / reset it
+O / Shift+O         put the axis origin at the cursor (else at the selection's start) /
+                    reset it; tooltips and the status line then give times from it
 Ctrl+Z / Ctrl+Y     undo / redo the view
 Shift+wheel         scroll rows
 ?                   this list
@@ -106,7 +107,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Esc", "cancel a running sort / layout, else clear the selection"),
     ("F", "fit the selection"),
     ("Home", "fit the whole trace"),
-    ("O / Shift+O", "axis origin at the cursor / reset"),
+    ("O / Shift+O", "time origin at the cursor (or the selection's start) / reset"),
     ("Ctrl+Z / Ctrl+Y", "undo / redo the view"),
     ("Shift+wheel", "scroll rows"),
     ("?", "show this list"),
@@ -1091,7 +1092,7 @@ class TimelinePanel(QWidget):
                 f"{label}\n{count} spans merged: {parts}\n"
                 f"spans cover {100 * covered:.0f}% of it "
                 f"({format_duration(cov_ns)} of {format_duration(b - a)})\n"
-                f"start {format_duration(a)}, duration {format_duration(b - a)}"
+                f"start {self.time_text(a)}, duration {format_duration(b - a)}"
             )
         i = self.track.hit_test(t_ns, row, tol)
         if i < 0:
@@ -1100,12 +1101,12 @@ class TimelinePanel(QWidget):
         if describe is not None:
             return (
                 f"{describe(row, i)}\n"
-                f"start {format_duration(start[i])}, duration {format_duration(end[i] - start[i])}"
+                f"start {self.time_text(start[i])}, duration {format_duration(end[i] - start[i])}"
             )
         fam = _family(fams, int(state[i]))
         return (
             f"{label}\n{FAMILY_NAMES.get(fam, '?')}\n"
-            f"start {format_duration(start[i])}, duration {format_duration(end[i] - start[i])}"
+            f"start {self.time_text(start[i])}, duration {format_duration(end[i] - start[i])}"
         )
 
     def time_per_state(
@@ -1368,7 +1369,7 @@ class TimelinePanel(QWidget):
                 )
                 self.status.setText(
                     f"{what}, "
-                    f"start {format_duration(s[new.span_idx])}, "
+                    f"start {self.time_text(s[new.span_idx])}, "
                     f"duration {format_duration(e[new.span_idx] - s[new.span_idx])}"
                 )
                 return
@@ -1472,7 +1473,13 @@ class TimelinePanel(QWidget):
             if not self.cancel_layout():  # a running sort / layout first
                 self.selection.clear()
         elif key == Qt.Key.Key_O:
-            self.set_origin(0.0 if shift else self._cursor_t())
+            if shift:
+                self.set_origin(0.0)
+            else:
+                t = self._cursor_t()
+                t = self._selection_start() if t is None else t
+                if t is not None:  # nowhere to put it: leave it
+                    self.set_origin(t)
         else:
             return False
         return True
@@ -1483,6 +1490,31 @@ class TimelinePanel(QWidget):
         self.time_axis.set_origin(t)
         self._origin_line.setPos(t)
         self._origin_line.setVisible(t != 0.0)
+        cur = self.selection.current
+        if isinstance(cur, SpanRef):  # its status line gives times from the origin
+            self._on_selection_changed(None, cur)
+
+    def time_text(self, t_ns: float) -> str:
+        """A time on the trace as tooltips and the status line give it: from the trace
+        start, or — once the origin is moved (O) — from the origin, the absolute after."""
+        o = self.time_axis.origin_ns
+        if o == 0:
+            return format_duration(t_ns)
+        return f"{format_duration(t_ns - o, signed=True)} from the origin ({format_duration(t_ns)})"
+
+    def _selection_start(self) -> float | None:
+        """Start of the selected time range or span (None: nothing selected, or its row
+        is not built yet)."""
+        cur = self.selection.current
+        if isinstance(cur, TimeRange):
+            return float(cur.t0_ns)
+        if isinstance(cur, SpanRef):
+            row = self.row_of(cur)
+            if row is not None and self.track.spans_ready(row):
+                s = self.track.spans(row)[0]
+                if 0 <= cur.span_idx < len(s):
+                    return float(s[cur.span_idx])
+        return None
 
     def _cursor_t(self) -> float | None:
         return self._hover_t
