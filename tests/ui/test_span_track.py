@@ -221,3 +221,33 @@ def test_lifetime_before_draws_a_dashed_unknown_line(qtbot):
     _, y = _px(w, 0, 0.5)
     x_first = _px(w, 10, 0)[0]
     assert unknown not in {img.pixel(x, yy) for x in range(0, x_first) for yy in (y - 1, y)}
+
+
+def test_labels_are_never_cut_to_nothing_or_to_another_id(qtbot):
+    """Wide spans get their whole label; a span too narrow for "G29577" gets none, not
+    "G29…" (another goroutine's name) or "G…"; a state is never elided below 3 characters
+    ("ru…": running? runnable?)."""
+    pal = Palette(dark=False)
+    s = np.array([0, 1000], np.int64)
+    e = np.array([1000, 2000], np.int64)
+    st = np.array([0, 1], np.uint8)
+    labels = {
+        "id": ("G29577 main.worker", "G29577"),
+        "state": ("runnable",),
+        "long": ("blocked: sync.Mutex.Lock",),
+    }
+    for kind, cands in labels.items():
+        seen = {}
+        for px in (700, 120, 70, 50, 36, 28):  # plot width: each span is half of it
+            item = SpanTrackItem(
+                1, lambda r: (s, e, st), pal.default_table(), 2000, label_of=lambda r, i, c=cands: c
+            )
+            _drawn(qtbot, item, (0, 2000), size=(px, 40))
+            seen[px] = list(item.drawn_labels)
+            for text in item.drawn_labels:
+                if kind == "id":
+                    assert text in cands, (px, text)  # never "G29…"
+                else:
+                    assert text in cands or len(text.rstrip("…")) >= 3, (kind, px, text)
+        assert seen[700] == [cands[0]] * 2, seen  # room: the whole first candidate
+        assert not seen[28], seen  # 14 px per span: nothing legible fits

@@ -21,7 +21,8 @@ of it, centred); x is ns since trace start. Each frame (``paint``):
    bar of ``coverage × height`` (at least 1 px) — so a stop-the-world row whose
    runs are 1 % STW looks nearly empty at full zoom-out, not solid.
 4. **Labels** only on unmerged spans at least ``LABEL_MIN_PX`` (5 px, Perfetto's
-   constant) wide whose elided label still shows a character.
+   constant) wide whose elided label still shows ``LABEL_MIN_CHARS`` characters; an
+   ID (``G29577``) is never cut short — "G29…" would name another goroutine.
 
 **Lifetime** (what a Go engineer expects of a goroutine's row; Go's states
 ``GoNotExist`` / ``GoUndetermined``). Where the goroutine does not exist — before
@@ -73,6 +74,8 @@ from goroscope.ui.theme import StateFamily, merged_color, text_color_for
 LABEL_MIN_PX = 5.0
 #: Merge threshold in device px (``Viewport.merge_min_ns`` turns it into 2–4 px).
 MIN_SPAN_PX = 2.0
+#: An elided label keeps at least this many characters before its "…", else none is drawn.
+LABEL_MIN_CHARS = 3
 #: At most this many labels per frame (text is the slowest thing we draw).
 MAX_LABELS = 2000
 #: More stale spans than this in one view change → merge in a job (when a bridge is set).
@@ -290,6 +293,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self.background_merges = 0  # jobs submitted (for tests and the status bar)
         self._row_requests: dict[int, object] = {}  # request id → row key (ensure_row)
         self._text_widths: dict[int, dict[str, int]] = {}  # pixel size → text → px
+        self.drawn_labels: list[str] = []  # the last paint's label texts (tests)
         self._font = QFont()
         self._font.setPixelSize(10)
         self.set_colors(colors)
@@ -770,6 +774,7 @@ class SpanTrackItem(pg.GraphicsObject):
         p.restore()
 
     def _paint_labels(self, p, plan, xs, w, ytop, h, merged) -> None:
+        drawn = self.drawn_labels = []
         if self._label_of is None or h < 9:
             return
         cand = np.flatnonzero(~merged & (w >= LABEL_MIN_PX))
@@ -799,9 +804,15 @@ class SpanTrackItem(pg.GraphicsObject):
             # gotraceui: the first label that fits whole; else the last one, elided.
             shown = next((t for t in options if t and width_of(t) <= avail), None)
             if shown is None:
-                shown = fm.elidedText(options[-1], Qt.TextElideMode.ElideRight, avail)
-            if not shown or shown == "…":
+                last = options[-1]
+                if " " not in last and any(c.isdigit() for c in last):
+                    continue  # an ID cut short names another goroutine ("G29…" of G29577)
+                shown = fm.elidedText(last, Qt.TextElideMode.ElideRight, avail)
+                if len(shown.rstrip("…")) < LABEL_MIN_CHARS:
+                    continue  # "G…", "ru…" (running? runnable?) say nothing
+            if not shown:
                 continue
+            drawn.append(shown)
             st = int(plan.state[j])
             p.setPen(self._text_colors[st] if st < len(self._text_colors) else QColor("black"))
             p.drawText(QRectF(float(xs[j]) + 2, float(ytop[j]), float(avail), h), flags, shown)
