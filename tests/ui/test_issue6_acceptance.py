@@ -659,6 +659,14 @@ def test_question_mark_lists_every_shortcut(qtbot, window):
         assert seq in tokens, (seq, listed)
     assert "Ctrl+O" in tokens
     assert "Ctrl+Q" in tokens
+    # F1 shows the list from anywhere in the window (here: a dock panel has the focus)
+    dlg.close()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    other = next(iter(window.docks.values())).widget()
+    other.setFocus()
+    QTest.keyClick(other, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: tp._help is not None and tp._help.isVisible(), timeout=2000)
 
 
 def _goroutine_span(src, *, blocked: bool):

@@ -453,6 +453,10 @@ class MainWindow(QMainWindow):
         view.addAction(act_fit)
         helpm = self.menuBar().addMenu("&Help")
         act_keys = QAction("&Keyboard shortcuts", self)
+        # F1 from anywhere in the window (the timeline's ? needs the timeline focused)
+        act_keys.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.HelpContents) or [QKeySequence("F1")]
+        )
         act_keys.triggered.connect(self._show_shortcuts)
         helpm.addAction(act_keys)
 
@@ -464,8 +468,9 @@ class MainWindow(QMainWindow):
             for a in menu.actions():
                 if a.menu() is not None:
                     walk(a.menu())
-                elif not a.shortcut().isEmpty():
-                    keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                elif a.shortcuts():
+                    fmt = QKeySequence.SequenceFormat.NativeText
+                    keys = " / ".join(k.toString(fmt) for k in a.shortcuts())
                     what = a.text().replace("&", "").rstrip("…").lower()
                     out.append((keys, f"{menu.title().replace('&', '')} → {what}"))
 
