@@ -11,6 +11,7 @@ The matrix of issue #6's sentences and their tests: ``/tmp/team/issue6-matrix.md
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -453,6 +454,66 @@ def test_rows_match_the_oracle(qtbot, window, trace):
         tp.plot.viewport(), Qt.MouseButton.LeftButton, pos=tp.viewport_pos_for(th, 1000)
     )
     assert tp.row_count() == n
+
+
+def test_proc_rows_label_wide_slices_and_select_them(qtbot, window):
+    """A proc row shows the goroutine it ran (the model's proc occupancy) labelled
+    "G<id> <start function>" when wide enough; a click selects that slice and the
+    status line names the goroutine."""
+    _open(qtbot, window, SERVICE)
+    tp = window.view.timeline
+    src = tp.source
+    tl = src.timeline
+    row = int(np.flatnonzero(src.row_kind == R_PROC)[0])
+    p = int(src.row_res[row])
+    occ = tl.proc_row(p)
+    i = int(np.argmax(occ.end_ns - occ.start_ns))
+    a, b, g = int(occ.start_ns[i]), int(occ.end_ns[i]), int(occ.g_idx[i])
+    name = f"G{int(tl.goroutines.goid[g])}"
+    func = tl.strings[int(tl.goroutines.start_func[g])]
+    tp.show_range(a - (b - a) // 2, b + (b - a) // 2)  # the slice is half the width
+    tp.scroll_to_row(row)
+    qtbot.wait(1)
+    tp.plot.viewport().repaint()
+    assert f"{name} {func}" in tp.track.drawn_labels
+    with qtbot.waitSignal(tp.selection.changed, timeout=2000):
+        qtbot.mouseClick(
+            tp.plot.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=tp.viewport_pos_for(row, (a + b) / 2),
+        )
+    sel = tp.selection.current
+    assert isinstance(sel, SpanRef)
+    assert sel.resource_kind == "proc"
+    assert sel.resource_idx == p
+    s, e, _ = tp.track.spans(row)
+    assert (int(s[sel.span_idx]), int(e[sel.span_idx])) == (a, b)
+    assert f"{name} " in tp.status.text()
+
+
+def test_cpu_samples_are_ticks_as_many_as_go_counts(qtbot, window):
+    """go1.27 cpusamples: the pinned "CPU samples (N)" row has Go's StackSample count
+    (the oracle), and the goroutine rows' ticks (every group expanded) add up to the
+    samples taken on a goroutine, each at a time inside the trace."""
+    trace = TRACES / "go1.27" / "cpusamples.trace"
+    by_kind = _expected(trace, "counts")["by_kind"]
+    if isinstance(by_kind, str):  # tracecount writes the map as Python text
+        by_kind = ast.literal_eval(by_kind)
+    want = int(by_kind["StackSample"])
+    _open(qtbot, window, trace)
+    labels = window.view.data.pinned.labels
+    assert f"CPU samples ({want:,})" in labels
+    tp = window.view.timeline
+    _expand_all(tp)
+    src = tp.source
+    total = 0
+    for row in np.flatnonzero(src.row_kind == R_GOROUTINE).tolist():
+        t = src.ticks(row)
+        if t is not None:
+            assert ((t >= 0) & (t <= src.duration_ns())).all()
+            total += len(t)
+    cs = src.timeline.cpu_samples
+    assert total == int((cs.g_idx >= 0).sum()) > want // 2
 
 
 def _waiting_ns(tl, g: int) -> int:
