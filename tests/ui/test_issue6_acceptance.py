@@ -456,6 +456,31 @@ def test_rows_match_the_oracle(qtbot, window, trace):
     assert tp.row_count() == n
 
 
+@pytest.mark.parametrize(
+    "trace",
+    [SERVICE, TRACES / "go1.22" / "service.trace", TRACES / "go1.27" / "flightrecorder.trace"],
+    ids=["go1.27-service", "go1.22-service", "go1.27-flightrecorder"],
+)
+def test_gc_and_stw_rows_have_gos_counts(qtbot, window, trace):
+    """The pinned GC row has one mark phase per GCBegin and the STW row one pause per
+    STWBegin of Go's raw event counts (the oracle); heap and goroutine plots are there."""
+    raw = _expected(trace, "raw")["by_kind"]
+    if isinstance(raw, str):
+        raw = ast.literal_eval(raw)
+    _open(qtbot, window, trace)
+    data = window.view.data
+    rows = dict(zip(data.pinned.labels, data.pinned.spans, strict=True))
+    assert len(rows["GC"][0]) == int(raw["GCBegin"])
+    assert len(rows["STW"][0]) == int(raw["STWBegin"])
+    for s, e, _ in rows.values():
+        assert (e >= s).all()
+        assert (s[1:] >= e[:-1]).all()  # one row: no overlaps
+    assert data.heap
+    assert data.counts
+    for t, v in (*data.heap.values(), *data.counts.values()):
+        assert len(t) == len(v) > 0
+
+
 def test_proc_rows_label_wide_slices_and_select_them(qtbot, window):
     """A proc row shows the goroutine it ran (the model's proc occupancy) labelled
     "G<id> <start function>" when wide enough; a click selects that slice and the
