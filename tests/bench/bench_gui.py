@@ -239,7 +239,8 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
     import threading
 
     import numpy as np
-    from PySide6.QtCore import QEventLoop, QTimer
+    import shiboken6
+    from PySide6.QtCore import QEventLoop, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
     class TimedApp(QApplication):
@@ -256,6 +257,13 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             self.depth += 1
             c0, t0 = time.thread_time(), time.perf_counter()
             try:
+                if not isinstance(obj, QObject):
+                    # PySide handed the receiver of a DeferredDelete over as a *QEvent*
+                    # (a stale wrapper at a reused address): passed back as it is, the
+                    # call failed and PySide formatted the argument error — its signature
+                    # module re-stat()s every imported module once the load imported
+                    # more, 10–26 ms, which the report named as stalls of ours
+                    obj = shiboken6.wrapInstance(shiboken6.getCppPointer(obj)[0], QObject)
                 return super().notify(obj, ev)
             finally:
                 self.depth -= 1
