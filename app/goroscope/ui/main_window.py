@@ -241,7 +241,7 @@ def describe_error(exc: BaseException, path: Path) -> tuple[str, str]:
         return (
             "Unsupported trace version",
             f"{path.name} is a Go execution trace in a format Goroscope cannot read:\n{exc}\n\n"
-            "Goroscope reads traces written by Go 1.21 and later (runtime/trace, "
+            "Goroscope reads traces written by Go 1.11 and later (runtime/trace, "
             "go test -trace, net/http/pprof/trace, the flight recorder).",
         )
     if isinstance(exc, TraceFormatError):
