@@ -153,6 +153,31 @@ def test_drag_enter_accepts_files_only(window):
     assert not enter(text)
 
 
+def test_drop_on_the_timeline_or_a_panel_opens_the_file(qtbot, window):
+    """A file dropped anywhere on the window — over the timeline of a loaded trace, over
+    a dock panel — opens it (the events reach the window from the child under the
+    cursor)."""
+    from PySide6.QtGui import QDragMoveEvent, QDropEvent
+
+    _open(qtbot, window, SERVICE)
+    other = TRACES / "go1.27" / "gc.trace"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    targets = [window.view.timeline.plot.viewport(), next(iter(window.docks.values())).widget()]
+    for target in targets:
+        pos = QPoint(30, 30)
+        enter = QDragEnterEvent(pos, *args)
+        QApplication.sendEvent(target, enter)
+        assert enter.isAccepted()
+        QApplication.sendEvent(target, QDragMoveEvent(pos, *args))
+        with qtbot.waitSignal(window.path_opened, timeout=2000) as opened:
+            QApplication.sendEvent(target, QDropEvent(QPointF(pos), *args))
+        assert opened.args == [str(other)]
+        window.cancel_load()
+        window.session.wait(30)
+
+
 def test_recent_files_persist_dedupe_cap_and_reopen(qtbot, window, settings_path, tmp_path):
     """QSettings ``recent``: newest first, no duplicates, at most MAX_RECENT, kept for the
     next window; File → Open Recent lists them and reopens one."""
