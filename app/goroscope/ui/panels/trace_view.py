@@ -5,7 +5,7 @@ Layout, top to bottom:
 * a **banner** (hidden unless the trace is damaged: what was read, what was lost),
 * pinned tracks above the rows, x-linked to the timeline: **GC / STW** (GC mark
   phases, stop-the-world pauses, CPU samples when the trace has them), **heap**
-  (in use and goal, MiB) and **goroutines** (how many are running, runnable,
+  (in use and goal; y labels in MiB/GiB) and **goroutines** (how many are running, runnable,
   waiting, in syscall, from the model's binned counters),
 * the :class:`~goroscope.ui.panels.timeline.TimelinePanel` over a
   :class:`~goroscope.ui.panels.trace_source.TraceTimelineSource` (procs, threads,
@@ -217,7 +217,7 @@ def build_view_data(
     end = tl.covered_ns
     heap = {}
     mib = 1.0 / (1 << 20)
-    for key, name in (("heap_in_use", "heap in use (MiB)"), ("heap_goal", "heap goal")):
+    for key, name in (("heap_in_use", "heap in use"), ("heap_goal", "heap goal")):
         s = tl.metrics.get(key)
         if s is not None and len(s):
             heap[name] = _step_xy(s.time_ns, s.value, end, mib)
@@ -270,7 +270,7 @@ _CURVE_FAMILIES = {
     "runnable": F.RUNNABLE,
     "waiting": F.BLOCKED_SYNC,
     "syscall": F.SYSCALL,
-    "heap in use (MiB)": F.SYSCALL,
+    "heap in use": F.SYSCALL,
     "heap goal": F.WAITING_OTHER,
 }
 
@@ -334,7 +334,7 @@ class TraceView(QWidget):
         self.count_plot = tp.add_header_plot(68)
         self._curves: dict[str, pg.PlotDataItem] = {}
         for plot, names in (
-            (self.heap_plot, ("heap in use (MiB)", "heap goal")),
+            (self.heap_plot, ("heap in use", "heap goal")),
             (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
         ):
             pi = plot.getPlotItem()
@@ -359,7 +359,7 @@ class TraceView(QWidget):
         self._curve_plot = {
             n: ("heap" if plot is self.heap_plot else "count")
             for plot, names in (
-                (self.heap_plot, ("heap in use (MiB)", "heap goal")),
+                (self.heap_plot, ("heap in use", "heap goal")),
                 (self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
             )
             for n in names
@@ -429,7 +429,7 @@ class TraceView(QWidget):
 
     def _scale_curves(self, tops: dict[str, float] | None = None, only: str | None = None) -> None:
         for key, plot, names in (
-            ("heap", self.heap_plot, ("heap in use (MiB)", "heap goal")),
+            ("heap", self.heap_plot, ("heap in use", "heap goal")),
             ("count", self.count_plot, ("goroutines running", "runnable", "waiting", "syscall")),
         ):
             if only is not None and key != only:
