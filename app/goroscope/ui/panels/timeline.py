@@ -423,11 +423,6 @@ class TimelinePanel(QWidget):
             key_of=getattr(source, "row_key", None),
             builder=source if hasattr(source, "spans_ready") else None,
         )
-        # whiskers in the legend's "created" / "exited" colours (they were a saturated
-        # green that read as "running" next to it, and a grey the legend did not name)
-        self.track.set_lifetime_colors(
-            self.palette_.color(StateFamily.CREATED), self.palette_.color(StateFamily.EXITED)
-        )
         self.view_box.addItem(self.track)
         self.aggregates = AggregateRowsItem(
             len(self._rows),
@@ -645,9 +640,6 @@ class TimelinePanel(QWidget):
                 ax.setPen(pal.grid)
         self.track.set_colors(pal.table(self.source.state_families()))
         self.track._highlight_color = QColor(pal.selection)
-        self.track.set_lifetime_colors(
-            pal.color(StateFamily.CREATED), pal.color(StateFamily.EXITED)
-        )
         self.summary_strip.set_colors(pal.table(self.source.state_families()))
         self.aggregates.set_color_of(pal.color)
         self.ticks.set_color(pal.color(StateFamily.CPU_SAMPLE))
