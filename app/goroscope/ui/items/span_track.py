@@ -392,11 +392,6 @@ class SpanTrackItem(pg.GraphicsObject):
         self._highlight = None if row is None or span_idx < 0 else (int(row), int(span_idx))
         self.update()
 
-    def set_lifetime_colors(self, unborn: QColor, dead: QColor) -> None:
-        """Kept for callers: the lifetime marks take the colour table's ``UNKNOWN`` and
-        ``EXITED`` colours (module docstring, "Lifetime"), so they match the legend."""
-        self.update()
-
     def set_marked(self, keys) -> None:
         """Mark the rows whose key is in ``keys`` with a band behind their spans."""
         self._marked = set(keys)
