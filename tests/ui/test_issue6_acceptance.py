@@ -270,6 +270,34 @@ def test_more_bad_inputs_give_a_dialog(qtbot, window, tmp_path, make, title):
     box.close()
 
 
+@pytest.mark.parametrize(
+    ("trace", "cut", "why"),
+    [
+        ("go1.21/gc.trace", 0.5, "old format"),  # Go reads an old trace whole: nothing
+        ("go1.21/cgo-cthreads.trace", 1.0, "old format"),  # Go rejects it (golang/go#29707)
+        ("go1.27/gc.trace", 0.004, "before the first complete generation"),
+    ],
+)
+def test_a_real_trace_go_cannot_read_is_not_called_not_a_trace(
+    qtbot, window, tmp_path, trace, cut, why
+):
+    """A file with a valid trace header that Go's reader rejects (cut, or one Go's
+    parser refuses) gets a dialog saying it is a damaged Go trace and why nothing shows —
+    not "does not look like a Go execution trace"."""
+    data = (TRACES / trace).read_bytes()
+    path = tmp_path / Path(trace).name
+    path.write_bytes(data[: int(len(data) * cut)])
+    with qtbot.waitSignal(window.load_failed, timeout=LOAD_TIMEOUT_MS):
+        window.open_path(path)
+    title, text = window.last_error
+    assert title == "Damaged or unreadable trace"
+    assert f"header “{data[:13].decode()}”" in text
+    assert why in text
+    assert "does not look like" not in text
+    assert "Traceback" not in window.error_box.text()
+    window.error_box.close()
+
+
 def _generation_starts(data: bytes) -> tuple[list[tuple[int, int]], int]:
     """Pure-Python walk of a Go 1.22+ trace's batch headers (format.md §2.3):
     ``([(generation, offset of its first batch)], offset of the first batch that runs

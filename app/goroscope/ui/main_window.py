@@ -232,6 +232,24 @@ class _SessionSignals(QObject):
 _SESSION_SIGNALS: list[_SessionSignals] = []
 
 
+#: the dialog's title for a trace with a valid header that Go's reader rejects
+DAMAGED_TITLE = "Damaged or unreadable trace"
+
+
+def _header_version(path: Path):
+    """The format :class:`~goroscope.format.version.Version` named by ``path``'s header,
+    or None (unreadable, not a trace header, an unknown version). Reads 18 bytes."""
+    from goroscope.format.errors import TraceFormatError
+    from goroscope.format.version import HEADER_SIZE, parse_header
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER_SIZE + 2)
+        return parse_header(head)[0]
+    except (OSError, TraceFormatError):
+        return None
+
+
 def describe_error(exc: BaseException, path: Path) -> tuple[str, str]:
     """(title, text) for a failed open, in a Go engineer's words."""
     from goroscope.format.errors import TraceFormatError, UnsupportedVersionError
@@ -245,6 +263,24 @@ def describe_error(exc: BaseException, path: Path) -> tuple[str, str]:
             "go test -trace, net/http/pprof/trace, the flight recorder).",
         )
     if isinstance(exc, TraceFormatError):
+        version = _header_version(path)
+        if version is not None:  # a real trace Go's reader rejects: say so, not "not a trace"
+            if version.is_v1:
+                why = (
+                    "Go's own tools read a trace in the old format (Go 1.11–1.21) as a "
+                    "whole and reject it at its first error; Goroscope does the same, so "
+                    "no part of it can be shown."
+                )
+            else:
+                why = (
+                    "The damage comes before the first complete generation: there is "
+                    "nothing complete to show."
+                )
+            return (
+                DAMAGED_TITLE,
+                f"{path.name} is a Go execution trace (header “go 1.{int(version)} trace”) "
+                f"but it cannot be read:\n{exc}\n\n{why}",
+            )
         return (
             "Not a Go execution trace",
             f"{path.name} does not look like a Go execution trace:\n{exc}\n\n"
@@ -689,6 +725,14 @@ class MainWindow(QMainWindow):
             self._show_first()
         if stage == Stage.STACKS_READY and self.view is not None:
             src = self.view.data.source
+            if session.read_error is not None and len(src.timeline.gen_first_ns) == 0:
+                # damaged before anything was complete: an empty timeline under a banner
+                # (its axis at "-80 ns") said less than the dialog a failed open gets
+                self._final_pending = False  # no "loaded": it failed
+                self._has_trace = False
+                self.view.show_banner("")
+                self.report_error(*describe_error(session.read_error, self.path or Path("?")))
+                return
             if session.read_error is not None and self.session.index is not None:
                 idx = self.session.index
                 self.view.show_banner(

@@ -380,7 +380,7 @@ class TimelinePanel(QWidget):
         self.selection = selection
         self.palette_ = palette or Palette()
         self._rows: Sequence = source.rows()  # may be lazy (virtual rows)
-        self._duration = max(int(source.duration_ns()), 1)
+        self._duration = max(int(source.duration_ns()), MIN_RANGE_NS)  # an empty trace: 0–100 ns
         self._history = ViewHistory()
         self._restoring = False
         self._top = 0.0
@@ -582,7 +582,7 @@ class TimelinePanel(QWidget):
         same = source is self.source
         self.source = source
         self._rows = source.rows()
-        self._duration = max(int(source.duration_ns()), 1)
+        self._duration = max(int(source.duration_ns()), MIN_RANGE_NS)  # an empty trace: 0–100 ns
         self.track.set_rows(
             len(self._rows),
             source.spans,
