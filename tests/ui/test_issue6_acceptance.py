@@ -208,6 +208,16 @@ def test_recent_files_persist_dedupe_cap_and_reopen(qtbot, window, settings_path
     assert opened.args == [want[4]]
     second.cancel_load()
     second.session.wait(30)
+    # a recent file deleted since: a message, and it leaves the list
+    gone = Path(want[2])
+    gone.unlink()
+    second.recent_menu.aboutToShow.emit()
+    item = next(a for a in second.recent_menu.actions() if a.text() == str(gone))
+    item.trigger()
+    assert second.last_error[0] == "Cannot open file"
+    second.error_box.close()
+    assert str(gone) not in second.recent_files()
+    assert len(second.recent_files()) == MAX_RECENT - 1
 
 
 def test_no_argument_opens_the_demo_trace(tmp_path):

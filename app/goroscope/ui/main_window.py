@@ -533,6 +533,12 @@ class MainWindow(QMainWindow):
         items = [x for x in self.recent_files() if x != p]
         self._settings.setValue("recent", [p, *items][:MAX_RECENT])
 
+    def _forget(self, path: Path) -> None:
+        p = str(path.resolve())
+        items = self.recent_files()
+        if p in items:
+            self._settings.setValue("recent", [x for x in items if x != p])
+
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         for p in self.recent_files():
@@ -554,6 +560,7 @@ class MainWindow(QMainWindow):
         self.path = path
         self.setWindowTitle(f"{path.name} — Goroscope")
         if not path.is_file():
+            self._forget(path)  # a recent file moved or deleted leaves the menu
             self.report_error("Cannot open file", f"{path} does not exist or is not a file.")
             return
         self.snapshots_shown = 0
