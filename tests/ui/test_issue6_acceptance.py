@@ -1134,3 +1134,14 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
     assert moved[0] > other
     assert tp.track.marked_rows(0, tp.row_count()) == moved
     assert tp.status.text() == text
+    # a newer snapshot's source (same model here): the row is found again and re-summed
+    from goroscope.ui.panels.trace_source import TraceTimelineSource
+
+    tp.scroll_to_row(moved[0])
+    newer = TraceTimelineSource(src.timeline, src)
+    tp.set_source(newer)
+    qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=10_000)
+    row = next(r for r in tp.visible_rows() if tp.track.key_of(r) == key)
+    text = tp.status.text()
+    assert " across 1 selected row — " in text
+    _check_status(tp, text, _plain_sum(tp, [row], cur.t0_ns, cur.t1_ns))

@@ -1152,15 +1152,20 @@ class TimelinePanel(QWidget):
 
     def range_rows(self, rng: TimeRange) -> tuple[list[int] | None, str]:
         """The rows whose time per state the status line sums for ``rng`` and how it
-        names them: the rows of the Shift+drag that selected it, else the visible rows
-        of a big layout, else every row (None)."""
+        names them: the rows of the Shift+drag that selected it (found again among the
+        visible rows after a relayout or a newer snapshot), else the visible rows of a
+        big layout, else every row (None)."""
         drag = self._drag_sel
-        if drag is not None and drag[0] == rng and drag[3] is self.source:
+        if drag is not None and drag[0] == rng:
             rows = drag[2]
-            if all(
+            same = drag[3] is self.source and all(
                 r < len(self._rows) and self.track.key_of(r) == k
                 for r, k in zip(rows, drag[1], strict=True)
-            ):
+            )
+            if not same:  # moved: where are they now (they were dragged over, visible)
+                keys = set(drag[1])
+                rows = [r for r in self.visible_rows() if self.track.key_of(r) in keys]
+            if same or len(rows) == len(drag[1]):
                 collapsed = sum(1 for r in rows if self._aggregate_of(r) is not None)
                 note = f" (not counted: {collapsed} collapsed groups)" if collapsed else ""
                 n = len(rows)
