@@ -250,6 +250,7 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             super().__init__(argv)
             self.depth = 0
             self.events: list[tuple[float, float, str]] = []  # (start s, cpu ms, what)
+            self.stale = 0  # receivers PySide handed over with a wrong (stale) wrapper
             self.n_top = 0  # top-level events since the last tick, and their CPU (ms)
             self.cpu_top = 0.0
 
@@ -263,7 +264,12 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
                     # call failed and PySide formatted the argument error — its signature
                     # module re-stat()s every imported module once the load imported
                     # more, 10–26 ms, which the report named as stalls of ours
-                    obj = shiboken6.wrapInstance(shiboken6.getCppPointer(obj)[0], QObject)
+                    # (the stale wrapper dropped from PySide's address map first: else
+                    # wrapInstance may hand the same QEvent wrapper back)
+                    self.stale += 1
+                    addr = shiboken6.getCppPointer(obj)[0]
+                    shiboken6.invalidate(obj)
+                    obj = shiboken6.wrapInstance(addr, QObject)
                 return super().notify(obj, ev)
             finally:
                 self.depth -= 1
@@ -456,6 +462,7 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
             "total_ms": sum(r[2] for r in gc_runs),
         },
         "after_load_gc": [{"at_s": a - t0, "cpu_ms": c, "wall_ms": w} for a, c, w in after_gc],
+        "stale_receivers": app.stale,
         "after_load_freeze": [
             {"at_s": a - t0, "cpu_ms": c, "frozen": f, "frozen_objects": n_frozen}
             for a, c, f in froze
@@ -564,6 +571,8 @@ def _print_stall(res: dict) -> None:
         f"[target ~{STALL_SLOT_MS:.0f} ms]; longest single event {res['event_max_ms']:.1f} ms\n"
         f"  wall per gap: max {res['wall_max_ms']:.0f} ms, p99 {res['wall_p99_ms']:.0f} ms\n"
     )
+    if res.get("stale_receivers"):
+        w(f"  (receivers re-wrapped as QObject: {res['stale_receivers']})\n")
     g = res.get("gc_gui")
     if g:
         w(
