@@ -89,6 +89,7 @@ class StateFamily(IntEnum):
     STW = 16
     REGION = 17
     CPU_SAMPLE = 18
+    WAITING = 19  # waiting for any reason: group strips and the goroutine-count plot
 
 
 #: Human names, as shown in tooltips and the legend.
@@ -112,6 +113,7 @@ FAMILY_NAMES: dict[StateFamily, str] = {
     StateFamily.STW: "stop-the-world",
     StateFamily.REGION: "user region",
     StateFamily.CPU_SAMPLE: "CPU sample",
+    StateFamily.WAITING: "waiting",
 }
 
 # (light, dark) hex per family. Chosen for distinct hues and similar weight;
@@ -139,24 +141,36 @@ _COLORS: dict[StateFamily, tuple[str, str]] = {
     StateFamily.STW: ("#e0115f", "#ff3d7f"),
     StateFamily.REGION: ("#8dbbe6", "#4f7fa8"),
     StateFamily.CPU_SAMPLE: ("#000000", "#ffffff"),
+    # any blocking reason summed (a collapsed group's strip): a muted mauve, not the red of
+    # "blocked: sync" — a net/http group waiting on the network read as mutex contention
+    StateFamily.WAITING: ("#9a6a78", "#b88a96"),
 }
 
 
 #: What the legend lists, in this order: every family the timeline draws. ``CREATED`` is
-#: left out (no span of a real trace has it: a goroutine's first span is its creation).
+#: left out (no span of a real trace has it: a goroutine's first span is its creation);
+#: ``WAITING`` (the group strips' "waiting for any reason") follows "waiting (other)".
 LEGEND_FAMILIES: tuple[StateFamily, ...] = tuple(
-    f for f in StateFamily if f is not StateFamily.CREATED
+    g
+    for f in StateFamily
+    if f not in (StateFamily.CREATED, StateFamily.WAITING)
+    for g in ((f, StateFamily.WAITING) if f is StateFamily.WAITING_OTHER else (f,))
 )
 #: Legend text where it differs from :data:`FAMILY_NAMES` (what is drawn, not the state).
 LEGEND_NAMES: dict[StateFamily, str] = {
     StateFamily.EXITED: "exit",
     StateFamily.UNKNOWN: "state unknown",
+    StateFamily.WAITING: "waiting (groups)",
 }
 #: Tooltips of legend entries that need a sentence.
 LEGEND_TIPS: dict[StateFamily, str] = {
     StateFamily.EXITED: (
         "A goroutine's exit: a thin tick. Nothing is drawn where a goroutine does not "
         "exist (before its creation, after its exit)."
+    ),
+    StateFamily.WAITING: (
+        "A collapsed group's strip and the goroutine plot: goroutines waiting for any "
+        "reason (sync, channels, select, network, sleep, …); its rows show which."
     ),
     StateFamily.UNKNOWN: (
         "Dashed: the goroutine already existed when the trace (or flight-recorder "
