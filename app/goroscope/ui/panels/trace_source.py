@@ -135,7 +135,7 @@ class GoroutineStats:
 
 #: aggregate columns, in the order the strip stacks them (bottom first)
 _AGG_STATES = (GoState.Running, GoState.Runnable, GoState.Waiting, GoState.Syscall)
-_AGG_FAMILIES = (F.RUNNING, F.RUNNABLE, F.BLOCKED_SYNC, F.SYSCALL)
+_AGG_FAMILIES = (F.RUNNING, F.RUNNABLE, F.WAITING, F.SYSCALL)  # WAITING: any reason
 
 
 def goroutine_stats(
