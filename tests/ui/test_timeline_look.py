@@ -347,3 +347,37 @@ def test_stacked_plots_share_one_time_axis_to_the_pixel(qtbot, open_window, size
                 x, _ = _to_px(plot, t, 0)
                 xs.append(plot.mapToGlobal(plot.rect().topLeft()).x() + x)
             assert max(xs) - min(xs) <= 1.0, (t, xs)
+
+
+def test_group_strips_draw_waiting_in_the_legends_waiting_colour(qtbot, open_window):
+    """A collapsed group's strip stacks "waiting for any reason" (the model's GoState
+    Waiting, every reason) in the legend's "waiting (groups)" colour — it was the red of
+    "blocked: sync", so net/http groups waiting on the network read as mutex contention;
+    the goroutine plot's "waiting" curve has the same colour."""
+    from goroscope.ui.panels.trace_source import R_GROUP
+
+    win = open_window(TRACES / "go1.27" / "service.trace")
+    view = win.view
+    tp = view.timeline
+    pal = view.palette_
+    waiting = pal.color(StateFamily.WAITING).rgb()
+    sync = pal.color(StateFamily.BLOCKED_SYNC).rgb()
+    swatch = tp.legend.swatches[StateFamily.WAITING]
+    assert not swatch.isHidden()
+    assert pal.color(StateFamily.WAITING).name() in swatch.styleSheet()
+    assert view._curves["waiting"].opts["pen"].color().rgb() == waiting
+    src = tp.source
+    img = _grab(tp.plot)
+    strips = 0
+    for r in tp.visible_rows():
+        if int(src.row_kind[r]) != R_GROUP or src.aggregate(r) is None:
+            continue
+        strips += 1
+        x_lo = int(_to_px(tp.plot, 0.0, 0)[0]) + 2
+        x_hi = int(_to_px(tp.plot, float(src.duration_ns()), 0)[0]) - 2
+        ya, yb = (int(_to_px(tp.plot, 0.0, r + f)[1]) for f in (0.15, 0.85))
+        px = {img.pixel(x, y) for x in range(x_lo, x_hi, 3) for y in range(ya, yb)}
+        assert sync not in px, tp._rows[r].label
+        if waiting in px:
+            strips += 100
+    assert strips > 100  # some strip drew waiting goroutines

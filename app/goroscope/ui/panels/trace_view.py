@@ -268,7 +268,7 @@ def _identity(row: int) -> int:
 _CURVE_FAMILIES = {
     "goroutines running": F.RUNNING,
     "runnable": F.RUNNABLE,
-    "waiting": F.BLOCKED_SYNC,
+    "waiting": F.WAITING,
     "syscall": F.SYSCALL,
     "heap in use": F.SYSCALL,
     "heap goal": F.WAITING_OTHER,
