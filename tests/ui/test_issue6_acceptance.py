@@ -1033,6 +1033,19 @@ def test_mouse_navigation_on_a_real_trace(qtbot, window):
     assert np.allclose(tp.view_range(), (p0, p1), rtol=1e-9, atol=1)
     QTest.keyClick(tp.plot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.allclose(tp.view_range(), zoomed, rtol=1e-9, atol=1)
+    # W / S with the mouse over the plot zoom at the cursor: the time under it stays
+    z0, z1 = tp.view_range()
+    at = z0 + 0.8 * (z1 - z0)
+    pos = tp.viewport_pos_for(3, at)
+    QTest.mouseMove(vp, pos)
+    qtbot.waitUntil(lambda: tp._hover_t is not None, timeout=2000)
+    t_cursor = tp._hover_t
+    for key, factor in ((Qt.Key.Key_W, 0.7), (Qt.Key.Key_S, 1 / 0.7)):
+        w0 = tp.view_range()[1] - tp.view_range()[0]
+        QTest.keyClick(tp.plot, key)
+        a0, a1 = tp.view_range()
+        assert a1 - a0 == pytest.approx(w0 * factor, rel=1e-6)
+        assert abs(tp.viewport_pos_for(3, t_cursor).x() - pos.x()) <= 1
 
 
 def _printed_states(text: str) -> dict[str, float]:
