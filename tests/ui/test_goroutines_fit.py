@@ -1,4 +1,4 @@
-"""Goroutines panel: the tables' columns are fitted after a fill, in a later timer turn
+"""Goroutines panel: the tables' columns are fitted after a fill, by a zero timer
 (not as a posted call in the same batch as the fill, the views' own updates and the
 layout: one 25 ms run on the GUI thread after big.trace's load)."""
 

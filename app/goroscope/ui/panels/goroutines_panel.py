@@ -65,8 +65,6 @@ WIDE_PX = 900
 #: names elide (middle), Goroutine / Start function / Total stay in view in ~300 px
 FUNC_PX = 220
 FUNC_NARROW_PX = 140
-#: the tables' columns are fitted this long after a fill (ms; see show_analysis)
-FIT_DELAY_MS = 30
 #: statistics offered for the group table (index into DIST_STATS)
 _STATS = ("total", "min", "median", "p90", "p99", "max")
 _SHORT = {
@@ -156,6 +154,10 @@ class GoroutinesPanel(QWidget):
         lay.addWidget(self.splitter, 1)
         self.splitter.reoriented.connect(self._fit_columns)
 
+        self._fit_timer = QTimer(self)  # fits the tables' columns after a fill
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_columns)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(150)
@@ -280,12 +282,13 @@ class GoroutinesPanel(QWidget):
             self.goroutine_view.horizontalHeader().setSortIndicator(
                 self.goroutine_model.column_index("Total"), Qt.SortOrder.DescendingOrder
             )
-        # sized a little later, not on top of the fill: ~2–6 ms for 20 columns of 2.16 M
-        # rows (fit_columns samples), ~20 ms the first time in a process (Qt enums). NOTE:
-        # not singleShot(0) — that is a posted call, run in the same batch as the fill's
-        # and the views' own posted events and layout (one 25 ms run without a timer or
-        # input in between after big.trace's load, bench_gui --stall); a timer comes after
-        QTimer.singleShot(FIT_DELAY_MS, self, self._fit_columns)
+        # sized in a later event-loop turn, not on top of the fill: ~2–6 ms for 20 columns
+        # of 2.16 M rows (fit_columns samples), ~20 ms the first time in a process (Qt
+        # enums). NOTE: a zero timer, not singleShot(0) — that is a posted call, run in the
+        # same batch as the fill's and the views' own posted events and layout (one 25 ms
+        # run without a timer or input in between after big.trace's load, bench_gui
+        # --stall); a timer runs in the timer pass, after them
+        self._fit_timer.start()
         self._fill_groups()
         self.status.setText(f"{a.n_summary:,} goroutines in {len(names):,} groups")
         self._apply_filter()
