@@ -51,8 +51,12 @@ LABEL_MIN_CHARS = 3
 #: an elided label is cut to its width rounded down to a multiple of this (px): the
 #: label cache's key, so neighbouring widths share one ``elidedText``
 LABEL_BUCKET_PX = 8
-#: the label caches are dropped when they hold more entries than this
-LABEL_CACHE_MAX = 100_000
+#: the name caches (widths, elided names) are dropped when they hold more entries than
+#: this (a few MB of strings at most)
+LABEL_CACHE_MAX = 50_000
+#: the laid-out labels (``QStaticText``, glyph positions: ~1 KB each) likewise; a frame
+#: draws at most 3,000 labels
+STATIC_CACHE_MAX = 8_192
 
 _PALETTE = (
     "#e8a15c",
@@ -271,7 +275,7 @@ class FlameGraphItem(pg.GraphicsObject):
                 if text:
                     st = statics.get(text)
                     if st is None:
-                        if len(statics) >= LABEL_CACHE_MAX:
+                        if len(statics) >= STATIC_CACHE_MAX:
                             statics.clear()
                         st = statics[text] = QStaticText(text)
                         st.setTextFormat(Qt.TextFormat.PlainText)
