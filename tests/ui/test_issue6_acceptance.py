@@ -669,6 +669,53 @@ def test_sort_keys_order_every_expanded_group(qtbot, window):
     assert all(int(st.blocked_ns[g]) == v for g, v in blocked.items())
 
 
+def test_shift_drag_over_collapsed_groups_counts_their_members(qtbot, window):
+    """Rows of collapsed groups selected with the range: their members' time per state
+    (running, runnable, waiting, syscall) is counted from the groups' strips — for a
+    range on bin edges exactly the members' time, recomputed here from model rows."""
+    _open(qtbot, window, SERVICE)
+    tp = window.view.timeline
+    src = tp.source
+    tl = src.timeline
+    headers = [
+        int(r)
+        for r in np.flatnonzero(src.row_kind == R_GROUP)
+        if not src.group_expanded(int(src.row_res[r]))
+    ][:3]
+    assert headers == list(range(headers[0], headers[0] + len(headers)))  # adjacent rows
+    a0, bin_ns, times, _ = src.aggregate(headers[0])
+    k0, k1 = len(times) // 5, len(times) // 2
+    t0, t1 = a0 + k0 * bin_ns, a0 + k1 * bin_ns
+    tp.scroll_to_row(headers[0])
+    qtbot.wait(1)
+    tp.select_range(t0, t1, headers[0] + 0.3, headers[-1] + 0.7)
+    qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=10_000)
+    text = tp.status.text()
+    n = len(headers)
+    assert f" across {n} selected rows ({n} collapsed groups by their strips) — " in text
+    from goroscope.ui.theme import FAMILY_NAMES, StateFamily
+
+    states = {  # the strips' four columns
+        GoState.Running: FAMILY_NAMES[StateFamily.RUNNING],
+        GoState.Runnable: FAMILY_NAMES[StateFamily.RUNNABLE],
+        GoState.Waiting: FAMILY_NAMES[StateFamily.WAITING],
+        GoState.Syscall: FAMILY_NAMES[StateFamily.SYSCALL],
+    }
+    want = dict.fromkeys(states.values(), 0)
+    for h in headers:
+        for g in src.group_members[int(src.row_res[h])].tolist():
+            r = tl.goroutine_row(g)
+            for s, e, st in zip(
+                r.start_ns.tolist(), r.end_ns.tolist(), r.state.tolist(), strict=True
+            ):
+                if GoState(st) in states:
+                    want[states[GoState(st)]] += max(0, min(e, t1) - max(s, t0))
+    printed = _printed_states(text)
+    assert set(printed) == {k for k, v in want.items() if v > 0}
+    for name, v in printed.items():
+        assert _close(v, want[name]), (name, v, want[name])
+
+
 def test_aggregate_row_equals_an_independent_count(qtbot, window):
     """A collapsed group's strip: mean goroutines running / runnable / waiting / in
     syscall per bin, recomputed by overlapping each member's model spans with the bins."""
@@ -838,7 +885,7 @@ def _goroutine_span(src, *, blocked: bool):
 
 
 @pytest.mark.parametrize("blocked", [True, False])
-def test_hover_tooltip_on_real_spans(qtbot, window, blocked):
+def test_hover_tooltip_on_real_spans(qtbot, window, monkeypatch, blocked):
     """Mouse over a real span: the tooltip names the goroutine, its state and (blocked)
     the reason, and the start and duration of the model's span."""
     _open(qtbot, window, SERVICE)
@@ -856,13 +903,18 @@ def test_hover_tooltip_on_real_spans(qtbot, window, blocked):
     seen = []
     from goroscope.ui.panels import timeline as timeline_mod
 
-    orig = timeline_mod.QToolTip.showText
-    timeline_mod.QToolTip.showText = staticmethod(lambda _pos, text, *_a: seen.append(text))
-    try:
-        QTest.mouseMove(tp.plot.viewport(), tp.viewport_pos_for(row, (a + b) / 2))
-        qtbot.waitUntil(lambda: bool(seen), timeout=2000)
-    finally:
-        timeline_mod.QToolTip.showText = orig
+    class _Tip:  # the module's QToolTip, not PySide's class (left untouched)
+        @staticmethod
+        def showText(_pos, text, *_a):  # noqa: N802 - Qt's name
+            seen.append(text)
+
+        @staticmethod
+        def hideText():  # noqa: N802 - Qt's name
+            pass
+
+    monkeypatch.setattr(timeline_mod, "QToolTip", _Tip)
+    QTest.mouseMove(tp.plot.viewport(), tp.viewport_pos_for(row, (a + b) / 2))
+    qtbot.waitUntil(lambda: bool(seen), timeout=2000)
     text = seen[-1]
     state, reason = tl.kinds[int(r.kind[i])]
     assert f"G{int(tl.goroutines.goid[g])} " in text
@@ -1055,6 +1107,16 @@ def _printed_states(text: str) -> dict[str, float]:
     }
 
 
+def _band_rows(tp) -> list[int]:
+    """The rows the selected range's outline covers (none when hidden)."""
+    if not tp.rows_band.isVisible():
+        return []
+    r = tp.rows_band.rect()
+    sel = tp.selection.current
+    assert (r.left(), r.right()) == (sel.t0_ns, sel.t1_ns)  # inside the time band
+    return list(range(round(r.top()), round(r.bottom())))
+
+
 def _plain_sum(tp, rows, t0: int, t1: int) -> dict[int, int]:
     per: dict[int, int] = {}
     for row in rows:
@@ -1107,7 +1169,7 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
     px = tp.ns_per_px()
     assert abs(sel.t0_ns - t0) <= 2 * px
     assert abs(sel.t1_ns - t1) <= 2 * px
-    assert tp.track.marked_rows(0, tp.row_count()) == rows
+    assert _band_rows(tp) == rows
     qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=10_000)
     text = tp.status.text()
     assert text.startswith("range ")
@@ -1132,9 +1194,9 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
     text = tp.status.text()
     assert " across 1 selected row — " in text
     _check_status(tp, text, _plain_sum(tp, [other], cur.t0_ns, cur.t1_ns))
-    assert tp.track.marked_rows(0, tp.row_count()) == [other]
+    assert _band_rows(tp) == [other]
 
-    # a group above expanded: the rows move, the marks follow them, the sums stay
+    # a group above expanded: the rows move, the outline follows them, the sums stay
     text = tp.status.text()
     key = tp.track.key_of(other)
     header = next(
@@ -1145,7 +1207,7 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
     tp._on_view_clicked(1000.0, header + 0.5)
     moved = [r for r in range(tp.row_count()) if tp.track.key_of(r) == key]
     assert moved[0] > other
-    assert tp.track.marked_rows(0, tp.row_count()) == moved
+    assert _band_rows(tp) == moved
     assert tp.status.text() == text
     # a newer snapshot's source (same model here): the row is found again and re-summed
     from goroscope.ui.panels.trace_source import TraceTimelineSource

@@ -45,10 +45,20 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QScrollBar,
@@ -454,6 +464,12 @@ class TimelinePanel(QWidget):
         self._range_band.setZValue(40)
         self._range_band.setVisible(False)
         self.view_box.addItem(self._range_band, ignoreBounds=True)
+        # the rows a Shift+drag selected, outlined inside the range band
+        self.rows_band = QGraphicsRectItem()
+        self.rows_band.setZValue(45)
+        self.rows_band.setVisible(False)
+        self._rows_band_colors()
+        self.view_box.addItem(self.rows_band, ignoreBounds=True)
 
         # Summary strip above the rows: how many rows are in each state over time.
         self.summary = pg.PlotWidget(background=self.palette_.background)
@@ -490,8 +506,10 @@ class TimelinePanel(QWidget):
         self._pending_reveal: tuple[Selection, object] | None = None  # (value, row key)
         self.track.row_built.connect(self._on_row_built)
         self._refine_request: tuple | None = None
-        self._range_request: tuple | None = None  # (id, TimeRange, rows label, source)
-        #: the last Shift+drag: (TimeRange, row keys, rows, source) — its rows are summed
+        #: (id, TimeRange, rows label, source, collapsed groups' time per state)
+        self._range_request: tuple | None = None
+        #: the last Shift+drag: (TimeRange, row keys, rows, source, (kind, resource) per
+        #: row) — its rows are summed
         self._drag_sel: tuple | None = None
         #: the TimeRange and source whose time per state the status line shows
         self._range_shown: tuple | None = None
@@ -644,9 +662,19 @@ class TimelinePanel(QWidget):
         self.aggregates.set_color_of(pal.color)
         self.ticks.set_color(pal.color(StateFamily.CPU_SAMPLE))
         self._range_band.setBrush(pg.mkBrush(pal.range_fill))
+        self._rows_band_colors()
         self.legend.set_palette(pal)
         self._widget_palette()
         self.row_axis.update()
+
+    def _rows_band_colors(self) -> None:
+        pen = QPen(QColor(self.palette_.selection))
+        pen.setCosmetic(True)  # 1.5 device px at any zoom
+        pen.setWidthF(1.5)
+        self.rows_band.setPen(pen)
+        fill = QColor(self.palette_.selection)
+        fill.setAlpha(18)  # the spans under it keep their colours
+        self.rows_band.setBrush(fill)
 
     def view_hint(self) -> ViewHint:
         """What the view shows now, for jobs preparing the next snapshot (read on any thread).
@@ -950,9 +978,6 @@ class TimelinePanel(QWidget):
         if key_of is None:
             return set()
         goroutines: list[int] = []
-        if isinstance(sel, TimeRange):
-            drag = self._drag_sel
-            return set(drag[1]) if drag is not None and drag[0] == sel else set()
         if isinstance(sel, TaskRef):
             got = self._task_extent(sel.task_idx)
             goroutines = got[1] if got is not None else []
@@ -1144,32 +1169,48 @@ class TimelinePanel(QWidget):
             r1 = min(max(int(math.floor(y1)), r0), len(self._rows) - 1)
             rows = list(range(r0, r1 + 1))
             keys = tuple(self.track.key_of(r) for r in rows)
-            self._drag_sel = (rng, keys, rows, self.source)
+            specs = tuple((self._rows[r].kind, self._rows[r].resource_idx) for r in rows)
+            self._drag_sel = (rng, keys, rows, self.source, specs)
         if self.selection.current == rng:  # the same time, other rows: no signal
             self._on_selection_changed(rng, rng)
         else:
             self.selection.set(rng)
 
+    def dragged_rows(self, rng: TimeRange) -> list[int] | None:
+        """The rows the Shift+drag that selected ``rng`` went over, where they are now
+        (after a relayout or a newer snapshot: found by resource through the source's
+        index, else among the visible rows); None when ``rng`` came from elsewhere or a
+        row is gone."""
+        drag = self._drag_sel
+        if drag is None or drag[0] != rng:
+            return None
+        rows, keys, specs = drag[2], drag[1], drag[4]
+        if drag[3] is self.source and all(
+            r < len(self._rows) and self.track.key_of(r) == k
+            for r, k in zip(rows, keys, strict=True)
+        ):
+            return rows
+        visible = None
+        found = []
+        for key, (kind, res) in zip(keys, specs, strict=True):
+            r = self.row_of(SpanRef(kind, res, 0)) if res >= 0 else None
+            if r is None or not 0 <= r < len(self._rows) or self.track.key_of(r) != key:
+                if visible is None:  # (nested region rows, headers): where in view
+                    visible = {self.track.key_of(v): v for v in self.visible_rows()}
+                r = visible.get(key)
+            if r is None:
+                return None
+            found.append(r)
+        return sorted(found)
+
     def range_rows(self, rng: TimeRange) -> tuple[list[int] | None, str]:
         """The rows whose time per state the status line sums for ``rng`` and how it
-        names them: the rows of the Shift+drag that selected it (found again among the
-        visible rows after a relayout or a newer snapshot), else the visible rows of a
-        big layout, else every row (None)."""
-        drag = self._drag_sel
-        if drag is not None and drag[0] == rng:
-            rows = drag[2]
-            same = drag[3] is self.source and all(
-                r < len(self._rows) and self.track.key_of(r) == k
-                for r, k in zip(rows, drag[1], strict=True)
-            )
-            if not same:  # moved: where are they now (they were dragged over, visible)
-                keys = set(drag[1])
-                rows = [r for r in self.visible_rows() if self.track.key_of(r) in keys]
-            if same or len(rows) == len(drag[1]):
-                collapsed = sum(1 for r in rows if self._aggregate_of(r) is not None)
-                note = f" (not counted: {collapsed} collapsed groups)" if collapsed else ""
-                n = len(rows)
-                return rows, f" across {n} selected row{'s' if n != 1 else ''}{note}"
+        names them: the rows of the Shift+drag that selected it (:meth:`dragged_rows`),
+        else the visible rows of a big layout, else every row (None)."""
+        rows = self.dragged_rows(rng)
+        if rows is not None:
+            n = len(rows)
+            return rows, f" across {n} selected row{'s' if n != 1 else ''}"
         if len(self._rows) > 300:  # the visible ones of a big layout (spans built per row)
             rows = list(self.visible_rows())
             return rows, f" across {len(rows)} visible rows"
@@ -1193,6 +1234,10 @@ class TimelinePanel(QWidget):
             # already shown, still hold (same model); the marks follow the rows' keys
             return
         arrays = self._range_rows(rows)
+        n = len(list(self.source.state_families()))
+        groups, n_groups = self._collapsed_group_time(rows, rng, n)
+        if n_groups:  # their members have no rows: their strips' bins count for them
+            where += f" ({n_groups} collapsed groups by their strips)"
         pending = sum(
             1
             for r in (rows if rows is not None else range(len(self._rows)))
@@ -1200,10 +1245,9 @@ class TimelinePanel(QWidget):
         )
         if pending:  # long rows built in a job: say so rather than sum less in silence
             where += f" ({pending} rows still loading: not counted)"
-        n = len(list(self.source.state_families()))
         self._range_shown = None
         if self._bridge is None:
-            per = state_time_job(arrays, int(rng.t0_ns), int(rng.t1_ns), n)
+            per = state_time_job(arrays, int(rng.t0_ns), int(rng.t1_ns), n) + groups
             self.status.setText(self._range_status(rng, where, per))
             self._range_shown = (rng, self.source)
             return
@@ -1216,8 +1260,39 @@ class TimelinePanel(QWidget):
             n,
             cancel=JobBridge.CANCEL,
         )
-        self._range_request = (rid, rng, where, self.source)
+        self._range_request = (rid, rng, where, self.source, groups)
         self.status.setText(self._range_status(rng, where, None))
+
+    def _collapsed_group_time(
+        self, rows: Sequence[int] | None, rng: TimeRange, n: int
+    ) -> tuple[NDArray[np.float64], int]:
+        """ns per state code in ``rng`` of the members of the collapsed groups among
+        ``rows`` (default: all), from their aggregate strips (time per state per bin,
+        summed over the members; a bin partly inside counts in proportion), and how
+        many such groups there were. Cheap (a few thousand bins per group): GUI thread."""
+        out = np.zeros(n, np.float64)
+        fn = getattr(self.source, "aggregate", None)
+        if fn is None:
+            return out, 0
+        windowed = hasattr(self.source, "refine_job")
+        count = 0
+        for r in rows if rows is not None else range(len(self._rows)):
+            agg = fn(r, rng.t0_ns, rng.t1_ns) if windowed else fn(r)
+            if agg is None:
+                continue
+            count += 1
+            a0, bin_ns, times, fams = agg
+            lo, hi = (rng.t0_ns - a0) / bin_ns, (rng.t1_ns - a0) / bin_ns
+            i0, i1 = max(int(math.floor(lo)), 0), min(int(math.ceil(hi)), len(times))
+            if i1 <= i0:
+                continue
+            idx = np.arange(i0, i1)
+            inside = np.clip(np.minimum(idx + 1, hi) - np.maximum(idx, lo), 0.0, 1.0)
+            sums = (np.asarray(times[i0:i1], np.float64) * inside[:, None]).sum(axis=0)
+            for f, v in zip(fams, sums.tolist(), strict=True):
+                if 0 <= int(f) < n:
+                    out[int(f)] += v
+        return out, count
 
     def _cancel_range_stats(self) -> None:
         if self._range_request is not None and self._bridge is not None:
@@ -1297,7 +1372,7 @@ class TimelinePanel(QWidget):
         if rq is not None and rq[0] == request_id:
             self._range_request = None
             if rq[3] is self.source and self.selection.current == rq[1]:
-                self.status.setText(self._range_status(rq[1], rq[2], result))
+                self.status.setText(self._range_status(rq[1], rq[2], result + rq[4]))
                 self._range_shown = (rq[1], rq[3])
             return
         ref = self._refine_request
@@ -1342,6 +1417,7 @@ class TimelinePanel(QWidget):
         if not isinstance(new, TimeRange):
             self._range_shown = None
         self._range_band.setVisible(isinstance(new, TimeRange))
+        self.rows_band.setVisible(False)
         self.track.set_highlight(None)
         keys = self._marked_keys(new)
         self.track.set_marked(keys)
@@ -1372,6 +1448,11 @@ class TimelinePanel(QWidget):
                 return
         if isinstance(new, TimeRange):
             self._range_band.setRegion((new.t0_ns, new.t1_ns))
+            rows = self.dragged_rows(new)
+            if rows:
+                r0, r1 = min(rows), max(rows) + 1
+                self.rows_band.setRect(QRectF(new.t0_ns, r0, new.t1_ns - new.t0_ns, r1 - r0))
+                self.rows_band.setVisible(True)
             self._submit_range_stats(new)
             return
         self.status.setText("")
