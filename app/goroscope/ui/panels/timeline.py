@@ -535,7 +535,11 @@ class TimelinePanel(QWidget):
         # a long line (a range's time per state) is clipped, never widens the panel
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status.setMinimumWidth(1)
-        self.legend = LegendWidget(self.palette_, columns=7)
+        # 6 columns: ~770 px wide. At 7 (~945 px since the "waiting (groups)" entry) the
+        # legend's minimum width held the timeline at 949 px in a 1280-px window and
+        # squeezed the dock column to 160 px; and never let it widen the window again.
+        self.legend = LegendWidget(self.palette_, columns=6)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._legend_for(source)
         self._header_plots: list[pg.PlotWidget] = []
         self._widget_palette()
