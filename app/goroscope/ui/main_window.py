@@ -29,9 +29,8 @@ The GUI thread's ~10 ms budget while loading (STYLE §4.4): the view is built an
 laid out with the window (under the placeholder); a snapshot is swapped in one
 event-loop turn and painted plot by plot in the next ones (``TraceView``, "Staged
 repaint"); ``loaded`` comes once those paints ran; Python's automatic *full* GC is
-held off while a load runs (:func:`_defer_full_gc`), the objects of the imports
-are frozen once (:func:`_freeze_startup_objects`) and those a load leaves at its end
-(:func:`_freeze_load`). ``tests/bench/bench_gui.py
+held off while a load runs (:func:`_defer_full_gc`) and the objects of the imports
+are frozen once (:func:`_freeze_startup_objects`). ``tests/bench/bench_gui.py
 --stall`` measures it.
 
 Signals: ``path_opened(str)`` when a load starts, ``loaded()`` when the view
@@ -149,10 +148,6 @@ def _defer_full_gc(on: bool) -> bool:
     window closes.
     """
     if on and not _GC_THRESHOLDS:
-        if _LOAD_FROZEN:  # the previous load's objects: collectable again (see below)
-            _LOAD_FROZEN.clear()
-            gc.unfreeze()
-            _UNFROZEN[:] = [True]
         _GC_THRESHOLDS.append(gc.get_threshold())
         t0, t1, _ = _GC_THRESHOLDS[0]
         gc.set_threshold(t0, t1, LOADING_GC_THRESHOLD2)
@@ -170,45 +165,14 @@ def full_gc_deferred() -> bool:
 
 #: the one full collection after a load waits this long for an idle moment (ms)
 GC_AFTER_LOAD_MS = 1000
-#: a finished load's objects are frozen (_freeze_load); the next load's start unfreezes
-#: them (_defer_full_gc) and its end collects them (_collect_after_load)
-_LOAD_FROZEN: list[bool] = []
-_UNFROZEN: list[bool] = []
-
-
-def _freeze_load() -> bool:
-    """The load is over (GUI thread): its long-lived objects join the permanent
-    generation instead of being collected — True when done (the first load of the
-    process, or a later one once collected); False when the objects of a previous
-    load were unfrozen at this load's start and still wait for their collection.
-
-    The one full collection a load held off walked everything the load left alive:
-    22 ms of GUI-thread CPU after big.trace and after big-go1.27 (and an automatic one,
-    28.9 ms in a paint, when the thresholds came back first) — and found almost no
-    garbage (5–12 objects after a 12 MB trace): a load leaves live data and the
-    kernels' and lazily imported modules' objects. Frozen, later full collections skip
-    them. NOTE: a frozen cycle is never collected, and the session is one (its
-    callbacks close over it): the next load's start unfreezes everything, so the
-    previous trace is collected after that load (:func:`_collect_after_load`).
-    """
-    if _UNFROZEN:
-        return False
-    gc.collect(1)  # young garbage is not frozen with it (~1 ms)
-    gc.freeze()
-    _LOAD_FROZEN[:] = [True]
-    return True
 
 
 def _collect_after_load() -> None:
     """The full collection the load held off, at once, while nothing else runs (GUI
-    thread; skipped when another load started meanwhile) — only after a load that
-    unfroze a previous one (:func:`_freeze_load`); then the survivors are frozen.
-    Without it the first young collection after the load would start it, whenever that
-    comes — mid-pan, say."""
+    thread; skipped when another load started meanwhile). Without it the first young
+    collection after the load would start it, whenever that comes — mid-pan, say."""
     if not _GC_THRESHOLDS:
         gc.collect()
-        _UNFROZEN.clear()
-        _freeze_load()
 
 
 def warm_kernels(executor) -> None:
@@ -797,10 +761,9 @@ class MainWindow(QMainWindow):
             self._end_load_gc()
 
     def _end_load_gc(self, *, collect: bool = True) -> None:
-        """The load is over (done, failed, cancelled): automatic full GCs again, the
-        load's objects frozen (``collect``; after a load that unfroze a previous one's,
-        one collection at an idle moment first: :func:`_freeze_load`)."""
-        if _defer_full_gc(False) and collect and not _freeze_load():
+        """The load is over (done, failed, cancelled): automatic full GCs again, after
+        one collection at an idle moment (``collect``)."""
+        if _defer_full_gc(False) and collect:
             self._gc_timer.start()
 
     @Slot()
