@@ -311,7 +311,7 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
 
     mw._collect_after_load = timed_collect
     froze: list[tuple[float, float, bool]] = []  # _freeze_load: (start s, CPU ms, frozen)
-    real_freeze = mw._freeze_load
+    real_freeze = getattr(mw, "_freeze_load", None)  # (a freeze at the load's end: not now)
 
     def timed_freeze() -> bool:
         c0, t0_ = time.thread_time(), time.perf_counter()
@@ -319,7 +319,8 @@ def child_stall(path: str, linger_s: float = 0.0, actions: tuple[str, ...] = ())
         froze.append((t0_, (time.thread_time() - c0) * 1e3, done))
         return done
 
-    mw._freeze_load = timed_freeze
+    if real_freeze is not None:
+        mw._freeze_load = timed_freeze
     app = TimedApp([])
     # NOTE: the notify override itself sometimes makes PySide format an argument error
     # (seen once per run, 16–29 ms: its signature module loads lazily, stat()ing every
