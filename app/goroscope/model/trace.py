@@ -77,6 +77,7 @@ __all__ = [
     "Trace",
     "concat_tables",
     "loss_summary",
+    "lost_from_index",
     "open",
     "take",
 ]
@@ -722,17 +723,25 @@ def _strip_events(gt: GenerationTables) -> GenerationTables:
 # --- loss -------------------------------------------------------------------------------------
 
 
-def _loss(
+def lost_from_index(
     index: TraceIndex,
     size: int,
     error: TraceFormatError | None,
     gen_events: NDArray[np.int64] | None = None,
 ) -> Lost | None:
-    """What was not delivered, from the generation index and the reader's error.
+    """What a damaged or truncated trace did not deliver (a :class:`Lost`), or None.
+
+    index : the trace's batch-header index (``goroscope.format.index.index_trace``)
+    size : the file's size in bytes
+    error : the reader's error (None if it reached the end cleanly; an incomplete
+        last generation in ``index`` still counts as lost then)
+    gen_events : events returned per generation (``Lost.events_kept``/``partial``);
+        None when not known (both then say nothing was kept of that generation)
 
     The first generation not returned completely is the first index row that is
     incomplete or whose bytes reach past the error's offset (the rows before it were
-    read and returned whole: Go stops at the first error).
+    read and returned whole: Go stops at the first error). Cheap: it reads the index
+    only, so a GUI can say what was lost before the model is built.
     """
     gi = index.generations
     if error is None and index.error is None and bool(gi.complete.all()):
@@ -792,11 +801,11 @@ def loss_summary(source, error: TraceFormatError) -> dict:
     from goroscope.format.tracefile import TraceFile
 
     if isinstance(source, TraceFile):
-        lost = _loss(index_trace(source), source.size, error)
+        lost = lost_from_index(index_trace(source), source.size, error)
     else:
         arr = source if isinstance(source, np.ndarray) else np.frombuffer(source, np.uint8)
         try:
-            lost = _loss(index_trace(arr), int(arr.shape[0]), error)
+            lost = lost_from_index(index_trace(arr), int(arr.shape[0]), error)
         finally:
             del arr
     return lost.as_dict() if lost is not None else {}
@@ -933,7 +942,7 @@ class Trace:
         # lazily resolved stacks (16 B per stack; the reference reader's, after damage,
         # are decoded tables without their event columns)
         self._tables = tuple(_strip_events(t) for t in s.tables)
-        self.lost = _loss(self._index, self.size, self.error, s.gen_events)
+        self.lost = lost_from_index(self._index, self.size, self.error, s.gen_events)
         self.generations = self._generation_table(s)
 
     def _generation_table(self, s: _Summary) -> GenerationTable:

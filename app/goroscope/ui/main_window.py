@@ -279,10 +279,10 @@ def damage_banner(
     msg = getattr(read_error, "message", str(read_error))
     start, got = off, None
     if index is not None and off is not None:
-        from goroscope.model.trace import _loss
+        from goroscope.model.trace import lost_from_index
 
         try:
-            got = _loss(index, size, read_error)
+            got = lost_from_index(index, size, read_error)
         except (AttributeError, TypeError, ValueError, IndexError):
             got = None  # not a TraceFormatError: say what the error says
         if got is not None:
