@@ -723,6 +723,10 @@ class TimelineBuilder:
         seg = self._goroutine_transitions(ev, np.flatnonzero(gm), t_all, seg_idx)
         pm = np.flatnonzero(st & (ev.resource_kind == ResourceKind.Proc))
         p_idx = self._procs.lookup(ev.resource_id[pm])
+        # A thread seen only starting or stopping Ps (no goroutine ran on it, e.g. go1.21/
+        # service's M2: P0 Idle->Running->Idle) is still one of the trace's threads, as
+        # for Go (tracecount counts every event's Thread()); it just draws no row.
+        self._threads.lookup(ev.thread[pm])
         ok = p_idx >= 0
         ps = _csr(p_idx[ok], t_all[pm][ok], ev.state_to[pm][ok])
         _ro(*ps)
