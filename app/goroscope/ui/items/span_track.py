@@ -59,8 +59,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QPainter,
+    QPen,
+    QStaticText,
+    QTransform,
+)
 
 from goroscope.jobs.reaper import retire
 from goroscope.lod.merge import merge_spans, window
@@ -78,6 +87,9 @@ MIN_SPAN_PX = 2.0
 LABEL_MIN_CHARS = 3
 #: At most this many labels per frame (text is the slowest thing we draw).
 MAX_LABELS = 2000
+#: The label caches (candidates per span, text per (candidates, width), laid-out glyphs)
+#: are dropped when one holds more entries than this.
+LABEL_CACHE_MAX = 50_000
 #: More stale spans than this in one view change → merge in a job (when a bridge is set).
 BACKGROUND_BUDGET_SPANS = 2_000_000
 
@@ -210,6 +222,75 @@ def prepare_rows(
     return PreparedRows(spans, runs)
 
 
+class _LabelFont:
+    """One label font size and its caches (GUI thread only).
+
+    ``shown(options, avail)``: gotraceui's rule — the first candidate that fits whole
+    in ``avail`` px, else the last one elided (never an ID cut short: "G29…" names
+    another goroutine; never fewer than ``LABEL_MIN_CHARS`` characters before the
+    "…"); "" for none. Cached per (candidates, exact width), so the text is what an
+    uncached call gives. ``static(text)``: the text's laid-out glyphs.
+    """
+
+    __slots__ = ("font", "fm", "text_h", "_asc", "min_text_px", "_widths", "_shown", "_static")
+
+    def __init__(self, font: QFont) -> None:
+        self.font = font
+        self.fm = QFontMetrics(font)
+        fmf = QFontMetricsF(font)
+        self.text_h = fmf.height()
+        self._asc = fmf.ascent()
+        self._widths: dict[str, int] = {}
+        self._shown: dict[tuple[tuple[str, ...], int], str] = {}
+        self._static: dict[str, QStaticText] = {}
+        self.min_text_px = self.width("W…") + 4
+
+    def width(self, text: str) -> int:
+        got = self._widths.get(text)
+        if got is None:
+            if len(self._widths) >= LABEL_CACHE_MAX:
+                self._widths.clear()
+            got = self._widths[text] = self.fm.horizontalAdvance(text)
+        return got
+
+    def shown(self, options: tuple[str, ...], avail: int) -> str:
+        key = (options, avail)
+        got = self._shown.get(key)
+        if got is not None:
+            return got
+        if not options:
+            return ""
+        got = next((t for t in options if t and self.width(t) <= avail), None)
+        if got is None:
+            last = options[-1]
+            if " " not in last and any(c.isdigit() for c in last):
+                got = ""  # an ID cut short names another goroutine ("G29…" of G29577)
+            else:
+                got = self.fm.elidedText(last, Qt.TextElideMode.ElideRight, avail)
+                if len(got.rstrip("…")) < LABEL_MIN_CHARS:
+                    got = ""  # "G…", "ru…" (running? runnable?) say nothing
+        if len(self._shown) >= LABEL_CACHE_MAX:
+            self._shown.clear()
+        self._shown[key] = got
+        return got
+
+    def static(self, text: str) -> QStaticText:
+        st = self._static.get(text)
+        if st is None:
+            if len(self._static) >= LABEL_CACHE_MAX // 8:  # ~1 KB each
+                self._static.clear()
+            st = self._static[text] = QStaticText(text)
+            st.setTextFormat(Qt.TextFormat.PlainText)
+            st.prepare(QTransform(), self.font)
+        return st
+
+    def text_top(self, y: float, h: float) -> int:
+        """Top of the text ``drawText(QRectF(x, y, w, h), AlignVCenter)`` draws: centred
+        by the font's real height, the baseline on a whole pixel (Qt's rounding)."""
+        asc = self._asc
+        return math.floor(y + (h - self.text_h) / 2 + asc + 0.5) - math.floor(asc + 0.5)
+
+
 @dataclass(frozen=True, slots=True)
 class FramePlan:
     """What one frame draws: the visible runs of the visible rows (flat arrays, length m)."""
@@ -253,6 +334,9 @@ class SpanTrackItem(pg.GraphicsObject):
     """
 
     row_built = Signal(object)
+    #: Draw labels as cached ``QStaticText`` (False: ``drawText`` each time — the same
+    #: pixels, tests compare the two).
+    static_labels = True
 
     def __init__(
         self,
@@ -292,7 +376,8 @@ class SpanTrackItem(pg.GraphicsObject):
         self._pending: tuple[int, tuple, list[int]] | None = None  # (request id, key, rows)
         self.background_merges = 0  # jobs submitted (for tests and the status bar)
         self._row_requests: dict[int, object] = {}  # request id → row key (ensure_row)
-        self._text_widths: dict[int, dict[str, int]] = {}  # pixel size → text → px
+        self._label_fonts: dict[int, _LabelFont] = {}  # pixel size → font and its caches
+        self._options: dict[tuple, tuple[str, ...]] = {}  # (row key, span) → label_of's
         self.drawn_labels: list[str] = []  # the last paint's label texts (tests)
         self._font = QFont()
         self._font.setPixelSize(10)
@@ -356,6 +441,7 @@ class SpanTrackItem(pg.GraphicsObject):
         """
         old = (self._cache, self._spans_cache, self._last_plan)
         self._cache, self._spans_cache = {}, {}
+        self._options = {}  # label candidates are per (row key, span): the data changed
         self._last_plan = None
         retire(old)
         self.update()
@@ -768,49 +854,67 @@ class SpanTrackItem(pg.GraphicsObject):
         arr.draw(p)
         p.restore()
 
+    def _label_font(self, h: float) -> _LabelFont:
+        px = int(min(12, max(8, h - 3)))
+        lf = self._label_fonts.get(px)
+        if lf is None:
+            font = QFont(self._font)
+            font.setPixelSize(px)
+            lf = self._label_fonts[px] = _LabelFont(font)
+        return lf
+
+    def _label_options(self, row: int, span: int) -> tuple[str, ...]:
+        """``label_of(row, span)`` as a tuple, cached per (row key, span) until the data change."""
+        key = (self._key_of(row), span)
+        got = self._options.get(key)
+        if got is None:
+            if len(self._options) >= LABEL_CACHE_MAX:
+                self._options = {}
+            got = self._label_of(row, span)
+            got = self._options[key] = (got,) if isinstance(got, str) else tuple(got)
+        return got
+
     def _paint_labels(self, p, plan, xs, w, ytop, h, merged) -> None:
+        """Labels of the wide unmerged spans (module doc, 4.).
+
+        Cached (a repaint, a pan or a hover lays out no text again): the candidates
+        per (row key, span), the chosen text per (candidates, width) and its glyphs
+        as ``QStaticText`` per font size (:class:`_LabelFont`). A static text is drawn
+        where ``drawText(rect, AlignLeft | AlignVCenter)`` puts the text (the same
+        pixels: tests/ui/test_span_labels.py); a row too low for the font keeps
+        ``drawText``, which clips the text to the row.
+        """
         drawn = self.drawn_labels = []
         if self._label_of is None or h < 9:
             return
         cand = np.flatnonzero(~merged & (w >= LABEL_MIN_PX))
         if len(cand) == 0:
             return
-        font = QFont(self._font)
-        font.setPixelSize(int(min(12, max(8, h - 3))))
-        p.setFont(font)
-        fm = QFontMetrics(font)
-        widths = self._text_widths.setdefault(font.pixelSize(), {})
-
-        def width_of(text: str) -> int:
-            got = widths.get(text)
-            if got is None:
-                got = widths[text] = fm.horizontalAdvance(text)
-            return got
-
+        lf = self._label_font(h)
+        cand = cand[w[cand] >= lf.min_text_px][:MAX_LABELS]
+        if len(cand) == 0:
+            return
+        p.setFont(lf.font)
+        static = self.static_labels and lf.text_h <= h
         flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
-        min_text_px = width_of("W…") + 4
-        cand = cand[w[cand] >= min_text_px][:MAX_LABELS]
-        for j in cand:
-            got = self._label_of(int(plan.row[j]), int(plan.first[j]))
-            options = (got,) if isinstance(got, str) else tuple(got)
-            if not options:
-                continue
+        text_colors, n_text = self._text_colors, len(self._text_colors)
+        rows, firsts, states = plan.row[cand].tolist(), plan.first[cand].tolist(), plan.state[cand]
+        last_state = None
+        for i, j in enumerate(cand.tolist()):
             avail = int(w[j]) - 4
-            # gotraceui: the first label that fits whole; else the last one, elided.
-            shown = next((t for t in options if t and width_of(t) <= avail), None)
-            if shown is None:
-                last = options[-1]
-                if " " not in last and any(c.isdigit() for c in last):
-                    continue  # an ID cut short names another goroutine ("G29…" of G29577)
-                shown = fm.elidedText(last, Qt.TextElideMode.ElideRight, avail)
-                if len(shown.rstrip("…")) < LABEL_MIN_CHARS:
-                    continue  # "G…", "ru…" (running? runnable?) say nothing
+            shown = lf.shown(self._label_options(rows[i], firsts[i]), avail)
             if not shown:
                 continue
             drawn.append(shown)
-            st = int(plan.state[j])
-            p.setPen(self._text_colors[st] if st < len(self._text_colors) else QColor("black"))
-            p.drawText(QRectF(float(xs[j]) + 2, float(ytop[j]), float(avail), h), flags, shown)
+            st = int(states[i])
+            if st != last_state:
+                p.setPen(text_colors[st] if st < n_text else QColor("black"))
+                last_state = st
+            x, y = float(xs[j]) + 2, float(ytop[j])
+            if static:
+                p.drawStaticText(QPointF(x, lf.text_top(y, h)), lf.static(shown))
+            else:
+                p.drawText(QRectF(x, y, float(avail), h), flags, shown)
 
     def _paint_highlight(self, p, sx, dx, sy, dy, pad, left, right) -> None:
         if self._highlight is None:

@@ -1,0 +1,143 @@
+"""Span labels are cached (text per width, glyphs as QStaticText) and draw the same pixels
+as Qt's ``drawText`` computed afresh each paint — on a real trace at five zoom levels,
+after a theme switch, and with new data behind the rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
+
+from goroscope.ui.items.span_track import SpanTrackItem
+from goroscope.ui.main_window import MainWindow
+from goroscope.ui.theme import Palette
+
+pytestmark = pytest.mark.gui
+
+TRACE = Path(__file__).resolve().parents[2] / "testdata" / "traces" / "go1.27" / "service.trace"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1440, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.loaded, timeout=60_000):
+        win.open_path(TRACE)
+    win.view.flush_staged()
+    qtbot.wait(20)
+    yield win
+    if win.session is not None:
+        win.session.cancel()
+        win.session.wait(30)
+
+
+def _frame(tp) -> tuple[QImage, list[str]]:
+    vp = tp.plot.viewport()
+    vp.repaint()
+    img = vp.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return img, list(tp.track.drawn_labels)
+
+
+def _uncached(tp) -> tuple[QImage, list[str]]:
+    """The frame with every label laid out afresh by ``drawText`` (the old path)."""
+    track = tp.track
+    fonts, options = track._label_fonts, track._options
+    track._label_fonts, track._options = {}, {}
+    track.static_labels = False
+    try:
+        return _frame(tp)
+    finally:
+        track.static_labels = True
+        track._label_fonts, track._options = fonts, options
+
+
+def _same(a: QImage, b: QImage) -> bool:
+    return a.size() == b.size() and a == b
+
+
+def test_cached_labels_draw_what_drawtext_draws(window, qtbot):
+    tp = window.view.timeline
+    dur = tp.source.duration_ns()
+    total = 0
+    for k in range(5):
+        width = dur / 10**k
+        tp.show_range(dur / 2 - width / 2, dur / 2 + width / 2)
+        qtbot.waitUntil(lambda: not tp.track.merge_pending(), timeout=10_000)
+        img, labels = _frame(tp)
+        again, labels_again = _frame(tp)  # a repaint: every label from the caches
+        ref, ref_labels = _uncached(tp)
+        assert labels == ref_labels == labels_again, k
+        assert _same(img, ref), f"level 1/{10**k}: cached labels drew other pixels"
+        assert _same(again, ref), k
+        total += len(labels)
+    assert total > 20  # the trace's rows do get labels at these zooms
+
+
+def test_labels_follow_a_theme_switch(window, qtbot):
+    tp = window.view.timeline
+    dur = tp.source.duration_ns()
+    tp.show_range(0, dur / 10)
+    qtbot.waitUntil(lambda: not tp.track.merge_pending(), timeout=10_000)
+    light, labels = _frame(tp)
+    assert labels
+    tp.set_palette(Palette(dark=True))
+    dark, dark_labels = _frame(tp)
+    ref, ref_labels = _uncached(tp)
+    assert dark_labels == ref_labels == labels
+    assert _same(dark, ref)
+    assert not _same(dark, light)  # the theme did change the frame
+
+
+def test_new_data_behind_the_rows_gets_new_labels(qtbot):
+    import pyqtgraph as pg
+
+    s = np.array([0, 1000], np.int64)
+    e = np.array([1000, 2000], np.int64)
+    st = np.array([0, 1], np.uint8)
+    names = {"v": "first version"}
+    calls = []
+
+    def label_of(row, i):
+        calls.append((row, i))
+        return (f"{names['v']} {i}",)
+
+    item = SpanTrackItem(
+        1, lambda r: (s, e, st), Palette().default_table(), 2000, label_of=label_of
+    )
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(800, 60)
+    pi = w.getPlotItem()
+    pi.hideAxis("left")
+    pi.hideAxis("bottom")
+    pi.layout.setContentsMargins(0, 0, 0, 0)
+    vb = pi.getViewBox()
+    vb.invertY(True)
+    vb.addItem(item)
+    vb.setXRange(0, 2000, padding=0)
+    vb.setYRange(0, 1, padding=0)
+    w.show()
+    qtbot.waitExposed(w)
+    w.grab()
+    assert item.drawn_labels == ["first version 0", "first version 1"]
+    n = len(calls)
+    w.grab()
+    assert len(calls) == n  # a repaint asks label_of nothing: cached per (row key, span)
+    vb.setXRange(0, 1000, padding=0)  # zoom: span 0 wider, the same text
+    w.grab()
+    assert item.drawn_labels == ["first version 0"]
+    vb.setXRange(0, 2000, padding=0)
+    names["v"] = "second"
+    item.set_rows(1, lambda r: (s, e, st), 2000)  # new data behind the row (a snapshot)
+    w.grab()
+    assert item.drawn_labels == ["second 0", "second 1"]
+    vb.setXRange(0, 2000 * 60, padding=0)  # 13 px a span: no room for 3 characters
+    w.grab()
+    assert item.drawn_labels == []
