@@ -190,11 +190,12 @@ def test_window_rows_have_something_to_draw(qtbot, window, tmp_path, name):
     for row in timeline.visible_rows():
         if int(src.row_kind[row]) in (R_PROC, R_THREAD):
             assert len(src.spans(row)[0]) > 0, labels[row]
-    # the status bar still counts the trace's procs and threads, the header says both
+    # the status bar counts the trace's real Ps (the proc rows: no fake P has one) and its
+    # threads (tracecount's; tests/ui/test_status_counts.py), the header says both
     msg = window.statusBar().currentMessage()
     n_p = int(re.search(r"(\d+) procs", msg).group(1))
     n_m = int(re.search(r"(\d+) threads", msg).group(1))
-    assert (n_p, n_m) == (len(tl.proc_ids), len(tl.thread_ids))
+    assert (n_p, n_m) == (len(procs), len(tl.thread_ids)) == (len(procs), _oracle(path)["threads"])
     assert re.search(rf"Threads \((\d+ of )?{n_m}\)$", labels[header])
     shot = tmp_path / "rows.png"
     assert window.grab().save(str(shot))

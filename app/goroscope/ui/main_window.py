@@ -182,6 +182,29 @@ def warm_kernels(executor) -> None:
         executor.submit(_warm_job)
 
 
+def status_text(name: str, data: ViewData, session: TraceSession | None) -> str:
+    """The status bar's line for a shown snapshot: goroutines, procs, threads, spans.
+
+    Procs are the trace's real Ps: an old-format (Go <= 1.21) trace's events without a P
+    carry the tracev1 parser's fake Ps (``FAKE_P`` = 1000000 + Timer/Netpoll/Syscall/GC,
+    ``internal/trace/internal/tracev1``), which are neither procs for ``go tool trace``
+    nor rows here (HACKING § Explorer: which rows the timeline shows); tracecount counts
+    them. Threads are the model's, which are Go's (tracecount's) on every testdata trace,
+    also those that only start or stop Ps and draw no row. A v2 trace's procs are
+    tracecount's.
+    """
+    from goroscope.format.v1.spec import FAKE_P
+
+    tl = data.timeline
+    n_g, n_p, n_m, n_spans = data.sizes
+    idx = session.index if session is not None else None
+    if idx is not None and int(idx.index.version) < 22:
+        n_p = sum(1 for p in tl.proc_ids.tolist() if p < FAKE_P)  # a handful of IDs
+    return f"{name}: {n_g:,} goroutines, {n_p} procs, {n_m} threads, {n_spans:,} spans" + (
+        "" if tl.complete else " (loading…)"
+    )
+
+
 class _SessionSignals(QObject):
     """TraceSession callbacks (job threads) → queued signals (GUI thread). Never deleted
     (see ``_SESSION_SIGNALS``)."""
@@ -673,11 +696,7 @@ class MainWindow(QMainWindow):
         self.snapshots_shown += 1
         if self.first_view_s is None:
             self.first_view_s = time.perf_counter() - self.load_started_s
-        n_g, n_p, n_m, n_spans = data.sizes
-        self.statusBar().showMessage(
-            f"{self.path.name}: {n_g:,} goroutines, {n_p} procs, {n_m} threads, {n_spans:,} spans"
-            + ("" if data.timeline.complete else " (loading…)")
-        )
+        self.statusBar().showMessage(status_text(self.path.name, data, session))
 
     @Slot()
     def _show_first(self) -> None:
