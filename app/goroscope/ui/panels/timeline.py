@@ -1153,9 +1153,22 @@ class TimelinePanel(QWidget):
         if per is None:
             return head + "summing time per state…"
         fams = list(self.source.state_families())
-        top = [k for k in np.argsort(per)[::-1] if per[k] > 0][:6]
+        # Not existing is no state: a goroutine's row has no time before its creation and
+        # an exit is an instant (a tick), but a goid created again after it exited (a C
+        # thread's goroutine on an extra M, cgo traces) has a NotExist span in between.
+        # The legend has no "exited" bars, so that gap is not counted as time.
+        top = [
+            k
+            for k in np.argsort(per)[::-1]
+            if per[k] > 0 and _family(fams, int(k)) is not StateFamily.EXITED
+        ][:6]
         if not top:
-            return head + "no spans"
+            gone = any(
+                per[k] > 0 for k in range(len(per)) if _family(fams, k) is StateFamily.EXITED
+            )
+            return head + (
+                "not alive (before its creation or after its exit)" if gone else "no spans"
+            )
         return head + ", ".join(
             f"{FAMILY_NAMES.get(_family(fams, k), '?')} {format_duration(per[k])}" for k in top
         )
