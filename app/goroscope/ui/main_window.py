@@ -39,8 +39,10 @@ shows the complete model (and its stats), ``load_failed(str)``.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import gc
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -80,14 +82,25 @@ SORT_NAMES = {"id": "ID", "start": "start time", "blocked": "total blocked time"
 
 
 _WARMED: list[bool] = []
+#: set by :func:`_warm_job` once its first kernel is loaded (numba's target context
+#: built: ~50 k objects, ~0.2 s; the remaining kernels add ~1 k more)
+_NUMBA_READY = threading.Event()
 
 
 def _warm_job() -> None:
     """Load the drawing and span-decoding kernels' JIT caches on a job thread (~60 ms the
     GUI would otherwise pay).
 
-    Runs the real merge path (same argument types as a paint) on tiny rows.
+    Runs the real merge path (same argument types as a paint) on tiny rows. Sets
+    :data:`_NUMBA_READY` after the first kernel (or if it fails).
     """
+    try:
+        _warm_kernels()
+    finally:
+        _NUMBA_READY.set()
+
+
+def _warm_kernels() -> None:
     import numpy as np
 
     from goroscope.lod.raster import stacked_strip
@@ -105,11 +118,12 @@ def _warm_job() -> None:
             min_ns = vp.merge_min_ns(px, b.resolution_ns)
             for dt in (np.uint8, np.int64):
                 _merge_rows([(s, e, np.array([0, 1, 0], dt))], b, min_ns, 19)
+                _NUMBA_READY.set()  # the first kernel loaded: numba's registries exist
     stacked_strip(np.ones((4, 2), np.int64), 2.0, 4, np.zeros(3, np.uint32))
     warm_up_kernels()  # span-start decode: every row, strip and statistics pass
 
 
-def _freeze_startup_objects() -> None:
+def _freeze_startup_objects(warm: bool = False) -> None:
     """Move every object alive now into the GC's permanent generation, once per process.
 
     Python's full collection walks every tracked object on whatever thread allocates
@@ -117,16 +131,30 @@ def _freeze_startup_objects() -> None:
     loaded (a 12 MB one: ~170 k objects, 165–200 ms per full collection under load 10,
     two thirds of them modules, functions and classes from the imports). Those live as
     long as the process; frozen, a full collection skips them (200 → 0.002 ms for the
-    startup set). NOTE: not repeated later — a frozen cycle is never collected, and an
-    opened trace's session is one (its callbacks close over it).
+    startup set). With ``warm`` (the kernels' warm-up job was submitted when the window
+    began to be built) it first waits, at most :data:`WARM_WAIT_S`, until that job
+    loaded its first kernel, so that numba's target context — type, registry and
+    dispatcher objects, ~50 k, 70 % of what a 12 MB trace's load leaves — is frozen
+    too: built after the freeze, it was walked by the full collection after every load
+    (most of its 18–31 ms after big-12mb, 22–26 ms after big.trace). The window comes
+    ~0.25 s later (cold start); the load, which needed that context too, does not wait. NOTE: never undone and never repeated — a frozen cycle is never
+    collected, and an opened trace's session is one (its callbacks close over it); a
+    freeze later, undone at the next load, let the GC collect closed windows' PySide
+    wrappers in the middle of ``app.setStyle`` (segfault, e48d4ec).
     """
-    if not _FROZEN:
-        _FROZEN.append(True)
-        gc.collect()
-        gc.freeze()
+    if _FROZEN:
+        return
+    _FROZEN.append(True)
+    if warm:  # (a cold JIT cache compiles for seconds: then the context stays unfrozen)
+        _NUMBA_READY.wait(WARM_WAIT_S)
+    gc.collect()
+    gc.freeze()
 
 
 _FROZEN: list[bool] = []
+#: the startup freeze waits at most this long for numba's context (s; ~0.2 s with a warm
+#: JIT cache)
+WARM_WAIT_S = 1.0
 #: gc thresholds outside a load (restored when it ends)
 _GC_THRESHOLDS: list[tuple[int, ...]] = []
 #: while a trace loads, a full collection waits for this many younger ones (≈ never)
@@ -175,11 +203,12 @@ def _collect_after_load() -> None:
         gc.collect()
 
 
-def warm_kernels(executor) -> None:
-    """Submit :func:`_warm_job` once per process."""
-    if not _WARMED:
-        _WARMED.append(True)
-        executor.submit(_warm_job)
+def warm_kernels(executor) -> cf.Future | None:
+    """Submit :func:`_warm_job` once per process (its future; None when done before)."""
+    if _WARMED:
+        return None
+    _WARMED.append(True)
+    return executor.submit(_warm_job)
 
 
 def status_text(name: str, data: ViewData, session: TraceSession | None) -> str:
@@ -358,6 +387,7 @@ class MainWindow(QMainWindow):
         self.load_started_s = 0.0
         self.first_view_s: float | None = None
         self._executor = executor or ThreadExecutor(max_workers=2)
+        warm = warm_kernels(self._executor) is not None  # runs while the window is built
         self._bridge = JobBridge(self._executor, self)
         self._bridge.finished.connect(self._on_job_finished)
         self._bridge.failed.connect(self._on_job_failed)
@@ -429,7 +459,7 @@ class MainWindow(QMainWindow):
         # dark/light follows the system live (QStyleHints.colorSchemeChanged)
         self.theme_watcher = ThemeWatcher(self, watch=self)
         self.theme_watcher.changed.connect(self._on_theme_changed)
-        _freeze_startup_objects()
+        _freeze_startup_objects(warm)
 
     @Slot(bool)
     def _on_theme_changed(self, dark: bool) -> None:
