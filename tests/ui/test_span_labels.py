@@ -141,3 +141,70 @@ def test_new_data_behind_the_rows_gets_new_labels(qtbot):
     vb.setXRange(0, 2000 * 60, padding=0)  # 13 px a span: no room for 3 characters
     w.grab()
     assert item.drawn_labels == []
+
+
+def test_a_repaint_of_the_same_view_reuses_plan_and_strips(window, qtbot):
+    """A repaint with nothing changed (a hover, a selection) reuses the span plan and the
+    collapsed groups' strip images — and draws the same pixels as a fresh frame; a zoom,
+    new rows, new colours make them anew."""
+    tp = window.view.timeline
+    track, agg = tp.track, tp.aggregates
+    dur = tp.source.duration_ns()
+    tp.show_range(dur / 4, dur / 2)
+    qtbot.waitUntil(lambda: not track.merge_pending(), timeout=10_000)
+    img, _ = _frame(tp)
+    plan, made = track.last_plan(), agg.images_made
+    assert agg.drawn_rows > 0  # the trace's collapsed groups draw strips here
+    again, _ = _frame(tp)
+    assert track.last_plan() is plan
+    assert agg.images_made == made
+    # the fresh frame: no plan, no strip image kept
+    track._plan_key, agg._images = None, {}
+    fresh, _ = _frame(tp)
+    assert track.last_plan() is not plan
+    assert agg.images_made == made + agg.drawn_rows
+    assert _same(again, img)
+    assert _same(fresh, img)
+    # a zoom: a new plan and new strips
+    plan, made = track.last_plan(), agg.images_made
+    tp.show_range(dur / 4, dur / 3)
+    qtbot.waitUntil(lambda: not track.merge_pending(), timeout=10_000)
+    _frame(tp)
+    assert track.last_plan() is not plan
+    assert agg.images_made > made
+    # new colours (a theme switch): strips anew, spans' plan anew
+    plan, made = track.last_plan(), agg.images_made
+    tp.set_palette(Palette(dark=True))
+    dark, _ = _frame(tp)
+    assert track.last_plan() is not plan
+    assert agg.images_made > made
+
+
+def test_plan_follows_new_rows_behind_the_same_view(qtbot):
+    import pyqtgraph as pg
+
+    s = np.array([0, 1000], np.int64)
+    e = np.array([1000, 2000], np.int64)
+    item = SpanTrackItem(
+        1, lambda r: (s, e, np.array([0, 1], np.uint8)), Palette().default_table(), 2000
+    )
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(400, 60)
+    vb = w.getPlotItem().getViewBox()
+    vb.addItem(item)
+    vb.setXRange(0, 2000, padding=0)
+    vb.setYRange(0, 1, padding=0)
+    w.show()
+    qtbot.waitExposed(w)
+    w.grab()
+    first = item.last_plan()
+    assert first.state.tolist() == [0, 1]
+    w.grab()
+    assert item.last_plan() is first  # same view, same data
+    item.set_rows(1, lambda r: (s, e, np.array([2, 3], np.uint8)), 2000)  # new data, same view
+    w.grab()
+    assert item.last_plan().state.tolist() == [2, 3]
+    item.set_rows(1, lambda r: (s, e, np.array([2, 3], np.uint8)), 2000, keep=True)  # relayout
+    w.grab()
+    assert item.last_plan().state.tolist() == [2, 3]

@@ -368,6 +368,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._spans_cache: dict[int, SpanArrays] = {}
         self._rect_arrays: dict[int, RectArray] = {}
         self._last_plan: FramePlan | None = None
+        self._plan_key: tuple | None = None  # what the last plan was made for (paint reuses it)
         self._last_rect_count = 0
         self._highlight: tuple[int, int] | None = None
         self._marked: set = set()  # row keys drawn with a band (a selected task's rows)
@@ -393,6 +394,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._colors = [QColor(c) for c in colors]
         self._merged_colors = [merged_color(QColor(c)) for c in colors]
         self._text_colors = [text_color_for(c) for c in self._colors]
+        self._plan_key = None  # n_states of the merges
         self.update()
 
     def set_rows(
@@ -424,6 +426,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._key_of = key_of or _identity
         self._builder = builder
         self._pending = None
+        self._plan_key = None
         if keep:
             self._last_plan = None
             self.update()
@@ -443,6 +446,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._cache, self._spans_cache = {}, {}
         self._options = {}  # label candidates are per (row key, span): the data changed
         self._last_plan = None
+        self._plan_key = None
         retire(old)
         self.update()
 
@@ -504,6 +508,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._bridge = bridge
         self._budget_spans = int(budget_spans)
         self._pending = None
+        self._plan_key = None
         self._row_requests.clear()
         if bridge is not None:
             bridge.finished.connect(self._on_merge_finished)
@@ -541,6 +546,7 @@ class SpanTrackItem(pg.GraphicsObject):
             if self._builder is not None:
                 built = self._builder.adopt(row, built)
             self._spans_cache[key] = _as_span_arrays(built)
+            self._plan_key = None
             self.update()
             self.row_built.emit(key)
         return True
@@ -561,6 +567,7 @@ class SpanTrackItem(pg.GraphicsObject):
                 self._spans_cache[self._key_of(row)] = _as_span_arrays(got)
         for row, runs in zip(rows, result, strict=True):
             self._cache[self._key_of(row)] = runs
+        self._plan_key = None
         self.update()
 
     def _submit_background(self, vp: Viewport, rows: list[int]) -> bool:
@@ -720,9 +727,15 @@ class SpanTrackItem(pg.GraphicsObject):
         width_px = abs((x1 - x0) * sx)
         if not (x1 > x0 and width_px >= 1):
             return
-        vp = Viewport(x0, x1, width_px)
-        plan = self.plan(vp, int(math.floor(y0)), int(math.ceil(y1)))
-        self._last_plan = plan
+        # a repaint of the same view over the same data (a hover, a selection, another
+        # item's update) reuses the last plan; a plan drawn from a running background
+        # merge's previous runs is never reused (the merge's result replaces them)
+        key = (x0, x1, width_px, int(math.floor(y0)), int(math.ceil(y1)))
+        plan = self._last_plan
+        if plan is None or key != self._plan_key:
+            plan = self.plan(Viewport(x0, x1, width_px), key[3], key[4])
+            self._last_plan = plan
+            self._plan_key = key if self._pending is None else None
         n = len(plan)
         self._last_rect_count = n
         row_lo, row_hi = max(0, int(math.floor(y0))), min(self._n_rows, int(math.ceil(y1)))
