@@ -251,3 +251,46 @@ def test_labels_are_never_cut_to_nothing_or_to_another_id(qtbot):
                     assert text in cands or len(text.rstrip("…")) >= 3, (kind, px, text)
         assert seen[700] == [cands[0]] * 2, seen  # room: the whole first candidate
         assert not seen[28], seen  # 14 px per span: nothing legible fits
+
+
+def test_lifetime_line_is_remembered_per_row_and_follows_new_data(qtbot):
+    """The "state unknown" line's end (the first span) is asked once per row key; a repaint
+    asks nothing, and new data behind the row (set_rows) move the line to the new first span."""
+    from goroscope.ui.items.span_track import LIFETIME_BEFORE, UNKNOWN_STATE
+
+    pal = Palette(dark=False)
+    e = np.array([1000], np.int64)
+    st = np.array([0], np.uint8)
+    asked = []
+
+    def lifetime_of(r):
+        asked.append(r)
+        return LIFETIME_BEFORE
+
+    item = SpanTrackItem(
+        1,
+        lambda r: (np.array([500], np.int64), e, st),
+        pal.default_table(),
+        1000,
+        lifetime_of=lifetime_of,
+    )
+    img, w = _drawn(qtbot, item, (0, 1000), size=(400, 60))
+    unknown = pal.color(UNKNOWN_STATE).rgb()
+    _, y = _px(w, 0, 0.5)
+
+    def inked_until(img) -> int:
+        xs = [
+            x
+            for x in range(img.width())
+            if img.pixel(x, y) == unknown or img.pixel(x, y - 1) == unknown
+        ]
+        return max(xs, default=-1)
+
+    assert abs(inked_until(img) - _px(w, 500, 0)[0]) <= 7  # dashes up to the first span
+    n = len(asked)
+    w.grab()
+    assert len(asked) == n  # a repaint: remembered
+    item.set_rows(1, lambda r: (np.array([250], np.int64), e, st), 1000)  # new data
+    img = w.grab().toImage()
+    assert len(asked) > n
+    assert abs(inked_until(img) - _px(w, 250, 0)[0]) <= 7

@@ -369,6 +369,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._rect_arrays: dict[int, RectArray] = {}
         self._last_plan: FramePlan | None = None
         self._plan_key: tuple | None = None  # what the last plan was made for (paint reuses it)
+        self._first_unknown: dict = {}  # row key → its first span's start if LIFETIME_BEFORE, else None
         self._last_rect_count = 0
         self._highlight: tuple[int, int] | None = None
         self._marked: set = set()  # row keys drawn with a band (a selected task's rows)
@@ -427,6 +428,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._builder = builder
         self._pending = None
         self._plan_key = None
+        self._first_unknown = {}
         if keep:
             self._last_plan = None
             self.update()
@@ -447,6 +449,7 @@ class SpanTrackItem(pg.GraphicsObject):
         self._options = {}  # label candidates are per (row key, span): the data changed
         self._last_plan = None
         self._plan_key = None
+        self._first_unknown = {}
         retire(old)
         self.update()
 
@@ -828,14 +831,21 @@ class SpanTrackItem(pg.GraphicsObject):
         if self._lifetime_of is None:
             return
         items = []
+        if len(self._first_unknown) > LABEL_CACHE_MAX:  # scrolled through many rows
+            self._first_unknown = {}
+        known = self._first_unknown  # per row key: the row's data do not change under it
         for row in range(row_lo, row_hi):
-            if self._lifetime_of(row) != LIFETIME_BEFORE:
-                continue
-            got = self._spans_if_ready(row)
-            if got is None or len(got[0]) == 0:
-                continue
-            first = float(got[0][0])
-            if first > max(x0, 0.0):
+            k = self._key_of(row)
+            first = known.get(k, False)
+            if first is False:
+                if self._lifetime_of(row) != LIFETIME_BEFORE:
+                    first = known[k] = None
+                else:
+                    got = self._spans_if_ready(row)
+                    if got is None:  # built in a job: asked again next paint
+                        continue
+                    first = known[k] = float(got[0][0]) if len(got[0]) else None
+            if first is not None and first > max(x0, 0.0):
                 items.append((row, max(x0, 0.0), min(first, x1)))
         if not items:
             return
