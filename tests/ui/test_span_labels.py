@@ -208,3 +208,37 @@ def test_plan_follows_new_rows_behind_the_same_view(qtbot):
     item.set_rows(1, lambda r: (s, e, np.array([2, 3], np.uint8)), 2000, keep=True)  # relayout
     w.grab()
     assert item.last_plan().state.tolist() == [2, 3]
+
+
+def test_labels_on_a_hidpi_device_are_drawtexts(window, qtbot):
+    """At a device pixel ratio of 2 Qt puts drawText's baseline on a device pixel; the
+    static text's place is computed in logical pixels, so such devices keep drawText:
+    the same pixels as the uncached path there too."""
+    from PySide6.QtGui import QPainter
+
+    tp = window.view.timeline
+    dur = tp.source.duration_ns()
+    tp.show_range(0, dur / 10)
+    qtbot.waitUntil(lambda: not tp.track.merge_pending(), timeout=10_000)
+    vp = tp.plot.viewport()
+
+    def render() -> tuple[QImage, list[str]]:
+        img = QImage(vp.width() * 2, vp.height() * 2, QImage.Format.Format_RGB32)
+        img.setDevicePixelRatio(2.0)
+        img.fill(0)
+        p = QPainter(img)
+        tp.plot.render(p)
+        p.end()
+        return img, list(tp.track.drawn_labels)
+
+    img, labels = render()
+    assert labels
+    track = tp.track
+    fonts, options = track._label_fonts, track._options
+    track._label_fonts, track._options, track.static_labels = {}, {}, False
+    try:
+        ref, ref_labels = render()
+    finally:
+        track._label_fonts, track._options, track.static_labels = fonts, options, True
+    assert labels == ref_labels
+    assert img == ref

@@ -905,7 +905,8 @@ class SpanTrackItem(pg.GraphicsObject):
         as ``QStaticText`` per font size (:class:`_LabelFont`). A static text is drawn
         where ``drawText(rect, AlignLeft | AlignVCenter)`` puts the text (the same
         pixels: tests/ui/test_span_labels.py); a row too low for the font keeps
-        ``drawText``, which clips the text to the row.
+        ``drawText``, which clips the text to the row, and so does a device pixel
+        ratio other than 1 (Qt rounds the baseline in device pixels there).
         """
         drawn = self.drawn_labels = []
         if self._label_of is None or h < 9:
@@ -918,7 +919,11 @@ class SpanTrackItem(pg.GraphicsObject):
         if len(cand) == 0:
             return
         p.setFont(lf.font)
-        static = self.static_labels and lf.text_h <= h
+        # the static text's place is computed in whole logical pixels: only where those are
+        # device pixels (a HiDPI screen keeps drawText: Qt rounds there in device pixels)
+        dev = p.device()
+        dpr = dev.devicePixelRatioF() if dev is not None else 1.0
+        static = self.static_labels and lf.text_h <= h and dpr == 1.0
         flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         text_colors, n_text = self._text_colors, len(self._text_colors)
         rows, firsts, states = plan.row[cand].tolist(), plan.first[cand].tolist(), plan.state[cand]
