@@ -19,7 +19,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-__all__ = ["COLUMNS", "FETCH_ROWS", "TaskTreeModel"]
+__all__ = ["COLUMNS", "FETCH_ROWS", "TaskTreeModel", "task_label"]
 
 #: top-level rows exposed per fetch (a QTreeView layout costs ~20 µs a row in PySide's
 #: index/hasChildren calls: 1,000 made two 17 ms timer events after big.trace's load,
@@ -42,6 +42,13 @@ def link_color() -> QColor:
     from PySide6.QtGui import QGuiApplication, QPalette
 
     return QGuiApplication.palette().color(QPalette.ColorRole.Link)
+
+
+def task_label(tl, task_row: int) -> str:
+    """A task's label: its ID and type ("12  checkout")."""
+    t = tl.tasks
+    c = int(t.type[task_row])
+    return f"{int(t.task_id[task_row])}  {tl.strings[c] if c >= 0 else ''}".rstrip()
 
 
 def _ms(ns: int) -> str:
@@ -113,10 +120,7 @@ class TaskTreeModel(QAbstractItemModel):
         return g if g >= 0 else int(t.end_g[task_row])
 
     def label(self, task_row: int) -> str:
-        tl = self._tl
-        t = tl.tasks
-        c = int(t.type[task_row])
-        return f"{int(t.task_id[task_row])}  {tl.strings[c] if c >= 0 else ''}".rstrip()
+        return task_label(self._tl, task_row)
 
     # -- Qt overrides (camelCase) ---------------------------------------------------------
     def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:  # noqa: B008

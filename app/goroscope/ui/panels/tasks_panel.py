@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QItemSelectionModel, QPointF, Qt, Slot
+from PySide6.QtCore import QItemSelectionModel, QPointF, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -46,7 +46,7 @@ from goroscope.ui.models.task_data import (
     region_instances,
     task_data_job,
 )
-from goroscope.ui.models.task_tree_model import TaskTreeModel
+from goroscope.ui.models.task_tree_model import TaskTreeModel, task_label
 from goroscope.ui.panels.blocking_panel import format_time, make_table_view, set_widths
 from goroscope.ui.panels.panel_support import (
     AdaptiveSplitter,
@@ -106,6 +106,11 @@ class TasksPanel(QWidget):
         self.jobs.failed.connect(self._on_job_failed)
         self._syncing = False
         self.ready_count = 0
+        # fills the task tree a timer turn after the data's relay (see _show_data)
+        self._tree_timer = QTimer(self)
+        self._tree_timer.setSingleShot(True)
+        self._tree_timer.setInterval(0)
+        self._tree_timer.timeout.connect(self._fill_tree)
 
         self.tabs = QTabWidget()
         # -- tasks tab
@@ -218,6 +223,7 @@ class TasksPanel(QWidget):
     @Slot(str)
     def _on_path_opened(self, _path: str) -> None:
         self.timeline = self.data = None
+        self._tree_timer.stop()
         self.jobs.forget()
         self.type_row = self.region_type_row = -1
         self.tree_model.clear()
@@ -252,10 +258,12 @@ class TasksPanel(QWidget):
     def _show_data(self, d) -> None:
         tl = self.timeline
         self.data = d
-        self.tree_model.set_data(tl, d)
-        # Task, Start, Duration first in view in the ~360 px dock column
-        for c, w in enumerate((140, 82, 78, 150, 55, 45)):
-            self.tree.setColumnWidth(c, w)
+        # the tree is filled by a zero timer started at the end of this relay: a model
+        # reset schedules the view's layout (a zero timer in QAbstractItemView, ~7.7 ms
+        # after big.trace); started here it was due before the 5 ms tick and ran right
+        # after this relay (~6.8 ms: the tables' fit, the histogram) — one 16.2 ms run on
+        # the GUI thread (bench_gui --stall). Now: this relay, then the timer pass (ticks
+        # due, the tree's reset), and the layout in the pass after that
         ty = d.types
         self.types_model.set_columns(
             [
@@ -295,11 +303,20 @@ class TasksPanel(QWidget):
             f"{n_tasks:,} tasks ({int(ty.complete.sum()):,} complete) of {len(ty.names)} types, "
             f"{n_regions:,} regions of {len(rt.names)} types, {len(tl.logs):,} logs"
         )
-        self.ready_count += 1
         if len(ty.names):
             self.select_type(int(np.argmax(ty.count)))
         if len(rt.names):
             self.select_region_type(int(np.argmax(rt.count)))
+        self._tree_timer.start()
+
+    def _fill_tree(self) -> None:
+        if self.data is None:
+            return
+        self.tree_model.set_data(self.timeline, self.data)
+        # Task, Start, Duration first in view in the ~360 px dock column
+        for c, w in enumerate((140, 82, 78, 150, 55, 45)):
+            self.tree.setColumnWidth(c, w)
+        self.ready_count += 1
         self._follow(self.selection.current)
 
     # -- tasks tab -------------------------------------------------------------------------
@@ -369,7 +386,7 @@ class TasksPanel(QWidget):
                 Column(
                     "Task",
                     rows,
-                    lambda r: self.tree_model.label(int(r)),
+                    lambda r: task_label(self.timeline, int(r)),
                     align_right=False,
                     link=True,
                 ),  # fmt: skip
@@ -440,8 +457,8 @@ class TasksPanel(QWidget):
             self._follow(new)
 
     def _follow(self, sel) -> None:
-        if not isinstance(sel, TaskRef) or self.data is None:
-            return
+        if not isinstance(sel, TaskRef) or self.data is None or self._tree_timer.isActive():
+            return  # (a pending tree fill follows the selection when it has run)
         if not 0 <= sel.task_idx < len(self.data.parent_row):
             return
         self._syncing = True
@@ -474,7 +491,12 @@ class TasksPanel(QWidget):
     @property
     def busy(self) -> bool:
         """A job of this panel (data, breakdown, instances, a sort) is running."""
-        return self.jobs.running() or self.rinst_model.sorting or self.inst_model.sorting
+        return (
+            self.jobs.running()
+            or self._tree_timer.isActive()
+            or self.rinst_model.sorting
+            or self.inst_model.sorting
+        )
 
     # -- regions tab -----------------------------------------------------------------------
     def _on_rtype_current(self, current, _previous) -> None:
@@ -503,7 +525,7 @@ class TasksPanel(QWidget):
                 Column(
                     "Task",
                     tr,
-                    lambda t: self.tree_model.label(int(t)) if t >= 0 else "—",
+                    lambda t: task_label(self.timeline, int(t)) if t >= 0 else "—",
                     align_right=False,
                     link=True,
                 ),
