@@ -22,12 +22,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from tests.hostile.harness import load_sources, mutate, truncation_offsets
 
 import goroscope
-from goroscope.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
@@ -82,20 +81,6 @@ def _assert_read_only_accesses() -> None:
 
 
 # -- fixtures
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.session is not None:
-        win.session.cancel()
-        win.session.wait(30)
 
 
 def _open_and_settle(qtbot, win, path: Path) -> str:

@@ -37,20 +37,6 @@ SERVICE = TRACES / "go1.22" / "service.trace"
 LOAD_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.session is not None:
-        win.session.cancel()
-        win.session.wait(30)
-
-
 def _open(qtbot, win, path) -> None:
     with qtbot.waitSignal(win.loaded, timeout=LOAD_TIMEOUT_MS):
         win.open_path(path)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 from tests.ui.panel_fixtures import TRACES
 
 from goroscope.model.events import GoState
 from goroscope.ui.items.time_axis import format_duration
-from goroscope.ui.main_window import MainWindow
 from goroscope.ui.panels.trace_source import R_GOROUTINE, family_of_kind
 from goroscope.ui.selection import TimeRange
 from goroscope.ui.theme import FAMILY_NAMES
@@ -27,20 +26,6 @@ pytestmark = pytest.mark.gui
 
 CGO = TRACES / "go1.27/cgo.trace"
 LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.session is not None:
-        win.session.cancel()
-        win.session.wait(30)
 
 
 def _shift_drag(qtbot, widget, a: QPoint, b: QPoint) -> None:

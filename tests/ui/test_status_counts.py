@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from tests.ui.panel_fixtures import EXPECTED, TRACES, loaded_session
 
 import goroscope
 from goroscope.model.events import EventKind, ResourceKind
-from goroscope.ui.main_window import MainWindow, status_text
+from goroscope.ui.main_window import status_text
 from goroscope.ui.panels.trace_source import R_PROC, TraceTimelineSource
 from goroscope.ui.panels.trace_view import build_view_data
 
@@ -97,20 +96,6 @@ def test_status_counts_are_gos(path):
 
 
 # -- in the window ------------------------------------------------------------------
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.session is not None:
-        win.session.cancel()
-        win.session.wait(30)
 
 
 @pytest.mark.parametrize("name", ["go1.21/service", "go1.25/service"])

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from tests.ui.panel_fixtures import EXPECTED, TRACES, loaded_session
 
 from goroscope.jobs import ImmediateExecutor, TraceSession
-from goroscope.ui.main_window import MainWindow
 from goroscope.ui.panels.trace_source import (
     R_PROC,
     R_THREAD,
@@ -148,20 +146,6 @@ def test_prefetch_builds_only_shown_rows():
 
 
 # -- in the window ------------------------------------------------------------------
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.session is not None:
-        win.session.cancel()
-        win.session.wait(30)
 
 
 def _open(qtbot, win, path) -> None:

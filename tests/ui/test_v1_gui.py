@@ -12,9 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 
-from goroscope.ui.main_window import MainWindow
 from goroscope.ui.panels.goroutines_panel import GoroutinesPanel
 
 pytestmark = pytest.mark.gui
@@ -22,20 +20,6 @@ pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 V1_SERVICE = ROOT / "testdata/traces/go1.21/service.trace"
 LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.session is not None:
-        win.session.cancel()
-        win.session.wait(30)
 
 
 def _open(qtbot, win, path) -> None:
