@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 from tests.support import find_goroot
 
 from goroscope.ui.main_window import MainWindow
@@ -115,3 +117,22 @@ def go_transitions(path: Path) -> list[GoTransition]:
 def frames_of(frames) -> list[tuple[str, str, int]]:
     """Our ``(pc, func, file, line)`` frames as Go's text shows them."""
     return [(f[1], f[2], int(f[3])) for f in frames]
+
+
+def drag(qtbot, widget, a: QPoint, b: QPoint, mods) -> None:
+    """Press at ``a``, move to ``b`` in five steps, release — holding ``mods`` on every
+    event (QTest.mouseMove sends its moves without modifiers: a "Ctrl+drag" whose moves
+    say no Ctrl is a pan)."""
+    left = Qt.MouseButton.LeftButton
+
+    def send(kind, pos: QPoint, button, buttons) -> None:
+        ev = QMouseEvent(
+            kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons, mods
+        )
+        QApplication.sendEvent(widget, ev)
+
+    send(QEvent.Type.MouseButtonPress, a, left, left)
+    for k in range(1, 6):
+        send(QEvent.Type.MouseMove, a + (b - a) * (k / 5), Qt.MouseButton.NoButton, left)
+    send(QEvent.Type.MouseButtonRelease, b, left, Qt.MouseButton.NoButton)
+    qtbot.wait(1)

@@ -29,11 +29,11 @@ from PySide6.QtGui import (
     QImage,
     QKeyEvent,
     QKeySequence,
-    QMouseEvent,
     QWheelEvent,
 )
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from tests.ui.panels_support import drag
 
 from goroscope.model import GoState
 from goroscope.ui.main import demo_trace_path
@@ -1028,25 +1028,6 @@ def _wheel(widget, pos: QPoint, dy: int) -> None:
     QApplication.sendEvent(widget, ev)
 
 
-def _drag(qtbot, widget, a: QPoint, b: QPoint, mods) -> None:
-    """Press at ``a``, move to ``b`` in five steps, release — holding ``mods`` on every
-    event (QTest.mouseMove sends its moves without modifiers: a "Ctrl+drag" whose moves
-    say no Ctrl is a pan)."""
-    left = Qt.MouseButton.LeftButton
-
-    def send(kind, pos: QPoint, button, buttons) -> None:
-        ev = QMouseEvent(
-            kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons, mods
-        )
-        QApplication.sendEvent(widget, ev)
-
-    send(QEvent.Type.MouseButtonPress, a, left, left)
-    for k in range(1, 6):
-        send(QEvent.Type.MouseMove, a + (b - a) * (k / 5), Qt.MouseButton.NoButton, left)
-    send(QEvent.Type.MouseButtonRelease, b, left, Qt.MouseButton.NoButton)
-    qtbot.wait(1)
-
-
 def test_mouse_navigation_on_a_real_trace(qtbot, window):
     """Wheel zooms at the cursor, drag pans, Ctrl+drag zooms to the range; Ctrl+Z walks
     back through them."""
@@ -1065,12 +1046,12 @@ def test_mouse_navigation_on_a_real_trace(qtbot, window):
     w = x1 - x0
     a = tp.viewport_pos_for(3, x0 + w * 0.6)
     b = tp.viewport_pos_for(3, x0 + w * 0.4)
-    _drag(qtbot, vp, a, b, Qt.KeyboardModifier.NoModifier)
+    drag(qtbot, vp, a, b, Qt.KeyboardModifier.NoModifier)
     p0, p1 = tp.view_range()
     assert p1 - p0 == pytest.approx(w, rel=1e-6)
     assert p0 == pytest.approx(x0 + 0.2 * w, rel=0.02)
     lo, hi = p0 + 0.25 * w, p0 + 0.5 * w
-    _drag(
+    drag(
         qtbot,
         vp,
         tp.viewport_pos_for(3, lo),
@@ -1157,7 +1138,7 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
     assert all(r in tp.visible_rows() for r in rows)
     t0, t1 = dur * 0.05, dur * 0.45
     with qtbot.waitSignal(tp.selection.changed, timeout=2000):
-        _drag(
+        drag(
             qtbot,
             vp,
             tp.viewport_pos_for(rows[0], t0),
@@ -1180,7 +1161,7 @@ def test_shift_drag_on_a_real_trace_sums_time_per_state(qtbot, window):
 
     # the same time over one other row: no new selection value, new rows summed
     other = rows[-1] + 1
-    _drag(
+    drag(
         qtbot,
         vp,
         tp.viewport_pos_for(other, sel.t0_ns),

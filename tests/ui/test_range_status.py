@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 from tests.ui.panel_fixtures import TRACES
+from tests.ui.panels_support import drag
 
 from goroscope.model.events import GoState
 from goroscope.ui.items.time_axis import format_duration
@@ -22,27 +21,12 @@ from goroscope.ui.panels.trace_source import R_GOROUTINE, family_of_kind
 from goroscope.ui.selection import TimeRange
 from goroscope.ui.theme import FAMILY_NAMES
 
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
 pytestmark = pytest.mark.gui
 
 CGO = TRACES / "go1.27/cgo.trace"
 LOAD_TIMEOUT_MS = 60_000
-
-
-def _shift_drag(qtbot, widget, a: QPoint, b: QPoint) -> None:
-    """Press, five moves, release — Shift held on every event."""
-    left, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier
-
-    def send(kind, pos: QPoint, button, buttons) -> None:
-        ev = QMouseEvent(
-            kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons, mods
-        )
-        QApplication.sendEvent(widget, ev)
-
-    send(QEvent.Type.MouseButtonPress, a, left, left)
-    for k in range(1, 6):
-        send(QEvent.Type.MouseMove, a + (b - a) * (k / 5), Qt.MouseButton.NoButton, left)
-    send(QEvent.Type.MouseButtonRelease, b, left, Qt.MouseButton.NoButton)
-    qtbot.wait(1)
 
 
 def _gap(tl) -> tuple[int, int, int]:
@@ -83,7 +67,7 @@ def _select(qtbot, tp, row: int, t0: int, t1: int) -> TimeRange:
     assert row in tp.visible_rows()
     vp = tp.plot.viewport()
     with qtbot.waitSignal(tp.selection.changed, timeout=2000):
-        _shift_drag(qtbot, vp, tp.viewport_pos_for(row, t0), tp.viewport_pos_for(row, t1))
+        drag(qtbot, vp, tp.viewport_pos_for(row, t0), tp.viewport_pos_for(row, t1), SHIFT)
     qtbot.waitUntil(lambda: not tp.range_stats_pending(), timeout=10_000)
     sel = tp.selection.current
     assert isinstance(sel, TimeRange)
